@@ -1,0 +1,32 @@
+# Everything installs itself: uv comes from PyPI when the machine lacks it, the rest from uv.lock.
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+
+.PHONY: setup serve engine test lint types unit bench
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --locked --quiet
+
+## The service offline. Until the API lands on top of it, this is the built-in engine on port 4010.
+serve: setup
+	$(UV) run videos-api engine
+
+engine: setup
+	$(UV) run videos-api engine
+
+## Lint, types and every test: what CI runs.
+test: lint types
+	$(UV) run pytest
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+types: setup
+	$(UV) run mypy
+
+unit: setup
+	$(UV) run pytest tests/unit
+
+bench: setup
+	$(UV) run python bench/engine.py

@@ -1,0 +1,82 @@
+"""The `videos-api` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from local.engine.server import PortInUseError, bind, run_engine
+from local.engine.service import EngineConfig
+from local.engine.webhooks import new_secret, secret_key
+
+app = typer.Typer(
+    help="A serverless text-to-video job service (the OpenAI Videos API on AWS), runnable offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DEFAULT_DATA_DIR = Path.home() / ".cache" / "videos-api" / "engine"
+
+
+@app.callback()
+def root() -> None:
+    """A serverless text-to-video job service (the OpenAI Videos API on AWS), runnable offline."""
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(2)
+
+
+@app.command()
+def engine(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 4010,
+    latency: Annotated[
+        float, typer.Option(help="Seconds a job takes from creation to a terminal status.", min=0.0)
+    ] = 6.0,
+    data_dir: Annotated[
+        Path, typer.Option(help="Where rendered media (cached by what determines them) and uploads are kept.")
+    ] = DEFAULT_DATA_DIR,
+    webhook_url: Annotated[
+        str | None, typer.Option(help="POST signed video.completed / video.failed events to this URL.")
+    ] = None,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(help="Standard Webhooks signing secret (whsec_…); generated and printed when omitted."),
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="Accept only this bearer key (default: any non-empty key).")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Render worker processes.", min=1)] = 2,
+) -> None:
+    """Run the built-in engine: an OpenAI-compatible Videos server that renders real MP4s."""
+    if webhook_url is not None and webhook_secret is None:
+        webhook_secret = new_secret()
+        typer.echo(f"webhook secret: {webhook_secret}")
+    if webhook_secret is not None:
+        try:
+            secret_key(webhook_secret)
+        except ValueError as e:
+            raise fail(f"--webhook-secret: {e}") from e
+    config = EngineConfig(
+        data_dir=data_dir,
+        latency=latency,
+        api_key=api_key,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        render_workers=workers,
+    )
+    try:
+        sock = bind(host, port)
+    except PortInUseError as e:
+        raise fail(str(e)) from e
+    typer.echo(f"engine listening on http://{host}:{port}/v1 (latency {latency:g}s, data in {data_dir})")
+    run_engine(config, sock)
+
+
+def main() -> None:
+    app()

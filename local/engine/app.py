@@ -1,0 +1,177 @@
+"""The engine's HTTP API: OpenAI's Videos endpoints, plus `/_faults` and `/_stats` for tests."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from local.engine.errors import EngineError, error_body, error_response
+from local.engine.faults import FaultBook, FaultMiddleware, FaultSpecError, RequestStats, parse_fault
+from local.engine.params import parse_create, parse_list, parse_remix, parse_variant
+from local.engine.service import Engine, EngineConfig
+
+log = logging.getLogger("videos_api.engine")
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _authorized(api_key: str | None, endpoint: Endpoint) -> Endpoint:
+    """Any non-empty bearer key is accepted unless the engine was started with one."""
+
+    async def guarded(request: Request) -> Response:
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise EngineError(
+                401,
+                "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
+                code="missing_api_key",
+            )
+        if api_key is not None and not secrets.compare_digest(key.strip(), api_key):
+            raise EngineError(401, "Incorrect API key provided.", code="invalid_api_key")
+        return await endpoint(request)
+
+    return guarded
+
+
+class _VideosApi:
+    """OpenAI's Videos endpoints over the engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def create(self, request: Request) -> Response:
+        return JSONResponse(self.engine.create(await parse_create(request)).view())
+
+    async def list_videos(self, request: Request) -> Response:
+        jobs, has_more = self.engine.list(parse_list(request))
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": [job.view() for job in jobs],
+                "first_id": jobs[0].id if jobs else None,
+                "last_id": jobs[-1].id if jobs else None,
+                "has_more": has_more,
+            }
+        )
+
+    async def retrieve(self, request: Request) -> Response:
+        job = self.engine.read_status(request.path_params["video_id"])
+        view = job.view()
+        headers = {}
+        if view["status"] in ("queued", "in_progress"):
+            headers["openai-poll-after-ms"] = str(max(100, int(job.latency * 100)))
+        return JSONResponse(view, headers=headers)
+
+    async def delete(self, request: Request) -> Response:
+        video_id = request.path_params["video_id"]
+        self.engine.delete(video_id)
+        return JSONResponse({"id": video_id, "object": "video.deleted", "deleted": True})
+
+    async def remix(self, request: Request) -> Response:
+        job = self.engine.remix(request.path_params["video_id"], await parse_remix(request))
+        return JSONResponse(job.view())
+
+    async def content(self, request: Request) -> Response:
+        path, media_type = self.engine.asset(request.path_params["video_id"], parse_variant(request))
+        return FileResponse(path, media_type=media_type)
+
+    def routes(self, api_key: str | None) -> list[Route]:
+        return [
+            Route("/v1/videos", _authorized(api_key, self.create), methods=["POST"]),
+            Route("/v1/videos", _authorized(api_key, self.list_videos), methods=["GET"]),
+            Route("/v1/videos/{video_id}", _authorized(api_key, self.retrieve), methods=["GET"]),
+            Route("/v1/videos/{video_id}", _authorized(api_key, self.delete), methods=["DELETE"]),
+            Route("/v1/videos/{video_id}/remix", _authorized(api_key, self.remix), methods=["POST"]),
+            Route("/v1/videos/{video_id}/content", _authorized(api_key, self.content), methods=["GET"]),
+        ]
+
+
+class _ControlApi:
+    """`/_faults` and `/_stats`: what tests use to break the engine and count its calls."""
+
+    def __init__(self, engine: Engine, faults: FaultBook, stats: RequestStats) -> None:
+        self.engine, self.faults, self.stats = engine, faults, stats
+
+    async def arm(self, request: Request) -> Response:
+        try:
+            fault = self.faults.arm(parse_fault(json.loads(await request.body() or b"null")))
+        except (json.JSONDecodeError, FaultSpecError) as e:
+            raise EngineError(400, f"Invalid fault: {e}", code="invalid_fault") from e
+        return JSONResponse(fault.describe(), 201)
+
+    async def armed(self, _: Request) -> Response:
+        return JSONResponse({"faults": [fault.describe() for fault in self.faults.faults if fault.times > 0]})
+
+    async def disarm(self, _: Request) -> Response:
+        self.faults.disarm()
+        return Response(status_code=204)
+
+    async def read_stats(self, _: Request) -> Response:
+        snapshot = self.stats.snapshot()
+        renderer = self.engine.renderer
+        snapshot["renders"] = {"rendered": renderer.renders, "cache_hits": renderer.cache_hits}
+        if self.engine.webhooks is not None:
+            snapshot["webhooks"] = vars(self.engine.webhooks.stats)
+        return JSONResponse(snapshot)
+
+    async def reset_stats(self, _: Request) -> Response:
+        self.stats.reset()
+        return Response(status_code=204)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/_faults", self.arm, methods=["POST"]),
+            Route("/_faults", self.armed, methods=["GET"]),
+            Route("/_faults", self.disarm, methods=["DELETE"]),
+            Route("/_stats", self.read_stats, methods=["GET"]),
+            Route("/_stats", self.reset_stats, methods=["DELETE"]),
+        ]
+
+
+async def _on_engine_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EngineError)
+    return error_response(exc)
+
+
+async def _on_http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = "Method not allowed." if exc.status_code == 405 else "Unknown request URL."
+    return JSONResponse(error_body(message, "invalid_request_error", None, None), exc.status_code)
+
+
+async def _on_unexpected(_: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc)
+    body = error_body("The server had an error while processing your request.", "server_error", None, None)
+    return JSONResponse(body, 500)
+
+
+def create_app(config: EngineConfig) -> ASGIApp:
+    engine = Engine(config)
+    faults = FaultBook()
+    stats = RequestStats()
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.aclose()
+
+    app = Starlette(
+        routes=_VideosApi(engine).routes(config.api_key) + _ControlApi(engine, faults, stats).routes(),
+        exception_handlers={
+            EngineError: _on_engine_error,
+            HTTPException: _on_http_error,
+            Exception: _on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    return FaultMiddleware(app, app.router, faults, stats)

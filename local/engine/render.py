@@ -1,0 +1,338 @@
+"""Deterministic media for the engine: an H.264/AAC MP4, a JPEG thumbnail and a JPEG spritesheet.
+
+What a render shows depends only on its `RenderSpec` (prompt, size, seconds, a remix's source and
+an optional reference image), never on a job id, the clock or the model, so the same request
+renders the same frames and identical requests can share one render on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import shutil
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageDraw, ImageFont
+
+# Bump when the pictures or sound change, so renders cached on disk are not reused.
+RENDERER_VERSION = 1
+
+FPS = 24
+AUDIO_RATE = 48_000
+AUDIO_FRAME = 1024
+SPRITE_COLUMNS = 4
+SPRITE_ROWS = 4
+X264_OPTIONS = {"preset": "veryfast", "crf": "26"}
+
+VIDEO_FILE = "video.mp4"
+THUMBNAIL_FILE = "thumbnail.jpg"
+SPRITESHEET_FILE = "spritesheet.jpg"
+ASSET_FILES = (VIDEO_FILE, THUMBNAIL_FILE, SPRITESHEET_FILE)
+
+U8Array = npt.NDArray[np.uint8]
+PENTATONIC = (0, 2, 4, 7, 9)
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    """Everything that determines a render."""
+
+    prompt: str
+    width: int
+    height: int
+    seconds: int
+    source: RenderSpec | None = None
+    reference_path: str | None = None
+    reference_digest: str | None = None
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(self._identity(), sort_keys=True).encode()).hexdigest()[:32]
+
+    def _identity(self) -> dict[str, Any]:
+        return {
+            "v": RENDERER_VERSION,
+            "prompt": self.prompt,
+            "size": [self.width, self.height],
+            "seconds": self.seconds,
+            "source": self.source.key() if self.source else None,
+            "reference": self.reference_digest,
+        }
+
+    @property
+    def motion_seed(self) -> bytes:
+        """The seed of the moving shapes: a remix keeps its source's motion."""
+        root = self
+        while root.source is not None:
+            root = root.source
+        return _digest("motion", root.prompt)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    directory: Path
+    sizes: dict[str, int]
+
+
+def _digest(*parts: str) -> bytes:
+    return hashlib.sha256("\x1f".join(parts).encode()).digest()
+
+
+def _palette(spec: RenderSpec) -> list[tuple[int, int, int]]:
+    """Six colours seeded by the prompt; a remix blends them with its source's."""
+    seed = _digest("palette", spec.prompt)
+    own = [_hsv_colour(seed[i] / 255, 0.55 + seed[i + 6] / 600, 0.45 + seed[i + 12] / 600) for i in range(6)]
+    if spec.source is None:
+        return own
+    return [_blend(parent, colour) for parent, colour in zip(_palette(spec.source), own, strict=True)]
+
+
+def _blend(parent: tuple[int, int, int], own: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Two parts the source's colour, one part the remix's own."""
+    r, g, b = ((p * 2 + o) // 3 for p, o in zip(parent, own, strict=True))
+    return r, g, b
+
+
+def _hsv_colour(h: float, s: float, v: float) -> tuple[int, int, int]:
+    i = int(h * 6) % 6
+    f = h * 6 - int(h * 6)
+    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
+    r, g, b = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i]
+    return round(r * 255), round(g * 255), round(b * 255)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def _backdrop(spec: RenderSpec, palette: list[tuple[int, int, int]]) -> Image.Image:
+    """The still part of every frame: gradient (or the reference image), the prompt and a caption."""
+    w, h = spec.width, spec.height
+    if spec.reference_path is not None:
+        with Image.open(spec.reference_path) as reference:
+            image = _cover(reference.convert("RGB"), w, h)
+    else:
+        top, bottom = np.array(palette[0], np.float32), np.array(palette[1], np.float32)
+        ramp = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None]
+        rows = (top * (1 - ramp) + bottom * ramp).astype(np.uint8)
+        image = Image.fromarray(np.repeat(rows[:, None, :], w, axis=1), "RGB")
+    draw = ImageDraw.Draw(image)
+    text_size = max(18, min(w, h) // 14)
+    font = _font(text_size)
+    lines = textwrap.wrap(spec.prompt, width=max(12, int(w / (text_size * 0.55)))) or [" "]
+    lines = lines[: max(1, (h // 2) // int(text_size * 1.3))]
+    line_height = int(text_size * 1.3)
+    y = (h - line_height * len(lines)) // 2
+    for line in lines:
+        draw.text(
+            (w // 2, y),
+            line,
+            font=font,
+            fill=(255, 255, 255),
+            anchor="ma",
+            stroke_width=2,
+            stroke_fill=(0, 0, 0),
+        )
+        y += line_height
+    caption = _font(max(12, text_size // 2))
+    label = f"{w}x{h} · {spec.seconds}s"
+    if spec.source is not None:
+        label = f"remix of “{spec.source.prompt[:40]}” · " + label
+    draw.text(
+        (w // 2, h // 16),
+        label,
+        font=caption,
+        fill=(255, 255, 255),
+        anchor="ma",
+        stroke_width=1,
+        stroke_fill=(0, 0, 0),
+    )
+    return image
+
+
+def _cover(image: Image.Image, w: int, h: int) -> Image.Image:
+    scale = max(w / image.width, h / image.height)
+    resized = image.resize((max(w, math.ceil(image.width * scale)), max(h, math.ceil(image.height * scale))))
+    left, top = (resized.width - w) // 2, (resized.height - h) // 2
+    return resized.crop((left, top, left + w, top + h))
+
+
+def _to_yuv420(image: Image.Image) -> U8Array:
+    frame = av.VideoFrame.from_image(image).reformat(format="yuv420p")  # type: ignore[no-untyped-call]
+    return np.ascontiguousarray(frame.to_ndarray())
+
+
+@dataclass
+class _Sprite:
+    """A disc drawn straight into the Y, U and V planes of a frame."""
+
+    y: U8Array
+    u: U8Array
+    v: U8Array
+    mask: npt.NDArray[np.bool_]
+    chroma_mask: npt.NDArray[np.bool_]
+    fx: float
+    fy: float
+    phase_x: float
+    phase_y: float
+
+    @property
+    def size(self) -> int:
+        return int(self.y.shape[0])
+
+
+def _sprites(spec: RenderSpec, palette: list[tuple[int, int, int]]) -> list[_Sprite]:
+    seed = spec.motion_seed
+    diameter = (min(spec.width, spec.height) // 5) & ~1
+    sprites = []
+    for i in range(4):
+        disc = Image.new("RGB", (diameter, diameter), palette[2 + i])
+        yuv = _to_yuv420(disc)
+        ys = np.arange(diameter) - (diameter - 1) / 2
+        mask = (ys[:, None] ** 2 + ys[None, :] ** 2) <= (diameter / 2) ** 2
+        half = diameter // 2
+        sprites.append(
+            _Sprite(
+                y=yuv[:diameter],
+                u=yuv[diameter : diameter + half // 2].reshape(half, half),
+                v=yuv[diameter + half // 2 :].reshape(half, half),
+                mask=mask,
+                chroma_mask=mask[::2, ::2],
+                # Whole cycles per clip, so each clip loops seamlessly.
+                fx=1 + seed[i] % 3,
+                fy=1 + seed[i + 4] % 3,
+                phase_x=seed[i + 8] / 255 * 2 * math.pi,
+                phase_y=seed[i + 12] / 255 * 2 * math.pi,
+            )
+        )
+    return sprites
+
+
+class _FrameDrawer:
+    """Paints frame i of a clip from the precomputed backdrop and sprites."""
+
+    def __init__(self, spec: RenderSpec, backdrop: U8Array, sprites: list[_Sprite], total: int) -> None:
+        self.w, self.h = spec.width, spec.height
+        self.backdrop = backdrop
+        self.sprites = sprites
+        self.total = total
+        self.buffer = np.empty_like(backdrop)
+        chroma = self.h * self.w // 4
+        flat = self.buffer.reshape(-1)
+        self.y = flat[: self.h * self.w].reshape(self.h, self.w)
+        self.u = flat[self.h * self.w : self.h * self.w + chroma].reshape(self.h // 2, self.w // 2)
+        self.v = flat[self.h * self.w + chroma :].reshape(self.h // 2, self.w // 2)
+
+    def draw(self, index: int) -> U8Array:
+        np.copyto(self.buffer, self.backdrop)
+        t = index / self.total
+        for sprite in self.sprites:
+            span_x, span_y = self.w - sprite.size, self.h - sprite.size
+            x = int((0.5 + 0.5 * math.sin(2 * math.pi * sprite.fx * t + sprite.phase_x)) * span_x) & ~1
+            y = int((0.5 + 0.5 * math.sin(2 * math.pi * sprite.fy * t + sprite.phase_y)) * span_y) & ~1
+            s, c = sprite.size, sprite.size // 2
+            np.copyto(self.y[y : y + s, x : x + s], sprite.y, where=sprite.mask)
+            np.copyto(self.u[y // 2 : y // 2 + c, x // 2 : x // 2 + c], sprite.u, where=sprite.chroma_mask)
+            np.copyto(self.v[y // 2 : y // 2 + c, x // 2 : x // 2 + c], sprite.v, where=sprite.chroma_mask)
+        bar = max(4, self.h // 120) & ~1
+        self.y[self.h - bar :, : int(self.w * (index + 1) / self.total)] = 235
+        return self.buffer
+
+
+def _soundtrack(spec: RenderSpec) -> npt.NDArray[np.float32]:
+    """A soft three-note chord seeded by the prompt (a remix keeps its source's root)."""
+    root_seed = spec.motion_seed
+    own = _digest("chord", spec.prompt)
+    root = 48 + root_seed[0] % 12
+    notes = [root + PENTATONIC[own[i] % 5] + 12 * (i % 2) for i in range(3)]
+    samples = spec.seconds * AUDIO_RATE
+    t = np.arange(samples, dtype=np.float32) / AUDIO_RATE
+    envelope = 0.5 - 0.5 * np.cos(2 * np.pi * t * (1 + own[4] % 3) / spec.seconds)
+    wave = sum(np.sin(2 * np.pi * 440.0 * 2 ** ((n - 69) / 12) * t) for n in notes)
+    mono = (0.12 * envelope * wave).astype(np.float32)
+    pan = 0.3 + 0.4 * (own[5] / 255)
+    return np.stack([mono * (1 - pan) * 2, mono * pan * 2]).astype(np.float32)
+
+
+def _tile(frame: Image.Image, w: int, h: int) -> Image.Image:
+    return frame.resize((w // SPRITE_COLUMNS, h // SPRITE_ROWS), Image.Resampling.BILINEAR)
+
+
+def _spritesheet(tiles: list[Image.Image], w: int, h: int) -> Image.Image:
+    tile_w, tile_h = w // SPRITE_COLUMNS, h // SPRITE_ROWS
+    sheet = Image.new("RGB", (tile_w * SPRITE_COLUMNS, tile_h * SPRITE_ROWS))
+    for i, tile in enumerate(tiles):
+        sheet.paste(tile, ((i % SPRITE_COLUMNS) * tile_w, (i // SPRITE_COLUMNS) * tile_h))
+    return sheet
+
+
+def _encode(spec: RenderSpec, target: Path) -> tuple[Image.Image, list[Image.Image]]:
+    """Writes the MP4 and returns the thumbnail frame and the spritesheet tiles."""
+    palette = _palette(spec)
+    total = spec.seconds * FPS
+    drawer = _FrameDrawer(spec, _to_yuv420(_backdrop(spec, palette)), _sprites(spec, palette), total)
+    tiles = SPRITE_COLUMNS * SPRITE_ROWS
+    sheet_indices = {(i * total) // tiles + total // (2 * tiles) for i in range(tiles)}
+    thumbnail_index = total // 2
+    sheet_frames: list[Image.Image] = []
+    thumbnail: Image.Image | None = None
+
+    with av.open(str(target), "w", format="mp4", options={"movflags": "+faststart"}) as container:
+        video = container.add_stream("libx264", rate=FPS, options=X264_OPTIONS)
+        video.width, video.height, video.pix_fmt = spec.width, spec.height, "yuv420p"
+        video.time_base = Fraction(1, FPS)
+        audio = container.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
+        for index in range(total):
+            frame = av.VideoFrame.from_ndarray(drawer.draw(index), format="yuv420p")
+            frame.pts = index
+            if index in sheet_indices or index == thumbnail_index:
+                picture: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]
+                if index in sheet_indices:
+                    sheet_frames.append(_tile(picture, spec.width, spec.height))
+                if index == thumbnail_index:
+                    thumbnail = picture
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+        sound = _soundtrack(spec)
+        for start in range(0, sound.shape[1], AUDIO_FRAME):
+            chunk = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(sound[:, start : start + AUDIO_FRAME]), format="fltp", layout="stereo"
+            )
+            chunk.sample_rate = AUDIO_RATE
+            chunk.pts = start
+            container.mux(audio.encode(chunk))
+        container.mux(audio.encode(None))
+    assert thumbnail is not None
+    return thumbnail, sheet_frames
+
+
+def render(spec: RenderSpec, cache_dir: Path) -> RenderResult:
+    """Renders `spec` into `cache_dir/<key>/` unless it is already there; safe across processes."""
+    directory = cache_dir / spec.key()
+    if not all((directory / name).is_file() for name in ASSET_FILES):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{spec.key()}-", dir=cache_dir))
+        try:
+            thumbnail, frames = _encode(spec, staging / VIDEO_FILE)
+            thumbnail.save(staging / THUMBNAIL_FILE, "JPEG", quality=85)
+            buffer = io.BytesIO()
+            _spritesheet(frames, spec.width, spec.height).save(buffer, "JPEG", quality=80)
+            (staging / SPRITESHEET_FILE).write_bytes(buffer.getvalue())
+            try:
+                staging.rename(directory)
+            except OSError:
+                # Another process finished the same render first; its files are identical.
+                shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return RenderResult(directory, {name: (directory / name).stat().st_size for name in ASSET_FILES})

@@ -1,0 +1,220 @@
+"""The engine's jobs: created, walked to a terminal state off the request path, listed and deleted."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from local.engine.errors import EngineError, invalid, not_found
+from local.engine.jobs import Job, Scenario, new_video_id, scenarios_in
+from local.engine.params import CreateParams, ListParams
+from local.engine.render import SPRITESHEET_FILE, THUMBNAIL_FILE, VIDEO_FILE, RenderSpec
+from local.engine.render_pool import RenderPool
+from local.engine.webhooks import WebhookSender
+
+log = logging.getLogger("videos_api.engine")
+
+RATE_LIMIT_RETRY_AFTER = 2
+VARIANT_FILES = {
+    "video": (VIDEO_FILE, "video/mp4"),
+    "thumbnail": (THUMBNAIL_FILE, "image/jpeg"),
+    "spritesheet": (SPRITESHEET_FILE, "image/jpeg"),
+}
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    data_dir: Path
+    latency: float = 6.0
+    api_key: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    render_workers: int = 2
+
+
+class Engine:
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        self.jobs: dict[str, Job] = {}
+        self._seq = itertools.count()
+        self.renderer = RenderPool(config.data_dir / "renders", config.render_workers)
+        self.webhooks = (
+            WebhookSender(config.webhook_url, config.webhook_secret)
+            if config.webhook_url and config.webhook_secret
+            else None
+        )
+        self._background: set[asyncio.Task[None]] = set()
+
+    # Requests
+
+    def create(self, params: CreateParams) -> Job:
+        scenarios = scenarios_in(params.prompt)
+        if Scenario.RATE_LIMIT in scenarios:
+            raise EngineError(
+                429,
+                "Rate limit reached for video generation. Please try again later.",
+                code="rate_limit_exceeded",
+                error_type="requests",
+                retry_after=RATE_LIMIT_RETRY_AFTER,
+            )
+        width, height = (int(n) for n in params.size.split("x"))
+        reference_path, reference_digest = self._store_reference(params.reference)
+        spec = RenderSpec(
+            params.prompt,
+            width,
+            height,
+            int(params.seconds),
+            reference_path=reference_path,
+            reference_digest=reference_digest,
+        )
+        return self._start(params.prompt, params.model, params.seconds, params.size, spec, scenarios, None)
+
+    def remix(self, source_id: str, prompt: str) -> Job:
+        source = self.get(source_id)
+        if source.status != "completed":
+            raise EngineError(
+                409,
+                f"Video '{source_id}' is not completed; only completed videos can be remixed.",
+                code="video_not_ready",
+                param="video_id",
+            )
+        spec = RenderSpec(
+            prompt, source.spec.width, source.spec.height, source.spec.seconds, source=source.spec
+        )
+        return self._start(
+            prompt, source.model, source.seconds, source.size, spec, scenarios_in(prompt), source.id
+        )
+
+    def get(self, video_id: str) -> Job:
+        job = self.jobs.get(video_id)
+        if job is None:
+            raise not_found(video_id)
+        return job
+
+    def read_status(self, video_id: str) -> Job:
+        """A status request; a `[flaky]` job answers every other one (the first, third, …) with 500."""
+        job = self.get(video_id)
+        job.status_reads += 1
+        if Scenario.FLAKY in job.scenarios and job.status_reads % 2 == 1:
+            raise EngineError(
+                500,
+                "The server had an error while processing your request.",
+                error_type="server_error",
+                code="server_error",
+            )
+        return job
+
+    def list(self, params: ListParams) -> tuple[list[Job], bool]:
+        ordered = sorted(self.jobs.values(), key=lambda j: j.seq, reverse=params.order == "desc")
+        start = 0
+        if params.after is not None:
+            ids = [job.id for job in ordered]
+            if params.after not in ids:
+                raise invalid("after", f"No video with id '{params.after}' to list after.")
+            start = ids.index(params.after) + 1
+        page = ordered[start : start + params.limit]
+        return page, start + params.limit < len(ordered)
+
+    def delete(self, video_id: str) -> None:
+        job = self.jobs.pop(self.get(video_id).id)
+        if job.task is not None:
+            job.task.cancel()
+
+    def asset(self, video_id: str, variant: str) -> tuple[Path, str]:
+        job = self.get(video_id)
+        if job.status != "completed" or job.assets is None:
+            raise EngineError(
+                409,
+                f"Video '{video_id}' is not completed; its content is not available.",
+                code="video_not_ready",
+                param="video_id",
+            )
+        file_name, media_type = VARIANT_FILES[variant]
+        return job.assets.directory / file_name, media_type
+
+    # Lifecycle
+
+    def _store_reference(self, reference: bytes | None) -> tuple[str | None, str | None]:
+        if reference is None:
+            return None, None
+        digest = hashlib.sha256(reference).hexdigest()
+        path = self.config.data_dir / "references" / digest
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(reference)
+        return str(path), digest
+
+    def _start(
+        self,
+        prompt: str,
+        model: str,
+        seconds: str,
+        size: str,
+        spec: RenderSpec,
+        scenarios: frozenset[Scenario],
+        remixed_from: str | None,
+    ) -> Job:
+        job = Job(
+            id=new_video_id(),
+            seq=next(self._seq),
+            model=model,
+            seconds=seconds,
+            size=size,
+            prompt=prompt,
+            spec=spec,
+            latency=self.config.latency,
+            scenarios=scenarios,
+            remixed_from_video_id=remixed_from,
+        )
+        self.jobs[job.id] = job
+        if Scenario.STALL not in scenarios:
+            job.task = asyncio.get_running_loop().create_task(self._run(job))
+        return job
+
+    async def _run(self, job: Job) -> None:
+        try:
+            assets = None
+            if not scenarios_fail(job.scenarios):
+                assets = await self.renderer.render(job.spec)
+            await asyncio.sleep(max(0.0, job.started + job.latency - time.monotonic()))
+            if Scenario.MODERATION in job.scenarios:
+                job.fail("moderation_blocked", "Your request was blocked by our moderation system.")
+            elif Scenario.FAIL in job.scenarios or assets is None:
+                job.fail("video_generation_failed", "Video generation failed.")
+            else:
+                job.complete(assets)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("render of %s failed", job.id)
+            job.fail("video_generation_failed", "Video generation failed while rendering.")
+        self._notify(job)
+
+    def _notify(self, job: Job) -> None:
+        if self.webhooks is None or job.id not in self.jobs:
+            return
+        event = "video.completed" if job.status == "completed" else "video.failed"
+        task = asyncio.get_running_loop().create_task(self.webhooks.send(event, job.id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def aclose(self) -> None:
+        tasks = [job.task for job in self.jobs.values() if job.task is not None] + list(self._background)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.renderer.close()
+        if self.webhooks is not None:
+            await self.webhooks.aclose()
+
+
+def scenarios_fail(scenarios: frozenset[Scenario]) -> bool:
+    return bool(scenarios & {Scenario.FAIL, Scenario.MODERATION})

@@ -1,0 +1,122 @@
+"""The renderer: real H.264/AAC at the requested size and length, deterministic, derived for remixes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from local.engine.render import (
+    SPRITESHEET_FILE,
+    THUMBNAIL_FILE,
+    VIDEO_FILE,
+    RenderSpec,
+    render,
+)
+from tests.media import jpeg_size, png_bytes, probe_mp4
+
+PROMPT = "A hummingbird hovering over a red flower"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("renders")
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "seconds"),
+    [(720, 1280, 4), (1280, 720, 4), (1024, 1792, 4), (1792, 1024, 4), (720, 1280, 8), (1280, 720, 12)],
+)
+def test_a_render_is_h264_and_aac_at_the_requested_size_and_length(
+    cache: Path, width: int, height: int, seconds: int
+) -> None:
+    result = render(RenderSpec(PROMPT, width, height, seconds), cache)
+
+    facts = probe_mp4((result.directory / VIDEO_FILE).read_bytes())
+    assert (facts.video_codec, facts.audio_codec) == ("h264", "aac")
+    assert (facts.width, facts.height) == (width, height)
+    assert facts.duration == pytest.approx(seconds, abs=0.1)
+    assert facts.frames == seconds * 24
+    assert facts.fps == 24
+    assert jpeg_size((result.directory / THUMBNAIL_FILE).read_bytes()) == (width, height)
+    assert jpeg_size((result.directory / SPRITESHEET_FILE).read_bytes()) == (width, height)
+    assert result.sizes[VIDEO_FILE] == (result.directory / VIDEO_FILE).stat().st_size
+
+
+def test_the_same_spec_renders_the_same_bytes(tmp_path: Path) -> None:
+    first = render(RenderSpec(PROMPT, 720, 1280, 4), tmp_path / "a")
+    second = render(RenderSpec(PROMPT, 720, 1280, 4), tmp_path / "b")
+
+    for name in (VIDEO_FILE, THUMBNAIL_FILE, SPRITESHEET_FILE):
+        assert (first.directory / name).read_bytes() == (second.directory / name).read_bytes()
+
+
+def test_a_cached_render_is_not_rendered_again(tmp_path: Path) -> None:
+    first = render(RenderSpec(PROMPT, 720, 1280, 4), tmp_path)
+    modified = (first.directory / VIDEO_FILE).stat().st_mtime_ns
+
+    second = render(RenderSpec(PROMPT, 720, 1280, 4), tmp_path)
+
+    assert second.directory == first.directory
+    assert (second.directory / VIDEO_FILE).stat().st_mtime_ns == modified
+    assert [p.name for p in tmp_path.iterdir()] == [first.directory.name]
+
+
+def thumbnail_pixels(cache: Path, spec: RenderSpec) -> np.ndarray:
+    data = (render(spec, cache).directory / THUMBNAIL_FILE).read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"), dtype=np.float32)
+
+
+def test_different_prompts_render_different_frames(cache: Path) -> None:
+    a = thumbnail_pixels(cache, RenderSpec(PROMPT, 720, 1280, 4))
+    b = thumbnail_pixels(cache, RenderSpec("A submarine under polar ice", 720, 1280, 4))
+
+    assert np.abs(a - b).mean() > 10
+
+
+def test_the_key_depends_only_on_what_determines_the_frames() -> None:
+    base = RenderSpec(PROMPT, 720, 1280, 4)
+
+    assert base.key() == RenderSpec(PROMPT, 720, 1280, 4).key()
+    assert (
+        len(
+            {
+                base.key(),
+                RenderSpec(PROMPT + "!", 720, 1280, 4).key(),
+                RenderSpec(PROMPT, 1280, 720, 4).key(),
+                RenderSpec(PROMPT, 720, 1280, 8).key(),
+                RenderSpec(PROMPT, 720, 1280, 4, source=base).key(),
+            }
+        )
+        == 5
+    )
+
+
+def test_a_remix_visibly_derives_from_its_source(cache: Path) -> None:
+    source = RenderSpec(PROMPT, 720, 1280, 4)
+    remix = RenderSpec("The hummingbird in the rain", 720, 1280, 4, source=source)
+    unrelated = RenderSpec("The hummingbird in the rain", 720, 1280, 4)
+
+    source_pixels = thumbnail_pixels(cache, source)
+    remix_distance = np.abs(thumbnail_pixels(cache, remix) - source_pixels).mean()
+    unrelated_distance = np.abs(thumbnail_pixels(cache, unrelated) - source_pixels).mean()
+
+    assert remix_distance < unrelated_distance
+    assert remix.motion_seed == source.motion_seed != unrelated.motion_seed
+
+
+def test_a_reference_image_becomes_the_backdrop(tmp_path: Path) -> None:
+    reference = tmp_path / "red.png"
+    reference.write_bytes(png_bytes(32, 32, (220, 20, 20)))
+    spec = RenderSpec("Red", 720, 1280, 4, reference_path=str(reference), reference_digest="red")
+
+    pixels = thumbnail_pixels(tmp_path / "cache", spec)
+
+    corner = pixels[:100, :100].reshape(-1, 3).mean(axis=0)
+    red, green, blue = corner
+    assert red > 150
+    assert max(green, blue) < 80
