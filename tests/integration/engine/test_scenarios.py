@@ -8,7 +8,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.integration.engine.conftest import LATENCY
+from tests.integration.engine_process import LATENCY
 
 
 def test_fail_ends_failed_with_video_generation_failed(client: OpenAI) -> None:

@@ -9,7 +9,7 @@ from openai import OpenAI
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.integration.engine.conftest import WEBHOOK_SECRET
+from tests.integration.engine_process import WEBHOOK_SECRET
 from tests.webhook_receiver import WebhookReceiver
 
 

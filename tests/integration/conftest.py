@@ -7,11 +7,9 @@ import httpx
 import pytest
 from openai import OpenAI
 
+from tests.integration.engine_process import LATENCY, WEBHOOK_SECRET
 from tests.support import free_port, running
 from tests.webhook_receiver import WebhookReceiver
-
-WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-LATENCY = 1.0
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,33 @@
+"""DELETE /api/videos/{id}, DELETE /v1/videos/{id}: the execution stops, then copy, files and record go."""
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videos_core import wiring
+from videos_core.http import json_response, make_resolver, owner_of
+from videos_core.logic.delete import delete_video
+from videos_core.observability import logger, metrics, tracer
+
+app = make_resolver()
+
+
+@app.delete("/api/videos/<video_id>")
+@app.delete("/v1/videos/<video_id>")
+def delete(video_id: str) -> Response[str]:
+    deleted = delete_video(
+        owner_of(app),
+        video_id,
+        videos=wiring.videos(),
+        assets=wiring.assets(),
+        workflow=wiring.workflow(),
+        upstream=wiring.upstream(),
+    )
+    return json_response(deleted)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return app.resolve(event, context)

@@ -1,0 +1,25 @@
+"""GET /api/videos/{id}, GET /v1/videos/{id}: the video's record (never the upstream)."""
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videos_core import wiring
+from videos_core.http import json_response, make_resolver, owner_of
+from videos_core.logic.read import get_video
+from videos_core.observability import logger, metrics, tracer
+
+app = make_resolver()
+
+
+@app.get("/api/videos/<video_id>")
+@app.get("/v1/videos/<video_id>")
+def get(video_id: str) -> Response[str]:
+    return json_response(get_video(owner_of(app), video_id, wiring.videos()))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return app.resolve(event, context)

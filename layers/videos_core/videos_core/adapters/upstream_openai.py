@@ -1,0 +1,146 @@
+"""The upstream: any OpenAI-compatible Videos API, called through the openai SDK.
+
+Only the functions that call the upstream import this module (the SDK is the heaviest import in the
+layer). Upstream errors become the contract's errors here; 5xx answers and connection failures are
+retried first, and read timeouts only where repeating the call cannot buy a second video.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import openai
+from openai import OpenAI, omit
+from openai.types import Video as OpenAIVideo
+
+from videos_core.errors import (
+    ApiError,
+    InvalidRequest,
+    InvalidVideoDuration,
+    InvalidVideoPrompt,
+    InvalidVideoSize,
+    UpstreamErrorInfo,
+    VideoGenerationFailed,
+    VideoModelNotAvailable,
+    VideoQuotaExceeded,
+)
+from videos_core.models.api import VideoError
+from videos_core.ports import UpstreamCreate, UpstreamJob, UpstreamNotFoundError
+from videos_core.settings import Settings
+
+T = TypeVar("T")
+ATTEMPTS = 3
+RETRY_BASE_SECONDS = 0.4
+DEFAULT_RETRY_AFTER = 5
+_PARAM_ERRORS: dict[str | None, type[ApiError]] = {
+    "prompt": InvalidVideoPrompt,
+    "seconds": InvalidVideoDuration,
+    "size": InvalidVideoSize,
+    "model": VideoModelNotAvailable,
+}
+
+
+def _info(error: openai.APIStatusError) -> UpstreamErrorInfo:
+    return UpstreamErrorInfo(type=str(error.type or "upstream_error"), code=error.code, message=error.message)
+
+
+def _retry_after(error: openai.APIStatusError) -> int:
+    try:
+        return max(1, int(float(error.response.headers.get("retry-after", DEFAULT_RETRY_AFTER))))
+    except ValueError:
+        return DEFAULT_RETRY_AFTER
+
+
+def translate(error: openai.APIStatusError) -> Exception:
+    """The contract's error for what the upstream answered."""
+    info = _info(error)
+    status = error.status_code
+    if status == 429:
+        return VideoQuotaExceeded(
+            f"The upstream is rate limiting: {error.message}", retry_after=_retry_after(error), upstream=info
+        )
+    if status == 404 and error.code == "model_not_found":
+        return VideoModelNotAvailable(
+            f"The upstream does not offer this model: {error.message}", upstream=info
+        )
+    if status == 404:
+        return UpstreamNotFoundError(error.message)
+    if error.code == "moderation_blocked":
+        return InvalidVideoPrompt(f"The upstream refused the prompt: {error.message}", upstream=info)
+    if status in (400, 422):
+        kind = _PARAM_ERRORS.get(error.param, InvalidRequest)
+        return kind(f"The upstream rejected the request: {error.message}", param=error.param, upstream=info)
+    if status in (401, 403):
+        return VideoGenerationFailed("The upstream refused this service's credentials.", upstream=info)
+    return VideoGenerationFailed(f"The upstream failed: {error.message}", upstream=info)
+
+
+def _job(video: OpenAIVideo) -> UpstreamJob:
+    error = VideoError(code=video.error.code, message=video.error.message) if video.error else None
+    return UpstreamJob(id=video.id, status=video.status, progress=video.progress or 0, error=error)
+
+
+class OpenAIUpstream:
+    def __init__(self, settings: Settings, api_key: str, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._settings = settings
+        self._api_key = api_key
+        self._sleep = sleep
+        self._clients: dict[str, OpenAI] = {}
+
+    def _client(self, model: str) -> OpenAI:
+        url = self._settings.upstream_url(model)
+        if url not in self._clients:
+            self._clients[url] = OpenAI(
+                base_url=url,
+                api_key=self._api_key,
+                max_retries=0,
+                timeout=self._settings.upstream_timeout_seconds,
+            )
+        return self._clients[url]
+
+    def _call(self, call: Callable[[], T], *, repeatable: bool) -> T:
+        """Calls the upstream, retrying 5xx and failed connections; timeouts only when `repeatable`."""
+        for attempt in range(ATTEMPTS):
+            last = attempt == ATTEMPTS - 1
+            try:
+                return call()
+            except openai.APITimeoutError as e:
+                if last or not repeatable:
+                    raise VideoGenerationFailed("The upstream did not answer in time.") from e
+            except openai.APIConnectionError as e:
+                if last:
+                    raise VideoGenerationFailed("The upstream could not be reached.") from e
+            except openai.APIStatusError as e:
+                if last or e.status_code < 500:
+                    raise translate(e) from e
+            self._sleep(RETRY_BASE_SECONDS * 2**attempt * (0.5 + random.random()))  # noqa: S311 - jitter
+        raise AssertionError("unreachable")
+
+    def create(self, request: UpstreamCreate) -> UpstreamJob:
+        client = self._client(request.model)
+        reference = request.reference
+        return self._call(
+            lambda: _job(
+                client.videos.create(
+                    prompt=request.prompt,
+                    model=request.model,
+                    seconds=request.seconds,  # type: ignore[arg-type]
+                    size=request.size,  # type: ignore[arg-type]
+                    input_reference=(
+                        (reference.filename, reference.content, reference.content_type) if reference else omit
+                    ),
+                )
+            ),
+            repeatable=False,
+        )
+
+    def remix(self, model: str, upstream_id: str, prompt: str) -> UpstreamJob:
+        client = self._client(model)
+        return self._call(lambda: _job(client.videos.remix(upstream_id, prompt=prompt)), repeatable=False)
+
+    def delete(self, model: str, upstream_id: str) -> None:
+        client = self._client(model)
+        self._call(lambda: client.videos.delete(upstream_id), repeatable=True)

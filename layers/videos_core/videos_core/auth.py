@@ -1,0 +1,45 @@
+"""API keys → owners. Keys are stored as SHA-256 hashes; a resolved owner is cached per container
+for a short while, so a revoked key stops working within that time."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+
+from videos_core.errors import Unauthorized
+from videos_core.ports import KeyStore
+
+_BEARER = re.compile(r"Bearer ([\x21-\x7e]{16,256})")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class OwnerResolver:
+    def __init__(
+        self, keys: KeyStore, ttl_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._keys = keys
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[str, float]] = {}
+
+    def owner_of(self, authorization: str | None) -> str:
+        """The owner of the bearer key in an Authorization header; Unauthorized for anything else."""
+        match = _BEARER.fullmatch(authorization or "")
+        if match is None:
+            raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
+        key_hash = hash_key(match.group(1))
+        cached = self._cache.get(key_hash)
+        now = self._clock()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        record = self._keys.find(key_hash)
+        if record is None or record.revoked:
+            self._cache.pop(key_hash, None)
+            raise Unauthorized("The API key is not valid.")
+        self._cache[key_hash] = (record.owner, now + self._ttl)
+        return record.owner

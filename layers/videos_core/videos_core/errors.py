@@ -1,0 +1,121 @@
+"""Every error the API answers with: a code, an HTTP status and the hint clients are shown.
+
+Routes raise these and never catch them; `videos_core.http` maps them to the error body in one
+place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class UpstreamErrorInfo:
+    """What the upstream said, kept for `openai_error` in the error body."""
+
+    type: str
+    code: str | None
+    message: str
+
+
+class ApiError(Exception):
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    hint: ClassVar[str] = "Retry the request; if it keeps failing, report its request_id."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        retry_after: int | None = None,
+        upstream: UpstreamErrorInfo | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.retry_after = retry_after
+        self.upstream = upstream
+
+
+# The seed's error table.
+
+
+class VideoGenerationFailed(ApiError):
+    status, code, hint = 500, "video_generation_failed", "Retry request"
+
+
+class InvalidVideoPrompt(ApiError):
+    status, code, hint = 400, "invalid_video_prompt", "Modify prompt"
+
+
+class VideoGenerationTimeout(ApiError):
+    status, code, hint = 504, "video_generation_timeout", "Simplify prompt"
+
+
+class VideoModelNotAvailable(ApiError):
+    status, code, hint = 404, "video_model_not_available", "Use supported model"
+
+
+class InvalidVideoDuration(ApiError):
+    status, code, hint = 400, "invalid_video_duration", 'Use "4", "8", or "12"'
+
+
+class InvalidVideoSize(ApiError):
+    status, code, hint = 400, "invalid_video_size", "Use supported size"
+
+
+class VideoExpired(ApiError):
+    status, code, hint = 410, "video_expired", "Generate new video"
+
+
+class VideoQuotaExceeded(ApiError):
+    status, code, hint = 429, "video_quota_exceeded", "Wait and retry"
+
+
+# The service's own.
+
+
+class VideoNotFound(ApiError):
+    status, code, hint = 404, "video_not_found", "Check the video id; list your videos with GET /v1/videos"
+
+
+class VideoNotReady(ApiError):
+    status, code, hint = 409, "video_not_ready", "Wait until the video is completed (poll it)"
+
+
+class InvalidRequest(ApiError):
+    status, code, hint = 400, "invalid_request", "Fix the parameter named in the error and retry"
+
+
+class Unauthorized(ApiError):
+    status, code, hint = 401, "unauthorized", "Send a valid key as 'Authorization: Bearer <key>'"
+
+
+class RouteNotFound(ApiError):
+    status, code, hint = 404, "not_found", "Check the method and path against /openapi.json"
+
+
+class MethodNotAllowed(ApiError):
+    status, code, hint = 405, "method_not_allowed", "Check the method and path against /openapi.json"
+
+
+class IdempotencyInProgress(ApiError):
+    status, code, hint = (
+        409,
+        "idempotency_in_progress",
+        "Retry after the first request with this key finishes",
+    )
+
+
+class IdempotencyKeyReused(ApiError):
+    status, code, hint = 422, "idempotency_key_reused", "Use a new Idempotency-Key for a different request"
+
+
+class RequestTooLarge(ApiError):
+    status, code, hint = 413, "request_too_large", "Send a smaller body"
+
+
+class ServiceUnavailable(ApiError):
+    status, code, hint = 503, "service_unavailable", "Retry after the time in Retry-After"

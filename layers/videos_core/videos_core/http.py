@@ -1,0 +1,235 @@
+"""The HTTP glue every endpoint function shares: the resolver with its one error mapping, typed
+parsing of bodies and queries, the caller's owner, and JSON responses."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from pydantic import BaseModel, ValidationError
+from python_multipart.multipart import Field as FormField
+from python_multipart.multipart import File as FormFile
+from python_multipart.multipart import FormParser, MultipartState
+
+from videos_core import wiring
+from videos_core.errors import (
+    ApiError,
+    InvalidRequest,
+    InvalidVideoDuration,
+    InvalidVideoPrompt,
+    InvalidVideoSize,
+    RouteNotFound,
+)
+from videos_core.models.api import ErrorBody, OpenAIErrorDetail, UpstreamError
+from videos_core.observability import logger
+from videos_core.ports import Reference
+
+M = TypeVar("M", bound=BaseModel)
+
+JSON = "application/json"
+DEFAULT_RETRY_AFTER = 5
+# Body fields whose validation errors have codes of their own (the seed's table).
+_FIELD_ERRORS: dict[str, type[ApiError]] = {
+    "prompt": InvalidVideoPrompt,
+    "seconds": InvalidVideoDuration,
+    "size": InvalidVideoSize,
+}
+_OPENAI_TYPES = {401: "authentication_error", 429: "rate_limit_error"}
+
+
+def _openai_type(status: int) -> str:
+    return _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+
+
+def error_response(app: APIGatewayHttpResolver, error: ApiError) -> Response[str]:
+    event = app.current_event
+    retry_after = (error.retry_after or DEFAULT_RETRY_AFTER) if error.status in (429, 503) else None
+    body = ErrorBody(
+        statusCode=error.status,
+        timestamp=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        path=event.raw_path,
+        message=error.message,
+        error_code=error.code,
+        hint=error.hint,
+        request_id=event.request_context.request_id,
+        retry_after_seconds=retry_after,
+        openai_error=UpstreamError(**vars(error.upstream)) if error.upstream else None,
+        error=OpenAIErrorDetail(
+            message=error.message, type=_openai_type(error.status), param=error.param, code=error.code
+        ),
+    )
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    payload = body.model_dump(mode="json", exclude={"retry_after_seconds", "openai_error"})
+    for optional in ("retry_after_seconds", "openai_error"):
+        if getattr(body, optional) is not None:
+            payload[optional] = body.model_dump(mode="json", include={optional})[optional]
+    return Response(error.status, JSON, json.dumps(payload), headers)
+
+
+def make_resolver() -> APIGatewayHttpResolver:
+    """An HTTP API (v2) resolver whose every failure answers in the contract's error body."""
+    app = APIGatewayHttpResolver()
+
+    @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]
+    def _api_error(error: ApiError) -> Response[str]:
+        return error_response(app, error)
+
+    @app.not_found
+    def _not_found(_: NotFoundError) -> Response[str]:
+        event = app.current_event
+        return error_response(app, RouteNotFound(f"No route {event.http_method} {event.raw_path}."))
+
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def _unexpected(_: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return error_response(app, ApiError("The service failed to handle the request."))
+
+    return app
+
+
+def json_response(
+    model: BaseModel, status: int = 200, headers: dict[str, str] | None = None
+) -> Response[str]:
+    return Response(status, JSON, model.model_dump_json(), headers)
+
+
+def owner_of(app: APIGatewayHttpResolver) -> str:
+    """The caller, resolved from their API key; never taken from a header or body field."""
+    return wiring.owners().owner_of(app.current_event.headers.get("authorization"))
+
+
+def validation_error(error: ValidationError, *, where: str) -> ApiError:
+    """The first problem of a body or query, as the contract's error naming the parameter."""
+    first = error.errors()[0]
+    param = str(first["loc"][0]) if first["loc"] else None
+    if first["type"] == "extra_forbidden":
+        return InvalidRequest(f"Unknown {where} parameter '{param}'.", param=param)
+    kind = _FIELD_ERRORS.get(param or "", InvalidRequest) if where == "body" else InvalidRequest
+    return kind(f"Invalid {where} parameter '{param}': {first['msg']}.", param=param)
+
+
+def parse_query(app: APIGatewayHttpResolver, model: type[M]) -> M:
+    try:
+        return model.model_validate(app.current_event.query_string_parameters or {})
+    except ValidationError as e:
+        raise validation_error(e, where="query") from e
+
+
+def parse_body(
+    app: APIGatewayHttpResolver, model: type[M], *, accepts_reference: bool = False
+) -> tuple[M, Reference | None]:
+    """A JSON, multipart or url-encoded body as `model`, and an uploaded `input_reference` where accepted."""
+    fields, reference = _read_body(app)
+    if "input_reference" in fields or (reference is not None and not accepts_reference):
+        message = "input_reference must be an uploaded image file (multipart/form-data)."
+        if not accepts_reference:
+            message = "input_reference is not accepted here."
+        raise InvalidRequest(message, param="input_reference")
+    try:
+        return model.model_validate(fields), reference
+    except ValidationError as e:
+        raise validation_error(e, where="body") from e
+
+
+def _raw_body(app: APIGatewayHttpResolver) -> bytes:
+    event = app.current_event
+    if not event.body:
+        raise InvalidRequest("A request body is required.", param="body")
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(event.body, validate=True)
+        except binascii.Error as e:
+            raise InvalidRequest("The body is not valid base64.", param="body") from e
+    return event.body.encode()
+
+
+def _read_body(app: APIGatewayHttpResolver) -> tuple[dict[str, Any], Reference | None]:
+    content_type = app.current_event.headers.get("content-type", JSON)
+    media_type = content_type.split(";")[0].strip().lower()
+    raw = _raw_body(app)
+    if media_type == JSON:
+        return _json_fields(raw), None
+    if media_type == "multipart/form-data":
+        return _multipart_fields(raw, content_type)
+    if media_type == "application/x-www-form-urlencoded":
+        return _urlencoded_fields(raw), None
+    raise InvalidRequest(
+        f"Unsupported content type '{media_type}'; send application/json or multipart/form-data.",
+        param="content-type",
+    )
+
+
+def _json_fields(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise InvalidRequest("The body is not valid JSON.", param="body") from e
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object.", param="body")
+    return body
+
+
+def _urlencoded_fields(raw: bytes) -> dict[str, Any]:
+    try:
+        pairs = parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise InvalidRequest("The form body could not be parsed.", param="body") from e
+    return _unique(pairs)
+
+
+def _unique(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise InvalidRequest(f"Parameter '{name}' is given more than once.", param=name)
+        fields[name] = value
+    return fields
+
+
+def _boundary(content_type: str) -> bytes:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "boundary" and value.strip('"'):
+            return value.strip('"').encode()
+    raise InvalidRequest("A multipart body needs a boundary in its Content-Type.", param="content-type")
+
+
+def _multipart_fields(raw: bytes, content_type: str) -> tuple[dict[str, Any], Reference | None]:
+    pairs: list[tuple[str, str]] = []
+    files: list[FormFile] = []
+
+    def on_field(field: FormField) -> None:
+        name, value = field.field_name or b"", field.value or b""
+        pairs.append((name.decode(errors="replace"), value.decode(errors="replace")))
+
+    def on_file(file: FormFile) -> None:
+        files.append(file)
+
+    boundary = _boundary(content_type)
+    try:
+        parser = FormParser("multipart/form-data", on_field, on_file, boundary=boundary)
+        parser.write(raw)
+        parser.finalize()
+        complete = getattr(parser.parser, "state", None) == MultipartState.END
+    except Exception as e:  # python-multipart raises several unrelated types for malformed bodies
+        raise InvalidRequest("The multipart body could not be parsed.", param="body") from e
+    if not complete:
+        raise InvalidRequest("The multipart body is incomplete.", param="body")
+    reference = None
+    for file in files:
+        name = (file.field_name or b"").decode(errors="replace")
+        if name != "input_reference" or reference is not None:
+            raise InvalidRequest(f"Unexpected file field '{name}'.", param=name)
+        file.file_object.seek(0)
+        reference = Reference(
+            filename=(file.file_name or b"reference").decode(errors="replace"),
+            content=file.file_object.read(),
+            content_type=file.content_type or "application/octet-stream",
+        )
+    return _unique(pairs), reference

@@ -1,0 +1,25 @@
+"""Video ids: `vid_` followed by a 26-character ULID, so ids sort by creation time."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_VIDEO_ID = re.compile(r"vid_[0-7][0-9A-HJKMNP-TV-Z]{25}")
+PREFIX = "vid_"
+
+
+def new_ulid(now_ms: int | None = None) -> str:
+    timestamp = int(time.time() * 1000) if now_ms is None else now_ms
+    value = (timestamp << 80) | secrets.randbits(80)
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def new_video_id(now_ms: int | None = None) -> str:
+    return PREFIX + new_ulid(now_ms)
+
+
+def is_video_id(value: str) -> bool:
+    return _VIDEO_ID.fullmatch(value) is not None

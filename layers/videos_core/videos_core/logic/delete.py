@@ -1,0 +1,33 @@
+"""Deleting a video: its execution stops first, then the upstream copy, the files and the record go."""
+
+from __future__ import annotations
+
+from videos_core.errors import ApiError
+from videos_core.logic.lookup import find_video
+from videos_core.models.api import DeletedVideo
+from videos_core.observability import logger
+from videos_core.ports import AssetStore, Upstream, UpstreamNotFoundError, VideoRepository, Workflow
+
+
+def delete_video(
+    owner: str,
+    video_id: str,
+    *,
+    videos: VideoRepository,
+    assets: AssetStore,
+    workflow: Workflow,
+    upstream: Upstream,
+) -> DeletedVideo:
+    record = find_video(owner, video_id, videos)
+    if not record.terminal:
+        workflow.stop(video_id)
+    try:
+        upstream.delete(record.model, record.upstream_id)
+    except UpstreamNotFoundError:
+        pass
+    except ApiError as e:
+        # The upstream keeps its copy only briefly anyway; the caller's copy goes regardless.
+        logger.warning("upstream copy of %s not deleted: %s", video_id, e.message)
+    assets.delete([asset.key for asset in record.assets.values()])
+    videos.delete(owner, video_id)
+    return DeletedVideo(id=video_id)

@@ -1,0 +1,52 @@
+"""Polling: hold the request on the record until the job ends, within API Gateway's 30 s limit.
+
+The client's `maxWaitMs` counts from the job's creation, so polling again with the same value
+ends, at the latest, in `504 video_generation_timeout` once that much time has passed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from videos_core.errors import VideoGenerationTimeout
+from videos_core.logic.lookup import find_video
+from videos_core.models.api import PollQuery, Video
+from videos_core.ports import VideoRepository
+from videos_core.settings import Settings
+
+RETRY_AFTER_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    video: Video
+    finished: bool
+
+
+def poll_video(
+    owner: str,
+    video_id: str,
+    query: PollQuery,
+    *,
+    videos: VideoRepository,
+    settings: Settings,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PollOutcome:
+    record = find_video(owner, video_id, videos)
+    deadline = record.created_at + query.maxWaitMs / 1000
+    hold_until = min(clock() + settings.poll_hold_seconds, deadline)
+    while not record.terminal and clock() < hold_until:
+        sleep(min(settings.poll_interval_seconds, max(0.0, hold_until - clock())))
+        record = find_video(owner, video_id, videos)
+    if record.terminal:
+        return PollOutcome(record.to_video(), finished=True)
+    if clock() >= deadline:
+        raise VideoGenerationTimeout(
+            f"Video '{video_id}' did not finish within maxWaitMs={query.maxWaitMs} of its creation; "
+            "it is still running and can be polled with a longer maxWaitMs.",
+            param="maxWaitMs",
+        )
+    return PollOutcome(record.to_video(), finished=False)

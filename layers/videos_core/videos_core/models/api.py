@@ -1,0 +1,134 @@
+"""The HTTP contract: request and response models of both surfaces, and the error body."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_PROMPT_CHARS = 500
+
+VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
+Seconds = Literal["4", "8", "12"]
+Size = Literal["720x1280", "1280x720", "1024x1792", "1792x1024"]
+Variant = Literal["video", "thumbnail", "spritesheet"]
+Order = Literal["asc", "desc"]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Prompt = Annotated[
+    str, Field(strict=True, min_length=1, max_length=MAX_PROMPT_CHARS), AfterValidator(_not_blank)
+]
+ModelName = Annotated[str, Field(strict=True, min_length=1, max_length=64)]
+
+
+class CreateVideoRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: Prompt
+    model: ModelName = "sora-2"
+    seconds: Seconds = "4"
+    size: Size = "720x1280"
+
+
+class RemixVideoRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: Prompt
+
+
+class VideoError(BaseModel):
+    code: str
+    message: str
+
+
+class Video(BaseModel):
+    """A video job, exactly the seed's fields (and OpenAI's)."""
+
+    id: str
+    object: Literal["video"] = "video"
+    status: VideoStatus
+    progress: int = Field(ge=0, le=100)
+    model: str
+    seconds: Seconds
+    size: Size
+    prompt: str | None
+    created_at: int
+    completed_at: int | None = None
+    expires_at: int | None = None
+    remixed_from_video_id: str | None = None
+    error: VideoError | None = None
+
+
+class VideoList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Video]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class DeletedVideo(BaseModel):
+    id: str
+    object: Literal["video.deleted"] = "video.deleted"
+    deleted: Literal[True] = True
+
+
+class DownloadLink(BaseModel):
+    url: str
+    expires_at: int
+    content_type: str
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    limit: int = Field(default=10, ge=1, le=100)
+    order: Order = "desc"
+    after: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class PollQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    maxWaitMs: int = Field(default=600_000, ge=1, le=3_600_000)  # noqa: N815 - the seed's parameter name
+
+
+class DownloadQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    variant: Variant = "video"
+    redirect: bool = True
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str
+
+
+class UpstreamError(BaseModel):
+    type: str
+    code: str | None
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The seed's EnhancedErrorResponse plus OpenAI's `error` object, so both kinds of client read it."""
+
+    statusCode: int  # noqa: N815 - the seed's field name
+    timestamp: str
+    path: str
+    message: str
+    error_code: str
+    hint: str
+    request_id: str | None
+    retry_after_seconds: int | None = None
+    openai_error: UpstreamError | None = None
+    error: OpenAIErrorDetail

@@ -1,0 +1,62 @@
+"""The persisted job record (DynamoDB item) and its public view."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from videos_core.models.api import Seconds, Size, Variant, Video, VideoError, VideoStatus
+
+TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed"})
+
+
+class AssetRecord(BaseModel):
+    key: str
+    size: int
+    content_type: str
+
+
+class VideoRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    owner: str
+    video_id: str
+    upstream_id: str
+    status: VideoStatus
+    progress: int = 0
+    model: str
+    seconds: Seconds
+    size: Size
+    prompt: str
+    created_at: int
+    completed_at: int | None = None
+    expires_at: int | None = None
+    remixed_from_video_id: str | None = None
+    error: VideoError | None = None
+    cost_estimate: Decimal
+    assets: dict[Variant, AssetRecord] = {}
+    # DynamoDB TTL (epoch seconds): when the record goes with its assets.
+    ttl: int | None = None
+    object: Literal["video"] = "video"
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def to_video(self) -> Video:
+        return Video(
+            id=self.video_id,
+            status=self.status,
+            progress=self.progress,
+            model=self.model,
+            seconds=self.seconds,
+            size=self.size,
+            prompt=self.prompt,
+            created_at=self.created_at,
+            completed_at=self.completed_at,
+            expires_at=self.expires_at,
+            remixed_from_video_id=self.remixed_from_video_id,
+            error=self.error,
+        )

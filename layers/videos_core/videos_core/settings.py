@@ -1,0 +1,134 @@
+"""The functions' configuration: one typed object read from the environment on first use.
+
+Importing this module reads nothing; `get_settings()` validates everything once per container
+and raises `SettingsError` naming each bad or missing variable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from videos_core.pricing import PriceTable, merge_prices
+
+SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
+SECONDS = ("4", "8", "12")
+
+# Environment variable -> field. Every variable is listed here, so the template and `serve` can
+# be checked against one list.
+ENVIRONMENT = {
+    "VIDEOS_TABLE": "videos_table",
+    "KEYS_TABLE": "keys_table",
+    "ASSETS_BUCKET": "assets_bucket",
+    "STATE_MACHINE_ARN": "state_machine_arn",
+    "EVENT_BUS_NAME": "event_bus_name",
+    "UPSTREAM_BASE_URL": "upstream_base_url",
+    "UPSTREAM_ROUTES": "upstream_routes",
+    "UPSTREAM_API_KEY": "upstream_api_key",
+    "UPSTREAM_API_KEY_PARAMETER": "upstream_api_key_parameter",
+    "UPSTREAM_TIMEOUT_SECONDS": "upstream_timeout_seconds",
+    "RETENTION_DAYS": "retention_days",
+    "DOWNLOAD_URL_TTL_SECONDS": "download_url_ttl_seconds",
+    "POLL_HOLD_SECONDS": "poll_hold_seconds",
+    "POLL_INTERVAL_SECONDS": "poll_interval_seconds",
+    "BACKOFF_SCALE": "backoff_scale",
+    "PRICE_OVERRIDES": "price_overrides",
+    "KEY_CACHE_TTL_SECONDS": "key_cache_ttl_seconds",
+}
+JSON_FIELDS = {"upstream_routes", "price_overrides"}
+
+# Presigned URLs must expire before the credentials that sign them (a Lambda role's last ~1 h+).
+MAX_DOWNLOAD_URL_TTL_SECONDS = 3600
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    videos_table: str = Field(min_length=3)
+    keys_table: str = Field(min_length=3)
+    assets_bucket: str = Field(min_length=3)
+    state_machine_arn: str = Field(pattern=r"^arn:aws[a-z-]*:states:")
+    event_bus_name: str = Field(min_length=1)
+
+    upstream_base_url: str = Field(pattern=r"^https?://")
+    # model -> base URL; by default every priced model goes to upstream_base_url.
+    upstream_routes: dict[str, Annotated[str, Field(pattern=r"^https?://")]] = Field(default_factory=dict)
+    # Offline the key is given directly; on AWS it is read from this SSM SecureString parameter.
+    upstream_api_key: SecretStr | None = None
+    upstream_api_key_parameter: str | None = None
+    upstream_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+
+    retention_days: int = Field(default=7, ge=1, le=3650)
+    download_url_ttl_seconds: int = Field(default=900, ge=1, le=MAX_DOWNLOAD_URL_TTL_SECONDS)
+    poll_hold_seconds: float = Field(default=25.0, gt=0, le=28)
+    poll_interval_seconds: float = Field(default=1.0, gt=0, le=10)
+    backoff_scale: float = Field(default=1.0, gt=0, le=10)
+    price_overrides: dict[str, dict[str, Decimal]] = Field(default_factory=dict)
+    key_cache_ttl_seconds: float = Field(default=60.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if (self.upstream_api_key is None) == (self.upstream_api_key_parameter is None):
+            raise ValueError("set exactly one of UPSTREAM_API_KEY and UPSTREAM_API_KEY_PARAMETER")
+        prices = self.prices
+        for model, rows in prices.items():
+            if "*" not in rows and not set(SIZES) <= set(rows):
+                raise ValueError(f"PRICE_OVERRIDES: model {model} needs a '*' price or one per size")
+        unpriced = set(self.upstream_routes) - set(prices)
+        if unpriced:
+            raise ValueError(f"UPSTREAM_ROUTES: no price for {', '.join(sorted(unpriced))}")
+        return self
+
+    @property
+    def prices(self) -> PriceTable:
+        return merge_prices(self.price_overrides)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The accepted models: the routed ones, or every priced one when no route is configured."""
+        return tuple(sorted(self.upstream_routes)) if self.upstream_routes else tuple(sorted(self.prices))
+
+    def upstream_url(self, model: str) -> str:
+        return self.upstream_routes.get(model, self.upstream_base_url)
+
+    @property
+    def retention_seconds(self) -> int:
+        return self.retention_days * 86_400
+
+
+def load_settings(environ: dict[str, str] | os._Environ[str]) -> Settings:
+    raw: dict[str, Any] = {}
+    for variable, name in ENVIRONMENT.items():
+        value = environ.get(variable)
+        if value is None or value == "":
+            continue
+        if name in JSON_FIELDS:
+            try:
+                raw[name] = json.loads(value)
+            except json.JSONDecodeError as e:
+                raise SettingsError(f"{variable} is not valid JSON: {e}") from e
+        else:
+            raw[name] = value
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as e:
+        fields = {name: variable for variable, name in ENVIRONMENT.items()}
+        problems = "; ".join(
+            f"{fields.get(str(err['loc'][0]), err['loc'][0]) if err['loc'] else 'settings'}: {err['msg']}"
+            for err in e.errors()
+        )
+        raise SettingsError(f"invalid configuration: {problems}") from e
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings(os.environ)

@@ -1,0 +1,101 @@
+"""API Gateway HTTP API (payload 2.0) events for the functions, built from the recorded samples
+under tests/events/, and a way to invoke a function's handler with one."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import importlib
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+EVENTS = Path(__file__).parent / "events"
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "videos-api-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:videos-api-test"
+    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+
+
+def sample(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return event
+
+
+def http_event(
+    sample_name: str,
+    *,
+    path: str | None = None,
+    route_key: str | None = None,
+    method: str | None = None,
+    key: str | None = None,
+    query: dict[str, str] | None = None,
+    body: Any = ...,
+    content_type: str | None = None,
+    headers: dict[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """A recorded sample with its path, query, body and key replaced as a test needs."""
+    event = copy.deepcopy(sample(sample_name))
+    context = event["requestContext"]
+    context["requestId"] = base64.b64encode(uuid.uuid4().bytes[:10]).decode()
+    if path is not None:
+        event["rawPath"] = context["http"]["path"] = path
+    if method is not None:
+        context["http"]["method"] = method
+    if route_key is not None:
+        event["routeKey"] = context["routeKey"] = route_key
+    if query is not None:
+        _set_query(event, query)
+    if body is not ...:
+        _set_body(event, body)
+    if content_type is not None:
+        event["headers"]["content-type"] = content_type
+    event["headers"]["authorization"] = f"Bearer {key}" if key else None
+    for name, value in (headers or {}).items():
+        event["headers"][name] = value
+    event["headers"] = {k: v for k, v in event["headers"].items() if v is not None}
+    return event
+
+
+def _set_query(event: dict[str, Any], query: dict[str, str]) -> None:
+    event["rawQueryString"] = urlencode(query)
+    event.pop("queryStringParameters", None)
+    if query:
+        event["queryStringParameters"] = dict(query)
+
+
+def _set_body(event: dict[str, Any], body: Any) -> None:
+    event["isBase64Encoded"] = isinstance(body, bytes)
+    event.pop("body", None)
+    if isinstance(body, bytes):
+        event["body"] = base64.b64encode(body).decode()
+    elif body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+
+
+@dataclass(frozen=True)
+class LambdaResponse:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def invoke(function: str, event: dict[str, Any]) -> LambdaResponse:
+    """Invokes `functions/<function>/app.py`'s handler as Lambda would."""
+    module = importlib.import_module(f"functions.{function}.app")
+    result = module.handler(event, FakeLambdaContext(function_name=function))
+    body = result.get("body") or ""
+    if result.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+    return LambdaResponse(int(result["statusCode"]), headers, body)

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+from openai import OpenAI
+
+from local.aws_resources import create_tables
+from local.template import application_template
+from tests.integration.api.stack import BUCKET, CONTENT_TYPES, IDLE_DEFINITION, REGION, STATE_MACHINE, Stack
+from tests.media import jpeg_size
+from videos_core import wiring
+from videos_core.models.api import Variant
+from videos_core.observability import metrics
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str) -> Iterator[Stack]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        tables = create_tables(boto3.client("dynamodb", region_name=REGION), application_template(), "test")
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        state_machine_arn = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+            name=STATE_MACHINE,
+            definition=json.dumps(IDLE_DEFINITION),
+            roleArn="arn:aws:iam::123456789012:role/videos-api-test-jobs",
+        )["stateMachineArn"]
+        for name, value in {
+            "VIDEOS_TABLE": tables["VideosTable"],
+            "KEYS_TABLE": tables["KeysTable"],
+            "ASSETS_BUCKET": BUCKET,
+            "STATE_MACHINE_ARN": state_machine_arn,
+            "EVENT_BUS_NAME": "videos-api-test",
+            "UPSTREAM_BASE_URL": f"{engine_url}/v1",
+            "UPSTREAM_API_KEY": "sk-engine-test",
+            "POLL_HOLD_SECONDS": "0.6",
+            "POLL_INTERVAL_SECONDS": "0.05",
+            "POWERTOOLS_METRICS_NAMESPACE": "VideosApiTest",
+            "POWERTOOLS_SERVICE_NAME": "videos-api",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }.items():
+            monkeypatch.setenv(name, value)
+        wiring.reset()
+        with OpenAI(base_url=f"{engine_url}/v1", api_key="sk-engine-test", max_retries=0) as engine:
+            stack = Stack(tables["VideosTable"], tables["KeysTable"], state_machine_arn, engine)
+            stack.keys = {"alice": stack.add_key("alice"), "bob": stack.add_key("bob")}
+            yield stack
+        wiring.reset()
+    metrics.clear_metrics()
+
+
+@pytest.fixture(scope="session")
+def media(engine_url: str) -> dict[Variant, bytes]:
+    """Real engine-rendered files, for records seeded as completed."""
+    with OpenAI(base_url=f"{engine_url}/v1", api_key="sk-engine-test", max_retries=0) as engine:
+        video = engine.videos.create_and_poll(prompt="Seeded media", poll_interval_ms=100)
+        files = {
+            variant: engine.videos.download_content(video.id, variant=variant).content
+            for variant in CONTENT_TYPES
+        }
+    assert jpeg_size(files["thumbnail"]) == (720, 1280)
+    return files

@@ -1,0 +1,66 @@
+"""Assertions on the contract's error body, checked in full every time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.apigw import LambdaResponse
+
+# The seed's error table, restated here so a drift in the code fails a test.
+SEED_HINTS = {
+    "video_generation_failed": "Retry request",
+    "invalid_video_prompt": "Modify prompt",
+    "video_generation_timeout": "Simplify prompt",
+    "video_model_not_available": "Use supported model",
+    "invalid_video_duration": 'Use "4", "8", or "12"',
+    "invalid_video_size": "Use supported size",
+    "video_expired": "Generate new video",
+    "video_quota_exceeded": "Wait and retry",
+}
+OPENAI_TYPES = {401: "authentication_error", 429: "rate_limit_error"}
+_UNSET: Any = object()
+
+
+def assert_error(
+    response: LambdaResponse,
+    status: int,
+    code: str,
+    event: dict[str, Any],
+    *,
+    param: str | None = _UNSET,
+    upstream: bool = False,
+) -> dict[str, Any]:
+    assert response.status == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    expected = {"statusCode", "timestamp", "path", "message", "error_code", "hint", "request_id", "error"}
+    if status in (429, 503):
+        expected.add("retry_after_seconds")
+    if upstream:
+        expected.add("openai_error")
+    assert set(body) == expected
+    assert body["statusCode"] == status
+    stamped = datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00"))
+    assert abs((datetime.now(UTC) - stamped).total_seconds()) < 120
+    assert body["path"] == event["rawPath"]
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    assert body["error_code"] == code
+    assert body["hint"] == SEED_HINTS.get(code, body["hint"])
+    assert body["hint"]
+    assert body["request_id"] == event["requestContext"]["requestId"]
+    error_type = OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    assert body["error"]["message"] == body["message"]
+    assert body["error"]["type"] == error_type
+    assert body["error"]["code"] == code
+    if param is not _UNSET:
+        assert body["error"]["param"] == param
+    if status in (429, 503):
+        assert body["retry_after_seconds"] >= 1
+        assert int(response.headers["retry-after"]) == body["retry_after_seconds"]
+    else:
+        assert "retry-after" not in response.headers
+    if upstream:
+        assert set(body["openai_error"]) == {"type", "code", "message"}
+    return body

@@ -1,0 +1,270 @@
+"""POST /api/videos and /v1/videos: validation as the seed's DTO, then upstream → record → execution."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.apigw import http_event, invoke
+from tests.integration.api.contract import assert_error
+from tests.integration.api.stack import Stack, captured_logs
+
+MODELS = ("sora-2", "sora-2-pro")
+SECONDS = ("4", "8", "12")
+SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
+SURFACES = ("/api/videos", "/v1/videos")
+
+
+def create(
+    stack: Stack, body: Any, *, path: str = "/v1/videos", owner: str = "alice"
+) -> tuple[Any, dict[str, Any]]:
+    event = http_event("create_json", path=path, route_key=f"POST {path}", key=stack.keys[owner], body=body)
+    return invoke("create", event), event
+
+
+@pytest.mark.parametrize("path", SURFACES)
+def test_create_starts_a_job_on_both_surfaces(stack: Stack, path: str, engine_url: str) -> None:
+    response, _ = create(
+        stack,
+        {"prompt": "A paper boat", "model": "sora-2-pro", "seconds": "8", "size": "1280x720"},
+        path=path,
+    )
+
+    assert response.status == 201
+    video = response.json()
+    assert set(video) == {
+        "id",
+        "object",
+        "status",
+        "progress",
+        "model",
+        "seconds",
+        "size",
+        "prompt",
+        "created_at",
+        "completed_at",
+        "expires_at",
+        "remixed_from_video_id",
+        "error",
+    }
+    assert video["id"].startswith("vid_")
+    assert len(video["id"]) == 30
+    assert (video["object"], video["status"], video["progress"]) == ("video", "queued", 0)
+    assert (video["model"], video["seconds"], video["size"], video["prompt"]) == (
+        "sora-2-pro",
+        "8",
+        "1280x720",
+        "A paper boat",
+    )
+    assert video["completed_at"] is None
+    assert video["expires_at"] is None
+    assert video["remixed_from_video_id"] is None
+    assert video["error"] is None
+    record = stack.record("alice", video["id"])
+    assert record is not None
+    assert record["status"] == "queued"
+    assert str(record["cost_estimate"]) == "3.2000"
+    upstream = stack.engine.videos.retrieve(record["upstream_id"])
+    assert (upstream.prompt, upstream.model, upstream.seconds, upstream.size) == (
+        "A paper boat",
+        "sora-2-pro",
+        "8",
+        "1280x720",
+    )
+    assert stack.execution_status(video["id"]) == "RUNNING"
+    execution = stack.stepfunctions.describe_execution(
+        executionArn=stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + video["id"]
+    )
+    assert json.loads(execution["input"])["upstream_id"] == record["upstream_id"]
+
+
+def test_defaults_are_sora_2_four_seconds_portrait(stack: Stack) -> None:
+    response, _ = create(stack, {"prompt": "Defaults"})
+
+    assert (response.json()["model"], response.json()["seconds"], response.json()["size"]) == (
+        "sora-2",
+        "4",
+        "720x1280",
+    )
+
+
+@pytest.mark.parametrize(("model", "seconds", "size"), list(itertools.product(MODELS, SECONDS, SIZES)))
+def test_every_valid_combination_is_accepted(stack: Stack, model: str, seconds: str, size: str) -> None:
+    response, _ = create(stack, {"prompt": "Combination", "model": model, "seconds": seconds, "size": size})
+
+    assert response.status == 201, response.text
+    assert (response.json()["model"], response.json()["seconds"], response.json()["size"]) == (
+        model,
+        seconds,
+        size,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "param"),
+    [
+        ({}, 400, "invalid_video_prompt", "prompt"),
+        ({"prompt": ""}, 400, "invalid_video_prompt", "prompt"),
+        ({"prompt": "   \n"}, 400, "invalid_video_prompt", "prompt"),
+        ({"prompt": "x" * 501}, 400, "invalid_video_prompt", "prompt"),
+        ({"prompt": 42}, 400, "invalid_video_prompt", "prompt"),
+        ({"prompt": ["a"]}, 400, "invalid_video_prompt", "prompt"),
+        ({"prompt": None}, 400, "invalid_video_prompt", "prompt"),
+        ({"prompt": "x", "model": "sora-3"}, 404, "video_model_not_available", "model"),
+        ({"prompt": "x", "model": "gpt-4o"}, 404, "video_model_not_available", "model"),
+        ({"prompt": "x", "model": 2}, 400, "invalid_request", "model"),
+        ({"prompt": "x", "seconds": 4}, 400, "invalid_video_duration", "seconds"),
+        ({"prompt": "x", "seconds": "6"}, 400, "invalid_video_duration", "seconds"),
+        ({"prompt": "x", "seconds": "4.0"}, 400, "invalid_video_duration", "seconds"),
+        ({"prompt": "x", "size": "640x480"}, 400, "invalid_video_size", "size"),
+        ({"prompt": "x", "size": 720}, 400, "invalid_video_size", "size"),
+        ({"prompt": "x", "colour": "red"}, 400, "invalid_request", "colour"),
+        (
+            {"prompt": "x", "input_reference": "http://169.254.169.254/"},
+            400,
+            "invalid_request",
+            "input_reference",
+        ),
+    ],
+)
+@pytest.mark.parametrize("path", SURFACES)
+def test_invalid_bodies_are_refused_before_any_upstream_call(
+    stack: Stack, engine_url: str, path: str, body: Any, status: int, code: str, param: str
+) -> None:
+    before = httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0)
+
+    response, event = create(stack, body, path=path)
+
+    assert_error(response, status, code, event, param=param)
+    assert httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0) == before
+    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "param"),
+    [
+        (None, "application/json", "body"),
+        ("", "application/json", "body"),
+        ("{not json", "application/json", "body"),
+        ("[1, 2]", "application/json", "body"),
+        ('"prompt"', "application/json", "body"),
+        ("prompt=x", "text/plain", "content-type"),
+        ("--nope\r\n", "multipart/form-data; boundary=nope", "body"),
+    ],
+)
+def test_malformed_bodies_are_400_invalid_request(
+    stack: Stack, raw: str | None, content_type: str, param: str
+) -> None:
+    event = http_event("create_json", key=stack.keys["alice"], body=raw, content_type=content_type)
+
+    assert_error(invoke("create", event), 400, "invalid_request", event, param=param)
+
+
+def test_multipart_create_forwards_the_input_reference(stack: Stack) -> None:
+    event = http_event("create_multipart", key=stack.keys["alice"])
+
+    response = invoke("create", event)
+
+    assert response.status == 201, response.text
+    record = stack.record("alice", response.json()["id"])
+    assert record is not None
+    upstream = stack.engine.videos.poll(record["upstream_id"], poll_interval_ms=100)
+    assert upstream.status == "completed"
+
+
+def test_a_reference_the_upstream_cannot_read_is_its_400(stack: Stack) -> None:
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nx\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="input_reference"; filename="a.png"\r\n'
+        f"Content-Type: image/png\r\n\r\nnot an image\r\n--{boundary}--\r\n"
+    ).encode()
+    event = http_event(
+        "create_multipart",
+        key=stack.keys["alice"],
+        body=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+    assert_error(
+        invoke("create", event), 400, "invalid_request", event, param="input_reference", upstream=True
+    )
+    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
+
+
+def test_an_upstream_rate_limit_is_429_video_quota_exceeded_with_its_hint(stack: Stack) -> None:
+    response, event = create(stack, {"prompt": "Busy [rate-limit]"})
+
+    body = assert_error(response, 429, "video_quota_exceeded", event, upstream=True)
+    assert body["retry_after_seconds"] == 2
+    assert body["openai_error"]["code"] == "rate_limit_exceeded"
+    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
+
+
+def test_an_upstream_blip_is_retried(stack: Stack, engine_url: str) -> None:
+    httpx.post(
+        f"{engine_url}/_faults",
+        json={"kind": "status", "status": 503, "method": "POST", "path": "/v1/videos", "times": 2},
+    )
+
+    response, _ = create(stack, {"prompt": "Eventually"})
+
+    assert response.status == 201
+
+
+def test_an_upstream_that_keeps_failing_is_video_generation_failed(stack: Stack, engine_url: str) -> None:
+    httpx.post(
+        f"{engine_url}/_faults",
+        json={"kind": "status", "status": 500, "method": "POST", "path": "/v1/videos", "times": 3},
+    )
+
+    response, event = create(stack, {"prompt": "Never"})
+
+    assert_error(response, 500, "video_generation_failed", event, upstream=True)
+    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
+
+
+def test_an_unstartable_workflow_leaves_a_failed_record_and_no_upstream_job(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATE_MACHINE_ARN", stack.state_machine_arn + "-missing")
+    from videos_core import wiring
+
+    wiring.reset()
+
+    response, event = create(stack, {"prompt": "Orphan"})
+
+    assert_error(response, 500, "video_generation_failed", event)
+    [item] = stack.dynamodb.scan(TableName=stack.videos_table)["Items"]
+    assert item["status"]["S"] == "failed"
+    assert item["error"]["M"]["code"]["S"] == "video_generation_failed"
+
+
+def test_create_emits_videos_created_by_model(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    create(stack, {"prompt": "Counted", "model": "sora-2-pro"})
+
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [blob] = [b for b in blobs if "VideosCreated" in b]
+    assert blob["VideosCreated"] == [1.0] or blob["VideosCreated"] == 1.0
+    assert blob["model"] == "sora-2-pro"
+    assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "VideosApiTest"
+
+
+def test_the_upstream_interaction_is_logged_without_secrets(stack: Stack) -> None:
+    with captured_logs() as lines:
+        response, _ = create(stack, {"prompt": "Logged", "seconds": "8"})
+
+    [record] = [line for line in lines if line.get("message") == "upstream interaction"]
+    assert record["api"] == "videos"
+    assert record["endpoint"] == "/v1/videos"
+    assert record["video_id"] == response.json()["id"]
+    assert record["cost_estimate"] == 1.0
+    assert (record["model"], record["duration_seconds"]) == ("sora-2", 8)
+    assert record["latency_ms"] > 0
+    assert record["request"]["prompt"] == "Logged"
+    assert record["response"]["id"].startswith("video_")
+    assert stack.keys["alice"] not in json.dumps(lines)

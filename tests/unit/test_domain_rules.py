@@ -1,0 +1,152 @@
+"""Pure rules of the layer: ids, backoff, prices, settings, key resolution."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from videos_core.auth import OwnerResolver, hash_key
+from videos_core.backoff import schedule, wait_seconds
+from videos_core.errors import Unauthorized
+from videos_core.ids import is_video_id, new_video_id
+from videos_core.ports import KeyRecord
+from videos_core.pricing import DEFAULT_PRICES, estimate_cost, merge_prices
+from videos_core.settings import SettingsError, load_settings
+
+BASE_ENV = {
+    "VIDEOS_TABLE": "videos",
+    "KEYS_TABLE": "keys",
+    "ASSETS_BUCKET": "assets",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:jobs",
+    "EVENT_BUS_NAME": "bus",
+    "UPSTREAM_BASE_URL": "http://127.0.0.1:4010/v1",
+    "UPSTREAM_API_KEY": "sk-x",
+}
+
+
+def test_video_ids_are_vid_and_a_ulid_that_sorts_by_time() -> None:
+    earlier, later = new_video_id(1_700_000_000_000), new_video_id(1_700_000_000_001)
+
+    assert is_video_id(earlier)
+    assert len(earlier) == 30
+    assert earlier < later
+    assert not is_video_id("vid_" + "I" * 26)
+    assert not is_video_id(earlier.lower())
+    assert not is_video_id(earlier + "0")
+
+
+def test_the_backoff_is_the_seeds_five_to_twenty_seconds() -> None:
+    assert schedule(6) == [5, 10, 15, 20, 20, 20]
+    assert schedule(4, scale=0.1) == pytest.approx([0.5, 1.0, 1.5, 2.0])
+    with pytest.raises(ValueError, match="attempt"):
+        wait_seconds(-1)
+
+
+def test_costs_are_the_seeds_table() -> None:
+    prices = merge_prices({})
+    table = {(m, s): estimate_cost(prices, m, "720x1280", s) for m in DEFAULT_PRICES for s in (4, 8, 12)}
+
+    assert table == {
+        ("sora-2", 4): Decimal("0.5"),
+        ("sora-2", 8): Decimal("1"),
+        ("sora-2", 12): Decimal("1.5"),
+        ("sora-2-pro", 4): Decimal("1.6"),
+        ("sora-2-pro", 8): Decimal("3.2"),
+        ("sora-2-pro", 12): Decimal("4.8"),
+    }
+
+
+def test_a_price_override_can_price_one_size_differently() -> None:
+    prices = merge_prices({"sora-2-pro": {"1792x1024": Decimal("0.5")}})
+
+    assert estimate_cost(prices, "sora-2-pro", "1792x1024", 4) == Decimal("2")
+    assert estimate_cost(prices, "sora-2-pro", "1280x720", 4) == Decimal("1.6")
+
+
+def test_settings_default_to_the_seeds_models_and_figures() -> None:
+    settings = load_settings(BASE_ENV)
+
+    assert settings.models == ("sora-2", "sora-2-pro")
+    assert settings.upstream_url("sora-2-pro") == "http://127.0.0.1:4010/v1"
+    assert (settings.retention_days, settings.download_url_ttl_seconds, settings.poll_hold_seconds) == (
+        7,
+        900,
+        25,
+    )
+
+
+def test_routes_choose_the_accepted_models_and_their_upstreams() -> None:
+    env = BASE_ENV | {"UPSTREAM_ROUTES": '{"sora-2": "https://other.example/v1"}'}
+
+    settings = load_settings(env)
+
+    assert settings.models == ("sora-2",)
+    assert settings.upstream_url("sora-2") == "https://other.example/v1"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"VIDEOS_TABLE": None}, "VIDEOS_TABLE"),
+        ({"UPSTREAM_API_KEY": None}, "UPSTREAM_API_KEY"),
+        ({"UPSTREAM_API_KEY_PARAMETER": "/videos/key"}, "exactly one"),
+        ({"UPSTREAM_ROUTES": '{"veo-3": "https://x.example/v1"}'}, "no price for veo-3"),
+        ({"UPSTREAM_ROUTES": "{nope"}, "UPSTREAM_ROUTES is not valid JSON"),
+        ({"DOWNLOAD_URL_TTL_SECONDS": "7200"}, "DOWNLOAD_URL_TTL_SECONDS"),
+        ({"POLL_HOLD_SECONDS": "40"}, "POLL_HOLD_SECONDS"),
+        ({"STATE_MACHINE_ARN": "jobs"}, "STATE_MACHINE_ARN"),
+    ],
+)
+def test_bad_settings_name_the_variable(change: dict[str, Any], problem: str) -> None:
+    env = {k: v for k, v in (BASE_ENV | change).items() if v is not None}
+
+    with pytest.raises(SettingsError, match=problem):
+        load_settings(env)
+
+
+class Keys:
+    def __init__(self, records: dict[str, KeyRecord]) -> None:
+        self.records = records
+        self.lookups = 0
+
+    def find(self, key_hash: str) -> KeyRecord | None:
+        self.lookups += 1
+        return self.records.get(key_hash)
+
+
+def test_a_resolved_owner_is_cached_until_the_ttl_then_revocation_takes_effect() -> None:
+    key = "sk-" + "a" * 30
+    keys = Keys({hash_key(key): KeyRecord("alice", revoked=False)})
+    now = [0.0]
+    resolver = OwnerResolver(keys, ttl_seconds=60, clock=lambda: now[0])
+
+    assert resolver.owner_of(f"Bearer {key}") == "alice"
+    keys.records[hash_key(key)] = KeyRecord("alice", revoked=True)
+    now[0] = 59
+    assert resolver.owner_of(f"Bearer {key}") == "alice"
+    now[0] = 61
+    with pytest.raises(Unauthorized):
+        resolver.owner_of(f"Bearer {key}")
+    assert keys.lookups == 2
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer short",
+        "Token sk-aaaaaaaaaaaaaaaaaaaa",
+        "Bearer sk-aaaaaaaaaaaaaaaa extra",
+        "Bearer " + "a" * 300,
+    ],
+)
+def test_malformed_authorization_is_refused_without_a_lookup(header: str | None) -> None:
+    keys = Keys({})
+
+    with pytest.raises(Unauthorized):
+        OwnerResolver(keys, 60).owner_of(header)
+    assert keys.lookups == 0
