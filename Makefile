@@ -21,6 +21,7 @@ test: lint types
 lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run cfn-lint template.yaml
 
 types: setup
 	$(UV) run mypy

@@ -10,6 +10,9 @@ import typer
 from local.engine.server import PortInUseError, bind, run_engine
 from local.engine.service import EngineConfig
 from local.engine.webhooks import new_secret, secret_key
+from local.keys import create_key, new_key
+from local.keys_table import keys_table
+from local.serve.command import ServeOptions, run_serve
 
 app = typer.Typer(
     help="A serverless text-to-video job service (the OpenAI Videos API on AWS), runnable offline.",
@@ -76,6 +79,67 @@ def engine(
         raise fail(str(e)) from e
     typer.echo(f"engine listening on http://{host}:{port}/v1 (latency {latency:g}s, data in {data_dir})")
     run_engine(config, sock)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address every server listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the HTTP API.")] = 3000,
+    aws_port: Annotated[
+        int, typer.Option(help="Port of the local AWS endpoint (also serves downloads).")
+    ] = 4566,
+    engine_port: Annotated[int, typer.Option(help="Port of the built-in engine (the upstream).")] = 4010,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="VIDEOS_API_KEY", help="The development key (owner 'dev'); generated when omitted."
+        ),
+    ] = None,
+    fast: Annotated[
+        bool,
+        typer.Option("--fast", help="Backoff x 0.1 and 2 s engine jobs: a 4 s video completes in seconds."),
+    ] = False,
+    data_dir: Annotated[Path, typer.Option(help="Engine media and function logs.")] = Path(".videos-api"),
+) -> None:
+    """Run the whole service offline: the API, a local AWS endpoint and the engine, from template.yaml."""
+    options = ServeOptions(
+        host=host,
+        port=port,
+        aws_port=aws_port,
+        engine_port=engine_port,
+        api_key=api_key or new_key(),
+        fast=fast,
+        data_dir=data_dir.resolve(),
+    )
+    try:
+        run_serve(options)
+    except PortInUseError as e:
+        raise fail(str(e)) from e
+
+
+keys_app = typer.Typer(help="Manage API keys (shown once, stored hashed).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    owner: Annotated[str, typer.Option(help="Who the key belongs to.")],
+    aws_endpoint: Annotated[
+        str | None, typer.Option(help="A local AWS endpoint, e.g. http://127.0.0.1:4566 (serve's default).")
+    ] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option(help="A deployed stack's name: its keys table is used, with your AWS profile."),
+    ] = None,
+) -> None:
+    """Create a key for OWNER; the key is the last line printed."""
+    dynamodb, table = keys_table(aws_endpoint, stack)
+    try:
+        key = create_key(dynamodb, table, owner)
+    except ValueError as e:
+        raise fail(str(e)) from e
+    typer.echo(f"Created a key for owner '{owner}' in {table}. It is shown only this once:")
+    typer.echo(key)
 
 
 def main() -> None:

@@ -13,11 +13,11 @@ from local.engine.service import EngineConfig
 
 
 class PortInUseError(OSError):
-    def __init__(self, host: str, port: int) -> None:
-        super().__init__(f"port {port} on {host} is already in use; choose another with --port")
+    def __init__(self, host: str, port: int, flag: str = "--port") -> None:
+        super().__init__(f"port {port} on {host} is already in use; choose another with {flag}")
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, flag: str = "--port") -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -25,7 +25,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as e:
         sock.close()
         if e.errno == errno.EADDRINUSE:
-            raise PortInUseError(host, port) from e
+            raise PortInUseError(host, port, flag) from e
         raise
     sock.listen(2048)
     sock.set_inheritable(True)

@@ -18,6 +18,14 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def bearer_key(authorization: str | None) -> str:
+    """The key of an `Authorization: Bearer <key>` header, checked for shape before any lookup."""
+    match = _BEARER.fullmatch(authorization or "")
+    if match is None:
+        raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
+    return match.group(1)
+
+
 class OwnerResolver:
     def __init__(
         self, keys: KeyStore, ttl_seconds: float, clock: Callable[[], float] = time.monotonic
@@ -29,10 +37,10 @@ class OwnerResolver:
 
     def owner_of(self, authorization: str | None) -> str:
         """The owner of the bearer key in an Authorization header; Unauthorized for anything else."""
-        match = _BEARER.fullmatch(authorization or "")
-        if match is None:
-            raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
-        key_hash = hash_key(match.group(1))
+        return self.owner_of_key(bearer_key(authorization))
+
+    def owner_of_key(self, key: str) -> str:
+        key_hash = hash_key(key)
         cached = self._cache.get(key_hash)
         now = self._clock()
         if cached is not None and cached[1] > now:

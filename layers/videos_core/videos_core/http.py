@@ -18,17 +18,20 @@ from python_multipart.multipart import File as FormFile
 from python_multipart.multipart import FormParser, MultipartState
 
 from videos_core import wiring
+from videos_core.auth import bearer_key
 from videos_core.errors import (
     ApiError,
     InvalidRequest,
     InvalidVideoDuration,
     InvalidVideoPrompt,
     InvalidVideoSize,
+    MethodNotAllowed,
     RouteNotFound,
 )
 from videos_core.models.api import ErrorBody, OpenAIErrorDetail, UpstreamError
 from videos_core.observability import logger
 from videos_core.ports import Reference
+from videos_core.routes import methods_at
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -72,8 +75,12 @@ def error_response(app: APIGatewayHttpResolver, error: ApiError) -> Response[str
     return Response(error.status, JSON, json.dumps(payload), headers)
 
 
-def make_resolver() -> APIGatewayHttpResolver:
-    """An HTTP API (v2) resolver whose every failure answers in the contract's error body."""
+def make_resolver(*, default_route: bool = False) -> APIGatewayHttpResolver:
+    """An HTTP API (v2) resolver whose every failure answers in the contract's error body.
+
+    The function behind the API's `$default` route sets `default_route`: an unmatched request then
+    answers 405 (with Allow) where another method serves the path, else 404.
+    """
     app = APIGatewayHttpResolver()
 
     @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]
@@ -83,6 +90,16 @@ def make_resolver() -> APIGatewayHttpResolver:
     @app.not_found
     def _not_found(_: NotFoundError) -> Response[str]:
         event = app.current_event
+        allowed = sorted(methods_at(event.raw_path)) if default_route else []
+        if allowed:
+            response = error_response(
+                app,
+                MethodNotAllowed(
+                    f"{event.http_method} is not served at {event.raw_path}; use {', '.join(allowed)}."
+                ),
+            )
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
         return error_response(app, RouteNotFound(f"No route {event.http_method} {event.raw_path}."))
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
@@ -101,7 +118,8 @@ def json_response(
 
 def owner_of(app: APIGatewayHttpResolver) -> str:
     """The caller, resolved from their API key; never taken from a header or body field."""
-    return wiring.owners().owner_of(app.current_event.headers.get("authorization"))
+    key = bearer_key(app.current_event.headers.get("authorization"))
+    return wiring.owners().owner_of_key(key)
 
 
 def validation_error(error: ValidationError, *, where: str) -> ApiError:

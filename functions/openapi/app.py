@@ -1,0 +1,26 @@
+"""GET /openapi.json (the service's OpenAPI 3.1 document), and the API's default route: every
+request no other route matches gets the contract's 404, or 405 where the path exists."""
+
+import json
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videos_core.http import JSON, make_resolver
+from videos_core.observability import logger, metrics, tracer
+from videos_core.openapi import openapi_document
+
+app = make_resolver(default_route=True)
+
+
+@app.get("/openapi.json")
+def openapi() -> Response[str]:
+    return Response(200, JSON, json.dumps(openapi_document()), {"Cache-Control": "public, max-age=300"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return app.resolve(event, context)

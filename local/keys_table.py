@@ -1,0 +1,25 @@
+"""Finds the keys table: the one `serve` creates on a local endpoint, or a deployed stack's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from local.serve.application import REGION, STACK
+from local.serve.aws_endpoint import client
+
+LOCAL_ENDPOINT = "http://127.0.0.1:4566"
+
+
+def keys_table(aws_endpoint: str | None, stack: str | None) -> tuple[Any, str]:
+    if stack is not None:
+        outputs = (
+            boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+        )
+        table = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "KeysTableName")
+        return boto3.client("dynamodb"), table
+    return client("dynamodb", aws_endpoint or LOCAL_ENDPOINT), f"{STACK}-KeysTable"
+
+
+__all__ = ["REGION", "keys_table"]

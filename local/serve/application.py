@@ -1,0 +1,194 @@
+"""The application template.yaml declares, resolved to local names: functions (code, handler,
+environment, routes), tables, bucket, event bus and state machine. Nothing here restates the
+template; it only gives each declared resource a local name."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local.serve.intrinsics import Resolver
+from local.template import TEMPLATE, resources_of_type
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STACK = "videos-api"
+PARTITION = "aws"
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    method: str  # "ANY" for the $default route
+    path: str  # "$default" for the route every unmatched request takes
+
+    @property
+    def is_default(self) -> bool:
+        return self.path == "$default"
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    logical_id: str
+    name: str
+    code_dir: Path
+    handler: str
+    timeout: int
+    environment: dict[str, str]
+    routes: tuple[HttpRoute, ...]
+
+    @property
+    def arn(self) -> str:
+        return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{self.name}"
+
+
+@dataclass(frozen=True)
+class LocalStateMachine:
+    logical_id: str
+    name: str
+    arn: str
+    definition: str
+    role_arn: str = f"arn:{PARTITION}:iam::{ACCOUNT}:role/{STACK}-jobs"
+
+
+@dataclass
+class LocalApplication:
+    functions: dict[str, LocalFunction]
+    layer_dirs: list[Path]
+    tables: dict[str, str]
+    buckets: dict[str, str]
+    event_buses: dict[str, str]
+    state_machines: dict[str, LocalStateMachine]
+    parameters: dict[str, str]
+    template: dict[str, Any] = field(repr=False)
+
+    def function_named(self, name_or_arn: str) -> LocalFunction:
+        name = name_or_arn.rsplit(":function:", 1)[-1].split(":")[0]
+        for function in self.functions.values():
+            if function.name == name:
+                return function
+        raise KeyError(f"no function named {name}")
+
+
+def _parameters(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+    declared = template.get("Parameters", {})
+    unknown = set(overrides) - set(declared)
+    if unknown:
+        raise KeyError(f"template has no parameters {sorted(unknown)}")
+    values = {name: str(spec["Default"]) for name, spec in declared.items() if "Default" in spec}
+    values.update(overrides)
+    missing = set(declared) - set(values)
+    if missing:
+        raise KeyError(f"no value for template parameters {sorted(missing)}")
+    return values
+
+
+def _names(template: dict[str, Any]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Local physical names (what `Ref` answers) and attributes (what `GetAtt` answers)."""
+    refs: dict[str, str] = {}
+    attributes: dict[tuple[str, str], str] = {}
+    for logical_id, resource in template["Resources"].items():
+        kind, properties = resource["Type"], resource.get("Properties", {})
+        name = f"{STACK}-{logical_id}"
+        if kind == "AWS::S3::Bucket":
+            name = f"{STACK}-{logical_id.lower()}"
+            attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:s3:::{name}"
+        elif kind == "AWS::DynamoDB::Table":
+            attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+        elif kind == "AWS::Serverless::Function":
+            attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}"
+        elif kind == "AWS::Logs::LogGroup":
+            attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{name}"
+        elif kind in ("AWS::Events::EventBus", "AWS::Serverless::StateMachine") and "Name" in properties:
+            continue  # named by the template; resolved once the pseudo parameters are known
+        refs[logical_id] = name
+    return refs, attributes
+
+
+def load_application(
+    template: dict[str, Any], parameters: dict[str, str], extra_environment: dict[str, str]
+) -> LocalApplication:
+    params = _parameters(template, parameters)
+    refs, attributes = _names(template)
+    refs |= params | {
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Partition": PARTITION,
+        "AWS::StackName": STACK,
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    resolver = Resolver(refs, attributes)
+    event_buses = {}
+    for logical_id, resource in resources_of_type(template, "AWS::Events::EventBus").items():
+        name = resolver.resolve(resource["Properties"]["Name"])
+        refs[logical_id] = event_buses[logical_id] = name
+        attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:event-bus/{name}"
+    machines = {}
+    for logical_id, resource in resources_of_type(template, "AWS::Serverless::StateMachine").items():
+        properties = resource["Properties"]
+        name = resolver.resolve(properties["Name"])
+        arn = f"arn:{PARTITION}:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+        refs[logical_id] = attributes[(logical_id, "Arn")] = arn
+        machines[logical_id] = (name, arn, properties)
+    state_machines = {
+        logical_id: LocalStateMachine(logical_id, name, arn, _definition(properties, resolver))
+        for logical_id, (name, arn, properties) in machines.items()
+    }
+    globals_ = template.get("Globals", {}).get("Function", {})
+    functions = {
+        logical_id: _function(
+            logical_id, resource["Properties"], globals_, resolver, refs[logical_id], extra_environment
+        )
+        for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items()
+    }
+    return LocalApplication(
+        functions=functions,
+        layer_dirs=[
+            TEMPLATE.parent / r["Properties"]["ContentUri"]
+            for r in resources_of_type(template, "AWS::Serverless::LayerVersion").values()
+        ],
+        tables={k: refs[k] for k in resources_of_type(template, "AWS::DynamoDB::Table")},
+        buckets={k: refs[k] for k in resources_of_type(template, "AWS::S3::Bucket")},
+        event_buses=event_buses,
+        state_machines=state_machines,
+        parameters=params,
+        template=template,
+    )
+
+
+def _definition(properties: dict[str, Any], resolver: Resolver) -> str:
+    definition: str = (TEMPLATE.parent / properties["DefinitionUri"]).read_text()
+    for key, value in properties.get("DefinitionSubstitutions", {}).items():
+        definition = definition.replace("${" + key + "}", str(resolver.resolve(value)))
+    json.loads(definition)  # fail early on a broken definition
+    return definition
+
+
+def _function(
+    logical_id: str,
+    properties: dict[str, Any],
+    globals_: dict[str, Any],
+    resolver: Resolver,
+    name: str,
+    extra_environment: dict[str, str],
+) -> LocalFunction:
+    variables = {
+        **globals_.get("Environment", {}).get("Variables", {}),
+        **properties.get("Environment", {}).get("Variables", {}),
+    }
+    environment = {key: str(resolver.resolve(value)) for key, value in variables.items()}
+    routes = tuple(
+        HttpRoute(str(event["Properties"]["Method"]).upper(), str(event["Properties"]["Path"]))
+        for event in properties.get("Events", {}).values()
+        if event["Type"] == "HttpApi"
+    )
+    return LocalFunction(
+        logical_id=logical_id,
+        name=name,
+        code_dir=TEMPLATE.parent / properties["CodeUri"],
+        handler=properties.get("Handler", globals_.get("Handler", "app.handler")),
+        timeout=int(properties.get("Timeout", globals_.get("Timeout", 3))),
+        environment=environment | extra_environment | {"AWS_LAMBDA_FUNCTION_NAME": name},
+        routes=routes,
+    )

@@ -1,0 +1,152 @@
+"""The HTTP API as API Gateway runs it: routes from the template, requests turned into HTTP API
+(payload 2.0) events for the function each route points to, and the function's answer returned."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from local.serve.application import ACCOUNT, LocalApplication, LocalFunction
+from local.serve.workers import Functions, Invocation
+
+# API Gateway's limits: a 10 MB payload, 30 s of integration time.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+INTEGRATION_TIMEOUT_SECONDS = 30
+API_ID = "local"
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class _CompiledRoute:
+    method: str
+    path: str
+    pattern: re.Pattern[str]
+    function: LocalFunction
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    return re.compile(f"^{pattern}$")
+
+
+class Gateway:
+    def __init__(
+        self,
+        application: LocalApplication,
+        functions: Functions,
+        on_invocation: Callable[[LocalFunction, Invocation], None],
+    ) -> None:
+        self._functions = functions
+        self._on_invocation = on_invocation
+        self.routes: list[_CompiledRoute] = []
+        self.default: LocalFunction | None = None
+        for function in application.functions.values():
+            for route in function.routes:
+                if route.is_default:
+                    self.default = function
+                else:
+                    self.routes.append(
+                        _CompiledRoute(route.method, route.path, _compile(route.path), function)
+                    )
+
+    def match(self, method: str, path: str) -> tuple[_CompiledRoute | None, dict[str, str]]:
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found and route.method in (method, "ANY"):
+                return route, found.groupdict()
+        return None, {}
+
+    async def __call__(self, request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return Response('{"message":"Request Entity Too Large"}', 413, media_type="application/json")
+        route, path_parameters = self.match(request.method, request.url.path)
+        function = route.function if route else self.default
+        if function is None:
+            return Response('{"message":"Not Found"}', 404, media_type="application/json")
+        event = http_api_event(request, body, route.route_key if route else "$default", path_parameters)
+        invocation = await asyncio.to_thread(self._functions.invoke, function.name, event)
+        self._on_invocation(function, invocation)
+        return lambda_response(invocation)
+
+
+def http_api_event(
+    request: Request, body: bytes, route_key: str, path_parameters: dict[str, str]
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    query = request.url.query
+    content_type = headers.get("content-type", "")
+    is_text = not body or content_type.startswith(TEXT_TYPES)
+    source_ip = request.client.host if request.client else "127.0.0.1"
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": request.url.path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": API_ID,
+            "domainName": request.url.netloc,
+            "domainPrefix": request.url.netloc.split(".")[0],
+            "http": {
+                "method": request.method,
+                "path": request.url.path,
+                "protocol": f"HTTP/{request.scope.get('http_version', '1.1')}",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": base64.b64encode(secrets.token_bytes(10)).decode(),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "isBase64Encoded": not is_text,
+    }
+    if query:
+        parameters: dict[str, str] = {}
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
+        event["queryStringParameters"] = parameters
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if body:
+        event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
+    return event
+
+
+def lambda_response(invocation: Invocation) -> Response:
+    result = invocation.result
+    if invocation.error is not None or not isinstance(result, dict) or "statusCode" not in result:
+        # What API Gateway answers when the integration fails.
+        return Response('{"message":"Internal Server Error"}', 500, media_type="application/json")
+    body = result.get("body") or ""
+    content = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    response = Response(content, int(result["statusCode"]))
+    for name, value in (result.get("headers") or {}).items():
+        response.headers[name] = str(value)
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        for value in values:
+            response.headers.append(name, str(value))
+    for cookie in result.get("cookies") or []:
+        response.headers.append("set-cookie", cookie)
+    return response

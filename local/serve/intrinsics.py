@@ -1,0 +1,59 @@
+"""Resolves CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`) against local values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_SUB = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+class UnresolvedError(KeyError):
+    pass
+
+
+class Resolver:
+    """`refs` answers `Ref` (parameters, pseudo parameters, resources); `attributes` answers `GetAtt`."""
+
+    def __init__(self, refs: Mapping[str, str], attributes: Mapping[tuple[str, str], str]) -> None:
+        self.refs = refs
+        self.attributes = attributes
+
+    def ref(self, name: str) -> str:
+        if name not in self.refs:
+            raise UnresolvedError(f"no local value for Ref {name}")
+        return self.refs[name]
+
+    def get_att(self, resource: str, attribute: str) -> str:
+        if (resource, attribute) not in self.attributes:
+            raise UnresolvedError(f"no local value for GetAtt {resource}.{attribute}")
+        return self.attributes[(resource, attribute)]
+
+    def _sub_name(self, name: str, variables: Mapping[str, str]) -> str:
+        if name in variables:
+            return variables[name]
+        if "." in name:
+            resource, attribute = name.split(".", 1)
+            return self.get_att(resource, attribute)
+        return self.ref(name)
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Ref"}:
+            return self.ref(value["Ref"])
+        if set(value) == {"Fn::GetAtt"}:
+            resource, attribute = value["Fn::GetAtt"]
+            return self.get_att(resource, attribute)
+        if set(value) == {"Fn::Sub"}:
+            template, variables = value["Fn::Sub"], {}
+            if isinstance(template, list):
+                template, variables = template[0], {k: str(self.resolve(v)) for k, v in template[1].items()}
+            return _SUB.sub(lambda m: str(self._sub_name(m.group(1), variables)), template)
+        if set(value) == {"Fn::Join"}:
+            separator, items = value["Fn::Join"]
+            return separator.join(str(item) for item in self.resolve(items))
+        return {key: self.resolve(item) for key, item in value.items()}

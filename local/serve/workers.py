@@ -1,0 +1,189 @@
+"""Functions run as Lambda runs them: each in its own worker processes ("containers"), with its own
+environment and module state, one invocation at a time per worker. A small pool per function is
+started on first use and reused, so cold and warm starts happen as they do on AWS."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from local.serve.application import ACCOUNT, REGION, LocalFunction
+
+MAX_WORKERS_PER_FUNCTION = 4
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What one invocation returned (or raised), and what it printed."""
+
+    result: Any
+    error: dict[str, str] | None
+    output: str
+    cold: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Context:
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    deadline_ms: int
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.deadline_ms - int(time.time() * 1000))
+
+
+def _worker_main(connection: Connection, function: LocalFunction, layer_dirs: list[str]) -> None:
+    """A container: the function's environment and code path, its handler imported once."""
+    os.environ.clear()
+    os.environ.update(function.environment)
+    sys.path[:0] = [str(function.code_dir), *layer_dirs]
+    module_name, handler_name = function.handler.rsplit(".", 1)
+    handler = None
+    while True:
+        try:
+            event = connection.recv()
+        except EOFError:
+            return
+        output = io.StringIO()
+        context = _Context(
+            function.name,
+            512,
+            function.arn,
+            str(uuid.uuid4()),
+            int(time.time() * 1000) + function.timeout * 1000,
+        )
+        try:
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                if handler is None:
+                    handler = getattr(importlib.import_module(module_name), handler_name)
+                result = handler(event, context)
+            connection.send((result, None, output.getvalue()))
+        except Exception as e:
+            output.write(traceback.format_exc())
+            connection.send(
+                (None, {"errorType": type(e).__name__, "errorMessage": str(e)}, output.getvalue())
+            )
+
+
+class _Worker:
+    def __init__(self, function: LocalFunction, layer_dirs: list[str]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main,
+            args=(child, function, layer_dirs),
+            name=f"lambda:{function.name}",
+            daemon=True,
+        )
+        self.process.start()
+        child.close()
+        self.invocations = 0
+
+    def invoke(self, event: Any, timeout: float) -> tuple[Any, dict[str, str] | None, str]:
+        self.connection.send(event)
+        if not self.connection.poll(timeout):
+            self.stop()
+            return (
+                None,
+                {"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {timeout:g}s"},
+                "",
+            )
+        try:
+            result: tuple[Any, dict[str, str] | None, str] = self.connection.recv()
+        except EOFError:
+            return (
+                None,
+                {"errorType": "Runtime.ExitError", "errorMessage": "the function's process exited"},
+                "",
+            )
+        return result
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def stop(self) -> None:
+        self.connection.close()
+        self.process.kill()
+        self.process.join(timeout=5)
+
+
+class FunctionPool:
+    def __init__(
+        self, function: LocalFunction, layer_dirs: list[str], size: int = MAX_WORKERS_PER_FUNCTION
+    ) -> None:
+        self.function = function
+        self._layer_dirs = layer_dirs
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._slots = threading.Semaphore(size)
+        self._lock = threading.Lock()
+
+    def invoke(self, event: Any) -> Invocation:
+        with self._slots:
+            with self._lock:
+                worker = self._idle.pop() if self._idle else None
+            cold = worker is None
+            if worker is None:
+                worker = _Worker(self.function, self._layer_dirs)
+                with self._lock:
+                    self._all.append(worker)
+            started = time.perf_counter()
+            result, error, output = worker.invoke(event, self.function.timeout)
+            seconds = time.perf_counter() - started
+            with self._lock:
+                if worker.alive:
+                    self._idle.append(worker)
+                else:
+                    self._all.remove(worker)
+            return Invocation(result, error, output, cold, seconds)
+
+    def close(self) -> None:
+        with self._lock:
+            for worker in self._all:
+                worker.stop()
+            self._all.clear()
+            self._idle.clear()
+
+
+class Functions:
+    """Every function of the application, each with its pool."""
+
+    def __init__(self, functions: dict[str, LocalFunction], layer_dirs: list[str]) -> None:
+        self.pools = {f.name: FunctionPool(f, layer_dirs) for f in functions.values()}
+
+    def invoke(self, name_or_arn: str, event: Any) -> Invocation:
+        name = name_or_arn.rsplit(":function:", 1)[-1].split(":")[0]
+        return self.pools[name].invoke(event)
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
+
+
+def lambda_environment(aws_endpoint: str) -> dict[str, str]:
+    """What the Lambda runtime (and an AWS account) would provide, pointed at the local endpoint."""
+    return {
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCOUNT_ID": ACCOUNT,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    }

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from openai import OpenAI
+
+from tests.support import free_port, running
+
+DEV_KEY = "sk-e2e-development-key-0123456789"
+
+
+@dataclass(frozen=True)
+class Served:
+    api: str
+    aws: str
+    engine: str
+    data_dir: Path
+    ports: tuple[int, int, int]
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`videos-api serve --fast` on free ports, as a user starts it."""
+    data_dir = tmp_path_factory.mktemp("serve")
+    ports = (free_port(), free_port(), free_port())
+    api, aws, engine = (f"http://127.0.0.1:{port}" for port in ports)
+    args = [
+        "serve",
+        "--fast",
+        "--port",
+        str(ports[0]),
+        "--aws-port",
+        str(ports[1]),
+        "--engine-port",
+        str(ports[2]),
+        "--api-key",
+        DEV_KEY,
+        "--data-dir",
+        str(data_dir),
+    ]
+    with running(args, f"{api}/openapi.json", data_dir / "serve.log"):
+        yield Served(api, aws, engine, data_dir, ports)
+
+
+@pytest.fixture
+def sdk(served: Served) -> Iterator[OpenAI]:
+    with OpenAI(base_url=f"{served.api}/v1", api_key=DEV_KEY, max_retries=0, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def api(served: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=served.api, headers={"Authorization": f"Bearer {DEV_KEY}"}, timeout=60
+    ) as client:
+        yield client

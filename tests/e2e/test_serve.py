@@ -1,0 +1,142 @@
+"""`serve` runs the application template.yaml declares, offline, over real HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import httpx
+import openai
+import pytest
+from openai import OpenAI
+
+from tests.e2e.conftest import Served
+from tests.support import ROOT
+
+
+def test_the_openai_sdk_creates_retrieves_and_lists(sdk: OpenAI) -> None:
+    video = sdk.videos.create(prompt="A kite over the dunes", seconds="4", size="1280x720")
+
+    assert video.id.startswith("vid_")
+    assert sdk.videos.retrieve(video.id).id == video.id
+    assert video.id in [v.id for v in sdk.videos.list(limit=100)]
+
+
+def test_the_seed_surface_creates_over_plain_http(api: httpx.Client) -> None:
+    response = api.post(
+        "/api/videos",
+        json={"prompt": "A serene beach at sunset", "model": "sora-2", "seconds": "4", "size": "1280x720"},
+    )
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "queued"
+    listed = api.get("/api/videos").json()
+    assert isinstance(listed, list)
+    assert response.json()["id"] in [video["id"] for video in listed]
+
+
+def create_key(served: Served, owner: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "local", "keys", "create", "--owner", owner, "--aws-endpoint", served.aws],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_a_second_owners_key_cannot_see_the_first_owners_video(served: Served, sdk: OpenAI) -> None:
+    video = sdk.videos.create(prompt="Mine alone")
+    key = create_key(served, "second-owner")
+
+    with OpenAI(base_url=f"{served.api}/v1", api_key=key, max_retries=0) as other:
+        with pytest.raises(openai.NotFoundError):
+            other.videos.retrieve(video.id)
+        assert video.id not in [v.id for v in other.videos.list(limit=100)]
+        with pytest.raises(openai.NotFoundError):
+            other.videos.delete(video.id)
+    assert sdk.videos.retrieve(video.id).id == video.id
+
+
+def test_a_wrong_key_is_401(served: Served) -> None:
+    with (
+        OpenAI(
+            base_url=f"{served.api}/v1", api_key="sk-not-a-key-anybody-was-given", max_retries=0
+        ) as client,
+        pytest.raises(openai.AuthenticationError),
+    ):
+        client.videos.list()
+
+
+def test_unmatched_routes_answer_in_the_contract(served: Served) -> None:
+    missing = httpx.get(f"{served.api}/v2/videos")
+    wrong_method = httpx.put(f"{served.api}/v1/videos")
+
+    assert (missing.status_code, missing.json()["error_code"]) == (404, "not_found")
+    assert (wrong_method.status_code, wrong_method.json()["error_code"]) == (405, "method_not_allowed")
+    assert wrong_method.headers["allow"] == "GET, POST"
+
+
+def test_the_openapi_document_is_served(served: Served) -> None:
+    document = httpx.get(f"{served.api}/openapi.json").json()
+
+    assert document["openapi"] == "3.1.0"
+    assert "/v1/videos/{video_id}/content" in document["paths"]
+
+
+def test_created_videos_are_counted_in_the_local_cloudwatch(served: Served, sdk: OpenAI) -> None:
+    sdk.videos.create(prompt="Counted", model="sora-2-pro")
+    cloudwatch = boto3.client(
+        "cloudwatch",
+        endpoint_url=served.aws,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+    now = datetime.now(UTC)
+    statistics = cloudwatch.get_metric_statistics(
+        Namespace="VideosApi",
+        MetricName="VideosCreated",
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5),
+        Period=3600,
+        Statistics=["Sum"],
+        Dimensions=[{"Name": "model", "Value": "sora-2-pro"}, {"Name": "service", "Value": "videos-api"}],
+    )
+
+    assert sum(point["Sum"] for point in statistics["Datapoints"]) >= 1
+
+
+def test_a_taken_port_fails_in_one_clear_line(served: Served) -> None:
+    api_port = served.ports[0]
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "local",
+            "serve",
+            "--port",
+            str(api_port),
+            "--aws-port",
+            "0",
+            "--engine-port",
+            "0",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"error: port {api_port} on 127.0.0.1 is already in use; choose another with --port"
+    )
