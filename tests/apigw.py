@@ -8,6 +8,7 @@ import copy
 import importlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def http_event(
     query: dict[str, str] | None = None,
     body: Any = ...,
     content_type: str | None = None,
-    headers: dict[str, str | None] | None = None,
+    headers: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """A recorded sample with its path, query, body and key replaced as a test needs."""
     event = copy.deepcopy(sample(sample_name))

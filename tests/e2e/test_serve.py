@@ -13,6 +13,7 @@ import pytest
 from openai import OpenAI
 
 from tests.e2e.conftest import Served
+from tests.media import probe_mp4
 from tests.support import ROOT
 
 
@@ -140,3 +141,20 @@ def test_a_taken_port_fails_in_one_clear_line(served: Served) -> None:
         result.stderr.strip()
         == f"error: port {api_port} on 127.0.0.1 is already in use; choose another with --port"
     )
+
+
+def test_a_video_completes_and_downloads_through_the_whole_stack(api: httpx.Client) -> None:
+    video = api.post("/api/videos", json={"prompt": "A paper boat, end to end", "seconds": "4"}).json()
+
+    polled = api.get(f"/api/videos/{video['id']}/poll", params={"maxWaitMs": "60000"})
+    while polled.status_code == 202:
+        polled = api.get(f"/api/videos/{video['id']}/poll", params={"maxWaitMs": "60000"})
+    download = api.get(f"/api/videos/{video['id']}/download", follow_redirects=True)
+
+    assert polled.status_code == 200
+    assert polled.json()["status"] == "completed"
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "video/mp4"
+    assert download.headers["content-disposition"] == f'attachment; filename="{video["id"]}.mp4"'
+    facts = probe_mp4(download.content)
+    assert (facts.width, facts.height) == (720, 1280)

@@ -16,6 +16,12 @@ from tests.support import ROOT
 from videos_core.routes import ROUTES
 
 FUNCTIONS = resources_of_type(application_template(), "AWS::Serverless::Function")
+# Functions behind the HTTP API; the others are the state machine's tasks.
+API_FUNCTIONS = sorted(
+    logical_id
+    for logical_id, function in FUNCTIONS.items()
+    if any(event["Type"] == "HttpApi" for event in function["Properties"].get("Events", {}).values())
+)
 
 
 class _ManagedPolicies:
@@ -113,7 +119,16 @@ def _route_event(method: str, path: str) -> dict[str, Any]:
     )
 
 
-@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_the_tasks_are_the_state_machines_and_have_no_routes() -> None:
+    tasks = set(FUNCTIONS) - set(API_FUNCTIONS)
+    substitutions = application_template()["Resources"]["JobStateMachine"]["Properties"][
+        "DefinitionSubstitutions"
+    ]
+
+    assert tasks == {value["Fn::GetAtt"][0] for value in substitutions.values() if "Fn::GetAtt" in value}
+
+
+@pytest.mark.parametrize("logical_id", API_FUNCTIONS)
 def test_each_handler_serves_exactly_the_routes_the_template_gives_it(logical_id: str) -> None:
     """Every route is answered by its function (401 before the key, or the document); every other
     route of the API, sent to this function, is an unknown route to it."""

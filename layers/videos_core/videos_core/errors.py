@@ -46,6 +46,12 @@ class VideoGenerationFailed(ApiError):
     status, code, hint = 500, "video_generation_failed", "Retry request"
 
 
+class UpstreamRetryableError(VideoGenerationFailed):
+    """The upstream failed in a way worth trying again later (429, 5xx, timeouts, cut connections).
+
+    API callers see video_generation_failed; the state machine's Retry matches this class name."""
+
+
 class InvalidVideoPrompt(ApiError):
     status, code, hint = 400, "invalid_video_prompt", "Modify prompt"
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
+# Most invocations record no metric; Powertools would warn about each one in the logs.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 logger = Logger(service="videos-api")
 metrics = Metrics(service="videos-api")

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from videos_core.models.api import Order, VideoError
 from videos_core.models.record import VideoRecord
@@ -27,19 +29,63 @@ class Page:
 class VideoRepository(Protocol):
     def put_new(self, record: VideoRecord) -> None: ...
 
+    def find_by_upstream_id(self, upstream_id: str) -> tuple[str, str] | None: ...
+
+    def update_progress(self, owner: str, video_id: str, status: str, progress: int) -> None: ...
+
+    def claim_finalisation(
+        self, owner: str, video_id: str, claimant: str, now: int, lease_seconds: int
+    ) -> bool: ...
+
+    def complete(self, record: VideoRecord, claimant: str) -> None: ...
+
+    def fail(
+        self, owner: str, video_id: str, error: VideoError, now: int, ttl: int
+    ) -> VideoRecord | None: ...
+
     def get(self, owner: str, video_id: str) -> VideoRecord | None: ...
 
     def list(self, owner: str, limit: int, order: Order, after: str | None) -> Page: ...
 
     def delete(self, owner: str, video_id: str) -> None: ...
 
-    def mark_failed(self, owner: str, video_id: str, error: VideoError, now: int) -> None: ...
-
 
 class AssetStore(Protocol):
     def presign(self, key: str, content_type: str, filename: str, ttl_seconds: int) -> str: ...
 
     def delete(self, keys: list[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredAsset:
+    key: str
+    size: int
+    content_type: str
+
+
+class AssetWriter(Protocol):
+    def put_stream(self, key: str, chunks: Iterator[bytes], content_type: str) -> int: ...
+
+    def delete(self, keys: list[str]) -> None: ...
+
+
+class ContentStream(Protocol):
+    content_type: str
+    length: int | None
+
+    def chunks(self) -> Iterator[bytes]: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+class DeliveryLog(Protocol):
+    """Webhook deliveries already received, so a replayed one is refused."""
+
+    def remember(self, delivery_id: str, until: int) -> bool: ...
+
+    def forget(self, delivery_id: str) -> None: ...
 
 
 class Workflow(Protocol):
@@ -78,6 +124,12 @@ class Upstream(Protocol):
     def remix(self, model: str, upstream_id: str, prompt: str) -> UpstreamJob: ...
 
     def delete(self, model: str, upstream_id: str) -> None: ...
+
+    def retrieve(self, model: str, upstream_id: str) -> UpstreamJob: ...
+
+    def open_content(
+        self, model: str, upstream_id: str, variant: str
+    ) -> AbstractContextManager[ContentStream]: ...
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,14 @@ ROUTES: tuple[Route, ...] = (
         body=RemixVideoRequest,
         errors=(400, 401, 404, 409, 410, 429, 500),
     ),
+    Route(
+        "POST",
+        "/webhooks/openai",
+        "webhook",
+        "The upstream's signed video.completed / video.failed events",
+        authenticated=False,
+        errors=(400, 401),
+    ),
     Route("GET", "/openapi.json", "openapi", "This document", authenticated=False, errors=()),
 )
 

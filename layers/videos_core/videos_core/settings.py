@@ -39,6 +39,11 @@ ENVIRONMENT = {
     "BACKOFF_SCALE": "backoff_scale",
     "PRICE_OVERRIDES": "price_overrides",
     "KEY_CACHE_TTL_SECONDS": "key_cache_ttl_seconds",
+    "MAX_GENERATION_SECONDS": "max_generation_seconds",
+    "BILL_FAILED_JOBS": "bill_failed_jobs",
+    "WEBHOOK_SECRET": "webhook_secret",
+    "WEBHOOK_SECRET_PARAMETER": "webhook_secret_parameter",
+    "WEBHOOK_DELIVERIES_TABLE": "webhook_deliveries_table",
 }
 JSON_FIELDS = {"upstream_routes", "price_overrides"}
 
@@ -74,6 +79,14 @@ class Settings(BaseModel):
     backoff_scale: float = Field(default=1.0, gt=0, le=10)
     price_overrides: dict[str, dict[str, Decimal]] = Field(default_factory=dict)
     key_cache_ttl_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # A job still running this long after creation ends as video_generation_timeout.
+    max_generation_seconds: int = Field(default=1800, ge=10, le=86_400)
+    # Whether a failed job adds its estimated cost too (for upstreams that charge failures).
+    bill_failed_jobs: bool = False
+    # The webhook receiver's Standard Webhooks secret: given directly offline, from SSM on AWS.
+    webhook_secret: SecretStr | None = None
+    webhook_secret_parameter: str | None = None
+    webhook_deliveries_table: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
+
 from videos_core.adapters import aws
-from videos_core.adapters.dynamodb import DynamoKeyStore, DynamoVideoRepository
+from videos_core.adapters.dynamodb import DynamoDeliveryLog, DynamoKeyStore, DynamoVideoRepository
+from videos_core.adapters.events import EventBridgePublisher
 from videos_core.adapters.s3 import S3AssetStore
 from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
 from videos_core.auth import OwnerResolver
-from videos_core.settings import Settings, get_settings
+from videos_core.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
     from videos_core.ports import Upstream
@@ -37,26 +40,51 @@ def workflow() -> StepFunctionsWorkflow:
     return StepFunctionsWorkflow(aws.stepfunctions(), get_settings().state_machine_arn)
 
 
+def _secret(value: SecretStr | None, parameter: str | None, name: str) -> str:
+    """A secret given directly (offline) or read from its SSM SecureString parameter (on AWS)."""
+    if value is not None:
+        return value.get_secret_value()
+    if parameter is None:
+        raise SettingsError(f"this function needs {name} or {name}_PARAMETER")
+    return aws.ssm().get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
+
+
 def upstream_api_key(settings: Settings) -> str:
-    if settings.upstream_api_key is not None:
-        return settings.upstream_api_key.get_secret_value()
-    assert settings.upstream_api_key_parameter is not None
-    parameter = aws.ssm().get_parameter(Name=settings.upstream_api_key_parameter, WithDecryption=True)
-    return parameter["Parameter"]["Value"]
+    return _secret(settings.upstream_api_key, settings.upstream_api_key_parameter, "UPSTREAM_API_KEY")
 
 
 @cache
-def upstream() -> Upstream:
+def webhook_secret() -> str:
+    settings = get_settings()
+    return _secret(settings.webhook_secret, settings.webhook_secret_parameter, "WEBHOOK_SECRET")
+
+
+@cache
+def deliveries() -> DynamoDeliveryLog:
+    table = get_settings().webhook_deliveries_table
+    if table is None:
+        raise SettingsError("this function needs WEBHOOK_DELIVERIES_TABLE")
+    return DynamoDeliveryLog(aws.dynamodb(), table)
+
+
+@cache
+def upstream(attempts: int = 3) -> Upstream:
+    """The upstream client; the workflow's tasks make one attempt and leave retries to the state machine."""
     # Imported here: only functions that call the upstream pay for the openai SDK.
     from videos_core.adapters.upstream_openai import OpenAIUpstream
 
     settings = get_settings()
-    return OpenAIUpstream(settings, upstream_api_key(settings))
+    return OpenAIUpstream(settings, upstream_api_key(settings), attempts=attempts)
+
+
+@cache
+def events() -> EventBridgePublisher:
+    return EventBridgePublisher(aws.events(), get_settings().event_bus_name)
 
 
 def reset() -> None:
     """Forget every cached adapter, client and the settings (tests change the environment)."""
-    for factory in (videos, owners, assets, workflow, upstream):
+    for factory in (videos, owners, assets, workflow, upstream, events, webhook_secret, deliveries):
         factory.cache_clear()
     get_settings.cache_clear()
     aws.reset_clients()

@@ -11,6 +11,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
@@ -41,6 +42,12 @@ def stepfunctions() -> SFNClient:
 
 
 @cache
+def events() -> EventBridgeClient:
+    client: EventBridgeClient = _client("events")
+    return client
+
+
+@cache
 def ssm() -> SSMClient:
     client: SSMClient = _client("ssm")
     return client
@@ -48,5 +55,5 @@ def ssm() -> SSMClient:
 
 def reset_clients() -> None:
     """Forget cached clients (tests switch AWS endpoints between cases)."""
-    for factory in (dynamodb, s3, stepfunctions, ssm):
+    for factory in (dynamodb, s3, stepfunctions, events, ssm):
         factory.cache_clear()

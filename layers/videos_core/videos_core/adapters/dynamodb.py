@@ -24,6 +24,8 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 UPSTREAM_ID_INDEX = "by-upstream-id"
+# The condition of every write to a job that has not ended yet.
+_RUNNING = "attribute_exists(video_id) AND NOT #status IN (:completed, :failed)"
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -95,28 +97,112 @@ class DynamoVideoRepository:
         except ClientError as e:
             raise _translate(e) from e
 
-    def mark_failed(self, owner: str, video_id: str, error: VideoError, now: int) -> None:
-        """Ends a job that could not be started; a no-op once it is terminal."""
+    def find_by_upstream_id(self, upstream_id: str) -> tuple[str, str] | None:
+        """(owner, video_id) of the job the upstream knows as `upstream_id`."""
         try:
-            self._client.update_item(
+            items = self._client.query(
+                TableName=self._table,
+                IndexName=UPSTREAM_ID_INDEX,
+                KeyConditionExpression="upstream_id = :id",
+                ExpressionAttributeValues=to_item({":id": upstream_id}),
+            )["Items"]
+        except ClientError as e:
+            raise _translate(e) from e
+        if not items:
+            return None
+        values = from_item(items[0])
+        return str(values["owner"]), str(values["video_id"])
+
+    def _update(
+        self,
+        owner: str,
+        video_id: str,
+        expression: str,
+        condition: str,
+        values: dict[str, Any],
+        *,
+        return_new: bool = False,
+    ) -> dict[str, Any] | None:
+        """A conditional update; None when the condition does not hold (another writer got there first)."""
+        try:
+            response = self._client.update_item(
                 TableName=self._table,
                 Key=self._key(owner, video_id),
-                UpdateExpression="SET #status = :failed, #error = :error, completed_at = :now",
-                ConditionExpression="attribute_exists(video_id) AND NOT #status IN (:completed, :failed)",
-                ExpressionAttributeNames={"#status": "status", "#error": "error"},
-                ExpressionAttributeValues=to_item(
-                    {
-                        ":failed": "failed",
-                        ":completed": "completed",
-                        ":error": error.model_dump(),
-                        ":now": now,
-                    }
-                ),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={
+                    name: value
+                    for name, value in {"#status": "status", "#error": "error", "#ttl": "ttl"}.items()
+                    if name in expression or name in condition
+                },
+                ExpressionAttributeValues=to_item(values | {":completed": "completed", ":failed": "failed"}),
+                ReturnValues="ALL_NEW" if return_new else "NONE",
             )
         except ClientError as e:
             translated = _translate(e)
-            if not isinstance(translated, ConditionFailedError):
-                raise translated from e
+            if isinstance(translated, ConditionFailedError):
+                return None
+            raise translated from e
+        return from_item(response.get("Attributes", {}))
+
+    def update_progress(self, owner: str, video_id: str, status: str, progress: int) -> None:
+        """Progress only rises, and never on a finished job."""
+        self._update(
+            owner,
+            video_id,
+            "SET #status = :status, progress = :progress",
+            f"{_RUNNING} AND progress <= :progress",
+            {":status": status, ":progress": progress},
+        )
+
+    def claim_finalisation(
+        self, owner: str, video_id: str, claimant: str, now: int, lease_seconds: int
+    ) -> bool:
+        """Takes the right to store a job's files and complete it, unless someone else holds it."""
+        return (
+            self._update(
+                owner,
+                video_id,
+                "SET finaliser = :me, finalise_until = :until",
+                f"{_RUNNING} AND (attribute_not_exists(finaliser) OR finaliser = :me "
+                "OR finalise_until < :now)",
+                {":me": claimant, ":until": now + lease_seconds, ":now": now},
+            )
+            is not None
+        )
+
+    def complete(self, record: VideoRecord, claimant: str) -> None:
+        """Marks a claimed job completed with its files; ConditionFailedError if it was deleted meanwhile."""
+        updated = self._update(
+            record.owner,
+            record.video_id,
+            "SET #status = :completed, progress = :hundred, completed_at = :completed_at, "
+            "expires_at = :expires_at, assets = :assets, #ttl = :ttl REMOVE finaliser, finalise_until",
+            f"{_RUNNING} AND finaliser = :me",
+            {
+                ":hundred": 100,
+                ":completed_at": record.completed_at,
+                ":expires_at": record.expires_at,
+                ":assets": {k: v.model_dump() for k, v in record.assets.items()},
+                ":ttl": record.ttl,
+                ":me": claimant,
+            },
+            return_new=True,
+        )
+        if updated is None:
+            raise ConditionFailedError(f"{record.video_id} is no longer this finaliser's to complete")
+
+    def fail(self, owner: str, video_id: str, error: VideoError, now: int, ttl: int) -> VideoRecord | None:
+        """Ends a running job as failed; None when it had already ended (or is gone)."""
+        values = self._update(
+            owner,
+            video_id,
+            "SET #status = :failed, #error = :error, completed_at = :now, #ttl = :ttl",
+            _RUNNING,
+            {":error": error.model_dump(), ":now": now, ":ttl": ttl},
+            return_new=True,
+        )
+        return VideoRecord.model_validate(values) if values is not None else None
 
 
 class DynamoKeyStore:
@@ -135,3 +221,31 @@ class DynamoKeyStore:
             return None
         values = from_item(item["Item"])
         return KeyRecord(owner=str(values["owner"]), revoked="revoked_at" in values)
+
+
+class DynamoDeliveryLog:
+    """Webhook ids received, kept (with a TTL) past the signature tolerance, so replays are refused."""
+
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def remember(self, delivery_id: str, until: int) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item({"webhook_id": delivery_id, "ttl": until}),
+                ConditionExpression="attribute_not_exists(webhook_id)",
+            )
+        except ClientError as e:
+            translated = _translate(e)
+            if isinstance(translated, ConditionFailedError):
+                return False
+            raise translated from e
+        return True
+
+    def forget(self, delivery_id: str) -> None:
+        try:
+            self._client.delete_item(TableName=self._table, Key=to_item({"webhook_id": delivery_id}))
+        except ClientError as e:
+            raise _translate(e) from e

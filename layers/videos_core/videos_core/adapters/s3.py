@@ -1,13 +1,19 @@
-"""Finished videos in the organisation's bucket, handed out as short-lived presigned URLs."""
+"""Finished videos in the organisation's bucket: streamed in by multipart upload in constant memory,
+handed out as short-lived presigned URLs."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+
+# S3's smallest part (but the last); one part is all a copy holds in memory.
+PART_BYTES = 8 * 1024 * 1024
 
 
 class S3AssetStore:
@@ -26,6 +32,42 @@ class S3AssetStore:
             },
             ExpiresIn=ttl_seconds,
         )
+
+    def put_stream(self, key: str, chunks: Iterator[bytes], content_type: str) -> int:
+        """Uploads `chunks` as `key` part by part; a failure aborts the upload (no parts are left)."""
+        upload = self._client.create_multipart_upload(
+            Bucket=self._bucket, Key=key, ContentType=content_type, ServerSideEncryption="AES256"
+        )
+        upload_id = upload["UploadId"]
+        parts: list[dict[str, Any]] = []
+        size = 0
+        try:
+            part = bytearray()
+            for chunk in chunks:
+                part += chunk
+                size += len(chunk)
+                while len(part) >= PART_BYTES:
+                    self._upload_part(key, upload_id, parts, bytes(part[:PART_BYTES]))
+                    del part[:PART_BYTES]
+            if part or not parts:
+                self._upload_part(key, upload_id, parts, bytes(part))
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+            )
+        except BaseException:
+            self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
+            raise
+        return size
+
+    def _upload_part(self, key: str, upload_id: str, parts: list[dict[str, Any]], body: bytes) -> None:
+        number = len(parts) + 1
+        response = self._client.upload_part(
+            Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+        )
+        parts.append({"PartNumber": number, "ETag": response["ETag"]})
 
     def delete(self, keys: list[str]) -> None:
         if not keys:

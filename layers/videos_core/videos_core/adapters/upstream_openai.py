@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
+import httpx2
 import openai
 from openai import OpenAI, omit
 from openai.types import Video as OpenAIVideo
@@ -23,6 +25,7 @@ from videos_core.errors import (
     InvalidVideoPrompt,
     InvalidVideoSize,
     UpstreamErrorInfo,
+    UpstreamRetryableError,
     VideoGenerationFailed,
     VideoModelNotAvailable,
     VideoQuotaExceeded,
@@ -32,8 +35,8 @@ from videos_core.ports import UpstreamCreate, UpstreamJob, UpstreamNotFoundError
 from videos_core.settings import Settings
 
 T = TypeVar("T")
-ATTEMPTS = 3
 RETRY_BASE_SECONDS = 0.4
+CHUNK_BYTES = 1024 * 1024
 DEFAULT_RETRY_AFTER = 5
 _PARAM_ERRORS: dict[str | None, type[ApiError]] = {
     "prompt": InvalidVideoPrompt,
@@ -75,6 +78,8 @@ def translate(error: openai.APIStatusError) -> Exception:
         return kind(f"The upstream rejected the request: {error.message}", param=error.param, upstream=info)
     if status in (401, 403):
         return VideoGenerationFailed("The upstream refused this service's credentials.", upstream=info)
+    if status >= 500:
+        return UpstreamRetryableError(f"The upstream failed: {error.message}", upstream=info)
     return VideoGenerationFailed(f"The upstream failed: {error.message}", upstream=info)
 
 
@@ -83,10 +88,34 @@ def _job(video: OpenAIVideo) -> UpstreamJob:
     return UpstreamJob(id=video.id, status=video.status, progress=video.progress or 0, error=error)
 
 
+class _Content:
+    """One variant's bytes as the upstream streams them; a cut or short body is a retryable error."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+        self.content_type: str = response.headers.get("content-type", "application/octet-stream")
+        length = response.headers.get("content-length")
+        self.length: int | None = int(length) if length and length.isdigit() else None
+
+    def chunks(self) -> Iterator[bytes]:
+        received = 0
+        try:
+            for chunk in self._response.iter_bytes(CHUNK_BYTES):
+                received += len(chunk)
+                yield chunk
+        except (httpx2.TransportError, openai.APIConnectionError) as e:
+            raise UpstreamRetryableError("The upstream cut the download short.") from e
+        if self.length is not None and received != self.length:
+            raise UpstreamRetryableError(f"The upstream sent {received} of {self.length} bytes.")
+
+
 class OpenAIUpstream:
-    def __init__(self, settings: Settings, api_key: str, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, settings: Settings, api_key: str, attempts: int = 3, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self._settings = settings
         self._api_key = api_key
+        self._attempts = attempts
         self._sleep = sleep
         self._clients: dict[str, OpenAI] = {}
 
@@ -103,19 +132,23 @@ class OpenAIUpstream:
 
     def _call(self, call: Callable[[], T], *, repeatable: bool) -> T:
         """Calls the upstream, retrying 5xx and failed connections; timeouts only when `repeatable`."""
-        for attempt in range(ATTEMPTS):
-            last = attempt == ATTEMPTS - 1
+        for attempt in range(self._attempts):
+            last = attempt == self._attempts - 1
             try:
                 return call()
             except openai.APITimeoutError as e:
                 if last or not repeatable:
-                    raise VideoGenerationFailed("The upstream did not answer in time.") from e
+                    raise UpstreamRetryableError("The upstream did not answer in time.") from e
             except openai.APIConnectionError as e:
                 if last:
-                    raise VideoGenerationFailed("The upstream could not be reached.") from e
+                    raise UpstreamRetryableError("The upstream could not be reached.") from e
             except openai.APIStatusError as e:
                 if last or e.status_code < 500:
                     raise translate(e) from e
+            except (ValueError, openai.APIResponseValidationError) as e:
+                # A body that is not the JSON the API promised (json's errors are ValueErrors).
+                if last or not repeatable:
+                    raise UpstreamRetryableError("The upstream answered with a malformed body.") from e
             self._sleep(RETRY_BASE_SECONDS * 2**attempt * (0.5 + random.random()))  # noqa: S311 - jitter
         raise AssertionError("unreachable")
 
@@ -144,3 +177,21 @@ class OpenAIUpstream:
     def delete(self, model: str, upstream_id: str) -> None:
         client = self._client(model)
         self._call(lambda: client.videos.delete(upstream_id), repeatable=True)
+
+    def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
+        client = self._client(model)
+        return self._call(lambda: _job(client.videos.retrieve(upstream_id)), repeatable=True)
+
+    @contextmanager
+    def open_content(self, model: str, upstream_id: str, variant: str) -> Iterator[_Content]:
+        client = self._client(model)
+        try:
+            with client.videos.with_streaming_response.download_content(
+                upstream_id,
+                variant=variant,  # type: ignore[arg-type]
+            ) as response:
+                yield _Content(response)
+        except openai.APIStatusError as e:
+            raise translate(e) from e
+        except openai.APIConnectionError as e:
+            raise UpstreamRetryableError("The upstream could not be reached for the download.") from e

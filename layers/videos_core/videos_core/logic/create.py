@@ -49,7 +49,7 @@ def create_video(
     _log(
         record, "/v1/videos", request.model_dump() | {"input_reference": reference is not None}, job, started
     )
-    return _launch(record, upstream=upstream, videos=videos, workflow=workflow)
+    return _launch(record, settings=settings, upstream=upstream, videos=videos, workflow=workflow)
 
 
 def remix_video(
@@ -77,7 +77,7 @@ def remix_video(
         owner, job, source.model, source.seconds, source.size, request.prompt, source.video_id, settings, now
     )
     _log(record, f"/v1/videos/{source.upstream_id}/remix", request.model_dump(), job, started)
-    return _launch(record, upstream=upstream, videos=videos, workflow=workflow)
+    return _launch(record, settings=settings, upstream=upstream, videos=videos, workflow=workflow)
 
 
 def _new_record(
@@ -126,7 +126,12 @@ def _log(
 
 
 def _launch(
-    record: VideoRecord, *, upstream: Upstream, videos: VideoRepository, workflow: Workflow
+    record: VideoRecord,
+    *,
+    settings: Settings,
+    upstream: Upstream,
+    videos: VideoRepository,
+    workflow: Workflow,
 ) -> VideoRecord:
     """Stores the record, then starts its execution; no failure leaves a job without an owner of its fate."""
     try:
@@ -140,7 +145,8 @@ def _launch(
     except Exception as e:
         logger.exception("could not start the workflow of %s", record.video_id)
         error = VideoError(code="video_generation_failed", message="The job could not be started.")
-        videos.mark_failed(record.owner, record.video_id, error, record.created_at)
+        now = record.created_at
+        videos.fail(record.owner, record.video_id, error, now, now + settings.retention_seconds)
         _forget_upstream(record, upstream)
         raise VideoGenerationFailed("The job could not be started; it was marked failed.") from e
     return record

@@ -1,0 +1,32 @@
+"""State machine task: ends a job as failed (upstream failure, timeout, or a step that kept failing)."""
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videos_core import wiring
+from videos_core.logic.workflow import end_failed
+from videos_core.models.task import EndFailedInput
+from videos_core.observability import logger, metrics, tracer
+from videos_core.outcomes import record_outcome
+from videos_core.settings import get_settings
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = EndFailedInput.model_validate(event)
+    settings = get_settings()
+    outcome = end_failed(
+        task.ref.owner,
+        task.ref.video_id,
+        task.error,
+        videos=wiring.videos(),
+        bucket=settings.assets_bucket,
+        settings=settings,
+        now=int(time.time()),
+    )
+    record_outcome(outcome, settings)
+    return {"finalised": outcome.finalised, "event": outcome.event}

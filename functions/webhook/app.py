@@ -1,0 +1,55 @@
+"""POST /webhooks/openai: the upstream's signed video.completed / video.failed events end a job at once
+(no API key: the Standard Webhooks signature authenticates the sender)."""
+
+import base64
+import time
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videos_core import wiring
+from videos_core.http import JSON, make_resolver
+from videos_core.logic.webhook import receive, signed_headers
+from videos_core.logic.workflow import COMPLETED, FAILED
+from videos_core.observability import logger, metrics, tracer
+from videos_core.outcomes import record_outcome
+from videos_core.settings import get_settings
+
+app = make_resolver()
+
+
+@app.post("/webhooks/openai")
+def webhook() -> Response[str]:
+    event = app.current_event
+    headers = signed_headers(dict(event.headers))
+    raw = event.body or ""
+    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
+    settings = get_settings()
+    received = receive(
+        body,
+        headers,
+        secret=wiring.webhook_secret(),
+        deliveries=wiring.deliveries(),
+        videos=wiring.videos(),
+        upstream=wiring.upstream(),
+        assets=wiring.assets(),
+        settings=settings,
+        now=int(time.time()),
+    )
+    outcome = received.outcome
+    if outcome.finalised and outcome.event is not None and outcome.record is not None:
+        wiring.events().publish(COMPLETED if outcome.record.status == "completed" else FAILED, outcome.event)
+        record_outcome(outcome, settings)
+    logger.info(
+        "webhook",
+        extra={"type": received.event_type, "video_id": received.video_id, "finalised": outcome.finalised},
+    )
+    return Response(200, JSON, '{"received": true}')
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return app.resolve(event, context)

@@ -1,0 +1,45 @@
+"""What the state machine hands its tasks and gets back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from videos_core.models.api import VideoError
+
+
+class JobRef(BaseModel):
+    """The execution's input: the job it owns (as create/remix start it)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    owner: str
+    video_id: str
+
+
+class CheckStatusInput(BaseModel):
+    job: dict[str, Any]
+    attempt: int = 0
+
+    @property
+    def ref(self) -> JobRef:
+        return JobRef.model_validate(self.job)
+
+
+class StoreAssetsInput(BaseModel):
+    job: dict[str, Any]
+    claimant: str
+
+    @property
+    def ref(self) -> JobRef:
+        return JobRef.model_validate(self.job)
+
+
+class EndFailedInput(BaseModel):
+    job: dict[str, Any]
+    error: VideoError
+
+    @property
+    def ref(self) -> JobRef:
+        return JobRef.model_validate(self.job)

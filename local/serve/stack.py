@@ -1,0 +1,77 @@
+"""The application offline, minus its HTTP front: the local AWS endpoint with the template's resources,
+every function in its worker pool, and the state machine's tasks answered by those workers. `serve`
+puts the gateway and the engine in front of it; the workflow tests drive it directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from local.keys import store_key
+from local.serve.application import LocalApplication, LocalFunction, load_application
+from local.serve.aws_endpoint import LocalAws
+from local.serve.metrics import put_emf_metrics
+from local.serve.workers import Functions, Invocation, lambda_environment
+from local.template import application_template
+
+ENGINE_KEY = "sk-local-engine"
+
+
+class InvocationLog:
+    """Each invocation's output into logs/<function>.log, its metrics into the local CloudWatch."""
+
+    def __init__(self, directory: Path, cloudwatch: Any) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.cloudwatch = cloudwatch
+
+    def __call__(self, function: LocalFunction, invocation: Invocation) -> None:
+        put_emf_metrics(self.cloudwatch, invocation.output)
+        with (self.directory / f"{function.logical_id}.log").open("a") as log:
+            log.write(invocation.output)
+            if invocation.error is not None:
+                log.write(f"ERROR {invocation.error}\n")
+
+
+class LocalStack:
+    def __init__(
+        self,
+        *,
+        host: str,
+        aws_port: int,
+        upstream_url: str,
+        webhook_secret: str,
+        log_dir: Path,
+        parameters: dict[str, str] | None = None,
+    ) -> None:
+        self.aws = LocalAws(host, aws_port)
+        self.aws.start()
+        declared = application_template().get("Parameters", {})
+        wanted = {"UpstreamBaseUrl": upstream_url} | (parameters or {})
+        self.application: LocalApplication = load_application(
+            application_template(),
+            {k: v for k, v in wanted.items() if k in declared},
+            lambda_environment(self.aws.endpoint),
+        )
+        self.aws.provision(self.application, ENGINE_KEY)
+        self.aws.client("ssm").put_parameter(
+            Name=self.application.parameters["WebhookSecretParameter"],
+            Value=webhook_secret,
+            Type="SecureString",
+        )
+        self.functions = Functions(self.application.functions, [str(d) for d in self.application.layer_dirs])
+        self.log = InvocationLog(log_dir, self.aws.client("cloudwatch"))
+        self.aws.answer_lambda_with(self.invoke)
+
+    def invoke(self, name_or_arn: str, event: Any) -> Invocation:
+        function = self.application.function_named(name_or_arn)
+        invocation = self.functions.invoke(function.name, event)
+        self.log(function, invocation)
+        return invocation
+
+    def add_key(self, owner: str, key: str) -> None:
+        store_key(self.aws.client("dynamodb"), self.application.tables["KeysTable"], owner, key)
+
+    def close(self) -> None:
+        self.functions.close()
+        self.aws.stop()

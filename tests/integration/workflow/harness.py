@@ -1,0 +1,145 @@
+"""Driving the offline application in workflow tests: create jobs through the create function, wait
+for records, read executions, events and objects from the local endpoint."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.engine.webhooks import secret_key, sign
+from local.serve.stack import LocalStack
+from tests.apigw import http_event
+from videos_core.adapters.dynamodb import from_item, to_item
+
+WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
+
+
+@dataclass
+class Workflow:
+    stack: LocalStack
+    engine_url: str
+    owner: str
+    key: str
+    queue_url: str = ""
+    _events: list[dict[str, Any]] = field(default_factory=list)
+
+    def client(self, service: str) -> Any:
+        return self.stack.aws.client(service)
+
+    def function_name(self, logical_id: str) -> str:
+        return self.stack.application.functions[logical_id].name
+
+    def call(self, logical_id: str, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        invocation = self.stack.invoke(self.function_name(logical_id), event)
+        assert invocation.error is None, invocation.output
+        result = invocation.result
+        body = result.get("body") or ""
+        return int(result["statusCode"]), result.get("headers") or {}, json.loads(body) if body else None
+
+    def create(self, prompt: str, **fields: str) -> dict[str, Any]:
+        status, _, video = self.call(
+            "CreateFunction", http_event("create_json", key=self.key, body={"prompt": prompt} | fields)
+        )
+        assert status == 201, video
+        return dict(video)
+
+    def record(self, video_id: str) -> dict[str, Any] | None:
+        table = self.stack.application.tables["VideosTable"]
+        item = self.client("dynamodb").get_item(
+            TableName=table, Key=to_item({"owner": self.owner, "video_id": video_id})
+        )
+        return from_item(item["Item"]) if "Item" in item else None
+
+    def wait_terminal(self, video_id: str, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            record = self.record(video_id)
+            if record is not None and record["status"] in ("completed", "failed"):
+                return record
+            time.sleep(0.2)
+        raise TimeoutError(f"{video_id} did not end within {timeout}s: {self.record(video_id)}")
+
+    def execution_arn(self, video_id: str) -> str:
+        machine = next(iter(self.stack.application.state_machines.values()))
+        return machine.arn.replace(":stateMachine:", ":execution:") + ":" + video_id
+
+    def wait_execution(self, video_id: str, timeout: float = 60) -> dict[str, Any]:
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            execution = sfn.describe_execution(executionArn=self.execution_arn(video_id))
+            if execution["status"] != "RUNNING":
+                return dict(execution)
+            time.sleep(0.2)
+        raise TimeoutError(f"the execution of {video_id} still runs after {timeout}s")
+
+    def history(self, video_id: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        events = sfn.get_execution_history(executionArn=self.execution_arn(video_id), maxResults=1000)[
+            "events"
+        ]
+        return list(events)
+
+    def events_for(self, video_id: str, settle: float = 1.0) -> list[dict[str, Any]]:
+        """Every bus event about `video_id` the owner's queue received (waiting `settle` for stragglers)."""
+        sqs = self.client("sqs")
+        deadline = time.monotonic() + settle
+        while True:
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            for message in messages.get("Messages", []):
+                self._events.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if not messages.get("Messages") and time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        return [event for event in self._events if event["detail"]["video"]["id"] == video_id]
+
+    def objects(self, video_id: str) -> dict[str, bytes]:
+        s3 = self.client("s3")
+        bucket = self.stack.application.buckets["AssetsBucket"]
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"videos/{self.owner}/{video_id}/").get(
+            "Contents", []
+        )
+        return {
+            item["Key"].rsplit("/", 1)[-1]: s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            for item in listed
+        }
+
+    def webhook(
+        self,
+        event_type: str,
+        upstream_id: str,
+        *,
+        delivery_id: str | None = None,
+        timestamp: int | None = None,
+        secret: str = WEBHOOK_SECRET,
+    ) -> tuple[int, Any]:
+        """Delivers a signed upstream webhook to the receiver, as the upstream would."""
+        delivery_id = delivery_id or f"evt_{time.time_ns()}"
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        body = json.dumps(
+            {
+                "id": delivery_id,
+                "object": "event",
+                "created_at": timestamp,
+                "type": event_type,
+                "data": {"id": upstream_id},
+            }
+        )
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": delivery_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(secret_key(secret), delivery_id, timestamp, body.encode()),
+        }
+        event = http_event(
+            "create_json",
+            path="/webhooks/openai",
+            route_key="POST /webhooks/openai",
+            body=body,
+            headers=headers,
+        )
+        status, _, payload = self.call("WebhookFunction", event)
+        return status, payload

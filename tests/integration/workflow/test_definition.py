@@ -1,0 +1,72 @@
+"""The state machine's definition: lint-clean as CloudFormation sees it, and every transition lands."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cfnlint.api import ManualArgs, lint
+
+from local.template import TEMPLATE, application_template
+
+DEFINITION = TEMPLATE.parent / "statemachine" / "jobs.asl.json"
+
+
+def definition() -> dict[str, Any]:
+    text = DEFINITION.read_text()
+    substitutions = application_template()["Resources"]["JobStateMachine"]["Properties"][
+        "DefinitionSubstitutions"
+    ]
+    for name in substitutions:
+        value = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{name}" if name.endswith("Arn") else name.lower()
+        )
+        text = text.replace("${" + name + "}", value)
+    assert "${" not in text
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def test_cfn_lint_finds_nothing_in_the_definition() -> None:
+    """cfn-lint skips DefinitionUri files, so the definition is linted inside a plain state machine."""
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Jobs": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {"Definition": definition(), "RoleArn": "arn:aws:iam::123456789012:role/jobs"},
+            }
+        },
+    }
+
+    assert [
+        str(match) for match in lint(json.dumps(template), config=ManualArgs(regions=["us-east-1"]))
+    ] == []
+
+
+def test_every_transition_lands_on_a_state() -> None:
+    states = definition()["States"]
+    targets = []
+    for state in states.values():
+        targets += [state[key] for key in ("Next", "Default") if key in state]
+        targets += [choice["Next"] for choice in state.get("Choices", [])]
+        targets += [catch["Next"] for catch in state.get("Catch", [])]
+
+    assert definition()["StartAt"] in states
+    assert set(targets) <= set(states)
+    assert set(states) - {definition()["StartAt"]} <= set(targets)
+
+
+def test_every_upstream_status_has_its_branch_and_the_loop_a_default() -> None:
+    route = definition()["States"]["RouteStatus"]
+    statuses = {choice.get("StringEquals") for choice in route["Choices"]}
+
+    assert {"queued", "in_progress", "completed", "failed", "finalised"} <= statuses
+    assert route["Default"] == "WaitForUpstream"
+    assert definition()["States"]["WaitForUpstream"]["SecondsPath"] == "$.check.wait_seconds"
+
+
+def test_every_task_is_caught() -> None:
+    for name, state in definition()["States"].items():
+        if state["Type"] == "Task" and not name.startswith("Publish"):
+            assert any("States.ALL" in catch["ErrorEquals"] for catch in state.get("Catch", [])), name

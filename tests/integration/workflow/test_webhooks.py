@@ -1,0 +1,126 @@
+"""The webhook receiver: signed deliveries end a job at once; forged, stale and replayed ones change
+nothing; whichever of the webhook and the poller comes first ends the job, once."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.integration.workflow.harness import Workflow
+
+
+def upstream_id_of(workflow: Workflow, video_id: str) -> str:
+    record = workflow.record(video_id)
+    assert record is not None
+    return str(record["upstream_id"])
+
+
+def wait_upstream_done(workflow: Workflow, upstream_id: str) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        video = httpx.get(
+            f"{workflow.engine_url}/v1/videos/{upstream_id}", headers={"Authorization": "Bearer k"}
+        )
+        if video.json()["status"] in ("completed", "failed"):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(upstream_id)
+
+
+def test_a_completed_webhook_ends_the_job_once(workflow: Workflow) -> None:
+    video = workflow.create("Finished by webhook")
+    upstream_id = upstream_id_of(workflow, video["id"])
+    wait_upstream_done(workflow, upstream_id)
+
+    status, _ = workflow.webhook("video.completed", upstream_id)
+    record = workflow.wait_terminal(video["id"])
+    workflow.wait_execution(video["id"])
+
+    assert status == 200
+    assert record["status"] == "completed"
+    assert set(workflow.objects(video["id"])) == {"video.mp4", "thumbnail.jpg", "spritesheet.jpg"}
+    assert [e["detail-type"] for e in workflow.events_for(video["id"])] == ["Video Completed"]
+
+
+def test_a_failed_webhook_ends_the_job_failed(workflow: Workflow) -> None:
+    video = workflow.create("Failed by webhook [moderation]")
+    upstream_id = upstream_id_of(workflow, video["id"])
+    wait_upstream_done(workflow, upstream_id)
+
+    assert workflow.webhook("video.failed", upstream_id)[0] == 200
+    record = workflow.wait_terminal(video["id"])
+    workflow.wait_execution(video["id"])
+
+    assert record["error"]["code"] == "invalid_video_prompt"
+    assert [e["detail-type"] for e in workflow.events_for(video["id"])] == ["Video Failed"]
+
+
+def test_a_webhook_after_the_poller_changes_nothing(workflow: Workflow) -> None:
+    video = workflow.create("Finished by the poller")
+    record = workflow.wait_terminal(video["id"])
+    workflow.wait_execution(video["id"])
+
+    status, _ = workflow.webhook("video.completed", record["upstream_id"])
+
+    assert status == 200
+    assert workflow.record(video["id"]) == record
+    assert len(workflow.events_for(video["id"])) == 1
+
+
+def test_racing_webhooks_and_the_poller_end_the_job_once(workflow: Workflow) -> None:
+    video = workflow.create("Everyone at once")
+    upstream_id = upstream_id_of(workflow, video["id"])
+    wait_upstream_done(workflow, upstream_id)
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda _: workflow.webhook("video.completed", upstream_id)[0], range(4)))
+    record = workflow.wait_terminal(video["id"])
+    workflow.wait_execution(video["id"])
+
+    assert statuses == [200, 200, 200, 200]
+    assert record["status"] == "completed"
+    assert [e["detail-type"] for e in workflow.events_for(video["id"], settle=2)] == ["Video Completed"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"secret": "whsec_Zm9yZ2VkLXNlY3JldC1mb3JnZWQtc2VjcmV0"}, 401, "unauthorized"),
+        ({"timestamp": int(time.time()) - 600}, 400, "invalid_request"),
+        ({"timestamp": int(time.time()) + 600}, 400, "invalid_request"),
+    ],
+)
+def test_forged_and_stale_deliveries_change_nothing(
+    workflow: Workflow, change: dict[str, object], status: int, code: str
+) -> None:
+    video = workflow.create("Not to be touched [stall]")
+    upstream_id = upstream_id_of(workflow, video["id"])
+    before = workflow.record(video["id"])
+
+    answered, body = workflow.webhook("video.completed", upstream_id, **change)  # type: ignore[arg-type]
+
+    assert (answered, body["error_code"]) == (status, code)
+    assert workflow.record(video["id"]) == before
+    workflow.client("stepfunctions").stop_execution(executionArn=workflow.execution_arn(video["id"]))
+
+
+def test_a_replayed_delivery_is_refused(workflow: Workflow) -> None:
+    video = workflow.create("Delivered once")
+    upstream_id = upstream_id_of(workflow, video["id"])
+    wait_upstream_done(workflow, upstream_id)
+
+    first, _ = workflow.webhook("video.completed", upstream_id, delivery_id="evt_replayed")
+    again, body = workflow.webhook("video.completed", upstream_id, delivery_id="evt_replayed")
+
+    assert first == 200
+    assert (again, body["error_code"], body["error"]["param"]) == (400, "invalid_request", "webhook-id")
+    workflow.wait_execution(video["id"])
+    assert len(workflow.events_for(video["id"])) == 1
+
+
+def test_a_webhook_about_an_unknown_job_is_acknowledged(workflow: Workflow) -> None:
+    assert workflow.webhook("video.completed", "video_nobody_knows")[0] == 200
