@@ -7,9 +7,9 @@ setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --locked --quiet
 
-## The service offline. Until the API lands on top of it, this is the built-in engine on port 4010.
+## The whole service offline: the API on :3000, a local AWS endpoint on :4566, the engine on :4010.
 serve: setup
-	$(UV) run videos-api engine
+	$(UV) run videos-api serve
 
 engine: setup
 	$(UV) run videos-api engine
