@@ -13,6 +13,7 @@ from local.engine.webhooks import new_secret, secret_key
 from local.keys import create_key, new_key
 from local.keys_table import keys_table
 from local.serve.command import ServeOptions, run_serve
+from local.videos_commands import register as register_video_commands
 
 app = typer.Typer(
     help="A serverless text-to-video job service (the OpenAI Videos API on AWS), runnable offline.",
@@ -100,8 +101,19 @@ def serve(
         typer.Option("--fast", help="Backoff x 0.1 and 2 s engine jobs: a 4 s video completes in seconds."),
     ] = False,
     data_dir: Annotated[Path, typer.Option(help="Engine media and function logs.")] = Path(".videos-api"),
+    upstream_base_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="UPSTREAM_BASE_URL", help="A real OpenAI-compatible upstream (…/v1) instead of the engine."
+        ),
+    ] = None,
+    upstream_api_key: Annotated[
+        str | None, typer.Option(envvar="UPSTREAM_API_KEY", help="The real upstream's API key.")
+    ] = None,
 ) -> None:
     """Run the whole service offline: the API, a local AWS endpoint and the engine, from template.yaml."""
+    if (upstream_base_url is None) != (upstream_api_key is None):
+        raise fail("--upstream-base-url and --upstream-api-key go together")
     options = ServeOptions(
         host=host,
         port=port,
@@ -110,12 +122,16 @@ def serve(
         api_key=api_key or new_key(),
         fast=fast,
         data_dir=data_dir.resolve(),
+        upstream_url=upstream_base_url,
+        upstream_key=upstream_api_key,
     )
     try:
         run_serve(options)
     except PortInUseError as e:
         raise fail(str(e)) from e
 
+
+register_video_commands(app)
 
 keys_app = typer.Typer(help="Manage API keys (shown once, stored hashed).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")

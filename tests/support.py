@@ -36,15 +36,19 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: floa
 
 
 @contextlib.contextmanager
-def running(args: Sequence[str], ready_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Runs `videos-api ARGS` until the block ends, its output in `log`."""
+def running(
+    args: Sequence[str], ready_url: str, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Runs `videos-api ARGS` until the block ends, its output in `log`; a real upstream's variables
+    reach it only through `env`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("UPSTREAM_")}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "local", *args],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=environment | {"PYTHONUNBUFFERED": "1"} | (env or {}),
         )
         try:
             wait_until_serving(ready_url, process)

@@ -22,7 +22,7 @@ from local.engine.service import EngineConfig
 from local.engine.webhooks import new_secret
 from local.serve.application import STACK
 from local.serve.gateway import Gateway
-from local.serve.stack import LocalStack
+from local.serve.stack import ENGINE_KEY, LocalStack
 
 DEV_OWNER = "dev"
 
@@ -36,6 +36,9 @@ class ServeOptions:
     api_key: str
     fast: bool
     data_dir: Path
+    # A real upstream instead of the built-in engine (which then does not start).
+    upstream_url: str | None = None
+    upstream_key: str | None = None
 
     @property
     def api_url(self) -> str:
@@ -92,27 +95,35 @@ def run_serve(options: ServeOptions) -> None:
     stack = LocalStack(
         host=options.host,
         aws_port=options.aws_port,
-        upstream_url=f"{options.engine_url}/v1",
+        upstream_url=options.upstream_url or f"{options.engine_url}/v1",
+        upstream_key=options.upstream_key or ENGINE_KEY,
         webhook_secret=secret,
         log_dir=options.data_dir / "logs",
         parameters={"BackoffScale": "0.1"} if options.fast else {},
     )
     stack.add_key(DEV_OWNER, options.api_key)
-    engine = EngineConfig(
-        data_dir=options.data_dir / "engine",
-        latency=2.0 if options.fast else 6.0,
-        webhook_url=f"{options.api_url}/webhooks/openai",
-        webhook_secret=secret,
-    )
     api = _Api(Gateway(stack.application, stack.functions, stack.log))
-    servers = [
-        (_QuietServer(uvicorn.Config(api, log_level="warning")), api_socket),
-        (_QuietServer(uvicorn.Config(create_app(engine), log_level="warning", lifespan="on")), engine_socket),
+    servers: list[tuple[uvicorn.Server, socket.socket]] = [
+        (_QuietServer(uvicorn.Config(api, log_level="warning")), api_socket)
     ]
     print(f"videos-api ({STACK}) is running{' in fast mode' if options.fast else ''}:", flush=True)
     print(f"  API           {options.api_url}   (openai SDK base_url: {options.api_url}/v1)", flush=True)
     print(f"  AWS endpoint  {stack.aws.endpoint}", flush=True)
-    print(f"  engine        {options.engine_url}/v1   (webhooks to {engine.webhook_url})", flush=True)
+    if options.upstream_url is None:
+        engine = EngineConfig(
+            data_dir=options.data_dir / "engine",
+            latency=2.0 if options.fast else 6.0,
+            webhook_url=f"{options.api_url}/webhooks/openai",
+            webhook_secret=secret,
+        )
+        engine_app = create_app(engine)
+        servers.append(
+            (_QuietServer(uvicorn.Config(engine_app, log_level="warning", lifespan="on")), engine_socket)
+        )
+        print(f"  engine        {options.engine_url}/v1   (webhooks to {engine.webhook_url})", flush=True)
+    else:
+        engine_socket.close()
+        print(f"  upstream      {options.upstream_url}", flush=True)
     print(f"  logs          {options.data_dir / 'logs'}", flush=True)
     print(f"  API key       {options.api_key}   (owner '{DEV_OWNER}')", flush=True)
     try:

@@ -42,6 +42,7 @@ class LocalStack:
         upstream_url: str,
         webhook_secret: str,
         log_dir: Path,
+        upstream_key: str = ENGINE_KEY,
         parameters: dict[str, str] | None = None,
     ) -> None:
         self.aws = LocalAws(host, aws_port)
@@ -53,7 +54,7 @@ class LocalStack:
             {k: v for k, v in wanted.items() if k in declared},
             lambda_environment(self.aws.endpoint),
         )
-        self.aws.provision(self.application, ENGINE_KEY)
+        self.aws.provision(self.application, upstream_key)
         self.aws.client("ssm").put_parameter(
             Name=self.application.parameters["WebhookSecretParameter"],
             Value=webhook_secret,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +9,8 @@ import httpx
 import pytest
 from openai import OpenAI
 
+from local.keys import create_key
+from local.serve.aws_endpoint import client as aws_client
 from tests.support import free_port, running
 
 DEV_KEY = "sk-e2e-development-key-0123456789"
@@ -49,6 +52,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 @pytest.fixture
 def sdk(served: Served) -> Iterator[OpenAI]:
     with OpenAI(base_url=f"{served.api}/v1", api_key=DEV_KEY, max_retries=0, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture
+def fresh_sdk(served: Served) -> Iterator[OpenAI]:
+    """The openai SDK with the key of a new owner, who has no videos yet."""
+    dynamodb = aws_client("dynamodb", served.aws)
+    key = create_key(dynamodb, "videos-api-KeysTable", "owner-" + secrets.token_hex(4))
+    with OpenAI(base_url=f"{served.api}/v1", api_key=key, max_retries=0, timeout=60) as client:
         yield client
 
 

@@ -94,7 +94,7 @@ def _new_record(
     return VideoRecord.model_validate(
         {
             "owner": owner,
-            "video_id": new_video_id(now * 1000),
+            "video_id": new_video_id(),
             "upstream_id": job.id,
             "status": "queued",
             "progress": 0,

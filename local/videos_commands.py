@@ -1,0 +1,233 @@
+"""`videos-api generate | remix | list | get | delete | download`: the service from a terminal."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from local.client import DEFAULT_BASE_URL, ApiCallError, VideosClient
+
+# Seconds between GETs that move the progress bar while a long poll waits for the end.
+REFRESH_SECONDS = 1.0
+MAX_WAIT_MS = 3_600_000
+
+console = Console(stderr=True)
+out = Console()
+
+BaseUrl = Annotated[
+    str, typer.Option("--base-url", envvar="VIDEOS_API_BASE_URL", help="The service's root URL.")
+]
+ApiKey = Annotated[str, typer.Option("--api-key", envvar="VIDEOS_API_KEY", help="Your API key.")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Save the video here (with --wait).")]
+Wait = Annotated[bool, typer.Option("--wait", help="Show progress until the video ends, then save it.")]
+Thumbnail = Annotated[Path | None, typer.Option(help="Also save the thumbnail here (with --wait).")]
+Spritesheet = Annotated[Path | None, typer.Option(help="Also save the spritesheet here (with --wait).")]
+
+
+@contextmanager
+def _client(base_url: str, api_key: str) -> Iterator[VideosClient]:
+    """A client whose errors end the command in one readable line and a non-zero exit code."""
+    try:
+        with VideosClient(base_url, api_key) as client:
+            yield client
+    except ApiCallError as e:
+        console.print(f"[red]error:[/] {e.code}: {e.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _wait(client: VideosClient, video: dict[str, Any]) -> dict[str, Any]:
+    """Long-polls for the end while GETs move a progress bar (status, percentage, elapsed)."""
+    video_id = video["id"]
+    ended: dict[str, Any] = {}
+    done = threading.Event()
+
+    def long_poll() -> None:
+        try:
+            while not done.is_set():
+                poll = client.poll(video_id, MAX_WAIT_MS)
+                if poll.finished:
+                    ended["video"] = poll.video
+                    break
+        except ApiCallError as e:
+            ended["error"] = e
+        done.set()
+
+    threading.Thread(target=long_poll, daemon=True).start()
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"{video_id} {video['status']}", total=100, completed=video["progress"])
+        while not done.wait(REFRESH_SECONDS):
+            current = client.get(video_id)
+            progress.update(
+                task, completed=current["progress"], description=f"{video_id} {current['status']}"
+            )
+        if "error" in ended:
+            raise ended["error"]
+        final: dict[str, Any] = ended["video"]
+        progress.update(task, completed=final["progress"], description=f"{video_id} {final['status']}")
+    return final
+
+
+def _wait_and_save(
+    client: VideosClient,
+    video: dict[str, Any],
+    output: Path | None,
+    thumbnail: Path | None,
+    spritesheet: Path | None,
+) -> None:
+    try:
+        final = _wait(client, video)
+    except KeyboardInterrupt:
+        console.print(
+            f"Stopped waiting; {video['id']} keeps running. Fetch it later with:\n"
+            f"  videos-api get {video['id']}\n  videos-api download {video['id']} -o {output or 'video.mp4'}"
+        )
+        raise typer.Exit(130) from None
+    if final["status"] != "completed":
+        error = final.get("error") or {}
+        raise ApiCallError(
+            error.get("code", "video_generation_failed"), error.get("message", "the video failed")
+        )
+    for variant, target in (("video", output), ("thumbnail", thumbnail), ("spritesheet", spritesheet)):
+        if target is not None:
+            size = client.download(final["id"], variant, target)
+            console.print(f"saved {variant} to {target} ({size:,} bytes)")
+
+
+def _print_json(value: dict[str, Any]) -> None:
+    out.print_json(json.dumps(value))
+
+
+def generate(
+    prompt: Annotated[str, typer.Argument(help="What the video shows (1-500 characters).")],
+    api_key: ApiKey,
+    base_url: BaseUrl = DEFAULT_BASE_URL,
+    model: Annotated[str | None, typer.Option(help="sora-2 (default) or sora-2-pro.")] = None,
+    seconds: Annotated[str | None, typer.Option(help='"4" (default), "8" or "12".')] = None,
+    size: Annotated[
+        str | None, typer.Option(help="720x1280 (default), 1280x720, 1024x1792 or 1792x1024.")
+    ] = None,
+    input_reference: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="An image to guide the video.")
+    ] = None,
+    wait: Wait = False,
+    output: Output = None,
+    thumbnail: Thumbnail = None,
+    spritesheet: Spritesheet = None,
+) -> None:
+    """Create a video; with --wait, watch it and save it."""
+    with _client(base_url, api_key) as client:
+        video = client.create(prompt, model, seconds, size, input_reference)
+        if not wait:
+            out.print(video["id"])
+            return
+        _wait_and_save(client, video, output, thumbnail, spritesheet)
+
+
+def remix(
+    video_id: Annotated[str, typer.Argument(help="A completed video of yours.")],
+    prompt: Annotated[str, typer.Argument(help="What changes.")],
+    api_key: ApiKey,
+    base_url: BaseUrl = DEFAULT_BASE_URL,
+    wait: Wait = False,
+    output: Output = None,
+    thumbnail: Thumbnail = None,
+    spritesheet: Spritesheet = None,
+) -> None:
+    """Remix a completed video with a new prompt; with --wait, watch it and save it."""
+    with _client(base_url, api_key) as client:
+        video = client.remix(video_id, prompt)
+        if not wait:
+            out.print(video["id"])
+            return
+        _wait_and_save(client, video, output, thumbnail, spritesheet)
+
+
+def get(video_id: str, api_key: ApiKey, base_url: BaseUrl = DEFAULT_BASE_URL) -> None:
+    """Print a video as JSON."""
+    with _client(base_url, api_key) as client:
+        _print_json(client.get(video_id))
+
+
+def delete(video_id: str, api_key: ApiKey, base_url: BaseUrl = DEFAULT_BASE_URL) -> None:
+    """Delete a video: its job, files and upstream copy."""
+    with _client(base_url, api_key) as client:
+        client.delete(video_id)
+        out.print(f"deleted {video_id}")
+
+
+def download(
+    video_id: str,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to save it.")],
+    api_key: ApiKey,
+    variant: Annotated[str, typer.Option(help="video, thumbnail or spritesheet.")] = "video",
+    base_url: BaseUrl = DEFAULT_BASE_URL,
+) -> None:
+    """Save a completed video's file."""
+    with _client(base_url, api_key) as client:
+        size = client.download(video_id, variant, output)
+        console.print(f"saved {variant} to {output} ({size:,} bytes)")
+
+
+def list_videos(
+    api_key: ApiKey,
+    base_url: BaseUrl = DEFAULT_BASE_URL,
+    limit: Annotated[int, typer.Option(help="How many (1-100).")] = 20,
+    order: Annotated[str, typer.Option(help="desc (newest first) or asc.")] = "desc",
+    after: Annotated[str | None, typer.Option(help="Start after this video id.")] = None,
+) -> None:
+    """List your videos as a table."""
+    with _client(base_url, api_key) as client:
+        page = client.list(limit, order, after)
+    columns = ("id", "status", "progress", "model", "seconds", "size", "created", "prompt")
+    rows = [
+        (
+            video["id"],
+            video["status"],
+            f"{video['progress']}%",
+            video["model"],
+            video["seconds"],
+            video["size"],
+            datetime.fromtimestamp(video["created_at"], UTC).strftime("%Y-%m-%d %H:%M"),
+            video["prompt"] or "",
+        )
+        for video in page["data"]
+    ]
+    if not out.is_terminal:
+        # Piped: one tab-separated line a video, whole, for cut and awk.
+        for row in rows:
+            print("\t".join(row))
+    else:
+        table = Table(*columns[:-1])
+        table.columns[0].min_width = 30
+        table.add_column("prompt", overflow="ellipsis", no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+    if page["has_more"]:
+        console.print(f"more: --after {page['last_id']}")
+
+
+COMMANDS: list[tuple[str, Callable[..., None]]] = [
+    ("generate", generate),
+    ("remix", remix),
+    ("list", list_videos),
+    ("get", get),
+    ("delete", delete),
+    ("download", download),
+]
+
+
+def register(app: typer.Typer) -> None:
+    for name, command in COMMANDS:
+        app.command(name)(command)

@@ -1,0 +1,118 @@
+"""The command line against `serve --fast`: progress, a file at the end, errors in one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import DEV_KEY, Served
+from tests.media import jpeg_size, probe_mp4
+from tests.support import ROOT
+
+
+def cli(served: Served, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"VIDEOS_API_BASE_URL": served.api, "VIDEOS_API_KEY": DEV_KEY}
+    return subprocess.run(
+        [sys.executable, "-m", "local", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_generate_waits_and_writes_a_valid_mp4(served: Served, tmp_path: Path) -> None:
+    video, thumbnail = tmp_path / "out.mp4", tmp_path / "out.jpg"
+
+    result = cli(
+        served,
+        "generate",
+        "A kite over the dunes",
+        "--size",
+        "1280x720",
+        "--wait",
+        "-o",
+        str(video),
+        "--thumbnail",
+        str(thumbnail),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "completed" in result.stderr
+    assert "100%" in result.stderr
+    facts = probe_mp4(video.read_bytes())
+    assert (facts.width, facts.height, facts.video_codec) == (1280, 720, "h264")
+    assert jpeg_size(thumbnail.read_bytes()) == (1280, 720)
+
+
+def test_generate_without_wait_prints_the_id_then_get_list_download_delete(
+    served: Served, tmp_path: Path
+) -> None:
+    created = cli(served, "generate", "A quick one")
+    video_id = created.stdout.strip()
+    assert video_id.startswith("vid_")
+
+    while '"completed"' not in (got := cli(served, "get", video_id)).stdout:
+        time.sleep(0.5)
+    listed = cli(served, "list", "--limit", "100")
+    downloaded = cli(
+        served, "download", video_id, "--variant", "spritesheet", "-o", str(tmp_path / "sheet.jpg")
+    )
+    deleted = cli(served, "delete", video_id)
+
+    assert got.returncode == 0
+    assert video_id in listed.stdout
+    assert downloaded.returncode == 0
+    assert jpeg_size((tmp_path / "sheet.jpg").read_bytes()) == (720, 1280)
+    assert deleted.stdout.strip() == f"deleted {video_id}"
+
+
+def test_remix_waits_and_writes_its_video(served: Served, tmp_path: Path) -> None:
+    source = cli(served, "generate", "A source for the CLI", "--wait", "-o", str(tmp_path / "a.mp4"))
+    assert source.returncode == 0, source.stderr
+    source_id = cli(served, "list", "--limit", "1").stdout.split("vid_")[1].split()[0]
+
+    remix = cli(served, "remix", f"vid_{source_id}", "Now at night", "--wait", "-o", str(tmp_path / "b.mp4"))
+
+    assert remix.returncode == 0, remix.stderr
+    probe_mp4((tmp_path / "b.mp4").read_bytes())
+
+
+def test_an_error_is_one_line_and_a_non_zero_exit(served: Served) -> None:
+    result = cli(served, "get", "vid_01JDQ2X8Y3K4M5N6P7Q8R9S0TV")
+    invalid = cli(served, "generate", "x", "--seconds", "6")
+
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip() == "error: video_not_found: No video with id 'vid_01JDQ2X8Y3K4M5N6P7Q8R9S0TV'."
+    )
+    assert invalid.returncode == 1
+    assert invalid.stderr.strip().startswith("error: invalid_video_duration: ")
+    assert "Traceback" not in result.stderr + invalid.stderr
+
+
+def test_ctrl_c_while_waiting_leaves_the_job_running(served: Served) -> None:
+    env = os.environ | {"VIDEOS_API_BASE_URL": served.api, "VIDEOS_API_KEY": DEV_KEY}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local", "generate", "Waiting forever [stall]", "--wait"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 130
+    assert "keeps running" in stderr
+    video_id = stderr.split("videos-api get ")[1].split()[0]
+    assert cli(served, "get", video_id).returncode == 0
+    assert "Traceback" not in stderr

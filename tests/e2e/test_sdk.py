@@ -1,0 +1,191 @@
+"""Every `client.videos.*` call the service supports, through `serve --fast` with the real openai SDK."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import openai
+import pytest
+from openai import OpenAI
+
+from local.serve.aws_endpoint import client as aws_client
+from tests.e2e.conftest import Served
+from tests.media import jpeg_size, png_bytes, probe_mp4
+
+POLL_MS = 200
+
+
+def test_create_and_poll_then_download_every_variant(sdk: OpenAI) -> None:
+    video = sdk.videos.create_and_poll(
+        prompt="A glass of water on a windowsill", seconds="4", size="1280x720", poll_interval_ms=POLL_MS
+    )
+
+    assert video.status == "completed"
+    assert video.progress == 100
+    assert video.expires_at is not None
+    facts = probe_mp4(sdk.videos.download_content(video.id).content)
+    assert (facts.video_codec, facts.audio_codec, facts.width, facts.height) == ("h264", "aac", 1280, 720)
+    assert facts.duration == pytest.approx(4.0, abs=0.1)
+    assert jpeg_size(sdk.videos.download_content(video.id, variant="thumbnail").content) == (1280, 720)
+    assert jpeg_size(sdk.videos.download_content(video.id, variant="spritesheet").content) == (1280, 720)
+
+
+def test_create_with_an_input_reference(sdk: OpenAI) -> None:
+    video = sdk.videos.create(
+        prompt="A red square, animated",
+        input_reference=("square.png", png_bytes(96, 96, (220, 20, 20)), "image/png"),
+    )
+
+    video = sdk.videos.poll(video.id, poll_interval_ms=POLL_MS)
+
+    assert video.status == "completed"
+    probe_mp4(sdk.videos.download_content(video.id).content)
+
+
+def test_retrieve_shows_the_record(sdk: OpenAI) -> None:
+    created = sdk.videos.create(prompt="Retrieved", model="sora-2-pro", seconds="8")
+
+    video = sdk.videos.retrieve(created.id)
+
+    assert (video.id, video.model, video.seconds, video.size) == (created.id, "sora-2-pro", "8", "720x1280")
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_list_auto_pages_in_both_orders(fresh_sdk: OpenAI, order: str) -> None:
+    ids = [fresh_sdk.videos.create(prompt=f"Paged #{i}").id for i in range(5)]
+
+    listed = [video.id for video in fresh_sdk.videos.list(limit=2, order=order)]  # type: ignore[arg-type]
+
+    assert listed == (ids if order == "asc" else ids[::-1])
+
+
+def test_delete_removes_the_video(sdk: OpenAI) -> None:
+    video = sdk.videos.create_and_poll(prompt="Soon gone", poll_interval_ms=POLL_MS)
+
+    deleted = sdk.videos.delete(video.id)
+
+    assert (deleted.id, deleted.deleted) == (video.id, True)
+    with pytest.raises(openai.NotFoundError):
+        sdk.videos.retrieve(video.id)
+
+
+def test_remix_makes_a_new_video_from_a_completed_one(sdk: OpenAI) -> None:
+    source = sdk.videos.create_and_poll(prompt="A lighthouse by day", poll_interval_ms=POLL_MS)
+
+    remix = sdk.videos.remix(source.id, prompt="The lighthouse by night")
+    remix = sdk.videos.poll(remix.id, poll_interval_ms=POLL_MS)
+
+    assert remix.status == "completed"
+    assert remix.remixed_from_video_id == source.id
+    probe_mp4(sdk.videos.download_content(remix.id).content)
+
+
+def test_a_failed_job_ends_failed_with_its_error(sdk: OpenAI) -> None:
+    video = sdk.videos.create_and_poll(prompt="A castle of glass [fail]", poll_interval_ms=POLL_MS)
+
+    assert video.status == "failed"
+    assert video.error is not None
+    assert video.error.code == "video_generation_failed"
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "code"),
+    [
+        (
+            lambda c: c.videos.create(prompt="x", seconds="6"),
+            openai.BadRequestError,
+            "invalid_video_duration",
+        ),
+        (lambda c: c.videos.create(prompt=""), openai.BadRequestError, "invalid_video_prompt"),
+        (
+            lambda c: c.videos.create(prompt="x", model="sora-3"),
+            openai.NotFoundError,
+            "video_model_not_available",
+        ),
+        (
+            lambda c: c.videos.retrieve("vid_01JDQ2X8Y3K4M5N6P7Q8R9S0TV"),
+            openai.NotFoundError,
+            "video_not_found",
+        ),
+        (
+            lambda c: c.videos.create(prompt="Too busy [rate-limit]"),
+            openai.RateLimitError,
+            "video_quota_exceeded",
+        ),
+    ],
+)
+def test_errors_surface_as_the_sdks_error_classes(
+    sdk: OpenAI, call: object, error: type[Exception], code: str
+) -> None:
+    with pytest.raises(error) as caught:
+        call(sdk)  # type: ignore[operator]
+
+    assert caught.value.code == code  # type: ignore[attr-defined]
+
+
+def test_downloading_an_unfinished_video_is_a_conflict(sdk: OpenAI) -> None:
+    video = sdk.videos.create(prompt="Still running [stall]")
+
+    with pytest.raises(openai.ConflictError) as caught:
+        sdk.videos.download_content(video.id)
+
+    assert caught.value.code == "video_not_ready"
+
+
+def test_a_bad_key_is_an_authentication_error(served: Served) -> None:
+    with (
+        OpenAI(base_url=f"{served.api}/v1", api_key="sk-nobody-was-given-this-key", max_retries=0) as client,
+        pytest.raises(openai.AuthenticationError) as caught,
+    ):
+        client.videos.list()
+
+    assert caught.value.code == "unauthorized"
+
+
+def test_a_completion_is_observed_on_the_bus(served: Served, sdk: OpenAI) -> None:
+    sqs, events = aws_client("sqs", served.aws), aws_client("events", served.aws)
+    queue = sqs.create_queue(QueueName="e2e-completions")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(
+        Name="e2e-completions",
+        EventBusName="videos-api-videos",
+        EventPattern=json.dumps({"source": ["videos-api"], "detail-type": ["Video Completed"]}),
+    )
+    events.put_targets(
+        Rule="e2e-completions", EventBusName="videos-api-videos", Targets=[{"Id": "q", "Arn": arn}]
+    )
+
+    video = sdk.videos.create_and_poll(prompt="Announced", poll_interval_ms=POLL_MS)
+
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 10
+    while not found and time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            event = json.loads(message["Body"])
+            if event["detail"]["video"]["id"] == video.id:
+                found.append(event)
+        time.sleep(0.2)
+    [event] = found
+    assert event["detail"]["video"]["status"] == "completed"
+    assert event["detail"]["estimated_cost_usd"] == 0.5
+
+
+def test_the_cost_metric_reaches_the_local_cloudwatch(served: Served, sdk: OpenAI) -> None:
+    sdk.videos.create_and_poll(prompt="Priced", model="sora-2-pro", seconds="8", poll_interval_ms=POLL_MS)
+    cloudwatch = aws_client("cloudwatch", served.aws)
+    now = datetime.now(UTC)
+
+    statistics = cloudwatch.get_metric_statistics(
+        Namespace="VideosApi",
+        MetricName="EstimatedCostUSD",
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5),
+        Period=3600,
+        Statistics=["Sum"],
+        Dimensions=[{"Name": "model", "Value": "sora-2-pro"}, {"Name": "service", "Value": "videos-api"}],
+    )
+
+    assert sum(point["Sum"] for point in statistics["Datapoints"]) >= 3.2
