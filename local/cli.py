@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
+from local import keys_commands as keys_app
 from local.engine.server import PortInUseError, bind, run_engine
 from local.engine.service import EngineConfig
 from local.engine.webhooks import new_secret, secret_key
-from local.keys import create_key, new_key
-from local.keys_table import keys_table
+from local.keys import new_key
 from local.serve.command import ServeOptions, run_serve
 from local.videos_commands import register as register_video_commands
 
@@ -133,29 +133,7 @@ def serve(
 
 register_video_commands(app)
 
-keys_app = typer.Typer(help="Manage API keys (shown once, stored hashed).", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
-
-
-@keys_app.command("create")
-def keys_create(
-    owner: Annotated[str, typer.Option(help="Who the key belongs to.")],
-    aws_endpoint: Annotated[
-        str | None, typer.Option(help="A local AWS endpoint, e.g. http://127.0.0.1:4566 (serve's default).")
-    ] = None,
-    stack: Annotated[
-        str | None,
-        typer.Option(help="A deployed stack's name: its keys table is used, with your AWS profile."),
-    ] = None,
-) -> None:
-    """Create a key for OWNER; the key is the last line printed."""
-    dynamodb, table = keys_table(aws_endpoint, stack)
-    try:
-        key = create_key(dynamodb, table, owner)
-    except ValueError as e:
-        raise fail(str(e)) from e
-    typer.echo(f"Created a key for owner '{owner}' in {table}. It is shown only this once:")
-    typer.echo(key)
+keys_app.register(app)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 
-from local.serve.application import REGION, STACK
+from local.serve.application import STACK
 from local.serve.aws_endpoint import client
 
 LOCAL_ENDPOINT = "http://127.0.0.1:4566"
@@ -20,6 +20,3 @@ def keys_table(aws_endpoint: str | None, stack: str | None) -> tuple[Any, str]:
         table = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "KeysTableName")
         return boto3.client("dynamodb"), table
     return client("dynamodb", aws_endpoint or LOCAL_ENDPOINT), f"{STACK}-KeysTable"
-
-
-__all__ = ["REGION", "keys_table"]

@@ -24,6 +24,9 @@ class FakeLambdaContext:
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:videos-api-test"
     aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
+
 
 def sample(name: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
@@ -89,6 +92,12 @@ class LambdaResponse:
 
     def json(self) -> Any:
         return json.loads(self.text)
+
+
+def invoke_task(function: str, event: dict[str, Any]) -> Any:
+    """Invokes a state machine task's handler (it answers the task's output, not HTTP)."""
+    module = importlib.import_module(f"functions.{function}.app")
+    return module.handler(event, FakeLambdaContext(function_name=function))
 
 
 def invoke(function: str, event: dict[str, Any]) -> LambdaResponse:

@@ -10,7 +10,6 @@ from videos_core import wiring
 from videos_core.logic.workflow import check_status
 from videos_core.models.task import CheckStatusInput
 from videos_core.observability import logger, metrics, tracer
-from videos_core.settings import get_settings
 
 
 @logger.inject_lambda_context
@@ -18,13 +17,5 @@ from videos_core.settings import get_settings
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = CheckStatusInput.model_validate(event)
-    check = check_status(
-        task.ref.owner,
-        task.ref.video_id,
-        task.attempt,
-        videos=wiring.videos(),
-        upstream=wiring.upstream(attempts=1),
-        settings=get_settings(),
-        now=int(time.time()),
-    )
+    check = check_status(task.ref.owner, task.ref.video_id, task.attempt, wiring.finisher(), int(time.time()))
     return {"job": task.job, "attempt": task.attempt + 1, "check": asdict(check)}

@@ -1,18 +1,19 @@
 """POST /api/videos, POST /v1/videos: create a video job."""
 
+import json
 import time
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from videos_core import wiring
-from videos_core.http import json_response, make_resolver, owner_of, parse_body
+from videos_core import idempotency, wiring
+from videos_core.http import JSON, make_resolver, owner_of, parse_body
 from videos_core.logic.create import create_video
 from videos_core.models.api import CreateVideoRequest
 from videos_core.observability import logger, metrics, tracer
-from videos_core.settings import get_settings
 
 app = make_resolver()
 
@@ -22,19 +23,28 @@ app = make_resolver()
 def create() -> Response[str]:
     owner = owner_of(app)
     request, reference = parse_body(app, CreateVideoRequest, accepts_reference=True)
-    record = create_video(
+
+    def start() -> dict[str, Any]:
+        record = create_video(
+            owner,
+            request,
+            reference,
+            wiring.launcher(),
+            int(time.time()),
+        )
+        metrics.add_dimension("model", record.model)
+        metrics.add_metric("VideosCreated", MetricUnit.Count, 1)
+        return record.to_video().model_dump(mode="json")
+
+    key = app.current_event.headers.get(idempotency.HEADER)
+    video = idempotency.once(
         owner,
-        request,
-        reference,
-        settings=get_settings(),
-        upstream=wiring.upstream(),
-        videos=wiring.videos(),
-        workflow=wiring.workflow(),
-        now=int(time.time()),
+        key,
+        idempotency.fingerprint(request.model_dump(), reference.content if reference else None),
+        app.lambda_context,
+        start,
     )
-    metrics.add_dimension("model", record.model)
-    metrics.add_metric("VideosCreated", MetricUnit.Count, 1)
-    return json_response(record.to_video(), 201)
+    return Response(201, JSON, json.dumps(video))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

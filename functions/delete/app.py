@@ -22,6 +22,7 @@ def delete(video_id: str) -> Response[str]:
         assets=wiring.assets(),
         workflow=wiring.workflow(),
         upstream=wiring.upstream(),
+        quotas=wiring.quotas(),
     )
     return json_response(deleted)
 

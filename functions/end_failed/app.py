@@ -10,7 +10,6 @@ from videos_core.logic.workflow import end_failed
 from videos_core.models.task import EndFailedInput
 from videos_core.observability import logger, metrics, tracer
 from videos_core.outcomes import record_outcome
-from videos_core.settings import get_settings
 
 
 @logger.inject_lambda_context
@@ -18,15 +17,7 @@ from videos_core.settings import get_settings
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = EndFailedInput.model_validate(event)
-    settings = get_settings()
-    outcome = end_failed(
-        task.ref.owner,
-        task.ref.video_id,
-        task.error,
-        videos=wiring.videos(),
-        bucket=settings.assets_bucket,
-        settings=settings,
-        now=int(time.time()),
-    )
-    record_outcome(outcome, settings)
+    ports = wiring.finisher()
+    outcome = end_failed(task.ref.owner, task.ref.video_id, task.error, ports, int(time.time()))
+    record_outcome(outcome, ports.settings)
     return {"finalised": outcome.finalised, "event": outcome.event}

@@ -11,7 +11,6 @@ from videos_core.logic.workflow import store_assets
 from videos_core.models.task import StoreAssetsInput
 from videos_core.observability import logger, metrics, tracer
 from videos_core.outcomes import record_outcome
-from videos_core.settings import get_settings
 
 
 @logger.inject_lambda_context
@@ -19,17 +18,7 @@ from videos_core.settings import get_settings
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = StoreAssetsInput.model_validate(event)
-    settings = get_settings()
-    outcome = store_assets(
-        task.ref.owner,
-        task.ref.video_id,
-        task.claimant,
-        videos=wiring.videos(),
-        upstream=wiring.upstream(attempts=1),
-        assets=wiring.assets(),
-        bucket=settings.assets_bucket,
-        settings=settings,
-        now=int(time.time()),
-    )
-    record_outcome(outcome, settings)
+    ports = wiring.finisher()
+    outcome = store_assets(task.ref.owner, task.ref.video_id, task.claimant, ports, int(time.time()))
+    record_outcome(outcome, ports.settings)
     return {"finalised": outcome.finalised, "event": outcome.event}

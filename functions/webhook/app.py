@@ -14,7 +14,6 @@ from videos_core.logic.webhook import receive, signed_headers
 from videos_core.logic.workflow import COMPLETED, FAILED
 from videos_core.observability import logger, metrics, tracer
 from videos_core.outcomes import record_outcome
-from videos_core.settings import get_settings
 
 app = make_resolver()
 
@@ -25,22 +24,19 @@ def webhook() -> Response[str]:
     headers = signed_headers(dict(event.headers))
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
-    settings = get_settings()
+    ports = wiring.finisher(upstream_attempts=3)
     received = receive(
         body,
         headers,
         secret=wiring.webhook_secret(),
         deliveries=wiring.deliveries(),
-        videos=wiring.videos(),
-        upstream=wiring.upstream(),
-        assets=wiring.assets(),
-        settings=settings,
+        ports=ports,
         now=int(time.time()),
     )
     outcome = received.outcome
     if outcome.finalised and outcome.event is not None and outcome.record is not None:
         wiring.events().publish(COMPLETED if outcome.record.status == "completed" else FAILED, outcome.event)
-        record_outcome(outcome, settings)
+        record_outcome(outcome, ports.settings)
     logger.info(
         "webhook",
         extra={"type": received.event_type, "video_id": received.video_id, "finalised": outcome.finalised},

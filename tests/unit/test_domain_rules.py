@@ -115,6 +115,9 @@ class Keys:
         self.lookups += 1
         return self.records.get(key_hash)
 
+    def touch(self, key_hash: str, now: int) -> None:
+        self.touched = now
+
 
 def test_a_resolved_owner_is_cached_until_the_ttl_then_revocation_takes_effect() -> None:
     key = "sk-" + "a" * 30

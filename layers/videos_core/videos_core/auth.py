@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from videos_core.errors import Unauthorized
+from videos_core.observability import logger
 from videos_core.ports import KeyStore
 
 _BEARER = re.compile(r"Bearer ([\x21-\x7e]{16,256})")
@@ -50,4 +51,8 @@ class OwnerResolver:
             self._cache.pop(key_hash, None)
             raise Unauthorized("The API key is not valid.")
         self._cache[key_hash] = (record.owner, now + self._ttl)
+        try:
+            self._keys.touch(key_hash, int(time.time()))
+        except Exception:  # "last used" is bookkeeping; it never fails a request
+            logger.warning("could not record the use of a key")
         return record.owner

@@ -26,6 +26,7 @@ from videos_core.errors import (
     InvalidVideoPrompt,
     InvalidVideoSize,
     MethodNotAllowed,
+    RequestTooLarge,
     RouteNotFound,
 )
 from videos_core.models.api import ErrorBody, OpenAIErrorDetail, UpstreamError
@@ -37,6 +38,13 @@ M = TypeVar("M", bound=BaseModel)
 
 JSON = "application/json"
 DEFAULT_RETRY_AFTER = 5
+# Bounds on what a request may carry.
+MAX_JSON_BYTES = 64 * 1024
+MAX_MULTIPART_BYTES = 10 * 1024 * 1024
+MAX_REFERENCE_BYTES = 8 * 1024 * 1024
+MAX_JSON_DEPTH = 16
+# What an input_reference may be, told by its first bytes (never by its name or claimed type).
+_IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 # Body fields whose validation errors have codes of their own (the seed's table).
 _FIELD_ERRORS: dict[str, type[ApiError]] = {
     "prompt": InvalidVideoPrompt,
@@ -52,7 +60,9 @@ def _openai_type(status: int) -> str:
 
 def error_response(app: APIGatewayHttpResolver, error: ApiError) -> Response[str]:
     event = app.current_event
-    retry_after = (error.retry_after or DEFAULT_RETRY_AFTER) if error.status in (429, 503) else None
+    retry_after = error.retry_after
+    if error.status in (429, 503):
+        retry_after = retry_after or DEFAULT_RETRY_AFTER
     body = ErrorBody(
         statusCode=error.status,
         timestamp=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -171,6 +181,11 @@ def _read_body(app: APIGatewayHttpResolver) -> tuple[dict[str, Any], Reference |
     content_type = app.current_event.headers.get("content-type", JSON)
     media_type = content_type.split(";")[0].strip().lower()
     raw = _raw_body(app)
+    limit = MAX_MULTIPART_BYTES if media_type == "multipart/form-data" else MAX_JSON_BYTES
+    if len(raw) > limit:
+        raise RequestTooLarge(
+            f"The body is {len(raw):,} bytes; at most {limit:,} are accepted here.", param="body"
+        )
     if media_type == JSON:
         return _json_fields(raw), None
     if media_type == "multipart/form-data":
@@ -190,7 +205,32 @@ def _json_fields(raw: bytes) -> dict[str, Any]:
         raise InvalidRequest("The body is not valid JSON.", param="body") from e
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object.", param="body")
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise InvalidRequest(f"The body nests deeper than {MAX_JSON_DEPTH} levels.", param="body")
     return body
+
+
+def _depth(value: Any) -> int:
+    """How deeply JSON nests, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        children = (
+            current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
+        )
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def image_type(content: bytes) -> str:
+    """The media type of a PNG, JPEG or WebP image, from its bytes; InvalidRequest for anything else."""
+    for signature, media_type in _IMAGE_SIGNATURES:
+        if content.startswith(signature):
+            return media_type
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    raise InvalidRequest("input_reference must be a PNG, JPEG or WebP image.", param="input_reference")
 
 
 def _urlencoded_fields(raw: bytes) -> dict[str, Any]:
@@ -226,28 +266,37 @@ def _multipart_fields(raw: bytes, content_type: str) -> tuple[dict[str, Any], Re
         name, value = field.field_name or b"", field.value or b""
         pairs.append((name.decode(errors="replace"), value.decode(errors="replace")))
 
-    def on_file(file: FormFile) -> None:
-        files.append(file)
-
     boundary = _boundary(content_type)
     try:
-        parser = FormParser("multipart/form-data", on_field, on_file, boundary=boundary)
-        parser.write(raw)
-        parser.finalize()
-        complete = getattr(parser.parser, "state", None) == MultipartState.END
-    except Exception as e:  # python-multipart raises several unrelated types for malformed bodies
-        raise InvalidRequest("The multipart body could not be parsed.", param="body") from e
-    if not complete:
-        raise InvalidRequest("The multipart body is incomplete.", param="body")
+        try:
+            parser = FormParser("multipart/form-data", on_field, files.append, boundary=boundary)
+            parser.write(raw)
+            parser.finalize()
+        except Exception as e:  # python-multipart raises several unrelated types for malformed bodies
+            raise InvalidRequest("The multipart body could not be parsed.", param="body") from e
+        if getattr(parser.parser, "state", None) != MultipartState.END:
+            raise InvalidRequest("The multipart body is incomplete.", param="body")
+        return _unique(pairs), _reference_of(files)
+    finally:
+        for file in files:
+            file.close()
+
+
+def _reference_of(files: list[FormFile]) -> Reference | None:
     reference = None
     for file in files:
         name = (file.field_name or b"").decode(errors="replace")
         if name != "input_reference" or reference is not None:
             raise InvalidRequest(f"Unexpected file field '{name}'.", param=name)
         file.file_object.seek(0)
+        content = file.file_object.read()
+        if len(content) > MAX_REFERENCE_BYTES:
+            raise RequestTooLarge(
+                f"input_reference may be at most {MAX_REFERENCE_BYTES:,} bytes.", param="input_reference"
+            )
         reference = Reference(
             filename=(file.file_name or b"reference").decode(errors="replace"),
-            content=file.file_object.read(),
-            content_type=file.content_type or "application/octet-stream",
+            content=content,
+            content_type=image_type(content),
         )
-    return _unique(pairs), reference
+    return reference

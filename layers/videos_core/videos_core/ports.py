@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
 from videos_core.models.api import Order, VideoError
@@ -80,6 +81,18 @@ class EventPublisher(Protocol):
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
 
 
+class Quotas(Protocol):
+    """An owner's running-job slots and daily spend."""
+
+    def take(self, owner: str, cost: Decimal, now: int) -> None: ...
+
+    def release(self, owner: str) -> None: ...
+
+    def give_back(self, owner: str, cost: Decimal, now: int) -> None: ...
+
+    def refund(self, owner: str, cost: Decimal, day_of: int) -> None: ...
+
+
 class DeliveryLog(Protocol):
     """Webhook deliveries already received, so a replayed one is refused."""
 
@@ -140,3 +153,5 @@ class KeyRecord:
 
 class KeyStore(Protocol):
     def find(self, key_hash: str) -> KeyRecord | None: ...
+
+    def touch(self, key_hash: str, now: int) -> None: ...

@@ -44,6 +44,10 @@ ENVIRONMENT = {
     "WEBHOOK_SECRET": "webhook_secret",
     "WEBHOOK_SECRET_PARAMETER": "webhook_secret_parameter",
     "WEBHOOK_DELIVERIES_TABLE": "webhook_deliveries_table",
+    "IDEMPOTENCY_TABLE": "idempotency_table",
+    "QUOTAS_TABLE": "quotas_table",
+    "MAX_RUNNING_JOBS": "max_running_jobs",
+    "DAILY_BUDGET_USD": "daily_budget_usd",
 }
 JSON_FIELDS = {"upstream_routes", "price_overrides"}
 
@@ -87,6 +91,11 @@ class Settings(BaseModel):
     webhook_secret: SecretStr | None = None
     webhook_secret_parameter: str | None = None
     webhook_deliveries_table: str | None = None
+    idempotency_table: str | None = None
+    quotas_table: str | None = None
+    # Per owner: jobs running at once, and estimated spend per UTC day.
+    max_running_jobs: int = Field(default=50, ge=1, le=100_000)
+    daily_budget_usd: Decimal = Field(default=Decimal(1000), gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

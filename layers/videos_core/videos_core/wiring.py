@@ -10,9 +10,12 @@ from pydantic import SecretStr
 from videos_core.adapters import aws
 from videos_core.adapters.dynamodb import DynamoDeliveryLog, DynamoKeyStore, DynamoVideoRepository
 from videos_core.adapters.events import EventBridgePublisher
+from videos_core.adapters.quotas import DynamoQuotas, Limits
 from videos_core.adapters.s3 import S3AssetStore
 from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
 from videos_core.auth import OwnerResolver
+from videos_core.logic.create import Launcher
+from videos_core.logic.workflow import Finisher
 from videos_core.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
@@ -60,6 +63,25 @@ def webhook_secret() -> str:
 
 
 @cache
+def quotas() -> DynamoQuotas:
+    settings = get_settings()
+    if settings.quotas_table is None:
+        raise SettingsError("this function needs QUOTAS_TABLE")
+    return DynamoQuotas(
+        aws.dynamodb(), settings.quotas_table, Limits(settings.max_running_jobs, settings.daily_budget_usd)
+    )
+
+
+def launcher() -> Launcher:
+    return Launcher(get_settings(), upstream(), videos(), workflow(), quotas())
+
+
+def finisher(upstream_attempts: int = 1) -> Finisher:
+    """The workflow's steps make one upstream attempt each and leave retries to the state machine."""
+    return Finisher(get_settings(), videos(), upstream(upstream_attempts), assets(), quotas())
+
+
+@cache
 def deliveries() -> DynamoDeliveryLog:
     table = get_settings().webhook_deliveries_table
     if table is None:
@@ -84,7 +106,7 @@ def events() -> EventBridgePublisher:
 
 def reset() -> None:
     """Forget every cached adapter, client and the settings (tests change the environment)."""
-    for factory in (videos, owners, assets, workflow, upstream, events, webhook_secret, deliveries):
+    for factory in (videos, owners, assets, workflow, upstream, events, webhook_secret, deliveries, quotas):
         factory.cache_clear()
     get_settings.cache_clear()
     aws.reset_clients()

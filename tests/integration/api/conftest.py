@@ -12,7 +12,7 @@ from local.aws_resources import create_tables
 from local.template import application_template
 from tests.integration.api.stack import BUCKET, CONTENT_TYPES, IDLE_DEFINITION, REGION, STATE_MACHINE, Stack
 from tests.media import jpeg_size
-from videos_core import wiring
+from videos_core import idempotency, wiring
 from videos_core.models.api import Variant
 from videos_core.observability import metrics
 
@@ -41,6 +41,8 @@ def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str) -> Iterator[Stack]:
             "KEYS_TABLE": tables["KeysTable"],
             "ASSETS_BUCKET": BUCKET,
             "STATE_MACHINE_ARN": state_machine_arn,
+            "IDEMPOTENCY_TABLE": tables["IdempotencyTable"],
+            "QUOTAS_TABLE": tables["QuotasTable"],
             "EVENT_BUS_NAME": "videos-api-test",
             "UPSTREAM_BASE_URL": f"{engine_url}/v1",
             "UPSTREAM_API_KEY": "sk-engine-test",
@@ -52,6 +54,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str) -> Iterator[Stack]:
         }.items():
             monkeypatch.setenv(name, value)
         wiring.reset()
+        idempotency.reset()
         with OpenAI(base_url=f"{engine_url}/v1", api_key="sk-engine-test", max_retries=0) as engine:
             stack = Stack(tables["VideosTable"], tables["KeysTable"], state_machine_arn, engine)
             stack.keys = {"alice": stack.add_key("alice"), "bob": stack.add_key("bob")}

@@ -35,7 +35,8 @@ def assert_error(
     assert response.headers["content-type"] == "application/json"
     body: dict[str, Any] = response.json()
     expected = {"statusCode", "timestamp", "path", "message", "error_code", "hint", "request_id", "error"}
-    if status in (429, 503):
+    retries = status in (429, 503) or code == "idempotency_in_progress"
+    if retries:
         expected.add("retry_after_seconds")
     if upstream:
         expected.add("openai_error")
@@ -56,7 +57,7 @@ def assert_error(
     assert body["error"]["code"] == code
     if param is not _UNSET:
         assert body["error"]["param"] == param
-    if status in (429, 503):
+    if retries:
         assert body["retry_after_seconds"] >= 1
         assert int(response.headers["retry-after"]) == body["retry_after_seconds"]
     else:

@@ -12,6 +12,7 @@ import pytest
 from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack, captured_logs
+from tests.media import png_bytes
 
 MODELS = ("sora-2", "sora-2-pro")
 SECONDS = ("4", "8", "12")
@@ -176,24 +177,79 @@ def test_multipart_create_forwards_the_input_reference(stack: Stack) -> None:
     assert upstream.status == "completed"
 
 
-def test_a_reference_the_upstream_cannot_read_is_its_400(stack: Stack) -> None:
-    boundary = "b0undary"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nx\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="input_reference"; filename="a.png"\r\n'
-        f"Content-Type: image/png\r\n\r\nnot an image\r\n--{boundary}--\r\n"
-    ).encode()
-    event = http_event(
-        "create_multipart",
-        key=stack.keys["alice"],
-        body=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
+    boundary = "b0undary7e1f"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts += [
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{name}"\r\n'
+            f"Content-Type: {kind}\r\n\r\n"
+        ).encode()
+        + data
+        + b"\r\n"
+        for k, (name, data, kind) in files.items()
+    ]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize(
+    "content", [b"not an image", b"GIF89a" + b"\0" * 64, b"<svg xmlns='http://www.w3.org/2000/svg'/>"]
+)
+def test_an_input_reference_that_is_not_png_jpeg_or_webp_is_refused(stack: Stack, content: bytes) -> None:
+    body, content_type = multipart({"prompt": "x"}, {"input_reference": ("a.png", content, "image/png")})
+    event = http_event("create_multipart", key=stack.keys["alice"], body=body, content_type=content_type)
+
+    assert_error(invoke("create", event), 400, "invalid_request", event, param="input_reference")
+    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
+
+
+def test_an_input_reference_is_judged_by_its_bytes_not_its_name(stack: Stack) -> None:
+    body, content_type = multipart(
+        {"prompt": "x"}, {"input_reference": ("photo.gif", png_bytes(), "image/gif")}
     )
+    event = http_event("create_multipart", key=stack.keys["alice"], body=body, content_type=content_type)
+
+    assert invoke("create", event).status == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "param"),
+    [
+        (json.dumps({"prompt": "x" * 70_000}), "application/json", "body"),
+        (b"x" * (10 * 1024 * 1024 + 1), "multipart/form-data; boundary=b", "body"),
+    ],
+)
+def test_oversized_bodies_are_413(stack: Stack, body: str | bytes, content_type: str, param: str) -> None:
+    event = http_event("create_json", key=stack.keys["alice"], body=body, content_type=content_type)
+
+    assert_error(invoke("create", event), 413, "request_too_large", event, param=param)
+
+
+def test_an_oversized_input_reference_is_413(stack: Stack) -> None:
+    big = png_bytes() + b"\0" * (8 * 1024 * 1024)
+    body, content_type = multipart({"prompt": "x"}, {"input_reference": ("big.png", big, "image/png")})
+    event = http_event("create_multipart", key=stack.keys["alice"], body=body, content_type=content_type)
+
+    assert_error(invoke("create", event), 413, "request_too_large", event, param="input_reference")
+
+
+@pytest.mark.parametrize("depth", [17, 5000, 200_000])
+def test_deep_nesting_is_a_400_never_a_recursion_error(stack: Stack, depth: int) -> None:
+    nested = '{"prompt": "x", "extra": ' + "[" * depth + "]" * depth + "}"
+    event = http_event("create_json", key=stack.keys["alice"], body=nested)
+
+    response = invoke("create", event)
 
     assert_error(
-        invoke("create", event), 400, "invalid_request", event, param="input_reference", upstream=True
+        response,
+        413 if len(nested) > 65536 else 400,
+        "request_too_large" if len(nested) > 65536 else "invalid_request",
+        event,
+        param="body",
     )
-    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
 
 
 def test_an_upstream_rate_limit_is_429_video_quota_exceeded_with_its_hint(stack: Stack) -> None:

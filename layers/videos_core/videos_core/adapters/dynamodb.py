@@ -222,6 +222,19 @@ class DynamoKeyStore:
         values = from_item(item["Item"])
         return KeyRecord(owner=str(values["owner"]), revoked="revoked_at" in values)
 
+    def touch(self, key_hash: str, now: int) -> None:
+        """Records when a key was last used (at most once per key cache period, by the resolver)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_item({"key_hash": key_hash}),
+                UpdateExpression="SET last_used_at = :now",
+                ConditionExpression="attribute_exists(key_hash)",
+                ExpressionAttributeValues=to_item({":now": now}),
+            )
+        except ClientError as e:
+            raise _translate(e) from e
+
 
 class DynamoDeliveryLog:
     """Webhook ids received, kept (with a TTL) past the signature tolerance, so replays are refused."""

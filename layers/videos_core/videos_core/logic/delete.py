@@ -6,7 +6,7 @@ from videos_core.errors import ApiError
 from videos_core.logic.lookup import find_video
 from videos_core.models.api import DeletedVideo
 from videos_core.observability import logger
-from videos_core.ports import AssetStore, Upstream, UpstreamNotFoundError, VideoRepository, Workflow
+from videos_core.ports import AssetStore, Quotas, Upstream, UpstreamNotFoundError, VideoRepository, Workflow
 
 
 def delete_video(
@@ -17,10 +17,12 @@ def delete_video(
     assets: AssetStore,
     workflow: Workflow,
     upstream: Upstream,
+    quotas: Quotas,
 ) -> DeletedVideo:
     record = find_video(owner, video_id, videos)
     if not record.terminal:
         workflow.stop(video_id)
+        quotas.release(owner)
     try:
         upstream.delete(record.model, record.upstream_id)
     except UpstreamNotFoundError:

@@ -9,9 +9,8 @@ from typing import Any
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from videos_core.errors import InvalidRequest, Unauthorized
-from videos_core.logic.workflow import Outcome, end_failed, failure_of, store_assets
-from videos_core.ports import AssetWriter, DeliveryLog, Upstream, VideoRepository
-from videos_core.settings import Settings
+from videos_core.logic.workflow import Finisher, Outcome, end_failed, failure_of, store_assets
+from videos_core.ports import DeliveryLog
 
 # Standard Webhooks' tolerance is 5 minutes either way; ids are kept well past it.
 REMEMBER_SECONDS = 24 * 3600
@@ -54,16 +53,7 @@ def verify(secret: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
 
 
 def receive(
-    body: bytes,
-    headers: dict[str, str],
-    *,
-    secret: str,
-    deliveries: DeliveryLog,
-    videos: VideoRepository,
-    upstream: Upstream,
-    assets: AssetWriter,
-    settings: Settings,
-    now: int,
+    body: bytes, headers: dict[str, str], *, secret: str, deliveries: DeliveryLog, ports: Finisher, now: int
 ) -> Received:
     headers = signed_headers(headers)
     event = verify(secret, body, headers)
@@ -72,55 +62,24 @@ def receive(
     if not deliveries.remember(delivery_id, now + REMEMBER_SECONDS):
         raise InvalidRequest(f"Webhook {delivery_id} was already received.", param="webhook-id")
     try:
-        return _apply(
-            event_type,
-            upstream_id,
-            delivery_id,
-            videos=videos,
-            upstream=upstream,
-            assets=assets,
-            settings=settings,
-            now=now,
-        )
+        return _apply(event_type, upstream_id, delivery_id, ports, now)
     except Exception:
         # Not applied: let the upstream's retry of this delivery through.
         deliveries.forget(delivery_id)
         raise
 
 
-def _apply(
-    event_type: str,
-    upstream_id: str,
-    delivery_id: str,
-    *,
-    videos: VideoRepository,
-    upstream: Upstream,
-    assets: AssetWriter,
-    settings: Settings,
-    now: int,
-) -> Received:
-    found = videos.find_by_upstream_id(upstream_id) if event_type in EVENT_TYPES else None
+def _apply(event_type: str, upstream_id: str, delivery_id: str, ports: Finisher, now: int) -> Received:
+    found = ports.videos.find_by_upstream_id(upstream_id) if event_type in EVENT_TYPES else None
     if found is None:
         return Received(event_type, None, Outcome(finalised=False))
     owner, video_id = found
     if event_type == "video.completed":
-        outcome = store_assets(
-            owner,
-            video_id,
-            f"webhook:{delivery_id}",
-            videos=videos,
-            upstream=upstream,
-            assets=assets,
-            bucket=settings.assets_bucket,
-            settings=settings,
-            now=now,
-        )
+        outcome = store_assets(owner, video_id, f"webhook:{delivery_id}", ports, now)
     else:
-        record = videos.get(owner, video_id)
+        record = ports.videos.get(owner, video_id)
         if record is None or record.terminal:
             return Received(event_type, video_id, Outcome(finalised=False))
-        error = failure_of(upstream.retrieve(record.model, record.upstream_id))
-        outcome = end_failed(
-            owner, video_id, error, videos=videos, bucket=settings.assets_bucket, settings=settings, now=now
-        )
+        error = failure_of(ports.upstream.retrieve(record.model, record.upstream_id))
+        outcome = end_failed(owner, video_id, error, ports, now)
     return Received(event_type, video_id, outcome)

@@ -19,6 +19,7 @@ from videos_core.observability import logger
 from videos_core.ports import (
     AssetWriter,
     ConditionFailedError,
+    Quotas,
     Upstream,
     UpstreamJob,
     UpstreamNotFoundError,
@@ -46,6 +47,17 @@ FAILED = "Video Failed"
 
 
 @dataclass(frozen=True)
+class Finisher:
+    """What the workflow's steps need."""
+
+    settings: Settings
+    videos: VideoRepository
+    upstream: Upstream
+    assets: AssetWriter
+    quotas: Quotas
+
+
+@dataclass(frozen=True)
 class Check:
     """One look at the upstream: what the state machine's Choice routes on."""
 
@@ -65,16 +77,8 @@ class Outcome:
     record: VideoRecord | None = None
 
 
-def check_status(
-    owner: str,
-    video_id: str,
-    attempt: int,
-    *,
-    videos: VideoRepository,
-    upstream: Upstream,
-    settings: Settings,
-    now: int,
-) -> Check:
+def check_status(owner: str, video_id: str, attempt: int, ports: Finisher, now: int) -> Check:
+    videos, upstream, settings = ports.videos, ports.upstream, ports.settings
     record = videos.get(owner, video_id)
     if record is None or record.terminal:
         return Check("finalised", record.progress if record else 0, 0, False, None)
@@ -107,19 +111,9 @@ def asset_key(record: VideoRecord, variant: Variant) -> str:
     return f"videos/{record.owner}/{record.video_id}/{VARIANTS[variant]}"
 
 
-def store_assets(
-    owner: str,
-    video_id: str,
-    claimant: str,
-    *,
-    videos: VideoRepository,
-    upstream: Upstream,
-    assets: AssetWriter,
-    bucket: str,
-    settings: Settings,
-    now: int,
-) -> Outcome:
+def store_assets(owner: str, video_id: str, claimant: str, ports: Finisher, now: int) -> Outcome:
     """Copies every variant into S3, then completes the job: a completed job always has its files."""
+    videos, settings = ports.videos, ports.settings
     record = videos.get(owner, video_id)
     if record is None or record.terminal:
         return Outcome(finalised=False)
@@ -130,8 +124,8 @@ def store_assets(
     try:
         for variant in VARIANTS:
             key = asset_key(record, variant)
-            with upstream.open_content(record.model, record.upstream_id, variant) as content:
-                size = assets.put_stream(key, content.chunks(), CONTENT_TYPES[variant])
+            with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
+                size = ports.assets.put_stream(key, content.chunks(), CONTENT_TYPES[variant])
             stored[variant] = AssetRecord(key=key, size=size, content_type=CONTENT_TYPES[variant])
         expires_at = now + settings.retention_seconds
         completed = record.model_copy(
@@ -147,25 +141,21 @@ def store_assets(
         videos.complete(completed, claimant)
     except ConditionFailedError:
         # Deleted while its files were being copied: take the copies back.
-        assets.delete([asset.key for asset in stored.values()])
+        ports.assets.delete([asset.key for asset in stored.values()])
         return Outcome(finalised=False)
-    return Outcome(True, event_detail(completed, bucket), completed)
+    ports.quotas.release(owner)
+    return Outcome(True, event_detail(completed, settings.assets_bucket), completed)
 
 
-def end_failed(
-    owner: str,
-    video_id: str,
-    error: VideoError,
-    *,
-    videos: VideoRepository,
-    bucket: str,
-    settings: Settings,
-    now: int,
-) -> Outcome:
-    record = videos.fail(owner, video_id, error, now, now + settings.retention_seconds)
+def end_failed(owner: str, video_id: str, error: VideoError, ports: Finisher, now: int) -> Outcome:
+    settings = ports.settings
+    record = ports.videos.fail(owner, video_id, error, now, now + settings.retention_seconds)
     if record is None:
         return Outcome(finalised=False)
-    return Outcome(True, event_detail(record, bucket), record)
+    ports.quotas.release(owner)
+    if not settings.bill_failed_jobs:
+        ports.quotas.refund(owner, record.cost_estimate, record.created_at)
+    return Outcome(True, event_detail(record, settings.assets_bucket), record)
 
 
 def event_detail(record: VideoRecord, bucket: str) -> dict[str, Any]:

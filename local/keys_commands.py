@@ -1,0 +1,76 @@
+"""`videos-api keys create | list | revoke`, on serve's local endpoint or a deployed stack."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from local.keys import create_key, list_keys, revoke_key
+from local.keys_table import keys_table
+
+keys = typer.Typer(help="Manage API keys (shown once, stored hashed).", no_args_is_help=True)
+
+Endpoint = Annotated[
+    str | None, typer.Option(help="A local AWS endpoint, e.g. http://127.0.0.1:4566 (serve's default).")
+]
+Stack = Annotated[
+    str | None, typer.Option(help="A deployed stack's name: its keys table is used, with your AWS profile.")
+]
+
+
+def _when(epoch: int | None) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M") if epoch else "-"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(1)
+
+
+@keys.command("create")
+def create(
+    owner: Annotated[str, typer.Option(help="Who the key belongs to.")],
+    aws_endpoint: Endpoint = None,
+    stack: Stack = None,
+) -> None:
+    """Create a key for OWNER; the key is the last line printed (and never shown again)."""
+    dynamodb, table = keys_table(aws_endpoint, stack)
+    try:
+        key = create_key(dynamodb, table, owner)
+    except ValueError as e:
+        raise _fail(str(e)) from e
+    typer.echo(f"Created a key for owner '{owner}' in {table}. It is shown only this once:")
+    typer.echo(key)
+
+
+@keys.command("list")
+def list_(aws_endpoint: Endpoint = None, stack: Stack = None) -> None:
+    """List keys: id, owner, created, last used, revoked (never the keys themselves)."""
+    dynamodb, table = keys_table(aws_endpoint, stack)
+    typer.echo(f"{'id':<17}{'owner':<24}{'created':<18}{'last used':<18}revoked")
+    for info in list_keys(dynamodb, table):
+        typer.echo(
+            f"{info.id:<17}{info.owner:<24}{_when(info.created_at):<18}{_when(info.last_used_at):<18}"
+            f"{_when(info.revoked_at)}"
+        )
+
+
+@keys.command("revoke")
+def revoke(
+    key: Annotated[str, typer.Argument(help="The key, or its id as `keys list` shows it (key_…).")],
+    aws_endpoint: Endpoint = None,
+    stack: Stack = None,
+) -> None:
+    """Revoke a key; it stops working within the key cache's lifetime (60 s by default)."""
+    dynamodb, table = keys_table(aws_endpoint, stack)
+    try:
+        info = revoke_key(dynamodb, table, key)
+    except ValueError as e:
+        raise _fail(str(e)) from e
+    typer.echo(f"revoked {info.id} of owner '{info.owner}'")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(keys, name="keys")

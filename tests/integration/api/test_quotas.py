@@ -1,0 +1,141 @@
+"""Per-owner limits: running jobs at once, and estimated spend per UTC day → 429 video_quota_exceeded."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.apigw import http_event, invoke, invoke_task
+from tests.integration.api.contract import assert_error
+from tests.integration.api.stack import REGION, Stack
+from videos_core import wiring
+from videos_core.adapters.quotas import DynamoQuotas, Limits
+
+
+def limit(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    wiring.reset()
+
+
+def create(stack: Stack, owner: str = "alice", **body: str) -> tuple[Any, dict[str, Any]]:
+    event = http_event("create_json", key=stack.keys[owner], body={"prompt": "Counted"} | body)
+    return invoke("create", event), event
+
+
+def quota_item(stack: Stack, owner: str, period: str) -> dict[str, Any]:
+    table = next(t for t in stack.dynamodb.list_tables()["TableNames"] if t.endswith("QuotasTable"))
+    item = stack.dynamodb.get_item(TableName=table, Key={"owner": {"S": owner}, "period": {"S": period}})
+    return dict(item.get("Item", {}))
+
+
+def today() -> str:
+    return "day#" + time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def test_an_owner_over_the_running_job_limit_gets_429(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, MAX_RUNNING_JOBS="2")
+    assert [create(stack)[0].status for _ in range(2)] == [201, 201]
+
+    response, event = create(stack)
+
+    body = assert_error(response, 429, "video_quota_exceeded", event)
+    assert body["retry_after_seconds"] == 30
+    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 2
+    assert create(stack, owner="bob")[0].status == 201
+
+
+def test_a_slot_frees_when_a_job_ends(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, MAX_RUNNING_JOBS="1")
+    running = create(stack)[0].json()["id"]
+    assert create(stack)[0].status == 429
+
+    ended = invoke_task(
+        "end_failed",
+        {
+            "job": {"owner": "alice", "video_id": running},
+            "error": {"code": "video_generation_failed", "message": "x"},
+        },
+    )
+
+    assert ended["finalised"] is True
+    assert create(stack)[0].status == 201
+
+
+def test_deleting_a_running_job_frees_its_slot_once(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, MAX_RUNNING_JOBS="1")
+    running = create(stack)[0].json()["id"]
+
+    invoke("delete", http_event("delete", path=f"/v1/videos/{running}", key=stack.keys["alice"]))
+    ended = invoke_task(
+        "end_failed",
+        {
+            "job": {"owner": "alice", "video_id": running},
+            "error": {"code": "video_generation_failed", "message": "x"},
+        },
+    )
+
+    assert ended["finalised"] is False
+    assert int(quota_item(stack, "alice", "running")["jobs"]["N"]) == 0
+
+
+def test_an_owner_over_the_daily_budget_gets_429_until_midnight(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit(monkeypatch, DAILY_BUDGET_USD="1.0")
+    assert [create(stack)[0].status for _ in range(2)] == [201, 201]  # 2 x $0.50
+
+    response, event = create(stack)
+    too_dear, dear_event = create(stack, owner="bob", model="sora-2-pro", seconds="12")  # $4.80
+
+    body = assert_error(response, 429, "video_quota_exceeded", event)
+    to_midnight = 86_400 - int(time.time()) % 86_400
+    assert abs(body["retry_after_seconds"] - to_midnight) <= 5
+    assert_error(too_dear, 429, "video_quota_exceeded", dear_event)
+    assert Decimal(quota_item(stack, "alice", today())["spent_usd"]["N"]) == 1
+
+
+def test_a_failed_job_gives_its_spend_back(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, DAILY_BUDGET_USD="0.5")
+    video = create(stack)[0].json()["id"]
+
+    invoke_task(
+        "end_failed",
+        {
+            "job": {"owner": "alice", "video_id": video},
+            "error": {"code": "video_generation_failed", "message": "x"},
+        },
+    )
+
+    assert Decimal(quota_item(stack, "alice", today())["spent_usd"]["N"]) == 0
+    assert create(stack)[0].status == 201
+
+
+def test_a_refused_upstream_gives_the_quota_back(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    limit(monkeypatch, MAX_RUNNING_JOBS="1")
+
+    assert create(stack, prompt="Busy [rate-limit]")[0].status == 429
+    assert create(stack)[0].status == 201
+
+
+def test_racing_takes_of_the_last_slot_let_one_through(stack: Stack) -> None:
+    table = next(t for t in stack.dynamodb.list_tables()["TableNames"] if t.endswith("QuotasTable"))
+    quotas = DynamoQuotas(boto3.client("dynamodb", region_name=REGION), table, Limits(1, Decimal(1000)))
+    now = int(time.time())
+
+    def take(_: int) -> bool:
+        try:
+            quotas.take("racer", Decimal("0.5"), now)
+        except Exception:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(take, range(16)))
+
+    assert results.count(True) == 1
