@@ -1,7 +1,7 @@
 # Everything installs itself: uv comes from PyPI when the machine lacks it, the rest from uv.lock.
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup serve engine test lint types unit bench
+.PHONY: setup serve engine test lint types unit bench fuzz
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -31,3 +31,7 @@ unit: setup
 
 bench: setup
 	$(UV) run python bench/engine.py
+
+## A long schemathesis campaign against serve (the test command runs a short one).
+fuzz: setup
+	FUZZ_EXAMPLES=250 $(UV) run pytest tests/fuzz -s

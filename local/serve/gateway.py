@@ -130,8 +130,18 @@ def http_api_event(
     if path_parameters:
         event["pathParameters"] = path_parameters
     if body:
-        event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
+        text = _utf8(body) if is_text else None
+        event["isBase64Encoded"] = text is None
+        event["body"] = text if text is not None else base64.b64encode(body).decode()
     return event
+
+
+def _utf8(body: bytes) -> str | None:
+    """The body as text, or None when it is not UTF-8 (API Gateway then hands it over base64-encoded)."""
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        return None
 
 
 def lambda_response(invocation: Invocation) -> Response:

@@ -158,3 +158,73 @@ def test_a_video_completes_and_downloads_through_the_whole_stack(api: httpx.Clie
     assert download.headers["content-disposition"] == f'attachment; filename="{video["id"]}.mp4"'
     facts = probe_mp4(download.content)
     assert (facts.width, facts.height) == (720, 1280)
+
+
+def test_keys_are_listed_and_a_revoked_key_stops_working(served: Served) -> None:
+    key = create_key(served, "revocable")
+    with OpenAI(base_url=f"{served.api}/v1", api_key=key, max_retries=0) as client:
+        client.videos.list()
+        listed = subprocess.run(
+            [sys.executable, "-m", "local", "keys", "list", "--aws-endpoint", served.aws],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        [line] = [line for line in listed.splitlines() if " revocable " in line]
+        key_id = line.split()[0]
+        assert key not in listed
+        assert line.split()[-1] == "-"  # not revoked
+
+        revoked = subprocess.run(
+            [sys.executable, "-m", "local", "keys", "revoke", key_id, "--aws-endpoint", served.aws],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        assert revoked.stdout.strip() == f"revoked {key_id} of owner 'revocable'"
+
+    fresh = create_key(served, "revocable")
+    subprocess.run(
+        [sys.executable, "-m", "local", "keys", "revoke", fresh, "--aws-endpoint", served.aws],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with (
+        OpenAI(base_url=f"{served.api}/v1", api_key=fresh, max_retries=0) as client,
+        pytest.raises(openai.AuthenticationError),
+    ):
+        client.videos.list()
+
+
+def test_fifty_concurrent_duplicates_make_one_job(served: Served, api: httpx.Client) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = create_key(served, "duplicator")
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "checkout-42"}
+
+    def post(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{served.api}/v1/videos", json={"prompt": "Only once, please"}, headers=headers, timeout=120
+        )
+
+    with ThreadPoolExecutor(50) as pool:
+        responses = list(pool.map(post, range(50)))
+
+    created = {r.json()["id"] for r in responses if r.status_code == 201}
+    in_flight = [r for r in responses if r.status_code == 409]
+    assert len(created) == 1
+    assert {r.status_code for r in responses} <= {201, 409}
+    assert all(
+        r.json()["error_code"] == "idempotency_in_progress" and int(r.headers["retry-after"]) >= 1
+        for r in in_flight
+    )
+    listed = httpx.get(
+        f"{served.api}/v1/videos", params={"limit": "100"}, headers={"Authorization": f"Bearer {key}"}
+    ).json()
+    assert [video["id"] for video in listed["data"]] == list(created)
