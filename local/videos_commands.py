@@ -104,6 +104,21 @@ def _wait_and_save(
             console.print(f"saved {variant} to {target} ({size:,} bytes)")
 
 
+def _finish(
+    client: VideosClient,
+    video: dict[str, Any],
+    wait: bool,
+    output: Path | None,
+    thumbnail: Path | None,
+    spritesheet: Path | None,
+) -> None:
+    """Without --wait, the new video's id; with it, progress until the end and the files saved."""
+    if not wait:
+        out.print(video["id"])
+        return
+    _wait_and_save(client, video, output, thumbnail, spritesheet)
+
+
 def _print_json(value: dict[str, Any]) -> None:
     out.print_json(json.dumps(value))
 
@@ -127,11 +142,14 @@ def generate(
 ) -> None:
     """Create a video; with --wait, watch it and save it."""
     with _client(base_url, api_key) as client:
-        video = client.create(prompt, model, seconds, size, input_reference)
-        if not wait:
-            out.print(video["id"])
-            return
-        _wait_and_save(client, video, output, thumbnail, spritesheet)
+        _finish(
+            client,
+            client.create(prompt, model, seconds, size, input_reference),
+            wait,
+            output,
+            thumbnail,
+            spritesheet,
+        )
 
 
 def remix(
@@ -146,11 +164,7 @@ def remix(
 ) -> None:
     """Remix a completed video with a new prompt; with --wait, watch it and save it."""
     with _client(base_url, api_key) as client:
-        video = client.remix(video_id, prompt)
-        if not wait:
-            out.print(video["id"])
-            return
-        _wait_and_save(client, video, output, thumbnail, spritesheet)
+        _finish(client, client.remix(video_id, prompt), wait, output, thumbnail, spritesheet)
 
 
 def get(video_id: str, api_key: ApiKey, base_url: BaseUrl = DEFAULT_BASE_URL) -> None:

@@ -35,6 +35,25 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: floa
     raise TimeoutError(f"{url} did not start within {timeout}s")
 
 
+def serve_args(ports: tuple[int, int, int], api_key: str, data_dir: Path, *, fast: bool = True) -> list[str]:
+    """`videos-api serve` on the given API, AWS and engine ports."""
+    port, aws, engine = ports
+    return [
+        "serve",
+        *(["--fast"] if fast else []),
+        "--port",
+        str(port),
+        "--aws-port",
+        str(aws),
+        "--engine-port",
+        str(engine),
+        "--api-key",
+        api_key,
+        "--data-dir",
+        str(data_dir),
+    ]
+
+
 @contextlib.contextmanager
 def running(
     args: Sequence[str], ready_url: str, log: Path, env: dict[str, str] | None = None

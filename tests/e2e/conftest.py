@@ -11,7 +11,7 @@ from openai import OpenAI
 
 from local.keys import create_key
 from local.serve.aws_endpoint import client as aws_client
-from tests.support import free_port, running
+from tests.support import free_port, running, serve_args
 
 DEV_KEY = "sk-e2e-development-key-0123456789"
 
@@ -31,20 +31,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("serve")
     ports = (free_port(), free_port(), free_port())
     api, aws, engine = (f"http://127.0.0.1:{port}" for port in ports)
-    args = [
-        "serve",
-        "--fast",
-        "--port",
-        str(ports[0]),
-        "--aws-port",
-        str(ports[1]),
-        "--engine-port",
-        str(ports[2]),
-        "--api-key",
-        DEV_KEY,
-        "--data-dir",
-        str(data_dir),
-    ]
+    args = serve_args(ports, DEV_KEY, data_dir)
     with running(args, f"{api}/openapi.json", data_dir / "serve.log"):
         yield Served(api, aws, engine, data_dir, ports)
 

@@ -7,7 +7,7 @@ import pytest
 import schemathesis
 from schemathesis.schemas import BaseSchema
 
-from tests.support import free_port, running
+from tests.support import free_port, running, serve_args
 
 FUZZ_KEY = "sk-fuzz-development-key-0123456789"
 
@@ -16,22 +16,9 @@ FUZZ_KEY = "sk-fuzz-development-key-0123456789"
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A `serve --fast` of its own, so the fuzzer's jobs and keys touch nothing else."""
     data: Path = tmp_path_factory.mktemp("fuzz")
-    port, aws, engine = free_port(), free_port(), free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [
-        "serve",
-        "--fast",
-        "--port",
-        str(port),
-        "--aws-port",
-        str(aws),
-        "--engine-port",
-        str(engine),
-        "--api-key",
-        FUZZ_KEY,
-        "--data-dir",
-        str(data),
-    ]
+    ports = (free_port(), free_port(), free_port())
+    url = f"http://127.0.0.1:{ports[0]}"
+    args = serve_args(ports, FUZZ_KEY, data)
     with running(args, f"{url}/openapi.json", data / "serve.log"):
         yield url
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -26,6 +27,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core.adapters import aws
 from videos_core.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidRequest
+from videos_core.http import JSON
+from videos_core.models.record import VideoRecord
+from videos_core.outcomes import record_created
 from videos_core.settings import SettingsError, get_settings
 
 HEADER = "idempotency-key"
@@ -92,6 +96,20 @@ def once(
             "This Idempotency-Key was used with a different request.", param="Idempotency-Key"
         ) from e
     return result
+
+
+def respond_once(
+    app: APIGatewayHttpResolver, owner: str, request: str, start: Callable[[], VideoRecord]
+) -> Response[str]:
+    """201 with the video `start()` begins — or, for a repeated Idempotency-Key, the first one's."""
+
+    def begin() -> dict[str, Any]:
+        record = start()
+        record_created(record)
+        return record.to_video().model_dump(mode="json")
+
+    video = once(owner, app.current_event.headers.get(HEADER), request, app.lambda_context, begin)
+    return Response(201, JSON, json.dumps(video))
 
 
 def reset() -> None:

@@ -5,8 +5,14 @@ from __future__ import annotations
 from aws_lambda_powertools.metrics import MetricUnit
 
 from videos_core.logic.workflow import Outcome
+from videos_core.models.record import VideoRecord
 from videos_core.observability import metrics
 from videos_core.settings import Settings
+
+
+def record_created(record: VideoRecord) -> None:
+    metrics.add_dimension("model", record.model)
+    metrics.add_metric("VideosCreated", MetricUnit.Count, 1)
 
 
 def record_outcome(outcome: Outcome, settings: Settings) -> None:

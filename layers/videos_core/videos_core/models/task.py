@@ -18,28 +18,21 @@ class JobRef(BaseModel):
     video_id: str
 
 
-class CheckStatusInput(BaseModel):
+class _Task(BaseModel):
     job: dict[str, Any]
+
+    @property
+    def ref(self) -> JobRef:
+        return JobRef.model_validate(self.job)
+
+
+class CheckStatusInput(_Task):
     attempt: int = 0
 
-    @property
-    def ref(self) -> JobRef:
-        return JobRef.model_validate(self.job)
 
-
-class StoreAssetsInput(BaseModel):
-    job: dict[str, Any]
+class StoreAssetsInput(_Task):
     claimant: str
 
-    @property
-    def ref(self) -> JobRef:
-        return JobRef.model_validate(self.job)
 
-
-class EndFailedInput(BaseModel):
-    job: dict[str, Any]
+class EndFailedInput(_Task):
     error: VideoError
-
-    @property
-    def ref(self) -> JobRef:
-        return JobRef.model_validate(self.job)
