@@ -116,3 +116,4 @@ def test_ctrl_c_while_waiting_leaves_the_job_running(served: Served) -> None:
     video_id = stderr.split("videos-api get ")[1].split()[0]
     assert cli(served, "get", video_id).returncode == 0
     assert "Traceback" not in stderr
+    assert cli(served, "delete", video_id).returncode == 0

@@ -133,6 +133,7 @@ def test_downloading_an_unfinished_video_is_a_conflict(sdk: OpenAI) -> None:
         sdk.videos.download_content(video.id)
 
     assert caught.value.code == "video_not_ready"
+    sdk.videos.delete(video.id)  # stops its execution, which would otherwise poll to the end of the session
 
 
 def test_a_bad_key_is_an_authentication_error(served: Served) -> None:

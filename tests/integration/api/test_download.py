@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -55,7 +56,7 @@ def test_a_completed_video_redirects_to_a_presigned_url_with_type_and_name(
     fetched = requests.get(url, timeout=10)
     assert fetched.status_code == 200
     assert fetched.headers["content-type"] == content_type
-    assert fetched.content == media[variant]  # type: ignore[index]
+    assert hashlib.sha256(fetched.content).digest() == hashlib.sha256(media[variant]).digest()  # type: ignore[index]
 
 
 def test_the_default_variant_is_the_mp4(stack: Stack, media: dict[Variant, bytes]) -> None:
