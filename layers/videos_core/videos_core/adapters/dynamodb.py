@@ -171,6 +171,16 @@ class DynamoVideoRepository:
             is not None
         )
 
+    def release_finalisation(self, owner: str, video_id: str, claimant: str) -> None:
+        """Gives up a claim after a failed attempt to store the files (a no-op if it was not ours)."""
+        self._update(
+            owner,
+            video_id,
+            "REMOVE finaliser, finalise_until",
+            f"{_RUNNING} AND finaliser = :me",
+            {":me": claimant},
+        )
+
     def complete(self, record: VideoRecord, claimant: str) -> None:
         """Marks a claimed job completed with its files; ConditionFailedError if it was deleted meanwhile."""
         updated = self._update(

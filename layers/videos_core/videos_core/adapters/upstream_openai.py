@@ -78,7 +78,8 @@ def translate(error: openai.APIStatusError) -> Exception:
         return kind(f"The upstream rejected the request: {error.message}", param=error.param, upstream=info)
     if status in (401, 403):
         return VideoGenerationFailed("The upstream refused this service's credentials.", upstream=info)
-    if status >= 500:
+    if status >= 500 or status == 409:
+        # 409: the upstream is not ready for this yet (content of a job it only just finished).
         return UpstreamRetryableError(f"The upstream failed: {error.message}", upstream=info)
     return VideoGenerationFailed(f"The upstream failed: {error.message}", upstream=info)
 

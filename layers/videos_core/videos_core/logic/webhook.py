@@ -8,7 +8,7 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from videos_core.errors import InvalidRequest, Unauthorized
+from videos_core.errors import InvalidRequest, ServiceUnavailable, Unauthorized, UpstreamRetryableError
 from videos_core.logic.workflow import Finisher, Outcome, end_failed, failure_of, store_assets
 from videos_core.ports import DeliveryLog
 
@@ -63,6 +63,9 @@ def receive(
         raise InvalidRequest(f"Webhook {delivery_id} was already received.", param="webhook-id")
     try:
         return _apply(event_type, upstream_id, delivery_id, ports, now)
+    except UpstreamRetryableError as e:
+        deliveries.forget(delivery_id)
+        raise ServiceUnavailable(f"The upstream is not ready: {e.message}; deliver again later.") from e
     except Exception:
         # Not applied: let the upstream's retry of this delivery through.
         deliveries.forget(delivery_id)

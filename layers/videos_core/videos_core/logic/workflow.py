@@ -143,6 +143,10 @@ def store_assets(owner: str, video_id: str, claimant: str, ports: Finisher, now:
         # Deleted while its files were being copied: take the copies back.
         ports.assets.delete([asset.key for asset in stored.values()])
         return Outcome(finalised=False)
+    except BaseException:
+        # Let the next attempt (this one retried, or the other finaliser) start afresh at once.
+        videos.release_finalisation(owner, video_id, claimant)
+        raise
     ports.quotas.release(owner)
     return Outcome(True, event_detail(completed, settings.assets_bucket), completed)
 
