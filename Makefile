@@ -14,9 +14,9 @@ serve: setup
 engine: setup
 	$(UV) run videos-api engine
 
-## Lint, types and every test: what CI runs.
+## Lint, types and every test: what CI runs (two workers, a test file each at a time).
 test: lint types
-	$(UV) run pytest
+	$(UV) run pytest -n 2 --dist loadfile
 
 lint: setup
 	$(UV) run ruff check .
