@@ -129,6 +129,8 @@ def run_serve(options: ServeOptions) -> None:
     try:
         asyncio.run(_serve(servers))
     finally:
+        # A second Ctrl-C (a terminal sends one to every process of the group) must not cut the cleanup short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.close()
         print("videos-api stopped.", flush=True)
 

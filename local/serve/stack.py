@@ -74,5 +74,6 @@ class LocalStack:
         store_key(self.aws.client("dynamodb"), self.application.tables["KeysTable"], owner, key)
 
     def close(self) -> None:
-        self.functions.close()
+        # The endpoint first, so the state machine starts no task on a worker being stopped.
         self.aws.stop()
+        self.functions.close()

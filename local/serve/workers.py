@@ -94,17 +94,18 @@ class _Worker:
         self.invocations = 0
 
     def invoke(self, event: Any, timeout: float) -> tuple[Any, dict[str, str] | None, str]:
-        self.connection.send(event)
-        if not self.connection.poll(timeout):
-            self.stop()
-            return (
-                None,
-                {"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {timeout:g}s"},
-                "",
-            )
         try:
+            self.connection.send(event)
+            if not self.connection.poll(timeout):
+                self.stop()
+                timed_out = {
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": f"Task timed out after {timeout:g}s",
+                }
+                return None, timed_out, ""
             result: tuple[Any, dict[str, str] | None, str] = self.connection.recv()
-        except EOFError:
+        except (EOFError, OSError):
+            # The process exited, or serve is shutting down under this invocation.
             return (
                 None,
                 {"errorType": "Runtime.ExitError", "errorMessage": "the function's process exited"},
