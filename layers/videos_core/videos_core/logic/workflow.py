@@ -140,8 +140,10 @@ def store_assets(owner: str, video_id: str, claimant: str, ports: Finisher, now:
         )
         videos.complete(completed, claimant)
     except ConditionFailedError:
-        # Deleted while its files were being copied: take the copies back.
-        ports.assets.delete([asset.key for asset in stored.values()])
+        # Deleted while its files were being copied: take the copies back. (If the record is still
+        # there, another finaliser took over this job's claim and writes the same keys: leave them.)
+        if videos.get(owner, video_id) is None:
+            ports.assets.delete([asset.key for asset in stored.values()])
         return Outcome(finalised=False)
     except BaseException:
         # Let the next attempt (this one retried, or the other finaliser) start afresh at once.
