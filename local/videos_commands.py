@@ -43,6 +43,9 @@ def _client(base_url: str, api_key: str) -> Iterator[VideosClient]:
     except ApiCallError as e:
         console.print(f"[red]error:[/] {e.code}: {e.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print("Interrupted.")
+        raise typer.Exit(130) from None
 
 
 def _wait(client: VideosClient, video: dict[str, Any]) -> dict[str, Any]:

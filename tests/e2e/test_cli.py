@@ -107,7 +107,12 @@ def test_ctrl_c_while_waiting_leaves_the_job_running(served: Served) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)
+    prompt_seen = False
+    deadline = time.monotonic() + 60
+    while not prompt_seen and time.monotonic() < deadline:  # until the job exists, then a moment of waiting
+        time.sleep(0.5)
+        prompt_seen = "Waiting forever" in cli(served, "list", "--limit", "5").stdout
+    time.sleep(1.5)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
 
