@@ -50,7 +50,9 @@ class VideoRepository(Protocol):
 
     def list(self, owner: str, limit: int, order: Order, after: str | None) -> Page: ...
 
-    def delete(self, owner: str, video_id: str) -> None: ...
+    def delete(self, owner: str, video_id: str) -> VideoRecord | None:
+        """Deletes the record; returns it as it was (None if it was already gone)."""
+        ...
 
 
 class AssetStore(Protocol):

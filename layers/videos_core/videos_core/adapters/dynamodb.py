@@ -91,11 +91,14 @@ class DynamoVideoRepository:
         records = [VideoRecord.model_validate(from_item(item)) for item in items]
         return Page(records[:limit], len(records) > limit)
 
-    def delete(self, owner: str, video_id: str) -> None:
+    def delete(self, owner: str, video_id: str) -> VideoRecord | None:
         try:
-            self._client.delete_item(TableName=self._table, Key=self._key(owner, video_id))
+            old = self._client.delete_item(
+                TableName=self._table, Key=self._key(owner, video_id), ReturnValues="ALL_OLD"
+            ).get("Attributes")
         except ClientError as e:
             raise _translate(e) from e
+        return VideoRecord.model_validate(from_item(old)) if old else None
 
     def find_by_upstream_id(self, upstream_id: str) -> tuple[str, str] | None:
         """(owner, video_id) of the job the upstream knows as `upstream_id`."""

@@ -22,7 +22,6 @@ def delete_video(
     record = find_video(owner, video_id, videos)
     if not record.terminal:
         workflow.stop(video_id)
-        quotas.release(owner)
     try:
         upstream.delete(record.model, record.upstream_id)
     except UpstreamNotFoundError:
@@ -31,5 +30,9 @@ def delete_video(
         # The upstream keeps its copy only briefly anyway; the caller's copy goes regardless.
         logger.warning("upstream copy of %s not deleted: %s", video_id, e.message)
     assets.delete([asset.key for asset in record.assets.values()])
-    videos.delete(owner, video_id)
+    deleted = videos.delete(owner, video_id)
+    if deleted is not None and not deleted.terminal:
+        # The job ended here, not in the workflow (which may have completed it meanwhile and freed
+        # the slot itself): judged on the record as the delete removed it, the slot is freed once.
+        quotas.release(owner)
     return DeletedVideo(id=video_id)
