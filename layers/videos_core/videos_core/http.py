@@ -78,11 +78,9 @@ def error_response(app: APIGatewayHttpResolver, error: ApiError) -> Response[str
         ),
     )
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    payload = body.model_dump(mode="json", exclude={"retry_after_seconds", "openai_error"})
-    for optional in ("retry_after_seconds", "openai_error"):
-        if getattr(body, optional) is not None:
-            payload[optional] = body.model_dump(mode="json", include={optional})[optional]
-    return Response(error.status, JSON, json.dumps(payload), headers)
+    # The seed's optional fields are left out when unset; every other field is always there.
+    absent = {name for name in ("retry_after_seconds", "openai_error") if getattr(body, name) is None}
+    return Response(error.status, JSON, body.model_dump_json(exclude=absent), headers)
 
 
 def make_resolver(*, default_route: bool = False) -> APIGatewayHttpResolver:

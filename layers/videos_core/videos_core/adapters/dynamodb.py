@@ -200,7 +200,6 @@ class DynamoVideoRepository:
                 ":ttl": record.ttl,
                 ":me": claimant,
             },
-            return_new=True,
         )
         if updated is None:
             raise ConditionFailedError(f"{record.video_id} is no longer this finaliser's to complete")
