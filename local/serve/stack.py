@@ -47,11 +47,10 @@ class LocalStack:
     ) -> None:
         self.aws = LocalAws(host, aws_port)
         self.aws.start()
-        declared = application_template().get("Parameters", {})
-        wanted = {"UpstreamBaseUrl": upstream_url} | (parameters or {})
+        # load_application refuses a parameter the template does not declare.
         self.application: LocalApplication = load_application(
             application_template(),
-            {k: v for k, v in wanted.items() if k in declared},
+            {"UpstreamBaseUrl": upstream_url} | (parameters or {}),
             lambda_environment(self.aws.endpoint),
         )
         self.aws.provision(self.application, upstream_key)
