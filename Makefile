@@ -1,11 +1,17 @@
 # Everything installs itself: uv comes from PyPI when the machine lacks it, the rest from uv.lock.
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup serve engine test lint types unit bench fuzz
+.PHONY: setup browser serve engine test lint types unit bench fuzz
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --locked --quiet
+
+## Debian's Chromium, which the playground's browser tests drive with Playwright (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 ## The whole service offline: the API on :3000, a local AWS endpoint on :4566, the engine on :4010.
 serve: setup
@@ -15,7 +21,7 @@ engine: setup
 	$(UV) run videos-api engine
 
 ## Lint, types and every test: what CI runs (two workers, a test file each at a time).
-test: lint types
+test: lint types browser
 	$(UV) run pytest -n 2 --dist loadfile
 
 lint: setup

@@ -20,6 +20,7 @@ from local.engine.app import create_app
 from local.engine.server import bind
 from local.engine.service import EngineConfig
 from local.engine.webhooks import new_secret
+from local.playground.site import Playground, playground_config
 from local.serve.application import STACK
 from local.serve.gateway import Gateway
 from local.serve.stack import ENGINE_KEY, LocalStack
@@ -58,10 +59,11 @@ class _QuietServer(uvicorn.Server):
 
 
 class _Api:
-    """The ASGI face of the gateway."""
+    """The ASGI face of the gateway, with the playground's pages beside the API."""
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, playground: Playground) -> None:
         self.gateway = gateway
+        self.playground = playground
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -71,7 +73,8 @@ class _Api:
                 message = await receive()
             await send({"type": "lifespan.shutdown.complete"})
             return
-        response = await self.gateway(Request(scope, receive))
+        request = Request(scope, receive)
+        response = self.playground.answer(request) or await self.gateway(request)
         await response(scope, receive, send)
 
 
@@ -102,12 +105,14 @@ def run_serve(options: ServeOptions) -> None:
         parameters={"BackoffScale": "0.1"} if options.fast else {},
     )
     stack.add_key(DEV_OWNER, options.api_key)
-    api = _Api(Gateway(stack.application, stack.functions, stack.log))
+    playground = Playground(playground_config(stack.application, options.api_key), stack.aws.endpoint)
+    api = _Api(Gateway(stack.application, stack.functions, stack.log), playground)
     servers: list[tuple[uvicorn.Server, socket.socket]] = [
         (_QuietServer(uvicorn.Config(api, log_level="warning")), api_socket)
     ]
     print(f"videos-api ({STACK}) is running{' in fast mode' if options.fast else ''}:", flush=True)
     print(f"  API           {options.api_url}   (openai SDK base_url: {options.api_url}/v1)", flush=True)
+    print(f"  playground    {options.api_url}/", flush=True)
     print(f"  AWS endpoint  {stack.aws.endpoint}", flush=True)
     if options.upstream_url is None:
         engine = EngineConfig(

@@ -8,9 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 from openai import OpenAI
+from playwright.sync_api import Browser
 
 from local.keys import create_key
 from local.serve.aws_endpoint import client as aws_client
+from tests.e2e.browser import launched_chromium
 from tests.support import free_port, running, serve_args
 
 DEV_KEY = "sk-e2e-development-key-0123456789"
@@ -57,3 +59,9 @@ def api(served: Served) -> Iterator[httpx.Client]:
         base_url=served.api, headers={"Authorization": f"Bearer {DEV_KEY}"}, timeout=60
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launched_chromium() as chromium:
+        yield chromium

@@ -1,0 +1,70 @@
+"""Serves the playground's static files at `/` and `/playground/…`, and its configuration: the
+development key, the accepted models and their prices, read from the create function's settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from local.serve.application import LocalApplication
+from videos_core.models.api import MAX_PROMPT_CHARS
+from videos_core.settings import load_settings
+
+STATIC = Path(__file__).parent / "static"
+PREFIX = "/playground/"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+
+
+def playground_config(application: LocalApplication, api_key: str) -> dict[str, Any]:
+    """What the page needs beyond the API: the key to start with, and what a video costs."""
+    create = next(
+        function
+        for function in application.functions.values()
+        if any(route.method == "POST" and route.path == "/v1/videos" for route in function.routes)
+    )
+    settings = load_settings(create.environment)
+    prices = settings.prices
+    return {
+        "apiKey": api_key,
+        "models": list(settings.models),
+        "prices": {model: {size: str(usd) for size, usd in rows.items()} for model, rows in prices.items()},
+        "maxPromptChars": MAX_PROMPT_CHARS,
+    }
+
+
+class Playground:
+    def __init__(self, config: dict[str, Any], media_origin: str) -> None:
+        self._config = json.dumps(config).encode()
+        self._files = {path.name: path for path in STATIC.iterdir() if path.suffix in CONTENT_TYPES}
+        # Scripts and API calls from this origin only; media also from the bucket's endpoint.
+        self._headers = {
+            "Content-Security-Policy": (
+                f"default-src 'self'; img-src 'self' data: {media_origin}; media-src 'self' {media_origin}; "
+                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-cache",
+            "Referrer-Policy": "no-referrer",
+        }
+
+    def answer(self, request: Request) -> Response | None:
+        """The playground's response to a request, or None when the request is for the API."""
+        path = request.url.path
+        if request.method not in ("GET", "HEAD") or not (path == "/" or path.startswith(PREFIX)):
+            return None
+        name = "index.html" if path == "/" else path.removeprefix(PREFIX)
+        if name == "config.json":
+            return Response(self._config, media_type="application/json", headers=self._headers)
+        file = self._files.get(name)
+        if file is None:
+            return None
+        return Response(file.read_bytes(), media_type=CONTENT_TYPES[file.suffix], headers=self._headers)

@@ -1,0 +1,129 @@
+// The playground's wiring: the key, the create form, the video panel and the gallery.
+
+import { Api, Links } from "./api.js";
+import { clearErrors, showError } from "./fields.js";
+import { estimateCost, formatCost } from "./format.js";
+import { Gallery } from "./gallery.js";
+import { JobView } from "./job.js";
+
+const KEY_STORAGE = "videos-api.key";
+const $ = (id) => document.getElementById(id);
+
+async function loadConfig() {
+  const response = await fetch("/playground/config.json");
+  return response.json();
+}
+
+function setUpKey(config, onChange) {
+  const input = $("api-key");
+  input.value = localStorage.getItem(KEY_STORAGE) || config.apiKey || "";
+  const save = () => {
+    localStorage.setItem(KEY_STORAGE, input.value.trim());
+    onChange();
+  };
+  input.addEventListener("change", save);
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    save();
+  });
+  const toggle = $("show-key");
+  toggle.addEventListener("click", () => {
+    const shown = input.type === "text";
+    input.type = shown ? "password" : "text";
+    toggle.textContent = shown ? "Show" : "Hide";
+    toggle.setAttribute("aria-pressed", String(!shown));
+  });
+  return () => input.value.trim();
+}
+
+function showBanner(error) {
+  const banner = $("banner");
+  banner.hidden = error === null;
+  if (error === null) return;
+  banner.textContent =
+    error.status === 401 ? `The API refused this key: ${error.message} Enter a valid key above.` : error.message;
+}
+
+function setUpCreateForm(config, api, onCreated) {
+  const form = $("create-form");
+  const prompt = $("prompt");
+  const count = $("prompt-count");
+  const reference = $("input_reference");
+  const clearReference = $("clear-reference");
+  const estimate = $("estimate");
+  const submit = $("create-submit");
+  const formError = $("create-error");
+  const model = $("model");
+  for (const name of config.models) model.append(new Option(name, name));
+
+  const update = () => {
+    const length = [...prompt.value].length; // characters, as the API counts them
+    count.textContent = `${length} / ${config.maxPromptChars}`;
+    count.classList.toggle("over", length > config.maxPromptChars);
+    const cost = estimateCost(config.prices, model.value, $("size").value, $("seconds").value);
+    estimate.textContent = `≈ ${formatCost(cost)}`;
+    clearReference.hidden = reference.files.length === 0;
+  };
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  clearReference.addEventListener("click", () => {
+    reference.value = "";
+    update();
+    reference.focus();
+  });
+  update();
+  submit.disabled = false;
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form, formError);
+    submit.disabled = true;
+    submit.textContent = "Creating…";
+    try {
+      const fields = { prompt: prompt.value, model: model.value, seconds: $("seconds").value, size: $("size").value };
+      onCreated(await api.create(fields, reference.files[0]));
+    } catch (error) {
+      showError(form, formError, error);
+    } finally {
+      submit.disabled = false;
+      submit.textContent = "Generate";
+    }
+  });
+}
+
+async function main() {
+  const config = await loadConfig();
+  let gallery;
+  const key = setUpKey(config, () => {
+    links.clear();
+    job.clear();
+    gallery.reload();
+  });
+  const api = new Api(key);
+  const links = new Links(api);
+  const job = new JobView($("job"), {
+    api,
+    links,
+    prices: config.prices,
+    dialog: $("confirm-delete"),
+    onChange: (video) => gallery.upsert(video),
+    onCreated: (video) => gallery.upsert(video),
+    onDeleted: (id) => gallery.remove(id),
+  });
+  gallery = new Gallery(document.querySelector(".gallery"), {
+    api,
+    links,
+    prices: config.prices,
+    onOpen: (video) => job.show(video, { focus: true }),
+    onLoad: showBanner,
+  });
+  setUpCreateForm(config, api, (video) => {
+    showBanner(null);
+    gallery.upsert(video);
+    job.show(video, { focus: true });
+  });
+  await gallery.reload();
+  document.body.dataset.ready = "true";
+}
+
+main();
