@@ -14,9 +14,9 @@ async function loadConfig() {
   return response.json();
 }
 
-function setUpKey(config, onChange) {
-  const input = $("api-key");
-  input.value = localStorage.getItem(KEY_STORAGE) || config.apiKey || "";
+// The key field starts from local storage, else the key serve handed over; a new key is remembered.
+function setUpKey(input, initial, onChange) {
+  input.value = localStorage.getItem(KEY_STORAGE) || initial || "";
   const save = () => {
     localStorage.setItem(KEY_STORAGE, input.value.trim());
     onChange();
@@ -33,7 +33,6 @@ function setUpKey(config, onChange) {
     toggle.textContent = shown ? "Show" : "Hide";
     toggle.setAttribute("aria-pressed", String(!shown));
   });
-  return () => input.value.trim();
 }
 
 function showBanner(error) {
@@ -93,14 +92,10 @@ function setUpCreateForm(config, api, onCreated) {
 
 async function main() {
   const config = await loadConfig();
-  let gallery;
-  const key = setUpKey(config, () => {
-    links.clear();
-    job.clear();
-    gallery.reload();
-  });
-  const api = new Api(key);
+  const keyInput = $("api-key");
+  const api = new Api(() => keyInput.value.trim());
   const links = new Links(api);
+  // The panel and the gallery call each other back only after both exist.
   const job = new JobView($("job"), {
     api,
     links,
@@ -110,12 +105,17 @@ async function main() {
     onCreated: (video) => gallery.upsert(video),
     onDeleted: (id) => gallery.remove(id),
   });
-  gallery = new Gallery(document.querySelector(".gallery"), {
+  const gallery = new Gallery(document.querySelector(".gallery"), {
     api,
     links,
     prices: config.prices,
     onOpen: (video) => job.show(video, { focus: true }),
     onLoad: showBanner,
+  });
+  setUpKey(keyInput, config.apiKey, () => {
+    links.clear();
+    job.clear();
+    gallery.reload();
   });
   setUpCreateForm(config, api, (video) => {
     showBanner(null);
