@@ -54,8 +54,14 @@ def create_in_page(page: Page, prompt: str, *, seconds: str = "4", size: str = "
     return page.text_content("#job-id") or ""
 
 
-def video_state(page: Page) -> tuple[int, float]:
-    page.wait_for_function("() => document.getElementById('job-video').readyState >= 2", timeout=20_000)
+def video_state(page: Page, video_id: str) -> tuple[int, float]:
+    """The player's readyState and duration once it has loaded this video's data."""
+    page.wait_for_function(
+        "id => { const v = document.getElementById('job-video');"
+        " return v.currentSrc.includes(id) && v.readyState >= 2; }",
+        arg=video_id,
+        timeout=20_000,
+    )
     state = page.locator("#job-video").evaluate("v => [v.readyState, v.duration]")
     return int(state[0]), float(state[1])
 
@@ -115,7 +121,7 @@ def test_create_watch_play_and_download(session: Session, sdk: OpenAI) -> None:
         "() => document.querySelector('#job-progress .bar').getBoundingClientRect().width"
         " >= document.getElementById('job-progress').clientWidth - 1"
     )
-    ready_state, duration = video_state(page)
+    ready_state, duration = video_state(page, video_id)
     assert ready_state >= 2
     assert duration == pytest.approx(4.0, abs=0.1)
     assert page.text_content("#job-meta") == "sora-2 · 4 s · 1280\N{MULTIPLICATION SIGN}720 · ≈ $0.50"
@@ -166,7 +172,7 @@ def test_remix_then_delete_with_confirmation(session: Session, sdk: OpenAI) -> N
     remix = page.text_content("#job-id") or ""
     assert f"remix of {source}" in (page.text_content("#job-meta") or "")
     assert watch_job(page)[0] == "completed"
-    assert video_state(page)[0] >= 2
+    assert video_state(page, remix)[0] >= 2
     assert sdk.videos.retrieve(remix).remixed_from_video_id == source
     cards = page.locator("#cards li")
     assert [cards.nth(0).get_attribute("data-id"), cards.nth(1).get_attribute("data-id")] == [remix, source]

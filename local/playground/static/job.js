@@ -68,7 +68,7 @@ export class JobView {
   show(video, { focus = false } = {}) {
     const generation = ++this.generation;
     this.video = video;
-    this.el.player.removeAttribute("src");
+    this.resetPlayer();
     for (const anchor of Object.values(this.downloads)) {
       anchor.removeAttribute("href");
       delete anchor.dataset.expiresAt;
@@ -86,10 +86,15 @@ export class JobView {
   clear() {
     this.generation++;
     this.video = null;
-    this.el.player.removeAttribute("src");
-    this.el.player.load();
+    this.resetPlayer();
     this.el.body.hidden = true;
     this.el.empty.hidden = false;
+  }
+
+  // Stops the video shown before, and empties the player until the next one's link arrives.
+  resetPlayer() {
+    this.el.player.removeAttribute("src");
+    this.el.player.load();
   }
 
   render(video) {
