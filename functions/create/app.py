@@ -10,7 +10,7 @@ from videos_core import idempotency, wiring
 from videos_core.http import make_resolver, owner_of, parse_body
 from videos_core.logic.create import create_video
 from videos_core.models.api import CreateVideoRequest
-from videos_core.observability import logger, metrics, tracer
+from videos_core.observability import logger, metrics, traced
 
 app = make_resolver()
 
@@ -32,6 +32,6 @@ def create() -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from videos_core import wiring
 from videos_core.http import json_response, make_resolver, owner_of
 from videos_core.logic.delete import delete_video
-from videos_core.observability import logger, metrics, tracer
+from videos_core.observability import logger, metrics, traced
 
 app = make_resolver()
 
@@ -29,6 +29,6 @@ def delete(video_id: str) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

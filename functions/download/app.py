@@ -11,7 +11,7 @@ from videos_core import wiring
 from videos_core.http import json_response, make_resolver, owner_of, parse_query
 from videos_core.logic.download import download_link
 from videos_core.models.api import DownloadQuery
-from videos_core.observability import logger, metrics, tracer
+from videos_core.observability import logger, metrics, traced
 from videos_core.settings import get_settings
 
 app = make_resolver()
@@ -37,6 +37,6 @@ def download(video_id: str) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

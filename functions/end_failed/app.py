@@ -8,13 +8,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from videos_core import wiring
 from videos_core.logic.workflow import end_failed
 from videos_core.models.task import EndFailedInput
-from videos_core.observability import logger, metrics, tracer
+from videos_core.observability import logger, metrics, traced
 from videos_core.outcomes import record_outcome
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = EndFailedInput.model_validate(event)
     ports = wiring.finisher()

@@ -10,7 +10,7 @@ from videos_core import wiring
 from videos_core.http import JSON, json_response, make_resolver, owner_of, parse_query
 from videos_core.logic.read import list_videos
 from videos_core.models.api import ListQuery
-from videos_core.observability import logger, metrics, tracer
+from videos_core.observability import logger, metrics, traced
 
 app = make_resolver()
 
@@ -28,6 +28,6 @@ def list_openai() -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

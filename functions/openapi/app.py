@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core.http import JSON, make_resolver
-from videos_core.observability import logger, metrics, tracer
+from videos_core.observability import logger, metrics, traced
 from videos_core.openapi import openapi_document
 
 app = make_resolver(default_route=True)
@@ -21,6 +21,6 @@ def openapi() -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

@@ -8,7 +8,7 @@ from videos_core import wiring
 from videos_core.http import json_response, make_resolver, owner_of, parse_query
 from videos_core.logic.poll import RETRY_AFTER_SECONDS, poll_video
 from videos_core.models.api import PollQuery
-from videos_core.observability import logger, metrics, tracer
+from videos_core.observability import logger, metrics, traced
 from videos_core.settings import get_settings
 
 app = make_resolver()
@@ -26,6 +26,6 @@ def poll(video_id: str) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

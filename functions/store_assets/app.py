@@ -9,13 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from videos_core import wiring
 from videos_core.logic.workflow import store_assets
 from videos_core.models.task import StoreAssetsInput
-from videos_core.observability import logger, metrics, tracer
+from videos_core.observability import logger, metrics, traced
 from videos_core.outcomes import record_outcome
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = StoreAssetsInput.model_validate(event)
     ports = wiring.finisher()

@@ -12,7 +12,7 @@ from videos_core import wiring
 from videos_core.http import JSON, make_resolver
 from videos_core.logic.webhook import receive, signed_headers
 from videos_core.logic.workflow import COMPLETED, FAILED
-from videos_core.observability import logger, metrics, tracer
+from videos_core.observability import logger, metrics, traced
 from videos_core.outcomes import record_outcome
 
 app = make_resolver()
@@ -46,6 +46,6 @@ def webhook() -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

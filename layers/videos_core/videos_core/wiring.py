@@ -1,4 +1,8 @@
-"""The adapters the functions use, built from settings on first use and cached per container."""
+"""The adapters the functions use, built from settings on first use and cached per container.
+
+Each factory imports its adapter itself, so a function loads only the adapters it uses: a cold
+start pays for what the function does, not for what the layer holds.
+"""
 
 from __future__ import annotations
 
@@ -8,38 +12,47 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from videos_core.adapters import aws
-from videos_core.adapters.dynamodb import DynamoDeliveryLog, DynamoKeyStore, DynamoVideoRepository
-from videos_core.adapters.events import EventBridgePublisher
-from videos_core.adapters.quotas import DynamoQuotas, Limits
-from videos_core.adapters.s3 import S3AssetStore
-from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
-from videos_core.auth import OwnerResolver
-from videos_core.logic.create import Launcher
-from videos_core.logic.workflow import Finisher
 from videos_core.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
+    from videos_core.adapters.dynamodb import DynamoDeliveryLog, DynamoVideoRepository
+    from videos_core.adapters.events import EventBridgePublisher
+    from videos_core.adapters.quotas import DynamoQuotas
+    from videos_core.adapters.s3 import S3AssetStore
+    from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
+    from videos_core.auth import OwnerResolver
+    from videos_core.logic.create import Launcher
+    from videos_core.logic.workflow import Finisher
     from videos_core.ports import Upstream
 
 
 @cache
 def videos() -> DynamoVideoRepository:
+    from videos_core.adapters.dynamodb import DynamoVideoRepository
+
     return DynamoVideoRepository(aws.dynamodb(), get_settings().videos_table)
 
 
 @cache
 def owners() -> OwnerResolver:
+    from videos_core.adapters.dynamodb import DynamoKeyStore
+    from videos_core.auth import OwnerResolver
+
     settings = get_settings()
     return OwnerResolver(DynamoKeyStore(aws.dynamodb(), settings.keys_table), settings.key_cache_ttl_seconds)
 
 
 @cache
 def assets() -> S3AssetStore:
+    from videos_core.adapters.s3 import S3AssetStore
+
     return S3AssetStore(aws.s3(), get_settings().assets_bucket)
 
 
 @cache
 def workflow() -> StepFunctionsWorkflow:
+    from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
+
     return StepFunctionsWorkflow(aws.stepfunctions(), get_settings().state_machine_arn)
 
 
@@ -64,6 +77,8 @@ def webhook_secret() -> str:
 
 @cache
 def quotas() -> DynamoQuotas:
+    from videos_core.adapters.quotas import DynamoQuotas, Limits
+
     settings = get_settings()
     if settings.quotas_table is None:
         raise SettingsError("this function needs QUOTAS_TABLE")
@@ -73,16 +88,22 @@ def quotas() -> DynamoQuotas:
 
 
 def launcher() -> Launcher:
+    from videos_core.logic.create import Launcher
+
     return Launcher(get_settings(), upstream(), videos(), workflow(), quotas())
 
 
 def finisher(upstream_attempts: int = 1) -> Finisher:
     """The workflow's steps make one upstream attempt each and leave retries to the state machine."""
+    from videos_core.logic.workflow import Finisher
+
     return Finisher(get_settings(), videos(), upstream(upstream_attempts), assets(), quotas())
 
 
 @cache
 def deliveries() -> DynamoDeliveryLog:
+    from videos_core.adapters.dynamodb import DynamoDeliveryLog
+
     table = get_settings().webhook_deliveries_table
     if table is None:
         raise SettingsError("this function needs WEBHOOK_DELIVERIES_TABLE")
@@ -92,7 +113,7 @@ def deliveries() -> DynamoDeliveryLog:
 @cache
 def upstream(attempts: int = 3) -> Upstream:
     """The upstream client; the workflow's tasks make one attempt and leave retries to the state machine."""
-    # Imported here: only functions that call the upstream pay for the openai SDK.
+    # Above all here: only functions that call the upstream pay for the openai SDK.
     from videos_core.adapters.upstream_openai import OpenAIUpstream
 
     settings = get_settings()
@@ -101,6 +122,8 @@ def upstream(attempts: int = 3) -> Upstream:
 
 @cache
 def events() -> EventBridgePublisher:
+    from videos_core.adapters.events import EventBridgePublisher
+
     return EventBridgePublisher(aws.events(), get_settings().event_bus_name)
 
 
