@@ -62,6 +62,19 @@ class S3AssetStore:
             raise
         return size
 
+    def abort_uploads(self, prefix: str) -> int:
+        """Aborts the multipart uploads left under `prefix` by an attempt that died mid-copy; their count."""
+        aborted = 0
+        for page in self._client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self._bucket, Prefix=prefix
+        ):
+            for upload in page.get("Uploads", []):
+                self._client.abort_multipart_upload(
+                    Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                aborted += 1
+        return aborted
+
     def _upload_part(self, key: str, upload_id: str, parts: list[dict[str, Any]], body: bytes) -> None:
         number = len(parts) + 1
         response = self._client.upload_part(

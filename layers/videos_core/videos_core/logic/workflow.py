@@ -107,8 +107,12 @@ def failure_of(job: UpstreamJob) -> VideoError:
     )
 
 
+def asset_prefix(record: VideoRecord) -> str:
+    return f"videos/{record.owner}/{record.video_id}/"
+
+
 def asset_key(record: VideoRecord, variant: Variant) -> str:
-    return f"videos/{record.owner}/{record.video_id}/{VARIANTS[variant]}"
+    return asset_prefix(record) + VARIANTS[variant]
 
 
 def store_assets(owner: str, video_id: str, claimant: str, ports: Finisher, now: int) -> Outcome:
@@ -122,6 +126,10 @@ def store_assets(owner: str, video_id: str, claimant: str, ports: Finisher, now:
         return Outcome(finalised=False)
     stored: dict[Variant, AssetRecord] = {}
     try:
+        # An attempt that crashed mid-copy could not abort its upload; the claim is ours now.
+        left = ports.assets.abort_uploads(asset_prefix(record))
+        if left:
+            logger.warning("aborted %d upload(s) a crashed attempt left for %s", left, video_id)
         for variant in VARIANTS:
             key = asset_key(record, variant)
             with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
