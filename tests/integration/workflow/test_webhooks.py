@@ -148,3 +148,30 @@ def test_a_completion_the_upstream_cannot_serve_yet_is_503_and_changes_nothing(w
     assert record["status"] in ("queued", "in_progress")
     assert "finaliser" not in record  # the claim was given back: the poller is not locked out
     workflow.client("stepfunctions").stop_execution(executionArn=workflow.execution_arn(video["id"]))
+
+
+def test_a_failed_webhook_for_a_job_the_upstream_completed_completes_it(workflow: Workflow) -> None:
+    """Out of order or mistaken: the upstream's own state decides how the job ends."""
+    video = workflow.create("Completed upstream, reported failed")
+    upstream_id = upstream_id_of(workflow, video["id"])
+    wait_upstream_done(workflow, upstream_id)
+
+    assert workflow.webhook("video.failed", upstream_id)[0] == 200
+    record = workflow.wait_terminal(video["id"])
+    workflow.wait_execution(video["id"])
+
+    assert record["status"] == "completed"
+    assert set(workflow.objects(video["id"])) == {"video.mp4", "thumbnail.jpg", "spritesheet.jpg"}
+    assert [e["detail-type"] for e in workflow.events_for(video["id"])] == ["Video Completed"]
+
+
+def test_a_failed_webhook_for_a_job_still_running_changes_nothing(workflow: Workflow) -> None:
+    video = workflow.create("Still rendering [stall]")
+    upstream_id = upstream_id_of(workflow, video["id"])
+
+    assert workflow.webhook("video.failed", upstream_id)[0] == 200
+
+    record = workflow.record(video["id"])
+    assert record is not None
+    assert record["status"] in ("queued", "in_progress")
+    assert workflow.events_for(video["id"], settle=0.5) == []

@@ -77,12 +77,20 @@ def _apply(event_type: str, upstream_id: str, delivery_id: str, ports: Finisher,
     if found is None:
         return Received(event_type, None, Outcome(finalised=False))
     owner, video_id = found
+    claimant = f"webhook:{delivery_id}"
     if event_type == "video.completed":
-        outcome = store_assets(owner, video_id, f"webhook:{delivery_id}", ports, now)
+        # Storing asks the upstream for the files: a job it has not finished answers 409 (retryable).
+        return Received(event_type, video_id, store_assets(owner, video_id, claimant, ports, now))
+    record = ports.videos.get(owner, video_id)
+    if record is None or record.terminal:
+        return Received(event_type, video_id, Outcome(finalised=False))
+    # The upstream's own state decides, not the event: a late or out-of-order `video.failed` must
+    # not end a job the upstream completed (or one it is still running).
+    job = ports.upstream.retrieve(record.model, record.upstream_id)
+    if job.status == "failed":
+        outcome = end_failed(owner, video_id, failure_of(job), ports, now)
+    elif job.status == "completed":
+        outcome = store_assets(owner, video_id, claimant, ports, now)
     else:
-        record = ports.videos.get(owner, video_id)
-        if record is None or record.terminal:
-            return Received(event_type, video_id, Outcome(finalised=False))
-        error = failure_of(ports.upstream.retrieve(record.model, record.upstream_id))
-        outcome = end_failed(owner, video_id, error, ports, now)
+        outcome = Outcome(finalised=False)
     return Received(event_type, video_id, outcome)
