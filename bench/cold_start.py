@@ -4,7 +4,7 @@ table pays) and an import-everything baseline (openai, Powertools' event handler
 pydantic, a boto3 client). The runs are interleaved so that all three see the same machine; the
 median of each is reported. Functions run with the template's default POWERTOOLS_TRACE_DISABLED=true.
 
-Target: get, list, poll and download each ≤ 1.4× the floor and ≥ 2.5× below the baseline.
+Target: get, list, poll and download each ≤ 1.4x the floor and ≥ 2.5x below the baseline.
 
     uv run python bench/cold_start.py [--runs N]
 """
@@ -55,7 +55,9 @@ def import_ms(code: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
     cases = {"floor": FLOOR, "baseline": BASELINE} | {
@@ -71,7 +73,7 @@ def main() -> None:
 
     table = Table(
         f"Cold import, median of {args.runs} fresh interpreters (ms)",
-        ["module", "import ms", "× floor", "baseline ÷", "target"],
+        ["module", "import ms", "x floor", "baseline /", "target"],
     )
     table.add("floor: boto3 + a DynamoDB client", f"{floor:.0f}", "1.00", f"{baseline / floor:.2f}", "")
     table.add("baseline: import everything", f"{baseline:.0f}", f"{baseline / floor:.2f}", "1.00", "")
@@ -81,7 +83,7 @@ def main() -> None:
         target = ""
         if name in TARGETED:
             met = ms <= MAX_OF_FLOOR * floor and baseline / ms >= MIN_BELOW_BASELINE
-            target = f"≤ {MAX_OF_FLOOR}× floor, ≥ {MIN_BELOW_BASELINE}× below baseline: " + (
+            target = f"≤ {MAX_OF_FLOOR}x floor, ≥ {MIN_BELOW_BASELINE}x below baseline: " + (
                 "met" if met else "MISSED"
             )
             if not met:

@@ -30,7 +30,7 @@ class Table:
         lines = [f"**{self.title}**", "", "| " + " | ".join(self.header) + " |"]
         lines.append("|" + "---|" * len(self.header))
         lines += ["| " + " | ".join(row) + " |" for row in self.rows]
-        return "\n".join(lines + ([""] + self.notes if self.notes else []))
+        return "\n".join(lines + (["", *self.notes] if self.notes else []))
 
 
 def publish(name: str, table: Table) -> None:

@@ -31,6 +31,7 @@ class FaultKind(StrEnum):
     RESET = "reset"  # drop the connection with a TCP reset, answering nothing
     MALFORMED = "malformed"  # answer 200 with a body that is not valid JSON
     TRUNCATE = "truncate"  # announce the full Content-Length, send half the body, then drop
+    PAUSE = "pause"  # send half the body, hold the rest for `seconds`, then send it
 
 
 @dataclass
@@ -188,8 +189,10 @@ class FaultMiddleware:
             await _send_whole(
                 send, 200, [(b"content-type", b"application/json")], b'{"id": "video_, "object": '
             )
+        elif fault.kind is FaultKind.TRUNCATE:
+            await self.app(scope, receive, _halving(send, None))
         else:
-            await self.app(scope, receive, _truncating(send))
+            await self.app(scope, receive, _halving(send, fault.seconds))
 
 
 async def _send_whole(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
@@ -219,26 +222,31 @@ async def _drop(send: Send, *, reset: bool) -> None:
     await asyncio.sleep(0)
 
 
-def _truncating(send: Send) -> Send:
+def _halving(send: Send, pause: float | None) -> Send:
+    """Sends the first half of the announced body, then drops the connection (`pause` None) or waits
+    `pause` seconds and sends the rest."""
     announced = sent = 0
-    dropped = False
+    halved = False
 
     async def wrapped(message: Message) -> None:
-        nonlocal announced, sent, dropped
-        if dropped:
-            return
+        nonlocal announced, sent, halved
         if message["type"] == "http.response.start":
             announced = int(dict(message.get("headers", [])).get(b"content-length", b"0"))
             await send(message)
             return
         body: bytes = message.get("body", b"")
         budget = announced // 2 - sent
-        if len(body) < budget:
-            sent += len(body)
-            await send(message)
+        if halved or len(body) < budget:
+            if not (halved and pause is None):
+                sent += len(body)
+                await send(message)
             return
         await send({"type": "http.response.body", "body": body[:budget], "more_body": True})
-        dropped = True
-        await _drop(send, reset=False)
+        halved = True
+        if pause is None:
+            await _drop(send, reset=False)
+            return
+        await asyncio.sleep(pause)
+        await send({**message, "body": body[budget:]})
 
     return wrapped

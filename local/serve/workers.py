@@ -153,6 +153,15 @@ class FunctionPool:
                     self._all.remove(worker)
             return Invocation(result, error, output, cold, seconds)
 
+    def crash_busy(self) -> int:
+        """Kills the workers in the middle of an invocation, as when a container dies (fault tests);
+        their invocations end with Runtime.ExitError. Returns how many were killed."""
+        with self._lock:
+            busy = [worker for worker in self._all if worker not in self._idle and worker.alive]
+        for worker in busy:
+            worker.process.kill()
+        return len(busy)
+
     def close(self) -> None:
         with self._lock:
             for worker in self._all:

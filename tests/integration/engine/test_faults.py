@@ -103,6 +103,28 @@ def test_a_truncate_fault_cuts_a_content_download_short(engine_url: str, client:
     assert len(client.videos.download_content(video.id).content) == announced
 
 
+def test_a_pause_fault_holds_the_second_half_of_a_download(engine_url: str, client: OpenAI) -> None:
+    video = client.videos.create_and_poll(prompt="paused download", poll_interval_ms=100)
+    whole = client.videos.download_content(video.id).content
+    arm(engine_url, kind="pause", seconds=0.6, path=f"/v1/videos/{video.id}/content")
+
+    arrivals: list[tuple[float, int]] = []
+    with httpx.stream(
+        "GET", f"{engine_url}/v1/videos/{video.id}/content", headers={"Authorization": "Bearer k"}
+    ) as response:
+        started = time.monotonic()
+        body = bytearray()
+        for chunk in response.iter_raw():
+            body.extend(chunk)
+            arrivals.append((time.monotonic() - started, len(body)))
+
+    assert bytes(body) == whole
+    half = len(whole) // 2
+    before = max(t for t, received in arrivals if received <= half)
+    after = min(t for t, received in arrivals if received > half)
+    assert after - before >= 0.5
+
+
 @pytest.mark.parametrize(
     "fault",
     [

@@ -3,14 +3,19 @@ for records, read executions, events and objects from the local endpoint."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from local.engine.webhooks import secret_key, sign
 from local.serve.stack import LocalStack
 from tests.apigw import http_event
+from tests.support import free_port
 from videos_core.adapters.dynamodb import from_item, to_item
 
 WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
@@ -143,3 +148,42 @@ class Workflow:
         )
         status, _, payload = self.call("WebhookFunction", event)
         return status, payload
+
+
+def start_stack(engine_url: str, log_dir: Path, **parameters: str) -> LocalStack:
+    """The application offline (#4's harness): moto with the template's resources, the functions in
+    worker processes, the state machine executing with its tasks answered by those workers."""
+    return LocalStack(
+        host="127.0.0.1",
+        aws_port=free_port(),
+        upstream_url=f"{engine_url}/v1",
+        webhook_secret=WEBHOOK_SECRET,
+        log_dir=log_dir,
+        parameters={"BackoffScale": "0.1"} | parameters,
+    )
+
+
+@contextlib.contextmanager
+def new_owner(stack: LocalStack, engine_url: str) -> Iterator[Workflow]:
+    """A fresh owner with a key, and a queue receiving every event the bus carries for that owner."""
+    owner = "owner-" + secrets.token_hex(4)
+    key = "sk-" + secrets.token_urlsafe(24)
+    stack.add_key(owner, key)
+    flow = Workflow(stack, engine_url, owner, key)
+    sqs, events = flow.client("sqs"), flow.client("events")
+    flow.queue_url = sqs.create_queue(QueueName=owner)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=flow.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    bus = next(iter(stack.application.event_buses.values()))
+    events.put_rule(
+        Name=owner,
+        EventBusName=bus,
+        EventPattern=json.dumps({"source": ["videos-api"], "detail": {"owner": [owner]}}),
+    )
+    events.put_targets(Rule=owner, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+    try:
+        yield flow
+    finally:
+        events.remove_targets(Rule=owner, EventBusName=bus, Ids=["queue"])
+        events.delete_rule(Name=owner, EventBusName=bus)

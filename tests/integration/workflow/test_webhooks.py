@@ -165,13 +165,14 @@ def test_a_failed_webhook_for_a_job_the_upstream_completed_completes_it(workflow
     assert [e["detail-type"] for e in workflow.events_for(video["id"])] == ["Video Completed"]
 
 
-def test_a_failed_webhook_for_a_job_still_running_changes_nothing(workflow: Workflow) -> None:
+def test_a_failed_webhook_for_a_job_still_running_is_503_and_changes_nothing(workflow: Workflow) -> None:
     video = workflow.create("Still rendering [stall]")
     upstream_id = upstream_id_of(workflow, video["id"])
 
-    assert workflow.webhook("video.failed", upstream_id)[0] == 200
+    assert workflow.webhook("video.failed", upstream_id)[0] == 503
 
     record = workflow.record(video["id"])
     assert record is not None
     assert record["status"] in ("queued", "in_progress")
     assert workflow.events_for(video["id"], settle=0.5) == []
+    workflow.client("stepfunctions").stop_execution(executionArn=workflow.execution_arn(video["id"]))

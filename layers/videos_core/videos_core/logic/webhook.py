@@ -77,20 +77,18 @@ def _apply(event_type: str, upstream_id: str, delivery_id: str, ports: Finisher,
     if found is None:
         return Received(event_type, None, Outcome(finalised=False))
     owner, video_id = found
-    claimant = f"webhook:{delivery_id}"
-    if event_type == "video.completed":
-        # Storing asks the upstream for the files: a job it has not finished answers 409 (retryable).
-        return Received(event_type, video_id, store_assets(owner, video_id, claimant, ports, now))
     record = ports.videos.get(owner, video_id)
     if record is None or record.terminal:
         return Received(event_type, video_id, Outcome(finalised=False))
-    # The upstream's own state decides, not the event: a late or out-of-order `video.failed` must
-    # not end a job the upstream completed (or one it is still running).
+    # The upstream's own state decides, not the event: a late or out-of-order delivery must not end a
+    # job otherwise than the upstream did.
     job = ports.upstream.retrieve(record.model, record.upstream_id)
-    if job.status == "failed":
+    if job.status == "completed":
+        # Storing asks the upstream for the files; one it cannot serve yet answers 409 (retryable).
+        outcome = store_assets(owner, video_id, f"webhook:{delivery_id}", ports, now)
+    elif job.status == "failed":
         outcome = end_failed(owner, video_id, failure_of(job), ports, now)
-    elif job.status == "completed":
-        outcome = store_assets(owner, video_id, claimant, ports, now)
     else:
-        outcome = Outcome(finalised=False)
+        # Ahead of the upstream's own API: the upstream delivers again later (503), the poller goes on.
+        raise UpstreamRetryableError(f"the upstream still reports the job {job.status}")
     return Received(event_type, video_id, outcome)
