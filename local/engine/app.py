@@ -97,7 +97,8 @@ class _VideosApi:
 
 
 class _ControlApi:
-    """`/_faults` and `/_stats`: what tests use to break the engine and count its calls."""
+    """`/_faults`, `/_stats` and `/_videos/{id}`: what tests use to break the engine, count its calls
+    and look at a job without meeting a fault or being counted."""
 
     def __init__(self, engine: Engine, faults: FaultBook, stats: RequestStats) -> None:
         self.engine, self.faults, self.stats = engine, faults, stats
@@ -128,6 +129,9 @@ class _ControlApi:
         self.stats.reset()
         return Response(status_code=204)
 
+    async def peek(self, request: Request) -> Response:
+        return JSONResponse(self.engine.get(request.path_params["video_id"]).view())
+
     def routes(self) -> list[Route]:
         return [
             Route("/_faults", self.arm, methods=["POST"]),
@@ -135,6 +139,7 @@ class _ControlApi:
             Route("/_faults", self.disarm, methods=["DELETE"]),
             Route("/_stats", self.read_stats, methods=["GET"]),
             Route("/_stats", self.reset_stats, methods=["DELETE"]),
+            Route("/_videos/{video_id}", self.peek, methods=["GET"]),
         ]
 
 

@@ -158,3 +158,17 @@ def test_stats_count_requests_by_route_and_video(engine_url: str, client: OpenAI
     assert stats["videos"] == {video.id: {"GET /v1/videos/{video_id}": 3}}
     assert stats["total"] == 4
     assert stats["faults_triggered"] == 1
+
+
+def test_a_peek_at_a_job_meets_no_fault_and_is_not_counted(engine_url: str, client: OpenAI) -> None:
+    video = client.videos.create(prompt="looked at from the side")
+    arm(engine_url, kind="status", status=500, path=f"/v1/videos/{video.id}")
+    before = httpx.get(f"{engine_url}/_stats").json()["videos"].get(video.id, {})
+
+    peeked = httpx.get(f"{engine_url}/_videos/{video.id}")
+
+    assert peeked.status_code == 200
+    assert peeked.json()["id"] == video.id
+    assert httpx.get(f"{engine_url}/_stats").json()["videos"].get(video.id, {}) == before
+    assert len(httpx.get(f"{engine_url}/_faults").json()["faults"]) == 1
+    assert httpx.get(f"{engine_url}/_videos/video_unknown").status_code == 404

@@ -8,7 +8,13 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from videos_core.errors import InvalidRequest, ServiceUnavailable, Unauthorized, UpstreamRetryableError
+from videos_core.errors import (
+    InvalidRequest,
+    ServiceUnavailable,
+    Unauthorized,
+    UpstreamRetryableError,
+    VideoQuotaExceeded,
+)
 from videos_core.logic.workflow import Finisher, Outcome, end_failed, failure_of, store_assets
 from videos_core.ports import DeliveryLog
 
@@ -63,7 +69,8 @@ def receive(
         raise InvalidRequest(f"Webhook {delivery_id} was already received.", param="webhook-id")
     try:
         return _apply(event_type, upstream_id, delivery_id, ports, now)
-    except UpstreamRetryableError as e:
+    except (UpstreamRetryableError, VideoQuotaExceeded) as e:
+        # Failing or rate limiting when asked about its own job: the upstream delivers again later.
         deliveries.forget(delivery_id)
         raise ServiceUnavailable(f"The upstream is not ready: {e.message}; deliver again later.") from e
     except Exception:

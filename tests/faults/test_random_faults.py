@@ -1,0 +1,328 @@
+"""A randomised run of injected faults at every step of a job, after which every job must be terminal
+with its record, its files in S3 and its events in agreement, and no client must have seen a 5xx.
+
+The engine's `/_faults` breaks the upstream: 429 / 500 / 503, connection resets, read timeouts and
+malformed JSON on the create call and the status checks, the same (and truncated bodies) on the
+downloads StoreAssets copies; the StoreAssets worker is killed in the middle of a multipart copy;
+signed webhooks arrive twice, early, late, out of order and racing each other and the poller (whose
+finalisation lease is a DynamoDB conditional write). Jobs run several at a time until at least
+MIN_FAULTS faults have been injected; the tally is printed (`-s` shows it).
+
+FAULT_SEED replays a run (the seed is printed); FAULT_MIN raises the number of faults.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tests.apigw import http_event
+from tests.faults.conftest import UPSTREAM_TIMEOUT_SECONDS
+from tests.integration.workflow.harness import Workflow
+from tests.media import jpeg_size, probe_mp4
+
+SEED = int(os.environ.get("FAULT_SEED") or secrets.randbelow(2**32))
+MIN_FAULTS = int(os.environ.get("FAULT_MIN", "200"))
+MAX_JOBS = 150
+IN_FLIGHT = 6
+JOB_TIMEOUT = 240.0
+FILES = {"video.mp4", "thumbnail.jpg", "spritesheet.jpg"}
+
+UPSTREAM_FAULTS: dict[str, dict[str, Any]] = {
+    "429": {"kind": "status", "status": 429, "retry_after": 1},
+    "500": {"kind": "status", "status": 500},
+    "503": {"kind": "status", "status": 503, "retry_after": 1},
+    "reset": {"kind": "reset"},
+    "read-timeout": {"kind": "delay", "seconds": UPSTREAM_TIMEOUT_SECONDS + 0.5},
+    "malformed": {"kind": "malformed"},
+    "truncated": {"kind": "truncate"},
+}
+# What each step can meet. Create retries 5xx and lost connections itself and answers an upstream
+# 429 with 429 + Retry-After (the client then tries again); a read timeout or a garbled answer to a
+# create cannot be retried blindly (it may have made a video), so those are left to the other steps.
+CREATE = ("429", "500", "503", "reset")
+STATUS = ("429", "500", "503", "reset", "read-timeout", "malformed")
+CONTENT = ("500", "503", "reset", "read-timeout", "truncated")
+WEBHOOKS = ("duplicate", "early", "late", "out-of-order", "racing")
+
+
+@dataclass
+class Plan:
+    prompt: str
+    create: list[str]
+    status: list[str]
+    content: list[str]
+    webhooks: list[str]
+    crash: bool
+
+
+def make_plan(rng: random.Random, n: int) -> Plan:
+    ending = rng.choices(["", " [fail]", " [flaky]"], weights=[8, 1, 1])[0]
+    return Plan(
+        prompt=f"Fault run {SEED} job {n}{ending}",
+        create=rng.choices(CREATE, k=rng.randint(0, 2)),
+        status=rng.choices(STATUS, k=rng.randint(1, 3)),
+        content=rng.choices(CONTENT, k=rng.randint(0, 2)),
+        webhooks=rng.sample(WEBHOOKS, k=rng.choice([0, 0, 1, 2])),
+        crash=rng.random() < 0.15,
+    )
+
+
+@dataclass
+class Tally:
+    """Faults armed at the engine (by id, counted once spent) and those the suite did itself."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    armed: dict[str, tuple[str, int]] = field(default_factory=dict)  # fault id -> (label, times)
+    done: Counter[str] = field(default_factory=Counter)
+    answers: Counter[str] = field(default_factory=Counter)  # "<what> <status>" seen by clients
+
+    def arm(self, engine: str, label: str, spec: dict[str, Any]) -> None:
+        fault = httpx.post(f"{engine}/_faults", json=spec | {"times": 1}).raise_for_status().json()
+        with self.lock:
+            self.armed[fault["id"]] = (label, 1)
+
+    def did(self, label: str, count: int = 1) -> None:
+        with self.lock:
+            self.done[label] += count
+
+    def answered(self, what: str, status: int) -> None:
+        with self.lock:
+            self.answers[f"{what} {status}"] += 1
+
+    def injected(self, engine: str) -> Counter[str]:
+        pending = {f["id"]: f["times"] for f in httpx.get(f"{engine}/_faults").json()["faults"]}
+        counts: Counter[str] = Counter(self.done)
+        with self.lock:
+            for fault_id, (label, times) in self.armed.items():
+                counts[label] += times - pending.get(fault_id, 0)
+        return counts
+
+
+class Run:
+    def __init__(self, workflow: Workflow, tally: Tally) -> None:
+        self.flow = workflow
+        self.engine = workflow.engine_url
+        self.tally = tally
+        # Create faults match any POST /v1/videos: one create at a time.
+        self.create_lock = threading.Lock()
+        self.bucket = workflow.stack.application.buckets["AssetsBucket"]
+        self.store_pool = workflow.stack.functions.pools[workflow.function_name("StoreAssetsFunction")]
+
+    def create(self, plan: Plan) -> str:
+        with self.create_lock:
+            for kind in plan.create:
+                spec = UPSTREAM_FAULTS[kind] | {"method": "POST", "path": "/v1/videos"}
+                self.tally.arm(self.engine, f"create: upstream {kind}", spec)
+            for _ in range(len(plan.create) + 3):
+                event = http_event("create_json", key=self.flow.key, body={"prompt": plan.prompt})
+                status, headers, body = self.flow.call("CreateFunction", event)
+                self.tally.answered("create", status)
+                if status == 201:
+                    return str(body["id"])
+                assert status == 429, body
+                assert int(headers["Retry-After"]) >= 1
+                time.sleep(1)
+        raise AssertionError(f"no 201 for {plan}")
+
+    def upstream_id(self, video_id: str) -> str:
+        record = self.flow.record(video_id)
+        assert record is not None
+        return str(record["upstream_id"])
+
+    def upstream_status(self, upstream_id: str) -> str:
+        return str(httpx.get(f"{self.engine}/_videos/{upstream_id}").json()["status"])
+
+    def job(self, plan: Plan) -> str:
+        video_id = self.create(plan)
+        upstream_id = self.upstream_id(video_id)
+        for kind in plan.status:
+            spec = UPSTREAM_FAULTS[kind] | {"method": "GET", "path": f"/v1/videos/{upstream_id}"}
+            self.tally.arm(self.engine, f"status check: upstream {kind}", spec)
+        for kind in plan.content:
+            spec = UPSTREAM_FAULTS[kind] | {"method": "GET", "path": f"/v1/videos/{upstream_id}/content"}
+            self.tally.arm(self.engine, f"download: upstream {kind}", spec)
+        if plan.crash:
+            self.crash_mid_copy(video_id, upstream_id)
+        if "early" in plan.webhooks:
+            self.early_webhook(upstream_id)
+        self.wait_upstream(upstream_id)
+        if "racing" in plan.webhooks:
+            self.racing_webhooks(upstream_id)
+        if "duplicate" in plan.webhooks:
+            self.duplicate_webhook(upstream_id)
+        if "out-of-order" in plan.webhooks:
+            self.out_of_order_webhook(upstream_id)
+        self.watch(video_id)
+        if "late" in plan.webhooks:
+            self.late_webhook(upstream_id)
+        return video_id
+
+    def event_type(self, upstream_id: str) -> str:
+        return "video.completed" if self.upstream_status(upstream_id) == "completed" else "video.failed"
+
+    def wait_upstream(self, upstream_id: str) -> None:
+        deadline = time.monotonic() + JOB_TIMEOUT
+        while self.upstream_status(upstream_id) not in ("completed", "failed"):
+            assert time.monotonic() < deadline, upstream_id
+            time.sleep(0.1)
+
+    def deliver(self, event_type: str, upstream_id: str, delivery_id: str, what: str) -> tuple[int, Any]:
+        """Delivers a signed event as the upstream does: again, with the same id, after each 503."""
+        for _ in range(8):
+            status, body = self.flow.webhook(event_type, upstream_id, delivery_id=delivery_id)
+            self.tally.answered(what, status)
+            if status != 503:
+                return status, body
+            assert int(body["retry_after_seconds"]) >= 1
+            time.sleep(0.5)
+        raise AssertionError(f"{delivery_id} kept answering 503")
+
+    def early_webhook(self, upstream_id: str) -> None:
+        if self.upstream_status(upstream_id) in ("completed", "failed"):
+            return
+        self.tally.did("webhook: early")
+        status, body = self.deliver("video.completed", upstream_id, new_delivery(), "webhook (early)")
+        assert status == 200, body
+
+    def racing_webhooks(self, upstream_id: str) -> None:
+        event_type = self.event_type(upstream_id)
+        self.tally.did("webhook: racing deliveries", 3)
+        with ThreadPoolExecutor(3) as pool:
+            answers = list(
+                pool.map(lambda _: self.deliver(event_type, upstream_id, new_delivery(), "webhook"), range(3))
+            )
+        assert [status for status, _ in answers] == [200, 200, 200]
+
+    def duplicate_webhook(self, upstream_id: str) -> None:
+        delivery = new_delivery()
+        event_type = self.event_type(upstream_id)
+        self.tally.did("webhook: duplicate")
+        first, _ = self.deliver(event_type, upstream_id, delivery, "webhook")
+        second, body = self.deliver(event_type, upstream_id, delivery, "webhook (replayed)")
+        assert first == 200
+        assert (second, body["error_code"]) == (400, "invalid_request")
+
+    def out_of_order_webhook(self, upstream_id: str) -> None:
+        wrong = "video.failed" if self.event_type(upstream_id) == "video.completed" else "video.completed"
+        self.tally.did("webhook: out of order")
+        assert self.deliver(wrong, upstream_id, new_delivery(), "webhook")[0] == 200
+
+    def late_webhook(self, upstream_id: str) -> None:
+        self.tally.did("webhook: late")
+        assert self.deliver(self.event_type(upstream_id), upstream_id, new_delivery(), "webhook")[0] == 200
+
+    def crash_mid_copy(self, video_id: str, upstream_id: str) -> None:
+        """Holds the video's download half-way, kills StoreAssets while its multipart upload is open."""
+        path = f"/v1/videos/{upstream_id}/content"
+        spec = {"kind": "pause", "seconds": UPSTREAM_TIMEOUT_SECONDS * 0.75, "method": "GET", "path": path}
+        self.tally.arm(self.engine, "download: held half-way", spec)
+        s3 = self.flow.client("s3")
+        prefix = f"videos/{self.flow.owner}/{video_id}/"
+        deadline = time.monotonic() + JOB_TIMEOUT
+        while time.monotonic() < deadline:
+            if s3.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix).get("Uploads"):
+                self.tally.did("StoreAssets crashed mid-copy", self.store_pool.crash_busy())
+                return
+            if (self.flow.record(video_id) or {}).get("status") in ("completed", "failed"):
+                return
+            time.sleep(0.02)
+
+    def watch(self, video_id: str) -> None:
+        """What a client sees while the job ends: GET and a short poll, never a 5xx."""
+        deadline = time.monotonic() + JOB_TIMEOUT
+        while True:
+            status, _, body = self.flow.call("GetFunction", get_event(self.flow.key, video_id))
+            self.tally.answered("get", status)
+            assert status == 200, body
+            poll_status, _, _ = self.flow.call("PollFunction", poll_event(self.flow.key, video_id))
+            self.tally.answered("poll", poll_status)
+            assert poll_status in (200, 202, 504)  # 504: this short poll's wait was spent (the contract's)
+            if body["status"] in ("completed", "failed") and poll_status == 200:
+                return
+            assert time.monotonic() < deadline, f"{video_id} still {body['status']}"
+            time.sleep(0.3)
+
+
+def new_delivery() -> str:
+    return f"evt_{secrets.token_hex(8)}"
+
+
+def get_event(key: str, video_id: str) -> dict[str, Any]:
+    event = http_event("get", key=key, path=f"/v1/videos/{video_id}")
+    return event | {"pathParameters": {"video_id": video_id}}
+
+
+def poll_event(key: str, video_id: str) -> dict[str, Any]:
+    event = http_event("poll", key=key, path=f"/api/videos/{video_id}/poll", query={"maxWaitMs": "200"})
+    return event | {"pathParameters": {"video_id": video_id}}
+
+
+def check_job(flow: Workflow, video_id: str, plan: Plan) -> str:
+    """The record, its files and its events agree, and only a job asked to fail failed: its outcome."""
+    record = flow.wait_terminal(video_id, timeout=JOB_TIMEOUT)
+    assert (record["status"] == "failed") == plan.prompt.endswith("[fail]"), (record, plan)
+    execution = flow.wait_execution(video_id, timeout=JOB_TIMEOUT)
+    # An execution that ended a job failed fails itself (VideoFailed); one that found it ended succeeds.
+    assert execution["status"] == "SUCCEEDED" or (
+        record["status"] == "failed" and execution.get("error") == "VideoFailed"
+    ), execution
+    files = flow.objects(video_id)
+    events = flow.events_for(video_id, settle=0.2)
+    if record["status"] == "completed":
+        assert set(files) == FILES
+        assets = record["assets"]
+        for variant, asset in assets.items():
+            assert len(files[asset["key"].rsplit("/", 1)[-1]]) == int(asset["size"]), variant
+        probe_mp4(files["video.mp4"])
+        jpeg_size(files["thumbnail.jpg"])
+        assert [e["detail-type"] for e in events] == ["Video Completed"]
+    else:
+        assert files == {}
+        assert record["error"]["code"]
+        assert [e["detail-type"] for e in events] == ["Video Failed"]
+    return str(record["status"])
+
+
+def test_randomised_faults_leave_every_job_terminal_and_consistent(workflow: Workflow) -> None:
+    rng = random.Random(SEED)
+    tally = Tally()
+    run = Run(workflow, tally)
+    print(f"\nfault suite: FAULT_SEED={SEED}")
+    started = time.monotonic()
+    created: dict[str, Plan] = {}
+    plans = 0
+    with ThreadPoolExecutor(IN_FLIGHT) as pool:
+        while sum(tally.injected(run.engine).values()) < MIN_FAULTS:
+            assert plans < MAX_JOBS, f"too few faults took effect in {plans} jobs"
+            batch = [make_plan(rng, plans + i) for i in range(IN_FLIGHT)]
+            plans += len(batch)
+            created |= dict(zip(pool.map(run.job, batch), batch, strict=True))
+
+    outcomes = Counter(check_job(workflow, video_id, plan) for video_id, plan in created.items())
+    s3 = workflow.client("s3")
+    assert s3.list_multipart_uploads(Bucket=run.bucket).get("Uploads", []) == []
+    injected = tally.injected(run.engine)
+    # Allowed: a spent poll (504), and "deliver again later" (503) to the upstream's webhooks.
+    server_errors = [a for a in tally.answers if a.split()[-1].startswith("5")]
+    assert [a for a in server_errors if a != "poll 504" and not a.startswith("webhook")] == []
+
+    print(
+        f"fault suite: {len(created)} jobs in {time.monotonic() - started:.0f} s, outcomes {dict(outcomes)}"
+    )
+    print(f"fault suite: {sum(injected.values())} faults injected")
+    for label, count in sorted(injected.items()):
+        print(f"  {count:4d}  {label}")
+    print("fault suite: what clients were answered")
+    for answer, count in sorted(tally.answers.items()):
+        print(f"  {count:4d}  {answer}")
+    assert sum(injected.values()) >= MIN_FAULTS
