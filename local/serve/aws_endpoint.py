@@ -4,17 +4,26 @@ workers (moto cannot run Python Lambdas without Docker)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import httpx
+from moto import backends as moto_backends
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import ThreadedMotoServer
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_dynamodb,
+    state_task_service_events,
+)
 
 from local.aws_resources import create_tables
 from local.serve.application import REGION, STACK, LocalApplication
@@ -35,6 +44,47 @@ def client(service: str, endpoint: str) -> Any:
     )
 
 
+def _speed_up_dispatch() -> None:
+    """moto's server finds each request's backend under one lock, listing its package directory and
+    trying every service's URL patterns each time: the same answer for the same host, and the
+    serialising step of every AWS call here. Both are remembered after the first request."""
+    if getattr(DomainDispatcherApplication, "_memoized", False):
+        return
+    modules = frozenset(moto_backends.list_of_moto_modules())
+    moto_backends.list_of_moto_modules = lambda: modules
+    find = DomainDispatcherApplication.get_backend_for_host
+
+    @functools.wraps(find)
+    def remembered(self: DomainDispatcherApplication, host: str | None) -> Any:
+        found = self.__dict__.setdefault("_backends_by_host", {})
+        if host not in found:
+            found[host] = find(self, host)
+        return found[host]
+
+    DomainDispatcherApplication.get_backend_for_host = remembered  # type: ignore[method-assign]
+    DomainDispatcherApplication._memoized = True  # type: ignore[attr-defined]
+    _reuse_task_clients()
+
+
+def _reuse_task_clients() -> None:
+    """The state machine's tasks (Lambda, EventBridge, DynamoDB) make a new boto3 client for every
+    call, ~40 ms of this process's time each; one client per service and region serves them all."""
+    made: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+    for module in (lambda_eval_utils, state_task_service_events, state_task_service_dynamodb):
+        make = module.boto_client_for
+
+        def reused(region: str, service: str, state_credentials: Any = None, _make: Any = make) -> Any:
+            if state_credentials is not None:
+                return _make(region, service, state_credentials)
+            with lock:
+                if (region, service) not in made:
+                    made[(region, service)] = _make(region, service)
+                return made[(region, service)]
+
+        module.boto_client_for = reused  # type: ignore[attr-defined]
+
+
 class LocalAws:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
@@ -45,6 +95,7 @@ class LocalAws:
         # moto's state machine calls its task services back at localhost:$MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.port)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        _speed_up_dispatch()
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         deadline = time.monotonic() + 10

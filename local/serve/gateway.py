@@ -9,6 +9,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +54,9 @@ class Gateway:
     ) -> None:
         self._functions = functions
         self._on_invocation = on_invocation
+        # A thread per request waiting for its function: enough that only the functions' own pools
+        # limit concurrency (asyncio's default executor would hold every function to ~6 at once).
+        self._invokers = ThreadPoolExecutor(max_workers=256, thread_name_prefix="gateway")
         self.routes: list[_CompiledRoute] = []
         self.default: LocalFunction | None = None
         for function in application.functions.values():
@@ -80,7 +84,8 @@ class Gateway:
         if function is None:
             return Response('{"message":"Not Found"}', 404, media_type="application/json")
         event = http_api_event(request, body, route.route_key if route else "$default", path_parameters)
-        invocation = await asyncio.to_thread(self._functions.invoke, function.name, event)
+        loop = asyncio.get_running_loop()
+        invocation = await loop.run_in_executor(self._invokers, self._functions.invoke, function.name, event)
         self._on_invocation(function, invocation)
         return lambda_response(invocation)
 

@@ -4,7 +4,6 @@ started on first use and reused, so cold and warm starts happen as they do on AW
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import io
 import multiprocessing
@@ -46,11 +45,28 @@ class _Context:
         return max(0, self.deadline_ms - int(time.time() * 1000))
 
 
+class _Output(io.TextIOBase):
+    """The worker's stdout and stderr: whatever is written goes to the current invocation's buffer,
+    also from loggers that kept a reference to sys.stdout when the handler was imported."""
+
+    def __init__(self) -> None:
+        self.buffer_ = io.StringIO()
+
+    def write(self, text: str) -> int:
+        return self.buffer_.write(text)
+
+    def take(self) -> str:
+        text, self.buffer_ = self.buffer_.getvalue(), io.StringIO()
+        return text
+
+
 def _worker_main(connection: Connection, function: LocalFunction, layer_dirs: list[str]) -> None:
     """A container: the function's environment and code path, its handler imported once."""
     os.environ.clear()
     os.environ.update(function.environment)
     sys.path[:0] = [str(function.code_dir), *layer_dirs]
+    output = _Output()
+    sys.stdout = sys.stderr = output
     module_name, handler_name = function.handler.rsplit(".", 1)
     handler = None
     while True:
@@ -58,7 +74,6 @@ def _worker_main(connection: Connection, function: LocalFunction, layer_dirs: li
             event = connection.recv()
         except EOFError:
             return
-        output = io.StringIO()
         context = _Context(
             function.name,
             512,
@@ -67,16 +82,13 @@ def _worker_main(connection: Connection, function: LocalFunction, layer_dirs: li
             int(time.time() * 1000) + function.timeout * 1000,
         )
         try:
-            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-                if handler is None:
-                    handler = getattr(importlib.import_module(module_name), handler_name)
-                result = handler(event, context)
-            connection.send((result, None, output.getvalue()))
+            if handler is None:
+                handler = getattr(importlib.import_module(module_name), handler_name)
+            result = handler(event, context)
+            connection.send((result, None, output.take()))
         except Exception as e:
             output.write(traceback.format_exc())
-            connection.send(
-                (None, {"errorType": type(e).__name__, "errorMessage": str(e)}, output.getvalue())
-            )
+            connection.send((None, {"errorType": type(e).__name__, "errorMessage": str(e)}, output.take()))
 
 
 class _Worker:
