@@ -42,15 +42,22 @@ class S3AssetStore:
         parts: list[dict[str, Any]] = []
         size = 0
         try:
-            part = bytearray()
+            # Chunks wait in a list and are joined once per part: one copy of each byte, at most a
+            # part and a chunk held at a time.
+            pending: list[bytes] = []
+            pending_size = 0
             for chunk in chunks:
-                part += chunk
+                pending.append(chunk)
+                pending_size += len(chunk)
                 size += len(chunk)
-                while len(part) >= PART_BYTES:
-                    self._upload_part(key, upload_id, parts, bytes(part[:PART_BYTES]))
-                    del part[:PART_BYTES]
-            if part or not parts:
-                self._upload_part(key, upload_id, parts, bytes(part))
+                if pending_size >= PART_BYTES:
+                    data = b"".join(pending)
+                    for start in range(0, len(data) - PART_BYTES + 1, PART_BYTES):
+                        self._upload_part(key, upload_id, parts, data[start : start + PART_BYTES])
+                    rest = data[len(data) - len(data) % PART_BYTES :]
+                    pending, pending_size = ([rest] if rest else []), len(rest)
+            if pending or not parts:
+                self._upload_part(key, upload_id, parts, b"".join(pending))
             self._client.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=key,

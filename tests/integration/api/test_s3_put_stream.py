@@ -1,0 +1,89 @@
+"""S3AssetStore.put_stream against moto: parts of exactly 8 MiB whatever the chunks, the object equal
+to the stream, and nothing left behind when the stream breaks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from videos_core.adapters.s3 import PART_BYTES, S3AssetStore
+
+BUCKET = "put-stream-test"
+MIB = 1024 * 1024
+
+
+class RecordingS3:
+    """The S3 client, noting the size of each part uploaded through it."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.parts: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def upload_part(self, **request: Any) -> Any:
+        self.parts.append(len(request["Body"]))
+        return self.client.upload_part(**request)
+
+
+@pytest.fixture
+def store() -> Iterator[tuple[S3AssetStore, Any]]:
+    with mock_aws():
+        s3 = RecordingS3(boto3.client("s3", region_name="us-east-1"))
+        s3.create_bucket(Bucket=BUCKET)
+        yield S3AssetStore(s3, BUCKET), s3  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "chunk_sizes",
+    [
+        [MIB] * 8,  # exactly one part
+        [MIB] * 17,  # two whole parts and a rest
+        [3 * MIB, 7 * MIB + 1, 5, 9 * MIB, 1],  # chunks across part boundaries
+        [20 * MIB],  # one chunk larger than two parts
+        [],  # nothing: one empty part, as S3 needs one
+    ],
+)
+def test_the_object_is_the_stream_in_whole_parts(
+    store: tuple[S3AssetStore, Any], chunk_sizes: list[int]
+) -> None:
+    assets, s3 = store
+    chunks = [os.urandom(size) for size in chunk_sizes]
+
+    size = assets.put_stream("videos/o/v/video.mp4", iter(chunks), "video/mp4")
+
+    body = s3.get_object(Bucket=BUCKET, Key="videos/o/v/video.mp4")
+    assert size == sum(chunk_sizes)
+    assert body["Body"].read() == b"".join(chunks)
+    whole, rest = divmod(sum(chunk_sizes), PART_BYTES)
+    assert s3.parts == [PART_BYTES] * whole + ([rest] if rest or not whole else [])
+
+
+def test_a_broken_stream_leaves_no_upload(store: tuple[S3AssetStore, Any]) -> None:
+    assets, s3 = store
+
+    def broken() -> Iterator[bytes]:
+        yield os.urandom(9 * MIB)
+        raise ConnectionError("cut")
+
+    with pytest.raises(ConnectionError):
+        assets.put_stream("videos/o/v/video.mp4", broken(), "video/mp4")
+
+    assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_uploads_left_by_a_crashed_attempt_are_aborted(store: tuple[S3AssetStore, Any]) -> None:
+    assets, s3 = store
+    for key in ("videos/o/v/video.mp4", "videos/o/v/thumbnail.jpg", "videos/o/other/video.mp4"):
+        s3.create_multipart_upload(Bucket=BUCKET, Key=key)
+
+    assert assets.abort_uploads("videos/o/v/") == 2
+
+    left = s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+    assert [upload["Key"] for upload in left] == ["videos/o/other/video.mp4"]
