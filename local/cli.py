@@ -100,6 +100,13 @@ def serve(
         bool,
         typer.Option("--fast", help="Backoff x 0.1 and 2 s engine jobs: a 4 s video completes in seconds."),
     ] = False,
+    webhooks: Annotated[
+        bool,
+        typer.Option(
+            help="The engine announces each ending by signed webhook; without, the state machine's polling "
+            "finds it."
+        ),
+    ] = True,
     data_dir: Annotated[Path, typer.Option(help="Engine media and function logs.")] = Path(".videos-api"),
     upstream_base_url: Annotated[
         str | None,
@@ -121,6 +128,7 @@ def serve(
         engine_port=engine_port,
         api_key=api_key or new_key(),
         fast=fast,
+        webhooks=webhooks,
         data_dir=data_dir.resolve(),
         upstream_url=upstream_base_url,
         upstream_key=upstream_api_key,

@@ -37,6 +37,8 @@ class ServeOptions:
     api_key: str
     fast: bool
     data_dir: Path
+    # Whether the engine sends its signed webhooks (otherwise the state machine's polling finds each ending).
+    webhooks: bool = True
     # A real upstream instead of the built-in engine (which then does not start).
     upstream_url: str | None = None
     upstream_key: str | None = None
@@ -118,14 +120,15 @@ def run_serve(options: ServeOptions) -> None:
         engine = EngineConfig(
             data_dir=options.data_dir / "engine",
             latency=2.0 if options.fast else 6.0,
-            webhook_url=f"{options.api_url}/webhooks/openai",
-            webhook_secret=secret,
+            webhook_url=f"{options.api_url}/webhooks/openai" if options.webhooks else None,
+            webhook_secret=secret if options.webhooks else None,
         )
         engine_app = create_app(engine)
         servers.append(
             (_QuietServer(uvicorn.Config(engine_app, log_level="warning", lifespan="on")), engine_socket)
         )
-        print(f"  engine        {options.engine_url}/v1   (webhooks to {engine.webhook_url})", flush=True)
+        webhooks = f"webhooks to {engine.webhook_url}" if options.webhooks else "no webhooks"
+        print(f"  engine        {options.engine_url}/v1   ({webhooks})", flush=True)
     else:
         engine_socket.close()
         print(f"  upstream      {options.upstream_url}", flush=True)
