@@ -35,8 +35,11 @@ types: setup
 unit: setup
 	$(UV) run pytest tests/unit
 
+## Every benchmark (one failing does not stop the others), then their tables into README.md.
+BENCHES = engine cold_start upstream_calls completion_latency store_assets cost load
 bench: setup
-	$(UV) run python bench/engine.py
+	@for bench in $(BENCHES); do $(UV) run python -m bench.$$bench || echo "bench.$$bench: target missed or failed"; done
+	$(UV) run python -m bench.readme
 
 ## A long schemathesis campaign against serve (the test command runs a short one).
 fuzz: setup

@@ -3,7 +3,7 @@
 Each render runs in a fresh interpreter (imports excluded from the time), into an empty cache, so
 nothing is reused; the median of several runs is reported. Target: a 4 s 720x1280 clip in < 1.5 s.
 
-    uv run python bench/engine.py [--runs N]
+    uv run python -m bench.engine [--runs N]
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.report import Table, publish
 
 CASES = [(720, 1280, 4), (1792, 1024, 12)]
 PROMPT = "A serene mountain landscape at sunset with birds flying over a lake"
@@ -63,19 +65,24 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure_one(*args.one)))
         return
-    print(f"engine render, median of {args.runs} fresh-process runs")
-    print(
-        f"{'clip':<18}{'render s':>10}{'x realtime':>12}{'peak RSS MiB':>14}"
-        f"{'growth MiB':>12}{'MP4 KiB':>10}  target"
+    table = Table(
+        f"Engine render, median of {args.runs} fresh-process runs",
+        ["clip", "render s", "x real time", "peak RSS MiB", "growth MiB", "MP4 KiB", "target"],
     )
     for width, height, seconds in CASES:
         m = measure(width, height, seconds, args.runs)
         target = TARGET_SECONDS.get((width, height, seconds))
         verdict = "" if target is None else f"< {target} s: {'met' if m['seconds'] < target else 'MISSED'}"
-        print(
-            f"{f'{seconds}s {width}x{height}':<18}{m['seconds']:>10.2f}{seconds / m['seconds']:>12.1f}"
-            f"{m['peak_mib']:>14.0f}{m['growth_mib']:>12.0f}{m['mp4_bytes'] / 1024:>10.0f}  {verdict}"
+        table.add(
+            f"{seconds} s {width}x{height}",
+            f"{m['seconds']:.2f}",
+            f"{seconds / m['seconds']:.1f}",
+            f"{m['peak_mib']:.0f}",
+            f"{m['growth_mib']:.0f}",
+            f"{m['mp4_bytes'] / 1024:.0f}",
+            verdict,
         )
+    publish("engine", table)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -51,15 +52,25 @@ class Record:
     retry_after_missing: int = 0
 
     async def call(
-        self, http: httpx.AsyncClient, endpoint: str, method: str, url: str, **kw: object
+        self, http: httpx.AsyncClient, endpoint: str, method: str, url: str, **kw: Any
     ) -> httpx.Response:
-        started = time.perf_counter()
-        response = await http.request(method, url, **kw)  # type: ignore[arg-type]
-        self.latencies[endpoint].append(time.perf_counter() - started)
-        self.statuses[f"{endpoint} {response.status_code}"] += 1
-        if response.status_code == 429 and "retry-after" not in response.headers:
-            self.retry_after_missing += 1
-        return response
+        """One request, timed; a connection the server closed under a pooled keep-alive is tried
+        again once (creates carry an Idempotency-Key, so that is safe for them too)."""
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            try:
+                response = await http.request(method, url, **kw)
+            except httpx.TransportError:
+                self.statuses[f"{endpoint} connection-closed"] += 1
+                if attempt == 2:
+                    raise
+                continue
+            self.latencies[endpoint].append(time.perf_counter() - started)
+            self.statuses[f"{endpoint} {response.status_code}"] += 1
+            if response.status_code == 429 and "retry-after" not in response.headers:
+                self.retry_after_missing += 1
+            return response
+        raise AssertionError("unreachable")
 
 
 @dataclass
@@ -73,8 +84,11 @@ class Job:
 
 async def create(http: httpx.AsyncClient, record: Record, prompt: str) -> dict[str, object] | None:
     """POST /v1/videos until it is accepted; a 429 waits its Retry-After."""
+    key = secrets.token_hex(16)
     for _ in range(20):
-        response = await record.call(http, "create", "POST", "/v1/videos", json={"prompt": prompt})
+        response = await record.call(
+            http, "create", "POST", "/v1/videos", json={"prompt": prompt}, headers={"Idempotency-Key": key}
+        )
         if response.status_code == 201:
             body: dict[str, object] = response.json()
             return body
@@ -137,7 +151,14 @@ async def burst(api: str, key: str, owner: str, record: Record) -> list[Job]:
     ) as http:
         responses = await asyncio.gather(
             *(
-                record.call(http, "create (burst)", "POST", "/v1/videos", json={"prompt": PROMPTS[0]})
+                record.call(
+                    http,
+                    "create (burst)",
+                    "POST",
+                    "/v1/videos",
+                    json={"prompt": PROMPTS[0]},
+                    headers={"Idempotency-Key": secrets.token_hex(16)},
+                )
                 for _ in range(BURST)
             )
         )

@@ -2,7 +2,6 @@
 
 import time
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -11,13 +10,14 @@ from videos_core.http import make_resolver, owner_of, parse_body
 from videos_core.logic.create import create_video
 from videos_core.models.api import CreateVideoRequest
 from videos_core.observability import logger, metrics, traced
+from videos_core.router import Response
 
 app = make_resolver()
 
 
 @app.post("/api/videos")
 @app.post("/v1/videos")
-def create() -> Response[str]:
+def create() -> Response:
     owner = owner_of(app)
     request, reference = parse_body(app, CreateVideoRequest, accepts_reference=True)
 

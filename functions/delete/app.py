@@ -1,6 +1,5 @@
 """DELETE /api/videos/{id}, DELETE /v1/videos/{id}: the execution stops, then copy, files and record go."""
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -8,13 +7,14 @@ from videos_core import wiring
 from videos_core.http import json_response, make_resolver, owner_of
 from videos_core.logic.delete import delete_video
 from videos_core.observability import logger, metrics, traced
+from videos_core.router import Response
 
 app = make_resolver()
 
 
 @app.delete("/api/videos/<video_id>")
 @app.delete("/v1/videos/<video_id>")
-def delete(video_id: str) -> Response[str]:
+def delete(video_id: str) -> Response:
     deleted = delete_video(
         owner_of(app),
         video_id,

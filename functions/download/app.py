@@ -3,7 +3,6 @@
 
 import time
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,6 +11,7 @@ from videos_core.http import json_response, make_resolver, owner_of, parse_query
 from videos_core.logic.download import download_link
 from videos_core.models.api import DownloadQuery
 from videos_core.observability import logger, metrics, traced
+from videos_core.router import Response
 from videos_core.settings import get_settings
 
 app = make_resolver()
@@ -19,7 +19,7 @@ app = make_resolver()
 
 @app.get("/api/videos/<video_id>/download")
 @app.get("/v1/videos/<video_id>/content")
-def download(video_id: str) -> Response[str]:
+def download(video_id: str) -> Response:
     query = parse_query(app, DownloadQuery)
     link = download_link(
         owner_of(app),

@@ -1,6 +1,5 @@
 """GET /api/videos/{id}, GET /v1/videos/{id}: the video's record (never the upstream)."""
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -8,13 +7,14 @@ from videos_core import wiring
 from videos_core.http import json_response, make_resolver, owner_of
 from videos_core.logic.read import get_video
 from videos_core.observability import logger, metrics, traced
+from videos_core.router import Response
 
 app = make_resolver()
 
 
 @app.get("/api/videos/<video_id>")
 @app.get("/v1/videos/<video_id>")
-def get(video_id: str) -> Response[str]:
+def get(video_id: str) -> Response:
     return json_response(get_video(owner_of(app), video_id, wiring.videos()))
 
 

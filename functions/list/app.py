@@ -2,7 +2,6 @@
 
 import json
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -11,18 +10,19 @@ from videos_core.http import JSON, json_response, make_resolver, owner_of, parse
 from videos_core.logic.read import list_videos
 from videos_core.models.api import ListQuery
 from videos_core.observability import logger, metrics, traced
+from videos_core.router import Response
 
 app = make_resolver()
 
 
 @app.get("/api/videos")
-def list_seed() -> Response[str]:
+def list_seed() -> Response:
     page = list_videos(owner_of(app), parse_query(app, ListQuery), wiring.videos())
     return Response(200, JSON, json.dumps([video.model_dump(mode="json") for video in page.data]))
 
 
 @app.get("/v1/videos")
-def list_openai() -> Response[str]:
+def list_openai() -> Response:
     return json_response(list_videos(owner_of(app), parse_query(app, ListQuery), wiring.videos()))
 
 

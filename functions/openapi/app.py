@@ -3,19 +3,19 @@ request no other route matches gets the contract's 404, or 405 where the path ex
 
 import json
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core.http import JSON, make_resolver
 from videos_core.observability import logger, metrics, traced
 from videos_core.openapi import openapi_document
+from videos_core.router import Response
 
 app = make_resolver(default_route=True)
 
 
 @app.get("/openapi.json")
-def openapi() -> Response[str]:
+def openapi() -> Response:
     return Response(200, JSON, json.dumps(openapi_document()), {"Cache-Control": "public, max-age=300"})
 
 

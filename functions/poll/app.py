@@ -1,6 +1,5 @@
 """GET /api/videos/{id}/poll?maxWaitMs=: 200 once the job ends, 202 + Retry-After while it runs."""
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -9,13 +8,14 @@ from videos_core.http import json_response, make_resolver, owner_of, parse_query
 from videos_core.logic.poll import RETRY_AFTER_SECONDS, poll_video
 from videos_core.models.api import PollQuery
 from videos_core.observability import logger, metrics, traced
+from videos_core.router import Response
 from videos_core.settings import get_settings
 
 app = make_resolver()
 
 
 @app.get("/api/videos/<video_id>/poll")
-def poll(video_id: str) -> Response[str]:
+def poll(video_id: str) -> Response:
     outcome = poll_video(
         owner_of(app), video_id, parse_query(app, PollQuery), videos=wiring.videos(), settings=get_settings()
     )

@@ -2,7 +2,6 @@
 
 import time
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -11,13 +10,14 @@ from videos_core.http import make_resolver, owner_of, parse_body
 from videos_core.logic.create import remix_video
 from videos_core.models.api import RemixVideoRequest
 from videos_core.observability import logger, metrics, traced
+from videos_core.router import Response
 
 app = make_resolver()
 
 
 @app.post("/api/videos/<video_id>/remix")
 @app.post("/v1/videos/<video_id>/remix")
-def remix(video_id: str) -> Response[str]:
+def remix(video_id: str) -> Response:
     owner = owner_of(app)
     request, _ = parse_body(app, RemixVideoRequest)
 

@@ -4,7 +4,6 @@
 import base64
 import time
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,12 +13,13 @@ from videos_core.logic.webhook import receive, signed_headers
 from videos_core.logic.workflow import COMPLETED, FAILED
 from videos_core.observability import logger, metrics, traced
 from videos_core.outcomes import record_outcome
+from videos_core.router import Response
 
 app = make_resolver()
 
 
 @app.post("/webhooks/openai")
-def webhook() -> Response[str]:
+def webhook() -> Response:
     event = app.current_event
     headers = signed_headers(dict(event.headers))
     raw = event.body or ""

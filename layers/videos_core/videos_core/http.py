@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from pydantic import BaseModel, ValidationError
 from python_multipart.multipart import Field as FormField
 from python_multipart.multipart import File as FormFile
@@ -32,6 +30,7 @@ from videos_core.errors import (
 from videos_core.models.api import ErrorBody, OpenAIErrorDetail, UpstreamError
 from videos_core.observability import logger
 from videos_core.ports import Reference
+from videos_core.router import Resolver, Response
 from videos_core.routes import methods_at
 
 M = TypeVar("M", bound=BaseModel)
@@ -58,7 +57,7 @@ def _openai_type(status: int) -> str:
     return _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
 
 
-def error_response(app: APIGatewayHttpResolver, error: ApiError) -> Response[str]:
+def error_response(app: Resolver, error: ApiError) -> Response:
     event = app.current_event
     retry_after = error.retry_after
     if error.status in (429, 503):
@@ -70,7 +69,7 @@ def error_response(app: APIGatewayHttpResolver, error: ApiError) -> Response[str
         message=error.message,
         error_code=error.code,
         hint=error.hint,
-        request_id=event.request_context.request_id,
+        request_id=event.request_id,
         retry_after_seconds=retry_after,
         openai_error=UpstreamError(**vars(error.upstream)) if error.upstream else None,
         error=OpenAIErrorDetail(
@@ -83,20 +82,21 @@ def error_response(app: APIGatewayHttpResolver, error: ApiError) -> Response[str
     return Response(error.status, JSON, body.model_dump_json(exclude=absent), headers)
 
 
-def make_resolver(*, default_route: bool = False) -> APIGatewayHttpResolver:
+def make_resolver(*, default_route: bool = False) -> Resolver:
     """An HTTP API (v2) resolver whose every failure answers in the contract's error body.
 
     The function behind the API's `$default` route sets `default_route`: an unmatched request then
     answers 405 (with Allow) where another method serves the path, else 404.
     """
-    app = APIGatewayHttpResolver()
+    app = Resolver()
 
-    @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]
-    def _api_error(error: ApiError) -> Response[str]:
-        return error_response(app, error)
+    def on_error(error: Exception) -> Response:
+        if isinstance(error, ApiError):
+            return error_response(app, error)
+        logger.exception("unhandled error")
+        return error_response(app, ApiError("The service failed to handle the request."))
 
-    @app.not_found
-    def _not_found(_: NotFoundError) -> Response[str]:
+    def on_not_found() -> Response:
         event = app.current_event
         allowed = sorted(methods_at(event.raw_path)) if default_route else []
         if allowed:
@@ -110,21 +110,15 @@ def make_resolver(*, default_route: bool = False) -> APIGatewayHttpResolver:
             return response
         return error_response(app, RouteNotFound(f"No route {event.http_method} {event.raw_path}."))
 
-    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-    def _unexpected(_: Exception) -> Response[str]:
-        logger.exception("unhandled error")
-        return error_response(app, ApiError("The service failed to handle the request."))
-
+    app.on_error, app.on_not_found = on_error, on_not_found
     return app
 
 
-def json_response(
-    model: BaseModel, status: int = 200, headers: dict[str, str] | None = None
-) -> Response[str]:
+def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(status, JSON, model.model_dump_json(), headers)
 
 
-def owner_of(app: APIGatewayHttpResolver) -> str:
+def owner_of(app: Resolver) -> str:
     """The caller, resolved from their API key; never taken from a header or body field."""
     key = bearer_key(app.current_event.headers.get("authorization"))
     return wiring.owners().owner_of_key(key)
@@ -140,7 +134,7 @@ def validation_error(error: ValidationError, *, where: str) -> ApiError:
     return kind(f"Invalid {where} parameter '{param}': {first['msg']}.", param=param)
 
 
-def parse_query(app: APIGatewayHttpResolver, model: type[M]) -> M:
+def parse_query(app: Resolver, model: type[M]) -> M:
     try:
         return model.model_validate(app.current_event.query_string_parameters or {})
     except ValidationError as e:
@@ -148,7 +142,7 @@ def parse_query(app: APIGatewayHttpResolver, model: type[M]) -> M:
 
 
 def parse_body(
-    app: APIGatewayHttpResolver, model: type[M], *, accepts_reference: bool = False
+    app: Resolver, model: type[M], *, accepts_reference: bool = False
 ) -> tuple[M, Reference | None]:
     """A JSON, multipart or url-encoded body as `model`, and an uploaded `input_reference` where accepted."""
     fields, reference = _read_body(app)
@@ -163,7 +157,7 @@ def parse_body(
         raise validation_error(e, where="body") from e
 
 
-def _raw_body(app: APIGatewayHttpResolver) -> bytes:
+def _raw_body(app: Resolver) -> bytes:
     event = app.current_event
     if not event.body:
         raise InvalidRequest("A request body is required.", param="body")
@@ -175,7 +169,7 @@ def _raw_body(app: APIGatewayHttpResolver) -> bytes:
     return event.body.encode()
 
 
-def _read_body(app: APIGatewayHttpResolver) -> tuple[dict[str, Any], Reference | None]:
+def _read_body(app: Resolver) -> tuple[dict[str, Any], Reference | None]:
     content_type = app.current_event.headers.get("content-type", JSON)
     media_type = content_type.split(";")[0].strip().lower()
     raw = _raw_body(app)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -30,6 +29,7 @@ from videos_core.errors import IdempotencyInProgress, IdempotencyKeyReused, Inva
 from videos_core.http import JSON
 from videos_core.models.record import VideoRecord
 from videos_core.outcomes import record_created
+from videos_core.router import Resolver, Response
 from videos_core.settings import SettingsError, get_settings
 
 HEADER = "idempotency-key"
@@ -98,9 +98,7 @@ def once(
     return result
 
 
-def respond_once(
-    app: APIGatewayHttpResolver, owner: str, request: str, start: Callable[[], VideoRecord]
-) -> Response[str]:
+def respond_once(app: Resolver, owner: str, request: str, start: Callable[[], VideoRecord]) -> Response:
     """201 with the video `start()` begins — or, for a repeated Idempotency-Key, the first one's."""
 
     def begin() -> dict[str, Any]:

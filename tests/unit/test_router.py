@@ -1,0 +1,86 @@
+"""The API functions' resolver: routes by method and path template, the request as handlers read it,
+and failures turned into responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from videos_core.router import Resolver, Response
+
+
+def event(method: str, path: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "rawPath": path,
+        "requestContext": {"http": {"method": method}, "requestId": "req-1"},
+        "headers": {"Authorization": "Bearer k", "Content-Type": "application/json"},
+    } | extra
+
+
+@pytest.fixture
+def app() -> Resolver:
+    app = Resolver()
+
+    @app.get("/v1/videos/<video_id>")
+    def get(video_id: str) -> Response:
+        return Response(200, "application/json", f'{{"id": "{video_id}"}}')
+
+    @app.post("/v1/videos/<video_id>/remix")
+    def remix(video_id: str) -> Response:
+        raise ValueError(video_id)
+
+    @app.get("/openapi.json")
+    def document() -> Response:
+        return Response(302, "text/plain", "", {"Location": "/x"})
+
+    app.on_not_found = lambda: Response(404, "application/json", "{}")
+    app.on_error = lambda error: Response(500, "text/plain", f"{type(error).__name__}: {error}")
+    return app
+
+
+def test_a_route_gets_its_path_parameters_and_answers_as_lambda_returns_it(app: Resolver) -> None:
+    assert app.resolve(event("GET", "/v1/videos/vid_1"), None) == {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": '{"id": "vid_1"}',
+        "isBase64Encoded": False,
+        "cookies": [],
+    }
+    assert app.resolve(event("GET", "/openapi.json"), None)["headers"] == {
+        "Location": "/x",
+        "Content-Type": "text/plain",
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", "/v1/videos/vid_1"),  # the path, not the method
+        ("GET", "/v1/videos/vid_1/extra"),  # a parameter is one segment
+        ("GET", "/v1/videos/"),
+        ("GET", "/openapi_json"),  # a dot is a dot
+    ],
+)
+def test_anything_else_is_not_found(app: Resolver, method: str, path: str) -> None:
+    assert app.resolve(event(method, path), None)["statusCode"] == 404
+
+
+def test_a_failing_handler_answers_through_on_error(app: Resolver) -> None:
+    result = app.resolve(event("POST", "/v1/videos/vid_9/remix"), None)
+    assert (result["statusCode"], result["body"]) == (500, "ValueError: vid_9")
+
+
+def test_the_request_as_handlers_read_it(app: Resolver) -> None:
+    app.resolve(
+        event(
+            "get", "/v1/videos/vid_1", queryStringParameters={"limit": "2"}, body="e30=", isBase64Encoded=True
+        ),
+        "context",
+    )
+    request = app.current_event
+    assert (request.http_method, request.raw_path, request.request_id) == ("GET", "/v1/videos/vid_1", "req-1")
+    assert request.headers == {"authorization": "Bearer k", "content-type": "application/json"}
+    assert request.query_string_parameters == {"limit": "2"}
+    assert (request.body, request.is_base64_encoded) == ("e30=", True)
+    assert app.lambda_context == "context"
