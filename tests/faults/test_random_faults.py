@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ from tests.media import jpeg_size, probe_mp4
 SEED = int(os.environ.get("FAULT_SEED") or secrets.randbelow(2**32))
 MIN_FAULTS = int(os.environ.get("FAULT_MIN", "200"))
 MAX_JOBS = 150
-IN_FLIGHT = 6
+IN_FLIGHT = 8
 JOB_TIMEOUT = 240.0
 FILES = {"video.mp4", "thumbnail.jpg", "spritesheet.jpg"}
 
@@ -301,12 +301,18 @@ def test_randomised_faults_leave_every_job_terminal_and_consistent(workflow: Wor
     started = time.monotonic()
     created: dict[str, Plan] = {}
     plans = 0
+    # IN_FLIGHT jobs at all times; a new one starts as one ends, until enough faults took effect.
     with ThreadPoolExecutor(IN_FLIGHT) as pool:
-        while sum(tally.injected(run.engine).values()) < MIN_FAULTS:
-            assert plans < MAX_JOBS, f"too few faults took effect in {plans} jobs"
-            batch = [make_plan(rng, plans + i) for i in range(IN_FLIGHT)]
-            plans += len(batch)
-            created |= dict(zip(pool.map(run.job, batch), batch, strict=True))
+        running: dict[Future[str], Plan] = {}
+        while running or sum(tally.injected(run.engine).values()) < MIN_FAULTS:
+            while len(running) < IN_FLIGHT and sum(tally.injected(run.engine).values()) < MIN_FAULTS:
+                assert plans < MAX_JOBS, f"too few faults took effect in {plans} jobs"
+                plan = make_plan(rng, plans)
+                plans += 1
+                running[pool.submit(run.job, plan)] = plan
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                created[future.result()] = running.pop(future)
 
     outcomes = Counter(check_job(workflow, video_id, plan) for video_id, plan in created.items())
     s3 = workflow.client("s3")
