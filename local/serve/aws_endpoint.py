@@ -44,12 +44,18 @@ def client(service: str, endpoint: str) -> Any:
     )
 
 
-def _speed_up_dispatch() -> None:
-    """moto's server finds each request's backend under one lock, listing its package directory and
-    trying every service's URL patterns each time: the same answer for the same host, and the
-    serialising step of every AWS call here. Both are remembered after the first request."""
-    if getattr(DomainDispatcherApplication, "_memoized", False):
+def _speed_up_moto() -> None:
+    """Two of moto's per-call costs, paid once instead (this process's time is every AWS call's)."""
+    if getattr(DomainDispatcherApplication, "_sped_up", False):
         return
+    _remember_backends()
+    _reuse_task_clients()
+    DomainDispatcherApplication._sped_up = True  # type: ignore[attr-defined]
+
+
+def _remember_backends() -> None:
+    """moto's server finds each request's backend under one lock, listing its package directory and
+    trying every service's URL patterns each time: the same answer for the same host."""
     modules = frozenset(moto_backends.list_of_moto_modules())
     moto_backends.list_of_moto_modules = lambda: modules
     find = DomainDispatcherApplication.get_backend_for_host
@@ -62,8 +68,6 @@ def _speed_up_dispatch() -> None:
         return found[host]
 
     DomainDispatcherApplication.get_backend_for_host = remembered  # type: ignore[method-assign]
-    DomainDispatcherApplication._memoized = True  # type: ignore[attr-defined]
-    _reuse_task_clients()
 
 
 def _reuse_task_clients() -> None:
@@ -95,7 +99,7 @@ class LocalAws:
         # moto's state machine calls its task services back at localhost:$MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.port)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        _speed_up_dispatch()
+        _speed_up_moto()
         self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         deadline = time.monotonic() + 10

@@ -165,11 +165,14 @@ class FunctionPool:
                     self._all.remove(worker)
             return Invocation(result, error, output, cold, seconds)
 
-    def crash_busy(self) -> int:
+    def crash_busy(self, *, only_if_alone: bool = False) -> int:
         """Kills the workers in the middle of an invocation, as when a container dies (fault tests);
-        their invocations end with Runtime.ExitError. Returns how many were killed."""
+        their invocations end with Runtime.ExitError. With `only_if_alone`, kills only when a single
+        invocation is running (so the one a test is watching). Returns how many were killed."""
         with self._lock:
             busy = [worker for worker in self._all if worker not in self._idle and worker.alive]
+        if only_if_alone and len(busy) != 1:
+            return 0
         for worker in busy:
             worker.process.kill()
         return len(busy)

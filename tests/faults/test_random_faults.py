@@ -177,15 +177,16 @@ class Run:
             time.sleep(0.1)
 
     def deliver(self, event_type: str, upstream_id: str, delivery_id: str, what: str) -> tuple[int, Any]:
-        """Delivers a signed event as the upstream does: again, with the same id, after each 503."""
-        for _ in range(8):
+        """Delivers a signed event as the upstream does: again, with the same id, after each 503,
+        waiting 0.5, 1, 2, 4, then 8 s (the engine's own webhook schedule, stretched to a minute)."""
+        for attempt in range(12):
             status, body = self.flow.webhook(event_type, upstream_id, delivery_id=delivery_id)
             self.tally.answered(what, status)
             if status != 503:
                 return status, body
             assert int(body["retry_after_seconds"]) >= 1
-            time.sleep(0.5)
-        raise AssertionError(f"{delivery_id} kept answering 503")
+            time.sleep(min(8.0, 0.5 * 2**attempt))
+        raise AssertionError(f"{delivery_id} kept answering 503 for a minute")
 
     def early_webhook(self, upstream_id: str) -> None:
         if self.upstream_status(upstream_id) in ("completed", "failed"):
@@ -230,8 +231,11 @@ class Run:
         prefix = f"videos/{self.flow.owner}/{video_id}/"
         deadline = time.monotonic() + JOB_TIMEOUT
         while time.monotonic() < deadline:
-            if s3.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix).get("Uploads"):
-                self.tally.did("StoreAssets crashed mid-copy", self.store_pool.crash_busy())
+            # Killed while its upload is open and it is the only copy running: a crash mid-copy, not
+            # one of another job's copies at some other point.
+            uploading = s3.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix).get("Uploads")
+            if uploading and self.store_pool.crash_busy(only_if_alone=True):
+                self.tally.did("StoreAssets crashed mid-copy")
                 return
             if (self.flow.record(video_id) or {}).get("status") in ("completed", "failed"):
                 return
