@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from bench.report import Table, publish
-from tests.support import free_port, running, serve_args
+from tests.support import serving
 
 KEY = "sk-bench-completion-latency-0123"
 WATCH_INTERVAL = 0.02
@@ -44,18 +44,14 @@ def one_job(api: httpx.Client, engine: httpx.Client, n: int) -> float:
 
 
 def measure(webhooks: bool, jobs: int) -> list[float]:
-    ports = (free_port(), free_port(), free_port())
-    api_url, engine_url = f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[2]}"
-    with tempfile.TemporaryDirectory() as data:
-        data_dir = Path(data)
-        args = serve_args(ports, KEY, data_dir) + ([] if webhooks else ["--no-webhooks"])
-        with (
-            running(args, f"{api_url}/openapi.json", data_dir / "serve.log"),
-            httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=30) as api,
-            httpx.Client(base_url=engine_url, headers={"Authorization": "Bearer k"}, timeout=30) as engine,
-        ):
-            one_job(api, engine, -1)  # warm the workers: cold starts are not what is measured
-            return [one_job(api, engine, n) for n in range(jobs)]
+    with (
+        tempfile.TemporaryDirectory() as data,
+        serving(KEY, Path(data), *([] if webhooks else ["--no-webhooks"])) as service,
+        httpx.Client(base_url=service.api, headers={"Authorization": f"Bearer {KEY}"}, timeout=30) as api,
+        httpx.Client(base_url=service.engine, headers={"Authorization": "Bearer k"}, timeout=30) as engine,
+    ):
+        one_job(api, engine, -1)  # warm the workers: cold starts are not what is measured
+        return [one_job(api, engine, n) for n in range(jobs)]
 
 
 def main() -> None:

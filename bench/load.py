@@ -31,7 +31,7 @@ import httpx
 from bench.report import Table, publish
 from local.keys import create_key
 from local.serve.aws_endpoint import client as aws_client
-from tests.support import free_port, running, serve_args
+from tests.support import serving
 
 PROMPTS = [
     "A paper boat drifting down a rainy street",
@@ -245,14 +245,11 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--data-dir", type=Path, help="Keep serve's logs here (default: a temporary one).")
     args = parser.parse_args()
-    ports = (free_port(), free_port(), free_port())
-    api, aws = f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}"
-    with tempfile.TemporaryDirectory() as data:
-        data_dir = args.data_dir or Path(data)
-        with running(
-            serve_args(ports, "sk-load-dev-key", data_dir), f"{api}/openapi.json", data_dir / "serve.log"
-        ):
-            asyncio.run(run(api, aws, args.clients, args.jobs_per_client, args.window))
+    with (
+        tempfile.TemporaryDirectory() as data,
+        serving("sk-load-dev-key", args.data_dir or Path(data)) as service,
+    ):
+        asyncio.run(run(service.api, service.aws, args.clients, args.jobs_per_client, args.window))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from bench.report import Table, publish
-from tests.support import free_port, running, serve_args
+from tests.support import serving
 from videos_core.backoff import wait_seconds
 
 KEY = "sk-bench-upstream-calls-0123456789"
@@ -95,12 +95,8 @@ async def run(api: str, engine: str) -> Table:
 
 
 def main() -> None:
-    ports = (free_port(), free_port(), free_port())
-    api, engine = f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[2]}"
-    with tempfile.TemporaryDirectory() as data:
-        data_dir = Path(data)
-        with running(serve_args(ports, KEY, data_dir), f"{api}/openapi.json", data_dir / "serve.log"):
-            table = asyncio.run(run(api, engine))
+    with tempfile.TemporaryDirectory() as data, serving(KEY, Path(data)) as service:
+        table = asyncio.run(run(service.api, service.engine))
     publish("upstream_calls", table)
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -79,3 +80,26 @@ def running(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running `videos-api serve`: its API, local AWS endpoint and engine."""
+
+    api: str
+    aws: str
+    engine: str
+    data_dir: Path
+    ports: tuple[int, int, int]
+
+
+@contextlib.contextmanager
+def serving(
+    api_key: str, data_dir: Path, *extra_args: str, fast: bool = True, env: dict[str, str] | None = None
+) -> Iterator[Served]:
+    """`videos-api serve` on free ports until the block ends, its output in data_dir/serve.log."""
+    ports = (free_port(), free_port(), free_port())
+    api, aws, engine = (f"http://127.0.0.1:{port}" for port in ports)
+    args = [*serve_args(ports, api_key, data_dir, fast=fast), *extra_args]
+    with running(args, f"{api}/openapi.json", data_dir / "serve.log", env):
+        yield Served(api, aws, engine, data_dir, ports)

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,29 +11,16 @@ from playwright.sync_api import Browser
 from local.keys import create_key
 from local.serve.aws_endpoint import client as aws_client
 from tests.e2e.browser import launched_chromium
-from tests.support import free_port, running, serve_args
+from tests.support import Served, serving
 
 DEV_KEY = "sk-e2e-development-key-0123456789"
-
-
-@dataclass(frozen=True)
-class Served:
-    api: str
-    aws: str
-    engine: str
-    data_dir: Path
-    ports: tuple[int, int, int]
 
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`videos-api serve --fast` on free ports, as a user starts it."""
-    data_dir = tmp_path_factory.mktemp("serve")
-    ports = (free_port(), free_port(), free_port())
-    api, aws, engine = (f"http://127.0.0.1:{port}" for port in ports)
-    args = serve_args(ports, DEV_KEY, data_dir)
-    with running(args, f"{api}/openapi.json", data_dir / "serve.log"):
-        yield Served(api, aws, engine, data_dir, ports)
+    with serving(DEV_KEY, tmp_path_factory.mktemp("serve")) as service:
+        yield service
 
 
 @pytest.fixture

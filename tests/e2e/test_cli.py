@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import DEV_KEY, Served
+from tests.e2e.conftest import DEV_KEY
 from tests.media import jpeg_size, probe_mp4
-from tests.support import ROOT
+from tests.support import ROOT, Served
 
 
 def cli(served: Served, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -17,8 +17,9 @@ from playwright.sync_api import Browser, FilePayload, Page
 from local.keys import create_key
 from local.serve.aws_endpoint import client as aws_client
 from tests.e2e.browser import PHONE, Session, open_session
-from tests.e2e.conftest import DEV_KEY, Served
+from tests.e2e.conftest import DEV_KEY
 from tests.media import jpeg_size, png_bytes, probe_mp4
+from tests.support import Served
 
 JOB_TIMEOUT_S = 60
 

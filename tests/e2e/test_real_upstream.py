@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from openai import OpenAI
 
 from tests.media import jpeg_size, probe_mp4
-from tests.support import free_port, running, serve_args
+from tests.support import serving
 
 UPSTREAM = {name: os.environ.get(name, "") for name in ("UPSTREAM_BASE_URL", "UPSTREAM_API_KEY")}
 KEY = "sk-e2e-real-upstream-key-0123456789"
@@ -23,13 +22,9 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenAI]:
-    data: Path = tmp_path_factory.mktemp("real-upstream")
-    ports = (free_port(), free_port(), free_port())
-    port = ports[0]
-    args = serve_args(ports, KEY, data, fast=False)
     with (
-        running(args, f"http://127.0.0.1:{port}/openapi.json", data / "serve.log", env=UPSTREAM),
-        OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_retries=0, timeout=120) as client,
+        serving(KEY, tmp_path_factory.mktemp("real-upstream"), fast=False, env=UPSTREAM) as service,
+        OpenAI(base_url=f"{service.api}/v1", api_key=KEY, max_retries=0, timeout=120) as client,
     ):
         yield client
 

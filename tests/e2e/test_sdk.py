@@ -12,8 +12,8 @@ import pytest
 from openai import OpenAI
 
 from local.serve.aws_endpoint import client as aws_client
-from tests.e2e.conftest import Served
 from tests.media import jpeg_size, png_bytes, probe_mp4
+from tests.support import Served
 
 POLL_MS = 200
 

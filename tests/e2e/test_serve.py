@@ -12,9 +12,8 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.e2e.conftest import Served
 from tests.media import probe_mp4
-from tests.support import ROOT
+from tests.support import ROOT, Served
 
 
 def test_the_openai_sdk_creates_retrieves_and_lists(sdk: OpenAI) -> None:

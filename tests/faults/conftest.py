@@ -10,7 +10,7 @@ import pytest
 
 from local.serve.stack import LocalStack
 from tests.integration.conftest import engine_data_dir, engine_url, webhook_receiver
-from tests.integration.workflow.harness import Workflow, new_owner, start_stack
+from tests.integration.workflow.harness import Workflow, new_owner, running_stack
 
 __all__ = ["engine_data_dir", "engine_url", "webhook_receiver"]  # the engine, as the integration tests run it
 
@@ -19,13 +19,9 @@ UPSTREAM_TIMEOUT_SECONDS = 2
 
 @pytest.fixture(scope="session")
 def fault_stack(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = start_stack(
-        engine_url,
-        tmp_path_factory.mktemp("fault-logs"),
-        UpstreamTimeoutSeconds=str(UPSTREAM_TIMEOUT_SECONDS),
-    )
-    yield stack
-    stack.close()
+    logs = tmp_path_factory.mktemp("fault-logs")
+    with running_stack(engine_url, logs, UpstreamTimeoutSeconds=str(UPSTREAM_TIMEOUT_SECONDS)) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -82,14 +82,14 @@ class Tally:
     """Faults armed at the engine (by id, counted once spent) and those the suite did itself."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    armed: dict[str, tuple[str, int]] = field(default_factory=dict)  # fault id -> (label, times)
+    armed: dict[str, str] = field(default_factory=dict)  # fault id -> label; each armed for one request
     done: Counter[str] = field(default_factory=Counter)
     answers: Counter[str] = field(default_factory=Counter)  # "<what> <status>" seen by clients
 
     def arm(self, engine: str, label: str, spec: dict[str, Any]) -> None:
         fault = httpx.post(f"{engine}/_faults", json=spec | {"times": 1}).raise_for_status().json()
         with self.lock:
-            self.armed[fault["id"]] = (label, 1)
+            self.armed[fault["id"]] = label
 
     def did(self, label: str, count: int = 1) -> None:
         with self.lock:
@@ -103,8 +103,8 @@ class Tally:
         pending = {f["id"]: f["times"] for f in httpx.get(f"{engine}/_faults").json()["faults"]}
         counts: Counter[str] = Counter(self.done)
         with self.lock:
-            for fault_id, (label, times) in self.armed.items():
-                counts[label] += times - pending.get(fault_id, 0)
+            for fault_id, label in self.armed.items():
+                counts[label] += 1 - pending.get(fault_id, 0)
         return counts
 
 

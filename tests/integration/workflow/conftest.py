@@ -5,14 +5,13 @@ from collections.abc import Iterator
 import pytest
 
 from local.serve.stack import LocalStack
-from tests.integration.workflow.harness import Workflow, new_owner, start_stack
+from tests.integration.workflow.harness import Workflow, new_owner, running_stack
 
 
 @pytest.fixture(scope="session")
 def local_stack(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = start_stack(engine_url, tmp_path_factory.mktemp("workflow-logs"))
-    yield stack
-    stack.close()
+    with running_stack(engine_url, tmp_path_factory.mktemp("workflow-logs")) as stack:
+        yield stack
 
 
 @pytest.fixture

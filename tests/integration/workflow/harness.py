@@ -150,10 +150,11 @@ class Workflow:
         return status, payload
 
 
-def start_stack(engine_url: str, log_dir: Path, **parameters: str) -> LocalStack:
+@contextlib.contextmanager
+def running_stack(engine_url: str, log_dir: Path, **parameters: str) -> Iterator[LocalStack]:
     """The application offline (#4's harness): moto with the template's resources, the functions in
     worker processes, the state machine executing with its tasks answered by those workers."""
-    return LocalStack(
+    stack = LocalStack(
         host="127.0.0.1",
         aws_port=free_port(),
         upstream_url=f"{engine_url}/v1",
@@ -161,6 +162,10 @@ def start_stack(engine_url: str, log_dir: Path, **parameters: str) -> LocalStack
         log_dir=log_dir,
         parameters={"BackoffScale": "0.1"} | parameters,
     )
+    try:
+        yield stack
+    finally:
+        stack.close()
 
 
 @contextlib.contextmanager
