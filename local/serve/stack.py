@@ -10,6 +10,7 @@ from typing import Any
 from local.keys import store_key
 from local.serve.application import LocalApplication, LocalFunction, load_application
 from local.serve.aws_endpoint import LocalAws
+from local.serve.lambda_endpoint import LambdaEndpoint
 from local.serve.metrics import put_emf_metrics
 from local.serve.workers import Functions, Invocation, lambda_environment
 from local.template import application_template
@@ -46,22 +47,26 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
     ) -> None:
         self.aws = LocalAws(host, aws_port)
-        self.aws.start()
         # load_application refuses a parameter the template does not declare.
         self.application: LocalApplication = load_application(
             application_template(),
             {"UpstreamBaseUrl": upstream_url} | (parameters or {}),
             lambda_environment(self.aws.endpoint),
         )
+        self.functions = Functions(self.application.functions, [str(d) for d in self.application.layer_dirs])
+        self.lambda_endpoint = LambdaEndpoint(host, self.invoke)
+        try:
+            self.aws.start(self.lambda_endpoint.url)
+        except BaseException:
+            self.lambda_endpoint.close()
+            raise
+        self.log = InvocationLog(log_dir, self.aws.client("cloudwatch"))
         self.aws.provision(self.application, upstream_key)
         self.aws.client("ssm").put_parameter(
             Name=self.application.parameters["WebhookSecretParameter"],
             Value=webhook_secret,
             Type="SecureString",
         )
-        self.functions = Functions(self.application.functions, [str(d) for d in self.application.layer_dirs])
-        self.log = InvocationLog(log_dir, self.aws.client("cloudwatch"))
-        self.aws.answer_lambda_with(self.invoke)
 
     def invoke(self, name_or_arn: str, event: Any) -> Invocation:
         function = self.application.function_named(name_or_arn)
@@ -75,4 +80,5 @@ class LocalStack:
     def close(self) -> None:
         # The endpoint first, so the state machine starts no task on a worker being stopped.
         self.aws.stop()
+        self.lambda_endpoint.close()
         self.functions.close()

@@ -1,0 +1,103 @@
+"""moto's per-call costs that serve pays once instead. Every AWS call of the local stack (and every
+step of every state machine execution) runs in serve's one interpreter, so its CPU time is the
+ceiling of the whole service offline; each speed-up keeps moto's behaviour and drops repeated work."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from typing import Any
+
+from moto import backends as moto_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_dynamodb,
+    state_task_service_events,
+)
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path
+
+# State types whose evaluation components keep nothing of an execution (Map and Parallel keep workers).
+_STATELESS_STATES = frozenset({"Task", "Choice", "Wait", "Pass", "Fail", "Succeed"})
+
+
+def speed_up_moto() -> None:
+    if getattr(DomainDispatcherApplication, "_sped_up", False):
+        return
+    _remember_backends()
+    _reuse_task_clients()
+    _parse_each_definition_once()
+    _parse_each_json_path_once()
+    DomainDispatcherApplication._sped_up = True  # type: ignore[attr-defined]
+
+
+def _remember_backends() -> None:
+    """moto's server finds each request's backend under one lock, listing its package directory and
+    trying every service's URL patterns each time: the same answer for the same host."""
+    modules = frozenset(moto_backends.list_of_moto_modules())
+    moto_backends.list_of_moto_modules = lambda: modules
+    find = DomainDispatcherApplication.get_backend_for_host
+
+    @functools.wraps(find)
+    def remembered(self: DomainDispatcherApplication, host: str | None) -> Any:
+        found = self.__dict__.setdefault("_backends_by_host", {})
+        if host not in found:
+            found[host] = find(self, host)
+        return found[host]
+
+    DomainDispatcherApplication.get_backend_for_host = remembered  # type: ignore[method-assign]
+
+
+def _reuse_task_clients() -> None:
+    """The state machine's tasks (Lambda, EventBridge, DynamoDB) make a new boto3 client for every
+    call, ~40 ms each; one client per service and region serves them all (moto's client maker
+    ignores the state's credentials, so they do not tell clients apart)."""
+    made: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+    for module in (lambda_eval_utils, state_task_service_events, state_task_service_dynamodb):
+        make = module.boto_client_for
+
+        def reused(region: str, service: str, state_credentials: Any = None, _make: Any = make) -> Any:
+            with lock:
+                if (region, service) not in made:
+                    made[(region, service)] = _make(region, service, state_credentials)
+                return made[(region, service)]
+
+        module.boto_client_for = reused  # type: ignore[attr-defined]
+
+
+def _parse_each_definition_once() -> None:
+    """Every execution parses its state machine's definition with ANTLR (~100 ms of this process);
+    the evaluation tree of a definition made only of stateless states serves every execution."""
+    parse = AmazonStateLanguageParser.parse
+    parsed: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def parse_once(definition: str) -> Any:
+        with lock:
+            if definition not in parsed:
+                parsed[definition] = parse(definition) if _only_stateless_states(definition) else None
+            found = parsed[definition]
+        return found if found is not None else parse(definition)
+
+    AmazonStateLanguageParser.parse = staticmethod(parse_once)  # type: ignore[method-assign]
+
+
+def _only_stateless_states(definition: str) -> bool:
+    try:
+        states = json.loads(definition).get("States", {})
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(states, dict) and all(
+        isinstance(state, dict) and state.get("Type") in _STATELESS_STATES for state in states.values()
+    )
+
+
+def _parse_each_json_path_once() -> None:
+    """jsonpath-ng builds a new parser (PLY tables and all) for every path of every step's input,
+    result and output processing; a parsed path is immutable, so each distinct path is parsed once."""
+    for module in (json_path, result_path):
+        module.parse = functools.lru_cache(maxsize=4096)(module.parse)  # type: ignore[attr-defined]
