@@ -44,6 +44,7 @@ def _endpoint_main(host: str, port: int, lambda_url: str, parent: Connection) ->
     from moto.server import ThreadedMotoServer
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
+    from local.serve.moto_fidelity import make_dynamodb_writes_atomic
     from local.serve.moto_speedups import speed_up_moto
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # serve stops it on a Ctrl-C, through the pipe
@@ -51,6 +52,7 @@ def _endpoint_main(host: str, port: int, lambda_url: str, parent: Connection) ->
     os.environ["MOTO_PORT"] = str(port)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     speed_up_moto()
+    make_dynamodb_writes_atomic()
     functions = client(
         "lambda",
         lambda_url,

@@ -1,0 +1,68 @@
+"""The local AWS endpoint keeps DynamoDB's guarantees that the service relies on, under racing writers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from local.serve.aws_endpoint import LocalAws, client
+from tests.support import free_port
+
+RACERS = 12
+ROUNDS = 15
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[LocalAws]:
+    endpoint = LocalAws("127.0.0.1", free_port())
+    endpoint.start("http://127.0.0.1:9")  # no Lambda tasks run here
+    try:
+        yield endpoint
+    finally:
+        endpoint.stop()
+
+
+def test_racing_conditional_writes_let_exactly_one_writer_win(aws: LocalAws) -> None:
+    # Given a table and a dozen writers, each with its own connection
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName="claims",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    writers = [client("dynamodb", aws.endpoint, Config(max_pool_connections=2)) for _ in range(RACERS)]
+
+    for round_ in range(ROUNDS):
+        key, start = f"job-{round_}", Barrier(RACERS)
+        # When they all claim the same item at once
+        with ThreadPoolExecutor(RACERS) as pool:
+            claimants = map(str, range(RACERS))
+            outcomes = list(pool.map(claim, writers, [key] * RACERS, claimants, [start] * RACERS))
+
+        # Then exactly one claim succeeds, and the item names that writer
+        assert sorted(outcomes) == ["ConditionalCheckFailedException"] * (RACERS - 1) + ["won"], round_
+        item = dynamodb.get_item(TableName="claims", Key={"id": {"S": key}})["Item"]
+        assert item["claimant"]["S"] == str(outcomes.index("won"))
+
+
+def claim(dynamodb: Any, key: str, claimant: str, start: Barrier) -> str:
+    """A conditional write that only the first claimant passes: "won", or the error code."""
+    start.wait()
+    try:
+        dynamodb.update_item(
+            TableName="claims",
+            Key={"id": {"S": key}},
+            UpdateExpression="SET claimant = :me",
+            ConditionExpression="attribute_not_exists(claimant)",
+            ExpressionAttributeValues={":me": {"S": claimant}},
+        )
+    except ClientError as e:
+        return str(e.response["Error"]["Code"])
+    return "won"
