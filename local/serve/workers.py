@@ -4,6 +4,7 @@ started on first use and reused, so cold and warm starts happen as they do on AW
 
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import io
 import multiprocessing
@@ -20,6 +21,8 @@ from typing import Any
 from local.serve.application import ACCOUNT, REGION, LocalFunction
 
 MAX_WORKERS_PER_FUNCTION = 4
+# Lambda allows 10 s; the imports of a few workers starting at once on a busy 2-core machine can take longer.
+INIT_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -61,19 +64,29 @@ class _Output(io.TextIOBase):
 
 
 def _worker_main(connection: Connection, function: LocalFunction, layer_dirs: list[str]) -> None:
-    """A container: the function's environment and code path, its handler imported once."""
+    """A container: the function's environment and code path; its handler imported in the init phase,
+    before the first invocation (whose time limit, as on Lambda, does not include it)."""
     os.environ.clear()
     os.environ.update(function.environment)
     sys.path[:0] = [str(function.code_dir), *layer_dirs]
     output = _Output()
     sys.stdout = sys.stderr = output
     module_name, handler_name = function.handler.rsplit(".", 1)
-    handler = None
+    init_error: dict[str, str] | None = None
+    try:
+        handler = getattr(importlib.import_module(module_name), handler_name)
+    except Exception as e:
+        output.write(traceback.format_exc())
+        init_error = {"errorType": "Runtime.ImportModuleError", "errorMessage": f"{type(e).__name__}: {e}"}
+    connection.send(output.take())  # ready, with what the init phase printed
     while True:
         try:
             event = connection.recv()
         except EOFError:
             return
+        if init_error is not None:
+            connection.send((None, init_error, ""))
+            continue
         context = _Context(
             function.name,
             512,
@@ -81,14 +94,17 @@ def _worker_main(connection: Connection, function: LocalFunction, layer_dirs: li
             str(uuid.uuid4()),
             int(time.time() * 1000) + function.timeout * 1000,
         )
+        # An invocation about to time out prints where it is stuck to serve's own stderr (fd 2): its
+        # buffered output is lost when the worker is killed.
+        faulthandler.dump_traceback_later(max(1.0, function.timeout - 0.5), file=2)
         try:
-            if handler is None:
-                handler = getattr(importlib.import_module(module_name), handler_name)
             result = handler(event, context)
             connection.send((result, None, output.take()))
         except Exception as e:
             output.write(traceback.format_exc())
             connection.send((None, {"errorType": type(e).__name__, "errorMessage": str(e)}, output.take()))
+        finally:
+            faulthandler.cancel_dump_traceback_later()
 
 
 class _Worker:
@@ -103,19 +119,20 @@ class _Worker:
         )
         self.process.start()
         child.close()
-        self.invocations = 0
+        self._initialised = False
 
     def invoke(self, event: Any, timeout: float) -> tuple[Any, dict[str, str] | None, str]:
+        """One invocation; a new worker's first waits for its init phase, whose output it carries."""
         try:
+            init_output = ""
+            if not self._initialised:
+                if not self.connection.poll(INIT_TIMEOUT_SECONDS):
+                    return self._timed_out(f"The init phase did not end within {INIT_TIMEOUT_SECONDS}s")
+                init_output, self._initialised = self.connection.recv(), True
             self.connection.send(event)
             if not self.connection.poll(timeout):
-                self.stop()
-                timed_out = {
-                    "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"Task timed out after {timeout:g}s",
-                }
-                return None, timed_out, ""
-            result: tuple[Any, dict[str, str] | None, str] = self.connection.recv()
+                return self._timed_out(f"Task timed out after {timeout:g}s")
+            result, error, output = self.connection.recv()
         except (EOFError, OSError):
             # The process exited, or serve is shutting down under this invocation.
             return (
@@ -123,7 +140,11 @@ class _Worker:
                 {"errorType": "Runtime.ExitError", "errorMessage": "the function's process exited"},
                 "",
             )
-        return result
+        return result, error, init_output + output
+
+    def _timed_out(self, message: str) -> tuple[None, dict[str, str], str]:
+        self.stop()
+        return None, {"errorType": "Sandbox.Timedout", "errorMessage": message}, ""
 
     @property
     def alive(self) -> bool:
