@@ -23,9 +23,10 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:videos-api-test"
     aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
+    remaining_ms: int = 29_000
 
     def get_remaining_time_in_millis(self) -> int:
-        return 29_000
+        return self.remaining_ms
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -100,10 +101,10 @@ def invoke_task(function: str, event: dict[str, Any]) -> Any:
     return module.handler(event, FakeLambdaContext(function_name=function))
 
 
-def invoke(function: str, event: dict[str, Any]) -> LambdaResponse:
-    """Invokes `functions/<function>/app.py`'s handler as Lambda would."""
+def invoke(function: str, event: dict[str, Any], remaining_ms: int = 29_000) -> LambdaResponse:
+    """Invokes `functions/<function>/app.py`'s handler as Lambda would, with `remaining_ms` to run."""
     module = importlib.import_module(f"functions.{function}.app")
-    result = module.handler(event, FakeLambdaContext(function_name=function))
+    result = module.handler(event, FakeLambdaContext(function_name=function, remaining_ms=remaining_ms))
     body = result.get("body") or ""
     if result.get("isBase64Encoded"):
         body = base64.b64decode(body).decode()

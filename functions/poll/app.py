@@ -4,7 +4,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
-from videos_core.http import json_response, make_resolver, owner_of, parse_query
+from videos_core.http import json_response, make_resolver, owner_of, parse_query, time_left
 from videos_core.logic.poll import RETRY_AFTER_SECONDS, poll_video
 from videos_core.models.api import PollQuery
 from videos_core.observability import logger, metrics, traced
@@ -17,7 +17,12 @@ app = make_resolver()
 @app.get("/api/videos/<video_id>/poll")
 def poll(video_id: str) -> Response:
     outcome = poll_video(
-        owner_of(app), video_id, parse_query(app, PollQuery), videos=wiring.videos(), settings=get_settings()
+        owner_of(app),
+        video_id,
+        parse_query(app, PollQuery),
+        videos=wiring.videos(),
+        settings=get_settings(),
+        time_left=time_left(app),
     )
     if outcome.finished:
         return json_response(outcome.video)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
-from videos_core.http import JSON, make_resolver
+from videos_core.http import JSON, make_resolver, time_left
 from videos_core.logic.webhook import receive, signed_headers
 from videos_core.logic.workflow import COMPLETED, FAILED
 from videos_core.observability import logger, metrics, traced
@@ -24,7 +24,7 @@ def webhook() -> Response:
     headers = signed_headers(dict(event.headers))
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
-    ports = wiring.finisher(upstream_attempts=3)
+    ports = wiring.finisher(upstream_attempts=3, time_left=time_left(app))
     received = receive(
         body,
         headers,

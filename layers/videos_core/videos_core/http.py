@@ -52,6 +52,9 @@ _FIELD_ERRORS: dict[str, type[ApiError]] = {
 }
 _OPENAI_TYPES = {401: "authentication_error", 429: "rate_limit_error"}
 
+# What an answer needs after the work is done: shaping it, and the function's logs and metrics.
+ANSWER_MARGIN_SECONDS = 2.0
+
 
 def _openai_type(status: int) -> str:
     return _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
@@ -116,6 +119,12 @@ def make_resolver(*, default_route: bool = False) -> Resolver:
 
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(status, JSON, model.model_dump_json(), headers)
+
+
+def time_left(app: Resolver) -> float:
+    """Seconds this invocation may still spend before answering, leaving time to send the answer."""
+    remaining_ms: int = app.lambda_context.get_remaining_time_in_millis()
+    return max(0.0, remaining_ms / 1000 - ANSWER_MARGIN_SECONDS)
 
 
 def owner_of(app: Resolver) -> str:

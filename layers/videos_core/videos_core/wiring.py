@@ -6,6 +6,7 @@ start pays for what the function does, not for what the layer holds.
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -20,10 +21,10 @@ if TYPE_CHECKING:
     from videos_core.adapters.quotas import DynamoQuotas
     from videos_core.adapters.s3 import S3AssetStore
     from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
+    from videos_core.adapters.upstream_openai import OpenAIUpstream
     from videos_core.auth import OwnerResolver
     from videos_core.logic.create import Launcher
     from videos_core.logic.workflow import Finisher
-    from videos_core.ports import Upstream
 
 
 @cache
@@ -93,11 +94,15 @@ def launcher() -> Launcher:
     return Launcher(get_settings(), upstream(), videos(), workflow(), quotas())
 
 
-def finisher(upstream_attempts: int = 1) -> Finisher:
-    """The workflow's steps make one upstream attempt each and leave retries to the state machine."""
+def finisher(upstream_attempts: int = 1, time_left: float | None = None) -> Finisher:
+    """The workflow's steps make one upstream attempt each and leave retries to the state machine;
+    a step that must answer within `time_left` seconds has its upstream calls over by then."""
     from videos_core.logic.workflow import Finisher
 
-    return Finisher(get_settings(), videos(), upstream(upstream_attempts), assets(), quotas())
+    client = upstream(upstream_attempts)
+    if time_left is not None:
+        client = client.until(time.monotonic() + time_left)
+    return Finisher(get_settings(), videos(), client, assets(), quotas())
 
 
 @cache
@@ -111,7 +116,7 @@ def deliveries() -> DynamoDeliveryLog:
 
 
 @cache
-def upstream(attempts: int = 3) -> Upstream:
+def upstream(attempts: int = 3) -> OpenAIUpstream:
     """The upstream client; the workflow's tasks make one attempt and leave retries to the state machine."""
     # Above all here: only functions that call the upstream pay for the openai SDK.
     from videos_core.adapters.upstream_openai import OpenAIUpstream

@@ -80,6 +80,24 @@ def test_a_video_finishing_during_the_hold_answers_200(stack: Stack, monkeypatch
     assert time.monotonic() - started < 2
 
 
+def test_the_hold_ends_in_time_for_the_function_to_answer(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a 20 s hold, but an invocation with only 3 s left to run
+    monkeypatch.setenv("POLL_HOLD_SECONDS", "20")
+    from videos_core import wiring
+
+    wiring.reset()
+    video_id = stack.seed_video("alice", status="in_progress")
+
+    started = time.monotonic()
+    response = invoke("poll", poll_event(stack, video_id), remaining_ms=3_000)
+
+    # Then it answers 202 with the time it had left, not cut off by its own time limit
+    assert response.status == 202
+    assert 0.8 <= time.monotonic() - started < 2.5
+
+
 def test_a_spent_max_wait_answers_504_video_generation_timeout(stack: Stack) -> None:
     video_id = stack.seed_video("alice", status="in_progress", created_at=int(time.time()) - 120)
     event = poll_event(stack, video_id, maxWaitMs="60000")

@@ -7,6 +7,8 @@ retried first, and read timeouts only where repeating the call cannot buy a seco
 
 from __future__ import annotations
 
+import copy
+import math
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -90,10 +92,12 @@ def _job(video: OpenAIVideo) -> UpstreamJob:
 
 
 class _Content:
-    """One variant's bytes as the upstream streams them; a cut or short body is a retryable error."""
+    """One variant's bytes as the upstream streams them; a cut or short body, or one still arriving at
+    the caller's deadline, is a retryable error."""
 
-    def __init__(self, response: Any) -> None:
+    def __init__(self, response: Any, out_of_time: Callable[[], bool]) -> None:
         self._response = response
+        self._out_of_time = out_of_time
         self.content_type: str = response.headers.get("content-type", "application/octet-stream")
         length = response.headers.get("content-length")
         self.length: int | None = int(length) if length and length.isdigit() else None
@@ -104,6 +108,8 @@ class _Content:
             for chunk in self._response.iter_bytes(CHUNK_BYTES):
                 received += len(chunk)
                 yield chunk
+                if self._out_of_time():
+                    raise UpstreamRetryableError("The download did not end in the time this call had.")
         except (httpx2.TransportError, openai.APIConnectionError) as e:
             raise UpstreamRetryableError("The upstream cut the download short.") from e
         if self.length is not None and received != self.length:
@@ -112,13 +118,37 @@ class _Content:
 
 class OpenAIUpstream:
     def __init__(
-        self, settings: Settings, api_key: str, attempts: int = 3, sleep: Callable[[float], None] = time.sleep
+        self,
+        settings: Settings,
+        api_key: str,
+        attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._api_key = api_key
         self._attempts = attempts
         self._sleep = sleep
+        self._clock = clock
+        self._deadline: float | None = None
         self._clients: dict[str, OpenAI] = {}
+
+    def until(self, deadline: float) -> OpenAIUpstream:
+        """This upstream, every call and retry of it over by `deadline` (on its clock): a caller with
+        a time limit of its own gets a retryable error in time instead of being cut off."""
+        bounded = copy.copy(self)
+        bounded._deadline = deadline
+        return bounded
+
+    def _seconds_left(self) -> float:
+        return math.inf if self._deadline is None else self._deadline - self._clock()
+
+    def _timeout(self) -> float:
+        """The next request's timeout: the configured one, or less when the deadline is nearer."""
+        left = self._seconds_left()
+        if left <= 0:
+            raise UpstreamRetryableError("The upstream could not be asked in the time this call had.")
+        return min(self._settings.upstream_timeout_seconds, left)
 
     def _client(self, model: str) -> OpenAI:
         url = self._settings.upstream_url(model)
@@ -131,12 +161,13 @@ class OpenAIUpstream:
             )
         return self._clients[url]
 
-    def _call(self, call: Callable[[], T], *, repeatable: bool) -> T:
-        """Calls the upstream, retrying 5xx and failed connections; timeouts only when `repeatable`."""
+    def _call(self, call: Callable[[float], T], *, repeatable: bool) -> T:
+        """Calls the upstream (`call` takes the request's timeout), retrying 5xx and failed connections;
+        timeouts only when `repeatable`."""
         for attempt in range(self._attempts):
             last = attempt == self._attempts - 1
             try:
-                return call()
+                return call(self._timeout())
             except openai.APITimeoutError as e:
                 if last or not repeatable:
                     raise UpstreamRetryableError("The upstream did not answer in time.") from e
@@ -150,14 +181,20 @@ class OpenAIUpstream:
                 # A body that is not the JSON the API promised (json's errors are ValueErrors).
                 if last or not repeatable:
                     raise UpstreamRetryableError("The upstream answered with a malformed body.") from e
-            self._sleep(RETRY_BASE_SECONDS * 2**attempt * (0.5 + random.random()))  # noqa: S311 - jitter
+            self._pause_before_retry(attempt)
         raise AssertionError("unreachable")
+
+    def _pause_before_retry(self, attempt: int) -> None:
+        pause = RETRY_BASE_SECONDS * 2**attempt * (0.5 + random.random())  # noqa: S311 - jitter
+        if pause >= self._seconds_left():
+            raise UpstreamRetryableError("The upstream kept failing in the time this call had.")
+        self._sleep(pause)
 
     def create(self, request: UpstreamCreate) -> UpstreamJob:
         client = self._client(request.model)
         reference = request.reference
         return self._call(
-            lambda: _job(
+            lambda timeout: _job(
                 client.videos.create(
                     prompt=request.prompt,
                     model=request.model,
@@ -166,6 +203,7 @@ class OpenAIUpstream:
                     input_reference=(
                         (reference.filename, reference.content, reference.content_type) if reference else omit
                     ),
+                    timeout=timeout,
                 )
             ),
             repeatable=False,
@@ -173,15 +211,20 @@ class OpenAIUpstream:
 
     def remix(self, model: str, upstream_id: str, prompt: str) -> UpstreamJob:
         client = self._client(model)
-        return self._call(lambda: _job(client.videos.remix(upstream_id, prompt=prompt)), repeatable=False)
+        return self._call(
+            lambda timeout: _job(client.videos.remix(upstream_id, prompt=prompt, timeout=timeout)),
+            repeatable=False,
+        )
 
     def delete(self, model: str, upstream_id: str) -> None:
         client = self._client(model)
-        self._call(lambda: client.videos.delete(upstream_id), repeatable=True)
+        self._call(lambda timeout: client.videos.delete(upstream_id, timeout=timeout), repeatable=True)
 
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
         client = self._client(model)
-        return self._call(lambda: _job(client.videos.retrieve(upstream_id)), repeatable=True)
+        return self._call(
+            lambda timeout: _job(client.videos.retrieve(upstream_id, timeout=timeout)), repeatable=True
+        )
 
     @contextmanager
     def open_content(self, model: str, upstream_id: str, variant: str) -> Iterator[_Content]:
@@ -190,8 +233,9 @@ class OpenAIUpstream:
             with client.videos.with_streaming_response.download_content(
                 upstream_id,
                 variant=variant,  # type: ignore[arg-type]
+                timeout=self._timeout(),
             ) as response:
-                yield _Content(response)
+                yield _Content(response, lambda: self._seconds_left() <= 0)
         except openai.APIStatusError as e:
             raise translate(e) from e
         except openai.APIConnectionError as e:

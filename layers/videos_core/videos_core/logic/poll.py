@@ -32,12 +32,15 @@ def poll_video(
     *,
     videos: VideoRepository,
     settings: Settings,
+    time_left: float,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PollOutcome:
     record = find_video(owner, video_id, videos)
     deadline = record.created_at + query.maxWaitMs / 1000
-    hold_until = min(clock() + settings.poll_hold_seconds, deadline)
+    # Held no longer than the invocation may still run: an answer cut off by the function's own time
+    # limit would reach the client as a 5xx.
+    hold_until = min(clock() + min(settings.poll_hold_seconds, time_left), deadline)
     while not record.terminal and clock() < hold_until:
         sleep(min(settings.poll_interval_seconds, max(0.0, hold_until - clock())))
         record = find_video(owner, video_id, videos)
