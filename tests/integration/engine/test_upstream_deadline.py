@@ -8,6 +8,7 @@ import time
 import httpx
 import pytest
 from openai import OpenAI
+from pydantic import SecretStr
 
 from videos_core.adapters.upstream_openai import OpenAIUpstream
 from videos_core.errors import UpstreamRetryableError
@@ -22,7 +23,7 @@ def upstream(engine_url: str) -> OpenAIUpstream:
         state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:jobs",
         event_bus_name="bus",
         upstream_base_url=f"{engine_url}/v1",
-        upstream_api_key="sk-test",
+        upstream_api_key=SecretStr("sk-test"),
         upstream_timeout_seconds=20,
     )
     return OpenAIUpstream(settings, "sk-test", attempts=3)

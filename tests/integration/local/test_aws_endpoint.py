@@ -66,3 +66,45 @@ def claim(dynamodb: Any, key: str, claimant: str, start: Barrier) -> str:
     except ClientError as e:
         return str(e.response["Error"]["Code"])
     return "won"
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws: LocalAws) -> None:
+    # Given an existing item and a transaction that puts a new one, updates it, and fails a check
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName="ledger",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="ledger", Item={"id": {"S": "a"}, "n": {"N": "1"}})
+    transaction = [
+        {"Put": {"TableName": "ledger", "Item": {"id": {"S": "new"}, "n": {"N": "5"}}}},
+        {
+            "Update": {
+                "TableName": "ledger",
+                "Key": {"id": {"S": "a"}},
+                "UpdateExpression": "SET n = n + :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        },
+        {
+            "ConditionCheck": {
+                "TableName": "ledger",
+                "Key": {"id": {"S": "missing"}},
+                "ConditionExpression": "attribute_exists(id)",
+            }
+        },
+    ]
+
+    # When it is cancelled
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.transact_write_items(TransactItems=transaction)
+
+    # Then neither write remains; without the failing check, both apply
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert "Item" not in dynamodb.get_item(TableName="ledger", Key={"id": {"S": "new"}})
+    assert dynamodb.get_item(TableName="ledger", Key={"id": {"S": "a"}})["Item"]["n"] == {"N": "1"}
+    dynamodb.transact_write_items(TransactItems=transaction[:2])
+    assert dynamodb.get_item(TableName="ledger", Key={"id": {"S": "new"}})["Item"]["n"] == {"N": "5"}
+    assert dynamodb.get_item(TableName="ledger", Key={"id": {"S": "a"}})["Item"]["n"] == {"N": "2"}
