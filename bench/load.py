@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import secrets
 import sys
@@ -28,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from bench.cpu import cpu_seconds
 from bench.report import Table, publish
 from local.keys import create_key
 from local.serve.aws_endpoint import client as aws_client
@@ -179,6 +181,7 @@ async def run(api: str, aws: str, clients: int, jobs_per_client: int, window: fl
         owners[owner] = create_key(dynamodb, "videos-api-KeysTable", owner)
     *load_owners, burst_owner = owners
     record = Record()
+    cpu_before = cpu_seconds()
     t0 = time.monotonic()
     results = await asyncio.gather(
         *(client(api, owners[o], o, jobs_per_client, window, t0, record) for o in load_owners)
@@ -187,6 +190,7 @@ async def run(api: str, aws: str, clients: int, jobs_per_client: int, window: fl
     created_by = max(job.created for job in jobs) - t0
     all_ended = max((job.ended or float("inf")) for job in jobs) - t0
     load_seconds = time.monotonic() - t0
+    cpu = {group: spent - cpu_before[group] for group, spent in cpu_seconds().items()}
     burst_jobs = await burst(api, owners[burst_owner], burst_owner, record)
 
     lost = [job for job in [*jobs, *burst_jobs] if job.ended is None]
@@ -223,6 +227,7 @@ async def run(api: str, aws: str, clients: int, jobs_per_client: int, window: fl
         f"outcomes: {dict(Counter(job.status for job in [*jobs, *burst_jobs]))}",
     ]
     publish("load", table)
+    publish("load_cpu", cpu_table(cpu, load_seconds, len(jobs)))
     problems = []
     if lost:
         problems.append(f"{len(lost)} jobs never ended")
@@ -234,6 +239,26 @@ async def run(api: str, aws: str, clients: int, jobs_per_client: int, window: fl
         problems.append(f"creating took {created_by:.0f} s")
     if problems:
         sys.exit("load: " + "; ".join(problems))
+
+
+def cpu_table(cpu: dict[str, float], seconds: float, jobs: int) -> Table:
+    """Where the machine's CPU went while the clients created and followed their jobs."""
+    cores = os.cpu_count() or 1
+    table = Table(
+        f"CPU during the load: {seconds:.0f} s on {cores} cores ({cores * seconds:.0f} CPU-s to spend)",
+        ["processes", "CPU s", "share of the machine", "CPU ms per job"],
+    )
+    for group, spent in sorted(cpu.items(), key=lambda item: -item[1]):
+        if spent >= 0.05:
+            table.add(group, f"{spent:.1f}", f"{spent / (cores * seconds):.0%}", f"{spent / jobs * 1000:.0f}")
+    total = sum(cpu.values())
+    table.add("all", f"{total:.1f}", f"{total / (cores * seconds):.0%}", f"{total / jobs * 1000:.0f}")
+    table.notes.append(
+        f"At {total / jobs:.2f} CPU-s per job (its create, list, GETs and /poll, and its workflow; the"
+        " workers' cold starts and the engine's first render of each prompt included),"
+        f" {cores} cores carry at most {cores * jobs / total:.1f} jobs/s with this traffic."
+    )
+    return table
 
 
 def main() -> None:

@@ -7,7 +7,16 @@ import sys
 
 from bench.report import RESULTS, ROOT
 
-ORDER = ("engine", "cold_start", "upstream_calls", "completion_latency", "store_assets", "cost", "load")
+ORDER = (
+    "engine",
+    "cold_start",
+    "upstream_calls",
+    "completion_latency",
+    "store_assets",
+    "cost",
+    "load",
+    "load_cpu",
+)
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 

@@ -8,6 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from local.engine.render import ASSET_FILES, RenderResult, RenderSpec, render
+from local.process_names import ENGINE_RENDER, name_this_process
 
 
 class RenderPool:
@@ -36,7 +37,12 @@ class RenderPool:
         if future is None:
             if self._executor is None:
                 context = multiprocessing.get_context("spawn")
-                self._executor = ProcessPoolExecutor(self._workers, mp_context=context)
+                self._executor = ProcessPoolExecutor(
+                    self._workers,
+                    mp_context=context,
+                    initializer=name_this_process,
+                    initargs=(ENGINE_RENDER,),
+                )
             self.renders += 1
             future = asyncio.wrap_future(self._executor.submit(render, spec, self.cache_dir))
             self._in_flight[key] = future

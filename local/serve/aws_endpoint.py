@@ -21,6 +21,7 @@ import httpx
 from botocore.config import Config
 
 from local.aws_resources import create_tables
+from local.process_names import AWS_ENDPOINT, name_this_process
 from local.serve.application import REGION, STACK, LocalApplication
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -47,6 +48,7 @@ def _endpoint_main(host: str, port: int, lambda_url: str, parent: Connection) ->
     from local.serve.moto_fidelity import make_dynamodb_writes_atomic
     from local.serve.moto_speedups import speed_up_moto
 
+    name_this_process(AWS_ENDPOINT)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # serve stops it on a Ctrl-C, through the pipe
     # moto's state machine calls its task services back at localhost:$MOTO_PORT.
     os.environ["MOTO_PORT"] = str(port)

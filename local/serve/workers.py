@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from local.process_names import function_process_name, name_this_process
 from local.serve.application import ACCOUNT, REGION, LocalFunction
 
 MAX_WORKERS_PER_FUNCTION = 4
@@ -66,6 +67,7 @@ class _Output(io.TextIOBase):
 def _worker_main(connection: Connection, function: LocalFunction, layer_dirs: list[str]) -> None:
     """A container: the function's environment and code path; its handler imported in the init phase,
     before the first invocation (whose time limit, as on Lambda, does not include it)."""
+    name_this_process(function_process_name(function.logical_id))
     os.environ.clear()
     os.environ.update(function.environment)
     sys.path[:0] = [str(function.code_dir), *layer_dirs]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from threading import Barrier
 from typing import Any
 
@@ -13,6 +15,8 @@ from botocore.exceptions import ClientError
 
 from local.serve.aws_endpoint import LocalAws, client
 from tests.support import free_port
+from videos_core.adapters.quotas import DynamoQuotas, Limits
+from videos_core.errors import VideoQuotaExceeded
 
 RACERS = 12
 ROUNDS = 15
@@ -108,3 +112,48 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws: LocalAws) -> N
     dynamodb.transact_write_items(TransactItems=transaction[:2])
     assert dynamodb.get_item(TableName="ledger", Key={"id": {"S": "new"}})["Item"]["n"] == {"N": "5"}
     assert dynamodb.get_item(TableName="ledger", Key={"id": {"S": "a"}})["Item"]["n"] == {"N": "2"}
+
+
+def test_racing_creates_take_no_more_slots_than_the_limit(aws: LocalAws) -> None:
+    # Given an owner allowed 5 running jobs, and a dozen creates racing for them
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName="quotas",
+        KeySchema=[
+            {"AttributeName": "owner", "KeyType": "HASH"},
+            {"AttributeName": "period", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "owner", "AttributeType": "S"},
+            {"AttributeName": "period", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    limits = Limits(max_running_jobs=5, daily_budget_usd=Decimal(1000))
+    racers = [DynamoQuotas(client("dynamodb", aws.endpoint), "quotas", limits) for _ in range(RACERS)]
+    start, now = Barrier(RACERS), int(time.time())
+
+    def take(quotas: DynamoQuotas) -> bool:
+        start.wait()
+        try:
+            quotas.take("racer", Decimal("0.5"), now)
+        except VideoQuotaExceeded:
+            return False
+        return True
+
+    # When they take at once
+    with ThreadPoolExecutor(RACERS) as pool:
+        taken = list(pool.map(take, racers))
+
+    # Then exactly 5 got a slot, and the running count and the day's spend say so
+    assert taken.count(True) == 5
+    items = dynamodb.query(
+        TableName="quotas",
+        KeyConditionExpression="#o = :o",
+        ExpressionAttributeNames={"#o": "owner"},
+        ExpressionAttributeValues={":o": {"S": "racer"}},
+    )["Items"]
+    running = next(item for item in items if item["period"]["S"] == "running")
+    day = next(item for item in items if item["period"]["S"].startswith("day#"))
+    assert running["jobs"] == {"N": "5"}
+    assert Decimal(day["spent_usd"]["N"]) == Decimal("2.5")
