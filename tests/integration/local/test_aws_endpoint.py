@@ -32,15 +32,21 @@ def aws() -> Iterator[LocalAws]:
         endpoint.stop()
 
 
-def test_racing_conditional_writes_let_exactly_one_writer_win(aws: LocalAws) -> None:
-    # Given a table and a dozen writers, each with its own connection
+def table_keyed_by_id(aws: LocalAws, name: str) -> Any:
+    """A new table with a string `id` key; the endpoint's DynamoDB client."""
     dynamodb = aws.client("dynamodb")
     dynamodb.create_table(
-        TableName="claims",
+        TableName=name,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    return dynamodb
+
+
+def test_racing_conditional_writes_let_exactly_one_writer_win(aws: LocalAws) -> None:
+    # Given a table and a dozen writers, each with its own connection
+    dynamodb = table_keyed_by_id(aws, "claims")
     writers = [client("dynamodb", aws.endpoint, Config(max_pool_connections=2)) for _ in range(RACERS)]
 
     for round_ in range(ROUNDS):
@@ -74,13 +80,7 @@ def claim(dynamodb: Any, key: str, claimant: str, start: Barrier) -> str:
 
 def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws: LocalAws) -> None:
     # Given an existing item and a transaction that puts a new one, updates it, and fails a check
-    dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(
-        TableName="ledger",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = table_keyed_by_id(aws, "ledger")
     dynamodb.put_item(TableName="ledger", Item={"id": {"S": "a"}, "n": {"N": "1"}})
     transaction = [
         {"Put": {"TableName": "ledger", "Item": {"id": {"S": "new"}, "n": {"N": "5"}}}},
