@@ -51,8 +51,10 @@ class Gateway:
         application: LocalApplication,
         functions: Functions,
         on_invocation: Callable[[LocalFunction, Invocation], None],
+        integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
     ) -> None:
         self._functions = functions
+        self._integration_timeout = integration_timeout
         self._on_invocation = on_invocation
         # A thread per request waiting for its function: enough that only the functions' own pools
         # limit concurrency (asyncio's default executor would hold every function to ~6 at once).
@@ -75,6 +77,10 @@ class Gateway:
                 return route, found.groupdict()
         return None, {}
 
+    def _log(self, function: LocalFunction, done: asyncio.Future[Invocation]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self._on_invocation(function, done.result())
+
     async def __call__(self, request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
@@ -84,9 +90,15 @@ class Gateway:
         if function is None:
             return Response('{"message":"Not Found"}', 404, media_type="application/json")
         event = http_api_event(request, body, route.route_key if route else "$default", path_parameters)
-        loop = asyncio.get_running_loop()
-        invocation = await loop.run_in_executor(self._invokers, self._functions.invoke, function.name, event)
-        self._on_invocation(function, invocation)
+        running = asyncio.get_running_loop().run_in_executor(
+            self._invokers, self._functions.invoke, function.name, event
+        )
+        running.add_done_callback(lambda done: self._log(function, done))
+        try:
+            invocation = await asyncio.wait_for(asyncio.shield(running), self._integration_timeout)
+        except TimeoutError:
+            # API Gateway stops waiting; the function goes on to its own end, and its log shows it.
+            return Response('{"message":"Service Unavailable"}', 503, media_type="application/json")
         return lambda_response(invocation)
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.apigw import FakeLambdaContext
+from videos_core.http import make_resolver, time_left
 from videos_core.router import Resolver, Response
 
 
@@ -84,3 +86,13 @@ def test_the_request_as_handlers_read_it(app: Resolver) -> None:
     assert request.query_string_parameters == {"limit": "2"}
     assert (request.body, request.is_base64_encoded) == ("e30=", True)
     assert app.lambda_context == "context"
+
+
+@pytest.mark.parametrize(("remaining_ms", "expected"), [(60_000, 28.0), (10_000, 8.0), (1_000, 0.0)])
+def test_time_left_is_within_the_function_limit_and_api_gateway_wait(
+    remaining_ms: int, expected: float
+) -> None:
+    app = make_resolver()
+    app.lambda_context = FakeLambdaContext(remaining_ms=remaining_ms)
+
+    assert time_left(app) == expected

@@ -54,6 +54,8 @@ _OPENAI_TYPES = {401: "authentication_error", 429: "rate_limit_error"}
 
 # What an answer needs after the work is done: shaping it, and the function's logs and metrics.
 ANSWER_MARGIN_SECONDS = 2.0
+# How long API Gateway waits for a function's answer (an HTTP API's integration timeout).
+API_GATEWAY_WAIT_SECONDS = 30.0
 
 
 def _openai_type(status: int) -> str:
@@ -122,9 +124,10 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
 
 
 def time_left(app: Resolver) -> float:
-    """Seconds this invocation may still spend before answering, leaving time to send the answer."""
+    """Seconds this invocation may still spend before answering: within its own time limit and
+    API Gateway's wait, leaving time to send the answer."""
     remaining_ms: int = app.lambda_context.get_remaining_time_in_millis()
-    return max(0.0, remaining_ms / 1000 - ANSWER_MARGIN_SECONDS)
+    return max(0.0, min(remaining_ms / 1000, API_GATEWAY_WAIT_SECONDS) - ANSWER_MARGIN_SECONDS)
 
 
 def owner_of(app: Resolver) -> str:
