@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import re
 import secrets
 import time
@@ -93,7 +94,7 @@ class Gateway:
         running = asyncio.get_running_loop().run_in_executor(
             self._invokers, self._functions.invoke, function.name, event
         )
-        running.add_done_callback(lambda done: self._log(function, done))
+        running.add_done_callback(functools.partial(self._log, function))
         try:
             invocation = await asyncio.wait_for(asyncio.shield(running), self._integration_timeout)
         except TimeoutError:

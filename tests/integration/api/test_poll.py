@@ -11,11 +11,18 @@ import pytest
 from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack
+from videos_core import wiring
 from videos_core.adapters.dynamodb import to_item
 
 
 def poll_event(stack: Stack, video_id: str, **query: str) -> dict[str, object]:
     return http_event("poll", path=f"/api/videos/{video_id}/poll", key=stack.keys["alice"], query=query)
+
+
+def hold_for(monkeypatch: pytest.MonkeyPatch, seconds: str) -> None:
+    """The poll function's hold (POLL_HOLD_SECONDS, 0.6 in the test stack) for one test."""
+    monkeypatch.setenv("POLL_HOLD_SECONDS", seconds)
+    wiring.reset()
 
 
 def test_a_finished_video_answers_200_at_once(stack: Stack) -> None:
@@ -53,10 +60,7 @@ def test_a_running_video_answers_202_with_retry_after_once_the_hold_ends(
 
 
 def test_a_video_finishing_during_the_hold_answers_200(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("POLL_HOLD_SECONDS", "5")
-    from videos_core import wiring
-
-    wiring.reset()
+    hold_for(monkeypatch, "5")
     video_id = stack.seed_video("alice", status="in_progress")
 
     def finish() -> None:
@@ -84,10 +88,7 @@ def test_the_hold_ends_in_time_for_the_function_to_answer(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a 20 s hold, but an invocation with only 3 s left to run
-    monkeypatch.setenv("POLL_HOLD_SECONDS", "20")
-    from videos_core import wiring
-
-    wiring.reset()
+    hold_for(monkeypatch, "20")
     video_id = stack.seed_video("alice", status="in_progress")
 
     started = time.monotonic()
@@ -109,10 +110,7 @@ def test_a_max_wait_shorter_than_the_hold_ends_the_request_early(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a 5 s hold, and a maxWaitMs of 200 from a job created now
-    monkeypatch.setenv("POLL_HOLD_SECONDS", "5")
-    from videos_core import wiring
-
-    wiring.reset()
+    hold_for(monkeypatch, "5")
     video_id = stack.seed_video("alice", status="queued", created_at=int(time.time()))
     event = poll_event(stack, video_id, maxWaitMs="200")
 

@@ -8,23 +8,16 @@ import time
 import httpx
 import pytest
 from openai import OpenAI
-from pydantic import SecretStr
 
+from tests.unit.test_domain_rules import BASE_ENV
 from videos_core.adapters.upstream_openai import OpenAIUpstream
 from videos_core.errors import UpstreamRetryableError
-from videos_core.settings import Settings
+from videos_core.settings import load_settings
 
 
 def upstream(engine_url: str) -> OpenAIUpstream:
-    settings = Settings(
-        videos_table="videos",
-        keys_table="keys",
-        assets_bucket="assets",
-        state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:jobs",
-        event_bus_name="bus",
-        upstream_base_url=f"{engine_url}/v1",
-        upstream_api_key=SecretStr("sk-test"),
-        upstream_timeout_seconds=20,
+    settings = load_settings(
+        BASE_ENV | {"UPSTREAM_BASE_URL": f"{engine_url}/v1", "UPSTREAM_TIMEOUT_SECONDS": "20"}
     )
     return OpenAIUpstream(settings, "sk-test", attempts=3)
 
