@@ -10,9 +10,12 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from local.iam.enforce import Role, acting_as, revocations_from_environment
 
 EVENTS = Path(__file__).parent / "events"
 
@@ -95,16 +98,31 @@ class LambdaResponse:
         return json.loads(self.text)
 
 
+@cache
+def execution_role(function: str) -> Role:
+    """The role `functions/<function>` runs as: its policy as the template grants it, in the local account."""
+    from local.serve.application import LOCAL_ACCOUNT, load_application
+    from local.template import application_template
+
+    application = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
+    (found,) = (f for f in application.functions.values() if f.code_dir.name == function)
+    return Role(found.name, found.policy, LOCAL_ACCOUNT, revocations_from_environment())
+
+
 def invoke_task(function: str, event: dict[str, Any]) -> Any:
-    """Invokes a state machine task's handler (it answers the task's output, not HTTP)."""
+    """Invokes a state machine task's handler (it answers the task's output, not HTTP), its AWS calls
+    made as the function's role."""
     module = importlib.import_module(f"functions.{function}.app")
-    return module.handler(event, FakeLambdaContext(function_name=function))
+    with acting_as(execution_role(function)):
+        return module.handler(event, FakeLambdaContext(function_name=function))
 
 
 def invoke(function: str, event: dict[str, Any], remaining_ms: int = 29_000) -> LambdaResponse:
-    """Invokes `functions/<function>/app.py`'s handler as Lambda would, with `remaining_ms` to run."""
+    """Invokes `functions/<function>/app.py`'s handler as Lambda would, with `remaining_ms` to run and
+    its AWS calls made as the function's role."""
     module = importlib.import_module(f"functions.{function}.app")
-    result = module.handler(event, FakeLambdaContext(function_name=function, remaining_ms=remaining_ms))
+    with acting_as(execution_role(function)):
+        result = module.handler(event, FakeLambdaContext(function_name=function, remaining_ms=remaining_ms))
     body = result.get("body") or ""
     if result.get("isBase64Encoded"):
         body = base64.b64decode(body).decode()

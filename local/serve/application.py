@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local.iam.policy import Policy
+from local.iam.requests import Account
+from local.iam.roles import role_policies, transformed
 from local.serve.intrinsics import Resolver
 from local.template import TEMPLATE, resources_of_type
 
@@ -16,6 +19,7 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STACK = "videos-api"
 PARTITION = "aws"
+LOCAL_ACCOUNT = Account(PARTITION, REGION, ACCOUNT)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class LocalFunction:
     timeout: int
     environment: dict[str, str]
     routes: tuple[HttpRoute, ...]
+    # Its execution role's policy, as CloudFormation would create it from the template.
+    policy: Policy
 
     @property
     def arn(self) -> str:
@@ -49,7 +55,11 @@ class LocalStateMachine:
     name: str
     arn: str
     definition: str
-    role_arn: str = f"arn:{PARTITION}:iam::{ACCOUNT}:role/{STACK}-jobs"
+    policy: Policy
+
+    @property
+    def role_arn(self) -> str:
+        return self.policy.principal
 
 
 @dataclass
@@ -131,14 +141,27 @@ def load_application(
         arn = f"arn:{PARTITION}:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
         refs[logical_id] = attributes[(logical_id, "Arn")] = arn
         machines[logical_id] = (name, arn, properties)
+    policies = role_policies(
+        transformed(template, params, REGION),
+        resolver,
+        lambda role_id: f"arn:{PARTITION}:iam::{ACCOUNT}:role/{STACK}-{role_id}",
+    )
     state_machines = {
-        logical_id: LocalStateMachine(logical_id, name, arn, _definition(properties, resolver))
+        logical_id: LocalStateMachine(
+            logical_id, name, arn, _definition(properties, resolver), policies[logical_id]
+        )
         for logical_id, (name, arn, properties) in machines.items()
     }
     globals_ = template.get("Globals", {}).get("Function", {})
     functions = {
         logical_id: _function(
-            logical_id, resource["Properties"], globals_, resolver, refs[logical_id], extra_environment
+            logical_id,
+            resource["Properties"],
+            globals_,
+            resolver,
+            refs[logical_id],
+            extra_environment,
+            policies[logical_id],
         )
         for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items()
     }
@@ -172,6 +195,7 @@ def _function(
     resolver: Resolver,
     name: str,
     extra_environment: dict[str, str],
+    policy: Policy,
 ) -> LocalFunction:
     variables = {
         **globals_.get("Environment", {}).get("Variables", {}),
@@ -191,4 +215,5 @@ def _function(
         timeout=int(properties.get("Timeout", globals_.get("Timeout", 3))),
         environment=environment | extra_environment | {"AWS_LAMBDA_FUNCTION_NAME": name},
         routes=routes,
+        policy=policy,
     )

@@ -21,6 +21,7 @@ import httpx
 from botocore.config import Config
 
 from local.aws_resources import create_tables
+from local.iam.enforce import Role, guard_client
 from local.process_names import AWS_ENDPOINT, name_this_process
 from local.serve.application import REGION, STACK, LocalApplication
 
@@ -40,8 +41,9 @@ def client(service: str, endpoint: str, config: Config | None = None) -> Any:
     )
 
 
-def _endpoint_main(host: str, port: int, lambda_url: str, parent: Connection) -> None:
-    """The endpoint's process: moto's server until the parent closes its end of the pipe (or dies)."""
+def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Connection) -> None:
+    """The endpoint's process: moto's server until the parent closes its end of the pipe (or dies).
+    The state machine's tasks call AWS (and the functions) as `role`, its execution role."""
     from moto.server import ThreadedMotoServer
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
@@ -53,7 +55,7 @@ def _endpoint_main(host: str, port: int, lambda_url: str, parent: Connection) ->
     # moto's state machine calls its task services back at localhost:$MOTO_PORT.
     os.environ["MOTO_PORT"] = str(port)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    speed_up_moto()
+    speed_up_moto(lambda made: guard_client(made, role))
     make_dynamodb_writes_atomic()
     functions = client(
         "lambda",
@@ -65,6 +67,7 @@ def _endpoint_main(host: str, port: int, lambda_url: str, parent: Connection) ->
             max_pool_connections=64,
         ),
     )
+    guard_client(functions, role)
     lambda_eval_utils.boto_client_for = lambda *_, **__: functions  # type: ignore[attr-defined]
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
@@ -80,13 +83,14 @@ class LocalAws:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._pipe: Connection | None = None
 
-    def start(self, lambda_url: str) -> None:
-        """Starts the endpoint, its Lambda tasks sent to `lambda_url`; returns once it answers."""
+    def start(self, lambda_url: str, task_role: Role) -> None:
+        """Starts the endpoint, the state machine's tasks calling AWS (and `lambda_url` for Lambda) as
+        `task_role`; returns once it answers."""
         context = multiprocessing.get_context("spawn")
         self._pipe, child = context.Pipe()
         self._process = context.Process(
             target=_endpoint_main,
-            args=(self.host, self.port, lambda_url, child),
+            args=(self.host, self.port, lambda_url, task_role, child),
             name="aws-endpoint",
             daemon=True,
         )

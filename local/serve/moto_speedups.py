@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto import backends as moto_backends
@@ -24,11 +25,12 @@ from moto.stepfunctions.parser.asl.utils import json_path
 _STATELESS_STATES = frozenset({"Task", "Choice", "Wait", "Pass", "Fail", "Succeed"})
 
 
-def speed_up_moto() -> None:
+def speed_up_moto(prepare_task_client: Callable[[Any], Any] = lambda client: client) -> None:
+    """`prepare_task_client` is given each task client once, when it is made."""
     if getattr(DomainDispatcherApplication, "_sped_up", False):
         return
     _remember_backends()
-    _reuse_task_clients()
+    _reuse_task_clients(prepare_task_client)
     _parse_each_definition_once()
     _parse_each_json_path_once()
     DomainDispatcherApplication._sped_up = True  # type: ignore[attr-defined]
@@ -51,7 +53,7 @@ def _remember_backends() -> None:
     DomainDispatcherApplication.get_backend_for_host = remembered  # type: ignore[method-assign]
 
 
-def _reuse_task_clients() -> None:
+def _reuse_task_clients(prepare: Callable[[Any], Any]) -> None:
     """The state machine's tasks (Lambda, EventBridge, DynamoDB) make a new boto3 client for every
     call, ~40 ms each; one client per service and region serves them all (moto's client maker
     ignores the state's credentials, so they do not tell clients apart)."""
@@ -63,7 +65,7 @@ def _reuse_task_clients() -> None:
         def reused(region: str, service: str, state_credentials: Any = None, _make: Any = make) -> Any:
             with lock:
                 if (region, service) not in made:
-                    made[(region, service)] = _make(region, service, state_credentials)
+                    made[(region, service)] = prepare(_make(region, service, state_credentials))
                 return made[(region, service)]
 
         module.boto_client_for = reused  # type: ignore[attr-defined]

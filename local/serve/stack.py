@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from local.iam.enforce import Role, revocations_from_environment
 from local.keys import store_key
-from local.serve.application import LocalApplication, LocalFunction, load_application
+from local.serve.application import LOCAL_ACCOUNT, LocalApplication, LocalFunction, load_application
 from local.serve.aws_endpoint import LocalAws
 from local.serve.lambda_endpoint import LambdaEndpoint
 from local.serve.metrics import put_emf_metrics
@@ -56,7 +57,10 @@ class LocalStack:
         self.functions = Functions(self.application.functions, [str(d) for d in self.application.layer_dirs])
         self.lambda_endpoint = LambdaEndpoint(host, self.invoke)
         try:
-            self.aws.start(self.lambda_endpoint.url)
+            # One state machine: its tasks' clients are shared, so they act as its role.
+            (machine,) = self.application.state_machines.values()
+            role = Role(machine.name, machine.policy, LOCAL_ACCOUNT, revocations_from_environment())
+            self.aws.start(self.lambda_endpoint.url, role)
         except BaseException:
             self.lambda_endpoint.close()
             raise

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from local.iam.enforce import Role, act_as_process, revocations_from_environment
 from local.process_names import function_process_name, name_this_process
-from local.serve.application import ACCOUNT, REGION, LocalFunction
+from local.serve.application import ACCOUNT, LOCAL_ACCOUNT, REGION, LocalFunction
 
 MAX_WORKERS_PER_FUNCTION = 4
 # Lambda allows 10 s; the imports of a few workers starting at once on a busy 2-core machine can take longer.
@@ -68,8 +69,11 @@ def _worker_main(connection: Connection, function: LocalFunction, layer_dirs: li
     """A container: the function's environment and code path; its handler imported in the init phase,
     before the first invocation (whose time limit, as on Lambda, does not include it)."""
     name_this_process(function_process_name(function.logical_id))
+    revocations = revocations_from_environment()
     os.environ.clear()
     os.environ.update(function.environment)
+    # As on Lambda, every AWS call the function makes is made as its execution role.
+    act_as_process(Role(function.name, function.policy, LOCAL_ACCOUNT, revocations))
     sys.path[:0] = [str(function.code_dir), *layer_dirs]
     output = _Output()
     sys.stdout = sys.stderr = output

@@ -122,7 +122,7 @@ def upstream(attempts: int = 3) -> OpenAIUpstream:
     from videos_core.adapters.upstream_openai import OpenAIUpstream
 
     settings = get_settings()
-    return OpenAIUpstream(settings, upstream_api_key(settings), attempts=attempts)
+    return OpenAIUpstream(settings, cache(lambda: upstream_api_key(settings)), attempts=attempts)
 
 
 @cache

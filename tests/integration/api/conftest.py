@@ -9,8 +9,17 @@ from moto import mock_aws
 from openai import OpenAI
 
 from local.aws_resources import create_tables
+from local.serve.application import STACK
 from local.template import application_template
-from tests.integration.api.stack import BUCKET, CONTENT_TYPES, IDLE_DEFINITION, REGION, STATE_MACHINE, Stack
+from tests.integration.api.stack import (
+    APPLICATION,
+    BUCKET,
+    CONTENT_TYPES,
+    IDLE_DEFINITION,
+    REGION,
+    STATE_MACHINE,
+    Stack,
+)
 from tests.media import jpeg_size
 from videos_core import idempotency, wiring
 from videos_core.models.api import Variant
@@ -29,13 +38,17 @@ def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str) -> Iterator[Stack]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        tables = create_tables(boto3.client("dynamodb", region_name=REGION), application_template(), "test")
+        tables = create_tables(boto3.client("dynamodb", region_name=REGION), application_template(), STACK)
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        (machine,) = APPLICATION.state_machines.values()
         state_machine_arn = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-            name=STATE_MACHINE,
-            definition=json.dumps(IDLE_DEFINITION),
-            roleArn="arn:aws:iam::123456789012:role/videos-api-test-jobs",
+            name=STATE_MACHINE, definition=json.dumps(IDLE_DEFINITION), roleArn=machine.role_arn
         )["stateMachineArn"]
+        # The upstream key where the template says it is: the functions read it from SSM, as deployed.
+        key_parameter = APPLICATION.parameters["UpstreamApiKeyParameter"]
+        boto3.client("ssm", region_name=REGION).put_parameter(
+            Name=key_parameter, Value="sk-engine-test", Type="SecureString"
+        )
         for name, value in {
             "VIDEOS_TABLE": tables["VideosTable"],
             "KEYS_TABLE": tables["KeysTable"],
@@ -43,9 +56,9 @@ def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str) -> Iterator[Stack]:
             "STATE_MACHINE_ARN": state_machine_arn,
             "IDEMPOTENCY_TABLE": tables["IdempotencyTable"],
             "QUOTAS_TABLE": tables["QuotasTable"],
-            "EVENT_BUS_NAME": "videos-api-test",
+            "EVENT_BUS_NAME": APPLICATION.event_buses["EventBus"],
             "UPSTREAM_BASE_URL": f"{engine_url}/v1",
-            "UPSTREAM_API_KEY": "sk-engine-test",
+            "UPSTREAM_API_KEY_PARAMETER": key_parameter,
             "POLL_HOLD_SECONDS": "0.6",
             "POLL_INTERVAL_SECONDS": "0.05",
             "POWERTOOLS_METRICS_NAMESPACE": "VideosApiTest",

@@ -16,6 +16,8 @@ from typing import Any
 import boto3
 from openai import OpenAI
 
+from local.serve.application import load_application
+from local.template import application_template
 from videos_core.adapters.dynamodb import to_item
 from videos_core.auth import hash_key
 from videos_core.ids import new_video_id
@@ -23,8 +25,10 @@ from videos_core.models.api import Variant
 from videos_core.observability import logger
 
 REGION = "us-east-1"
-BUCKET = "videos-api-test-assets"
-STATE_MACHINE = "videos-api-test-jobs"
+# The names the template's resources have in the local account (the functions' policies name them).
+APPLICATION = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
+BUCKET = APPLICATION.buckets["AssetsBucket"]
+(STATE_MACHINE,) = (machine.name for machine in APPLICATION.state_machines.values())
 # A state machine that just waits: these tests drive the API, not the workflow.
 IDLE_DEFINITION = {"StartAt": "Idle", "States": {"Idle": {"Type": "Wait", "Seconds": 3600, "End": True}}}
 CONTENT_TYPES: dict[Variant, str] = {

@@ -13,6 +13,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from local.iam.enforce import Revocations, Role
+from local.iam.policy import Policy
+from local.serve.application import LOCAL_ACCOUNT
 from local.serve.aws_endpoint import LocalAws, client
 from tests.support import free_port
 from videos_core.adapters.quotas import DynamoQuotas, Limits
@@ -25,7 +28,11 @@ ROUNDS = 15
 @pytest.fixture(scope="module")
 def aws() -> Iterator[LocalAws]:
     endpoint = LocalAws("127.0.0.1", free_port())
-    endpoint.start("http://127.0.0.1:9")  # no Lambda tasks run here
+    # No state machine runs here: its tasks' role is allowed nothing.
+    nobody = Role(
+        "nobody", Policy("arn:aws:iam::123456789012:role/nobody", ()), LOCAL_ACCOUNT, Revocations(None)
+    )
+    endpoint.start("http://127.0.0.1:9", nobody)
     try:
         yield endpoint
     finally:

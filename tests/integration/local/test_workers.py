@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from local.iam.policy import Policy
 from local.serve.application import LocalFunction
 from local.serve.workers import FunctionPool
 
@@ -53,6 +54,7 @@ def pool(code: Path, request: pytest.FixtureRequest) -> Iterator[FunctionPool]:
         timeout=timeout,
         environment={"ONLY_MINE": "yes", "PATH": os.environ["PATH"]},
         routes=(),
+        policy=Policy("arn:aws:iam::123456789012:role/test", ()),
     )
     workers = FunctionPool(function, layer_dirs=[], size=2)
     try:

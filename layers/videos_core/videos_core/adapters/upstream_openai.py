@@ -117,10 +117,13 @@ class _Content:
 
 
 class OpenAIUpstream:
+    """`api_key` is asked for the key when the upstream is first called: a step that never calls it
+    (ending a job as failed) never reads the secret, and needs no permission to."""
+
     def __init__(
         self,
         settings: Settings,
-        api_key: str,
+        api_key: Callable[[], str],
         attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -155,7 +158,7 @@ class OpenAIUpstream:
         if url not in self._clients:
             self._clients[url] = OpenAI(
                 base_url=url,
-                api_key=self._api_key,
+                api_key=self._api_key(),
                 max_retries=0,
                 timeout=self._settings.upstream_timeout_seconds,
             )

@@ -1,0 +1,200 @@
+"""Every AWS call judged by the caller's role before it leaves, through botocore's own events: a call
+its policy does not allow is answered as AWS answers it (AccessDenied, not retried), without reaching
+the local endpoint; an S3 multi-object delete reports the keys it may not delete among its `Errors`,
+as S3 does. A presigned URL the role may not use fails when it is signed (on AWS the URL would be
+refused when fetched; offline nothing checks the URL itself).
+
+Who the caller is: a function worker's whole process acts as its function's role (`act_as_process`),
+a client can be bound to a role (`guard_client`, the state machine's task clients), and in-process
+tests act as a role for a block (`acting_as`). A call made as no role (the tests' and the operator's
+own set-up) is not judged."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from botocore import handlers
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+from botocore.exceptions import ClientError
+
+from local.iam.policy import Policy
+from local.iam.requests import Account, Authorization, authorizations
+
+# A file naming statements to take away (one per line), read again whenever it changes: how a test
+# proves that a statement matters, on a running stack, without restarting it.
+REVOKED_ENV = "VIDEOS_API_IAM_REVOKED"
+
+_CURRENT: contextvars.ContextVar[Role | None] = contextvars.ContextVar("iam_role", default=None)
+_PROCESS_ROLE: list[Role] = []
+_DENIED = "iam_denied"
+_DENIED_PARTS = "iam_denied_parts"
+_PARTS_LEFT = "iam_parts_left"
+# AWS's error code and status for AccessDenied, by service (most answer AccessDeniedException with 400).
+_ACCESS_DENIED = {
+    "s3": ("AccessDenied", 403),
+    "cloudwatch": ("AccessDenied", 403),
+    "lambda": ("AccessDeniedException", 403),
+}
+
+
+class Revocations:
+    """The statements a test has taken away, from the file `REVOKED_ENV` names (re-read on change)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._seen: tuple[float, frozenset[str]] = (-1.0, frozenset())
+
+    def current(self) -> frozenset[str]:
+        if self.path is None:
+            return frozenset()
+        try:
+            mtime = self.path.stat().st_mtime
+        except FileNotFoundError:
+            return frozenset()
+        if mtime != self._seen[0]:
+            names = frozenset(line.strip() for line in self.path.read_text().splitlines() if line.strip())
+            self._seen = (mtime, names)
+        return self._seen[1]
+
+
+@dataclass
+class Role:
+    """A role as its sessions use it: its policy, the account it lives in, and what tests took away."""
+
+    name: str
+    policy: Policy
+    account: Account
+    revocations: Revocations
+
+    @property
+    def session_arn(self) -> str:
+        role = self.policy.principal.rsplit("/", 1)[-1]
+        return f"arn:{self.account.partition}:sts::{self.account.account_id}:assumed-role/{role}/{self.name}"
+
+    def denied(self, service: str, operation: str, params: dict[str, Any]) -> list[Authorization]:
+        policy = self.policy.without(self.revocations.current())
+        return [
+            needed
+            for needed in authorizations(service, operation, params, self.account)
+            if not policy.decide(needed.action, needed.resource, needed.context).allowed
+        ]
+
+    def message(self, denied: Authorization) -> str:
+        return (
+            f"User: {self.session_arn} is not authorized to perform: {denied.action} on resource: "
+            f"{denied.resource} because no identity-based policy allows the {denied.action} action"
+        )
+
+
+def revocations_from_environment() -> Revocations:
+    path = os.environ.get(REVOKED_ENV)
+    return Revocations(Path(path) if path else None)
+
+
+def _service(model: Any) -> str:
+    return str(model.service_model.service_name)
+
+
+def _error(service: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+    code, status = _ACCESS_DENIED.get(service, ("AccessDeniedException", 400))
+    parsed = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0},
+    }
+    return AWSResponse("https://iam.local/", status, HTTPHeaders(), None), parsed
+
+
+class _Guard:
+    """botocore handlers judging each call as `role` (or, when None, as the block's or process's role)."""
+
+    def __init__(self, role: Role | None = None) -> None:
+        self.role = role
+
+    def _acting(self) -> Role | None:
+        if self.role is not None:
+            return self.role
+        return _CURRENT.get() or (_PROCESS_ROLE[0] if _PROCESS_ROLE else None)
+
+    def before_parameter_build(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        role = self._acting()
+        if role is None:
+            return
+        service = _service(model)
+        denied = role.denied(service, model.name, params)
+        if not denied:
+            return
+        print(f"AccessDenied: {role.message(denied[0])}", file=sys.stderr, flush=True)
+        if all(item.part is not None for item in denied):
+            # Per-key authorization: the keys it may delete go ahead, the others come back as Errors.
+            refused = {item.part for item in denied}
+            params["Delete"]["Objects"] = [o for o in params["Delete"]["Objects"] if o["Key"] not in refused]
+            context[_DENIED_PARTS] = sorted(str(part) for part in refused)
+            context[_PARTS_LEFT] = bool(params["Delete"]["Objects"])
+            return
+        if context.get("is_presign_request"):
+            raise ClientError(cast(Any, _error(service, role.message(denied[0]))[1]), model.name)
+        context[_DENIED] = (service, role.message(denied[0]))
+
+    def before_call(self, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if _DENIED in context:
+            return _error(*context[_DENIED])
+        if _DENIED_PARTS in context and not context[_PARTS_LEFT]:
+            return AWSResponse("https://iam.local/", 200, HTTPHeaders(), None), {"Deleted": [], "Errors": []}
+        return None
+
+    def after_call(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        for key in context.get(_DENIED_PARTS, []):
+            parsed.setdefault("Errors", []).append(
+                {"Key": key, "Code": "AccessDenied", "Message": "Access Denied"}
+            )
+
+    def handlers(self) -> list[tuple[str, Any]]:
+        return [
+            ("before-parameter-build", self.before_parameter_build),
+            ("before-call", self.before_call),
+            ("after-call.s3.DeleteObjects", self.after_call),
+        ]
+
+
+_PROCESS_GUARD = _Guard()
+
+
+def _install_for_every_session() -> None:
+    """botocore registers its built-in handlers on every session it creates; ours join them once."""
+    if not any(handler is _PROCESS_GUARD.before_call for _, handler, *_ in handlers.BUILTIN_HANDLERS):
+        handlers.BUILTIN_HANDLERS.extend(_PROCESS_GUARD.handlers())
+
+
+def act_as_process(role: Role) -> None:
+    """Every client this process creates from now on calls AWS as `role` (a function's container)."""
+    _PROCESS_ROLE[:] = [role]
+    _install_for_every_session()
+
+
+@contextlib.contextmanager
+def acting_as(role: Role) -> Iterator[None]:
+    """Calls made inside the block (by clients of any session) are judged as `role`."""
+    _install_for_every_session()
+    token = _CURRENT.set(role)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def guard_client(client: Any, role: Role) -> Any:
+    """`client`'s calls are judged as `role`, whoever makes them."""
+    guard = _Guard(role)
+    for event, handler in guard.handlers():
+        client.meta.events.register(event, handler)
+    return client

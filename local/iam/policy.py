@@ -1,0 +1,184 @@
+"""IAM's evaluation of identity-based policies, for the offline stack: an explicit Deny wins, then any
+Allow whose Action, Resource and Condition all match, and otherwise the request is implicitly denied.
+
+It covers what the template's policies use — Action/NotAction, Resource/NotResource with `*` and `?`
+wildcards, and the condition operators below — and refuses a policy that uses anything else, so a
+policy is never judged more kindly offline than AWS would judge it."""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+
+@cache
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """IAM's wildcards: `*` any run of characters (`/` and `:` included), `?` any one; nothing else."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.S)
+
+
+def _like(value: str, pattern: str) -> bool:
+    return _wildcard(pattern).fullmatch(value) is not None
+
+
+# Condition operators this evaluator knows; each may carry an IfExists suffix and a set prefix.
+_STRING_OPERATORS: dict[str, Callable[[str, str], bool]] = {
+    "StringEquals": operator.eq,
+    "StringNotEquals": operator.ne,
+    "StringLike": _like,
+    "StringNotLike": lambda value, pattern: not _like(value, pattern),
+    "Bool": lambda value, pattern: value.lower() == pattern.lower(),
+}
+_NEGATED = {"StringNotEquals", "StringNotLike"}
+_SET_PREFIXES = ("ForAllValues:", "ForAnyValue:")
+
+RequestContext = Mapping[str, str | Sequence[str]]
+
+
+class PolicyError(ValueError):
+    """A policy this evaluator cannot judge faithfully."""
+
+
+def _as_list(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(item) for item in value)
+
+
+@dataclass(frozen=True)
+class Condition:
+    operator: str  # e.g. "ForAllValues:StringEquals", "StringEqualsIfExists"
+    key: str
+    values: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        base = self.operator
+        for prefix in _SET_PREFIXES:
+            base = base.removeprefix(prefix)
+        if base.removesuffix("IfExists") not in _STRING_OPERATORS:
+            raise PolicyError(f"condition operator {self.operator} is not supported offline")
+
+    def holds(self, context: RequestContext) -> bool:
+        if_exists = self.operator.endswith("IfExists")
+        base = self.operator.removesuffix("IfExists")
+        set_prefix = next((p for p in _SET_PREFIXES if base.startswith(p)), None)
+        base = base.removeprefix(set_prefix or "")
+        test = _STRING_OPERATORS[base]
+        present = self.key in context
+        if not present:
+            # ForAllValues over no values holds; a plain test of a missing key holds only with IfExists.
+            return if_exists or set_prefix == "ForAllValues:" or (base in _NEGATED and set_prefix is None)
+        raw = context[self.key]
+        values = (raw,) if isinstance(raw, str) else tuple(raw)
+
+        def matches(value: str) -> bool:
+            if base in _NEGATED:
+                return all(test(value, pattern) for pattern in self.values)
+            return any(test(value, pattern) for pattern in self.values)
+
+        if set_prefix == "ForAllValues:":
+            return all(matches(value) for value in values)
+        if set_prefix == "ForAnyValue:":
+            return any(matches(value) for value in values)
+        if len(values) != 1:
+            raise PolicyError(f"{self.key} has several values; use ForAllValues or ForAnyValue")
+        return matches(values[0])
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a role's, named (`<Role>.<Sid>`, `<Role>.<ManagedPolicy>.<Sid>`) so that tests
+    can point at it."""
+
+    name: str
+    effect: str
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    not_resources: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+
+    @classmethod
+    def parse(cls, name: str, raw: Mapping[str, Any]) -> Statement:
+        known = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+        unknown = set(raw) - known
+        if unknown:
+            raise PolicyError(f"statement {name} has {sorted(unknown)}, not supported offline")
+        if raw.get("Effect") not in ("Allow", "Deny"):
+            raise PolicyError(f"statement {name} has no Effect Allow or Deny")
+        conditions = tuple(
+            Condition(operator, key, _as_list(values))
+            for operator, keys in (raw.get("Condition") or {}).items()
+            for key, values in keys.items()
+        )
+        return cls(
+            name=name,
+            effect=raw["Effect"],
+            actions=_as_list(raw.get("Action")),
+            not_actions=_as_list(raw.get("NotAction")),
+            resources=_as_list(raw.get("Resource")),
+            not_resources=_as_list(raw.get("NotResource")),
+            conditions=conditions,
+        )
+
+    def applies_to(self, action: str, resource: str, context: RequestContext) -> bool:
+        action = action.lower()
+        if self.actions and not any(_wildcard(a.lower()).fullmatch(action) for a in self.actions):
+            return False
+        if self.not_actions and any(_wildcard(a.lower()).fullmatch(action) for a in self.not_actions):
+            return False
+        if self.resources and not any(_wildcard(r).fullmatch(resource) for r in self.resources):
+            return False
+        if self.not_resources and any(_wildcard(r).fullmatch(resource) for r in self.not_resources):
+            return False
+        return all(condition.holds(context) for condition in self.conditions)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    statement: str | None  # the statement that allowed or explicitly denied it
+    explicit_deny: bool = False
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything attached to one role (its inline and managed policies), as a flat list of statements."""
+
+    principal: str  # the role's ARN, as AWS names it in an AccessDenied message
+    statements: tuple[Statement, ...]
+    revoked: frozenset[str] = field(default=frozenset())
+
+    def without(self, names: frozenset[str]) -> Policy:
+        return Policy(self.principal, self.statements, self.revoked | names)
+
+    def decide(self, action: str, resource: str, context: RequestContext) -> Decision:
+        allowed: str | None = None
+        for statement in self.statements:
+            if statement.name in self.revoked or not statement.applies_to(action, resource, context):
+                continue
+            if statement.effect == "Deny":
+                return Decision(False, statement.name, explicit_deny=True)
+            allowed = allowed or statement.name
+        return Decision(allowed is not None, allowed)
+
+    def statement_names(self) -> tuple[str, ...]:
+        return tuple(statement.name for statement in self.statements)
+
+
+def parse_document(prefix: str, document: Mapping[str, Any]) -> tuple[Statement, ...]:
+    """A policy document's statements, named `<prefix>.<Sid>` (or `<prefix>[<index>]` without one)."""
+    raw = document.get("Statement", [])
+    statements = [raw] if isinstance(raw, Mapping) else list(raw)
+    return tuple(
+        Statement.parse(
+            f"{prefix}.{statement['Sid']}" if "Sid" in statement else f"{prefix}[{index}]", statement
+        )
+        for index, statement in enumerate(statements)
+    )

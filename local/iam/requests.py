@@ -1,0 +1,216 @@
+"""What IAM authorizes for one AWS API call: the action, the resource's ARN and the condition keys the
+request carries, as each service's authorization reference defines them. One call may need several
+(a DynamoDB transaction: one per item; an S3 multi-object delete: one per key)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.iam.policy import RequestContext
+
+
+@dataclass(frozen=True)
+class Account:
+    partition: str
+    region: str
+    account_id: str
+
+    def arn(self, service: str, resource: str, *, regional: bool = True, owned: bool = True) -> str:
+        region = self.region if regional else ""
+        account = self.account_id if owned else ""
+        return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
+
+
+@dataclass(frozen=True)
+class Authorization:
+    action: str
+    resource: str
+    context: RequestContext = field(default_factory=dict)
+    # For calls AWS authorizes per part (an S3 multi-object delete's keys): which part this is.
+    part: str | None = None
+
+
+# boto3's service names -> IAM's service prefixes, where they differ.
+_PREFIXES = {"stepfunctions": "states"}
+_NAME_IN_EXPRESSION = re.compile(r"#[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*")
+_EXPRESSION_WORDS = frozenset(
+    {"SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "IN", "BETWEEN"}
+    | {"attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains", "size"}
+    | {"if_not_exists", "list_append"}
+)
+
+
+def authorizations(
+    service: str, operation: str, params: Mapping[str, Any], account: Account
+) -> list[Authorization]:
+    prefix = _PREFIXES.get(service, service)
+    mapper = _MAPPERS.get(prefix)
+    if mapper is not None:
+        found = mapper(operation, params, account)
+        if found is not None:
+            return found
+    # An operation without a resource type is authorized on "*".
+    return [Authorization(f"{prefix}:{operation}", "*")]
+
+
+# ---- DynamoDB ------------------------------------------------------------------------------------
+
+
+def _expression_names(expression: str | None, names: Mapping[str, str]) -> set[str]:
+    """The top-level attribute names an expression touches (values `:x` and functions left out)."""
+    if not expression:
+        return set()
+    found = set()
+    for token in _NAME_IN_EXPRESSION.findall(re.sub(r":[A-Za-z0-9_]+", " ", expression)):
+        if token in _EXPRESSION_WORDS:
+            continue
+        found.add(names.get(token, token) if token.startswith("#") else token)
+    return found
+
+
+def _dynamodb_item(operation: str, request: Mapping[str, Any], account: Account) -> Authorization:
+    table = account.arn("dynamodb", f"table/{request['TableName']}")
+    names = request.get("ExpressionAttributeNames") or {}
+    context: dict[str, str | list[str]] = {"dynamodb:ReturnValues": request.get("ReturnValues", "NONE")}
+    attributes = set(request.get("Key") or {}) | set(request.get("Item") or {})
+    for expression in ("UpdateExpression", "ConditionExpression", "ProjectionExpression"):
+        attributes |= _expression_names(request.get(expression), names)
+    if (
+        operation in ("UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem")
+        or "ProjectionExpression" in request
+    ):
+        context["dynamodb:Attributes"] = sorted(attributes)
+    else:
+        context["dynamodb:Select"] = "ALL_ATTRIBUTES"
+    return Authorization(f"dynamodb:{operation}", table, context)
+
+
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def _dynamodb(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
+    if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
+        return [_dynamodb_item(operation, params, account)]
+    if operation == "TransactWriteItems":
+        return [
+            _dynamodb_item(_TRANSACT_ACTIONS[kind], request, account)
+            for item in params["TransactItems"]
+            for kind, request in item.items()
+        ]
+    if operation == "TransactGetItems":
+        return [_dynamodb_item("GetItem", item["Get"], account) for item in params["TransactItems"]]
+    if operation in ("BatchWriteItem", "BatchGetItem"):
+        return [
+            Authorization(f"dynamodb:{operation}", account.arn("dynamodb", f"table/{table}"))
+            for table in params["RequestItems"]
+        ]
+    if "TableName" in params:
+        resource = f"table/{params['TableName']}"
+        if params.get("IndexName"):
+            resource += f"/index/{params['IndexName']}"
+        return [Authorization(f"dynamodb:{operation}", account.arn("dynamodb", resource))]
+    return None
+
+
+# ---- S3 ------------------------------------------------------------------------------------------
+
+_S3_OBJECT_ACTIONS = {
+    "PutObject": "PutObject",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "CopyObject": "PutObject",
+    "GetObject": "GetObject",
+    "HeadObject": "GetObject",
+    "DeleteObject": "DeleteObject",
+    "AbortMultipartUpload": "AbortMultipartUpload",
+    "ListParts": "ListMultipartUploadParts",
+}
+_S3_BUCKET_ACTIONS = {
+    "ListMultipartUploads": "ListBucketMultipartUploads",
+    "ListObjects": "ListBucket",
+    "ListObjectsV2": "ListBucket",
+    "HeadBucket": "ListBucket",
+}
+
+
+def _s3(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
+    bucket = params.get("Bucket")
+    if bucket is None:
+        return None
+    bucket_arn = f"arn:{account.partition}:s3:::{bucket}"
+    if operation in _S3_OBJECT_ACTIONS:
+        return [Authorization(f"s3:{_S3_OBJECT_ACTIONS[operation]}", f"{bucket_arn}/{params['Key']}")]
+    if operation == "DeleteObjects":
+        return [
+            Authorization("s3:DeleteObject", f"{bucket_arn}/{item['Key']}", part=item["Key"])
+            for item in params["Delete"]["Objects"]
+        ]
+    return [Authorization(f"s3:{_S3_BUCKET_ACTIONS.get(operation, operation)}", bucket_arn)]
+
+
+# ---- SSM, Step Functions, EventBridge, Lambda, CloudWatch -----------------------------------------
+
+
+def _parameter_arn(name: str, account: Account) -> str:
+    return account.arn("ssm", "parameter" + (name if name.startswith("/") else f"/{name}"))
+
+
+def _ssm(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
+    if operation == "GetParameter" or operation == "PutParameter":
+        return [Authorization(f"ssm:{operation}", _parameter_arn(params["Name"], account))]
+    if operation == "GetParameters":
+        return [Authorization("ssm:GetParameters", _parameter_arn(name, account)) for name in params["Names"]]
+    return None
+
+
+def _states(operation: str, params: Mapping[str, Any], _account: Account) -> list[Authorization] | None:
+    for parameter in ("stateMachineArn", "executionArn"):
+        if parameter in params:
+            return [Authorization(f"states:{operation}", str(params[parameter]))]
+    return None
+
+
+def _events(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
+    if operation != "PutEvents":
+        return None
+    buses = {entry.get("EventBusName") or "default" for entry in params["Entries"]}
+    return [
+        Authorization(
+            "events:PutEvents", bus if bus.startswith("arn:") else account.arn("events", f"event-bus/{bus}")
+        )
+        for bus in sorted(buses)
+    ]
+
+
+def _lambda(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
+    if operation != "Invoke":
+        return None
+    name = str(params["FunctionName"])
+    arn = name if name.startswith("arn:") else account.arn("lambda", f"function:{name}")
+    return [Authorization("lambda:InvokeFunction", arn)]
+
+
+def _cloudwatch(operation: str, params: Mapping[str, Any], _account: Account) -> list[Authorization] | None:
+    if operation != "PutMetricData":
+        return None
+    return [Authorization("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": params["Namespace"]})]
+
+
+_MAPPERS = {
+    "dynamodb": _dynamodb,
+    "s3": _s3,
+    "ssm": _ssm,
+    "states": _states,
+    "events": _events,
+    "lambda": _lambda,
+    "cloudwatch": _cloudwatch,
+}
