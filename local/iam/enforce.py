@@ -28,9 +28,10 @@ from botocore.exceptions import ClientError
 from local.iam.policy import Policy
 from local.iam.requests import Account, Authorization, authorizations
 
-# A file naming statements to take away (one per line), read again whenever it changes: how a test
-# proves that a statement matters, on a running stack, without restarting it.
-REVOKED_ENV = "VIDEOS_API_IAM_REVOKED"
+# A directory where a test takes statements away (`revoked`: one name per line, read again whenever it
+# changes) and reads what was refused (`denied`: one line per refusal): how it proves, on a running
+# stack and without restarting it, that each statement matters.
+AUDIT_DIR_ENV = "VIDEOS_API_IAM_AUDIT_DIR"
 
 _CURRENT: contextvars.ContextVar[Role | None] = contextvars.ContextVar("iam_role", default=None)
 _PROCESS_ROLE: list[Role] = []
@@ -46,23 +47,31 @@ _ACCESS_DENIED = {
 
 
 class Revocations:
-    """The statements a test has taken away, from the file `REVOKED_ENV` names (re-read on change)."""
+    """The statements a test has taken away, from an audit directory (see AUDIT_DIR_ENV), and the
+    record of what was refused."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._seen: tuple[float, frozenset[str]] = (-1.0, frozenset())
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._seen: tuple[tuple[int, int], frozenset[str]] = ((-1, -1), frozenset())
 
     def current(self) -> frozenset[str]:
-        if self.path is None:
+        if self.directory is None:
             return frozenset()
+        path = self.directory / "revoked"
         try:
-            mtime = self.path.stat().st_mtime
+            stat = path.stat()
         except FileNotFoundError:
             return frozenset()
-        if mtime != self._seen[0]:
-            names = frozenset(line.strip() for line in self.path.read_text().splitlines() if line.strip())
-            self._seen = (mtime, names)
+        version = (stat.st_mtime_ns, stat.st_ino)
+        if version != self._seen[0]:
+            names = frozenset(line.strip() for line in path.read_text().splitlines() if line.strip())
+            self._seen = (version, names)
         return self._seen[1]
+
+    def record(self, message: str) -> None:
+        if self.directory is not None:
+            with (self.directory / "denied").open("a") as denied:
+                denied.write(message + "\n")
 
 
 @dataclass
@@ -95,8 +104,8 @@ class Role:
 
 
 def revocations_from_environment() -> Revocations:
-    path = os.environ.get(REVOKED_ENV)
-    return Revocations(Path(path) if path else None)
+    directory = os.environ.get(AUDIT_DIR_ENV)
+    return Revocations(Path(directory) if directory else None)
 
 
 def _service(model: Any) -> str:
@@ -134,6 +143,7 @@ class _Guard:
         if not denied:
             return
         print(f"AccessDenied: {role.message(denied[0])}", file=sys.stderr, flush=True)
+        role.revocations.record(role.message(denied[0]))
         if all(item.part is not None for item in denied):
             # Per-key authorization: the keys it may delete go ahead, the others come back as Errors.
             refused = {item.part for item in denied}

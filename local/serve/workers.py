@@ -186,7 +186,9 @@ class FunctionPool:
             result, error, output = worker.invoke(event, self.function.timeout)
             seconds = time.perf_counter() - started
             with self._lock:
-                if worker.alive:
+                if worker not in self._all:
+                    worker.stop()  # the pool was closed under this invocation
+                elif worker.alive:
                     self._idle.append(worker)
                 else:
                     self._all.remove(worker)

@@ -228,7 +228,7 @@ class Run:
         spec = {"kind": "pause", "seconds": UPSTREAM_TIMEOUT_SECONDS * 0.75, "method": "GET", "path": path}
         self.tally.arm(self.engine, "download: held half-way", spec)
         s3 = self.flow.client("s3")
-        prefix = f"videos/{self.flow.owner}/{video_id}/"
+        prefix = f"videos/{video_id}/"
         deadline = time.monotonic() + JOB_TIMEOUT
         while time.monotonic() < deadline:
             # Killed while its upload is open and it is the only copy running: a crash mid-copy, not

@@ -3,13 +3,14 @@ cfn-lint on it)."""
 
 from __future__ import annotations
 
-import copy
 import importlib
 from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform
 
+from local.iam.policy import Statement
+from local.iam.roles import MANAGED_POLICIES, transformed
+from local.serve.application import load_application
 from local.template import application_template, resources_of_type
 from tests.apigw import http_event, invoke
 from tests.support import ROOT
@@ -22,31 +23,6 @@ API_FUNCTIONS = sorted(
     for logical_id, function in FUNCTIONS.items()
     if any(event["Type"] == "HttpApi" for event in function["Properties"].get("Events", {}).values())
 )
-
-
-class _ManagedPolicies:
-    """samtranslator asks IAM for managed policy ARNs; offline, it gets the ones SAM adds itself."""
-
-    def load(self) -> dict[str, str]:
-        base = "arn:aws:iam::aws:policy/"
-        return {
-            name: base + path
-            for name, path in {
-                "AWSLambdaBasicExecutionRole": "service-role/AWSLambdaBasicExecutionRole",
-                "AWSXrayWriteOnlyAccess": "AWSXrayWriteOnlyAccess",
-                "AWSXRayDaemonWriteAccess": "AWSXRayDaemonWriteAccess",
-            }.items()
-        }
-
-
-def packaged(template: dict[str, Any]) -> dict[str, Any]:
-    """The template as `sam package` hands it to the transform: local paths become S3 URIs."""
-    result = copy.deepcopy(template)
-    for resource in result["Resources"].values():
-        for key in ("CodeUri", "ContentUri", "DefinitionUri"):
-            if key in resource.get("Properties", {}):
-                resource["Properties"][key] = f"s3://artifacts/{resource['Properties'][key].strip('/')}"
-    return result
 
 
 def function_module(logical_id: str) -> Any:
@@ -64,11 +40,10 @@ def template_routes() -> dict[str, str]:
     }
 
 
-def test_sam_transforms_the_template_offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def test_sam_transforms_the_template_offline() -> None:
     parameters = {"UpstreamBaseUrl": "https://videos.example.com/v1"}
 
-    output = transform(packaged(application_template()), parameters, _ManagedPolicies())
+    output = transformed(application_template(), parameters, "us-east-1")
 
     kinds = [resource["Type"] for resource in output["Resources"].values()]
     assert kinds.count("AWS::Lambda::Function") == len(FUNCTIONS)
@@ -149,38 +124,49 @@ def test_each_handler_serves_exactly_the_routes_the_template_gives_it(logical_id
             assert response.json()["error_code"] in ("not_found", "method_not_allowed"), route.key
 
 
-def statements_of(logical_id: str) -> list[dict[str, Any]]:
+APPLICATION = load_application(
+    application_template(), {"UpstreamBaseUrl": "https://videos.example.com/v1"}, {}
+)
+AWS_MANAGED = tuple(path.rsplit("/", 1)[-1] for path in MANAGED_POLICIES)
+
+
+def statements_of(logical_id: str) -> list[Statement]:
+    """The statements of the function's role as CloudFormation creates it, but for the AWS-managed
+    policies SAM attaches to every role (logs, traces)."""
     return [
         statement
-        for policy in FUNCTIONS[logical_id]["Properties"].get("Policies", [])
-        for statement in policy["Statement"]
+        for statement in APPLICATION.functions[logical_id].policy.statements
+        if not any(f".{managed}[" in statement.name for managed in AWS_MANAGED)
     ]
 
 
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
 def test_function_policies_are_least_privilege(logical_id: str) -> None:
     for statement in statements_of(logical_id):
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        resources = (
-            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        )
-        assert statement["Effect"] == "Allow"
-        assert all("*" not in action for action in actions), actions
-        assert "*" not in resources
-        assert not any(
-            action.startswith("dynamodb:") and action in ("dynamodb:Scan", "dynamodb:DeleteTable")
-            for action in actions
-        )
+        assert statement.effect == "Allow"
+        assert not statement.not_actions
+        assert not statement.not_resources
+        assert all("*" not in action for action in statement.actions), statement
+        for resource in statement.resources:
+            # Only a bucket's object prefix and a state machine's executions are patterns.
+            assert "*" not in resource.removesuffix("/videos/*").removesuffix("-jobs:*"), statement
+        assert not {"dynamodb:Scan", "dynamodb:DeleteTable"} & set(statement.actions)
 
 
 def test_read_only_functions_cannot_write_videos() -> None:
-    """They may only record a key's last use (an UpdateItem on the keys table)."""
+    """They may only record a key's last use: an UpdateItem on the keys table of that one attribute."""
+    keys_table = APPLICATION.tables["KeysTable"]
     for logical_id in ("GetFunction", "PollFunction", "ListFunction", "DownloadFunction"):
         for statement in statements_of(logical_id):
-            allowed = {"dynamodb:GetItem", "dynamodb:Query", "s3:GetObject"}
-            if statement["Resource"] == {"Fn::GetAtt": ["KeysTable", "Arn"]}:
-                allowed.add("dynamodb:UpdateItem")
-            assert set(statement["Action"]) <= allowed, (logical_id, statement)
+            if statement.name.endswith(".RecordKeyUse"):
+                assert statement.actions == ("dynamodb:UpdateItem",)
+                assert [r.rsplit("/", 1)[-1] for r in statement.resources] == [keys_table]
+                assert {(c.operator, c.values) for c in statement.conditions} == {
+                    ("ForAllValues:StringEquals", ("key_hash", "last_used_at")),
+                    ("StringEquals", ("NONE",)),
+                }
+                continue
+            assert set(statement.actions) <= {"dynamodb:GetItem", "dynamodb:Query", "s3:GetObject"}, statement
 
 
 def test_the_bucket_is_private_encrypted_and_tls_only() -> None:

@@ -92,7 +92,7 @@ class Stack:
         video_id = new_video_id(((created_at or now) * 1000) + secrets.randbelow(1000))
         stored = {}
         for variant, data in (assets or {}).items():
-            key = f"videos/{owner}/{video_id}/{variant}"
+            key = f"videos/{video_id}/{variant}"
             self.s3.put_object(Bucket=BUCKET, Key=key, Body=data, ContentType=CONTENT_TYPES[variant])
             stored[variant] = {"key": key, "size": len(data), "content_type": CONTENT_TYPES[variant]}
         item = {

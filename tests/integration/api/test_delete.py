@@ -49,7 +49,7 @@ def test_deleting_a_completed_video_removes_its_files(stack: Stack, media: dict[
 
     assert invoke("delete", delete_event(stack, video_id)).status == 200
 
-    assert stack.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"videos/alice/{video_id}/")["KeyCount"] == 0
+    assert stack.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"videos/{video_id}/")["KeyCount"] == 0
     event = http_event("get", path=f"/v1/videos/{video_id}", key=stack.keys["alice"])
     assert_error(invoke("get", event), 404, "video_not_found", event)
 
@@ -68,7 +68,7 @@ def test_another_owner_cannot_delete(stack: Stack, media: dict[Variant, bytes]) 
 
     assert_error(invoke("delete", event), 404, "video_not_found", event)
     assert stack.record("alice", video_id) is not None
-    assert stack.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"videos/alice/{video_id}/")["KeyCount"] == 3
+    assert stack.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"videos/{video_id}/")["KeyCount"] == 3
 
 
 def test_deleting_without_a_key_is_401(stack: Stack) -> None:

@@ -104,9 +104,7 @@ class Workflow:
     def objects(self, video_id: str) -> dict[str, bytes]:
         s3 = self.client("s3")
         bucket = self.stack.application.buckets["AssetsBucket"]
-        listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"videos/{self.owner}/{video_id}/").get(
-            "Contents", []
-        )
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"videos/{video_id}/").get("Contents", [])
         return {
             item["Key"].rsplit("/", 1)[-1]: s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
             for item in listed

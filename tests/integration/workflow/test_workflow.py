@@ -48,6 +48,9 @@ def test_a_job_ends_completed_with_its_files_in_s3_and_one_event(workflow: Workf
     assert detail["s3"]["video"]["key"] == record["assets"]["video"]["key"]
     jsonschema.validate(detail, EVENT_SCHEMA)
     assert workflow.wait_execution(video["id"])["status"] == "SUCCEEDED"
+    # The workflow's state carries ids, never the prompt: nothing of it is in the execution history.
+    assert "lighthouse" not in json.dumps(workflow.history(video["id"]), default=str)
+    assert workflow.owner not in record["assets"]["video"]["key"]
 
 
 def test_progress_is_written_while_the_job_runs(workflow: Workflow, engine_url: str) -> None:

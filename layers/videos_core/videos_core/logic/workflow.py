@@ -108,7 +108,9 @@ def failure_of(job: UpstreamJob) -> VideoError:
 
 
 def asset_prefix(record: VideoRecord) -> str:
-    return f"videos/{record.owner}/{record.video_id}/"
+    """Where a video's files go: under its id alone, since every presigned URL shows the key (an owner
+    is a tenant's name, and stays out of them)."""
+    return f"videos/{record.video_id}/"
 
 
 def asset_key(record: VideoRecord, variant: Variant) -> str:
@@ -173,10 +175,12 @@ def end_failed(owner: str, video_id: str, error: VideoError, ports: Finisher, no
 
 
 def event_detail(record: VideoRecord, bucket: str) -> dict[str, Any]:
-    """The detail of `Video Completed` / `Video Failed` (schema: events/video-event.schema.json)."""
+    """The detail of `Video Completed` / `Video Failed` (schema: events/video-event.schema.json). It
+    carries no prompt: the detail passes through the state machine's execution history and the bus's
+    targets, and a prompt is the owner's content, kept in the table alone."""
     generation = (record.completed_at - record.created_at) if record.completed_at is not None else None
     return {
-        "video": record.to_video().model_dump(mode="json"),
+        "video": record.to_video().model_dump(mode="json", exclude={"prompt"}),
         "owner": record.owner,
         "s3": {variant: {"bucket": bucket} | asset.model_dump() for variant, asset in record.assets.items()},
         "estimated_cost_usd": float(record.cost_estimate),

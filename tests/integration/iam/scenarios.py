@@ -1,0 +1,303 @@
+"""What each function and the state machine do for a user, each as one scenario that passes on the
+application as the template grants it. Taking away any one statement a scenario relies on must make
+it fail: that is how the statement test shows that every statement of every policy matters."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from openai import OpenAI
+
+from tests.apigw import http_event
+from tests.integration.workflow.harness import Workflow
+from videos_core.adapters.dynamodb import from_item, to_item
+from videos_core.auth import hash_key
+from videos_core.ids import new_video_id
+
+# One prompt for every job, so that the engine renders it once and serves it from its cache after.
+PROMPT = "A kite over the dunes"
+JOB_SECONDS = 15
+CONTENT_TYPES = {"video": "video/mp4", "thumbnail": "image/jpeg", "spritesheet": "image/jpeg"}
+
+
+@dataclass
+class Lab:
+    """A fresh owner on the running stack, and an upstream job the engine has completed."""
+
+    flow: Workflow
+    engine: OpenAI
+    finished_upstream_id: str
+    forced_machine_arn: str
+
+    def finished_upstream_job(self) -> str:
+        """A new job the engine has completed (a webhook finds its record by the upstream's id)."""
+        return str(self.engine.videos.create_and_poll(prompt=PROMPT, poll_interval_ms=100).id)
+
+    @property
+    def stack(self) -> Any:
+        return self.flow.stack
+
+    def table(self, logical_id: str) -> str:
+        return str(self.stack.application.tables[logical_id])
+
+    def call(self, logical_id: str, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        return self.flow.call(logical_id, event)
+
+    def api(self, logical_id: str, method: str, path: str, route: str, **options: Any) -> tuple[int, Any]:
+        """A request with a key of its own (never in a warm worker's cache), which must be marked used."""
+        key = "sk-" + secrets.token_urlsafe(24)
+        self.stack.add_key(self.flow.owner, key)
+        event = http_event(
+            "create_json", path=path, method=method, route_key=f"{method} {route}", key=key, **options
+        )
+        status, _, body = self.call(logical_id, event)
+        item = self.flow.client("dynamodb").get_item(
+            TableName=self.table("KeysTable"), Key=to_item({"key_hash": hash_key(key)})
+        )["Item"]
+        assert "last_used_at" in item, "the key's use was not recorded"
+        return status, body
+
+    def seed(self, status: str = "completed", upstream_id: str = "video_seeded", files: bool = True) -> str:
+        """A record of this owner's as the workflow leaves it (with its files in S3 when completed)."""
+        now = int(time.time())
+        video_id = new_video_id()
+        assets = {}
+        if status == "completed" and files:
+            s3 = self.flow.client("s3")
+            bucket = self.stack.application.buckets["AssetsBucket"]
+            for variant, content_type in CONTENT_TYPES.items():
+                key = f"videos/{video_id}/{variant}"
+                s3.put_object(
+                    Bucket=bucket, Key=key, Body=b"seeded " + variant.encode(), ContentType=content_type
+                )
+                assets[variant] = {"key": key, "size": 7 + len(variant), "content_type": content_type}
+        record = {
+            "owner": self.flow.owner,
+            "video_id": video_id,
+            "upstream_id": upstream_id,
+            "status": status,
+            "progress": 100 if status == "completed" else 40,
+            "model": "sora-2",
+            "seconds": "4",
+            "size": "720x1280",
+            "prompt": PROMPT,
+            "created_at": now,
+            "completed_at": now if status == "completed" else None,
+            "expires_at": now + 86_400 if status == "completed" else None,
+            "cost_estimate": Decimal("0.5"),
+            "assets": assets,
+        }
+        self.flow.client("dynamodb").put_item(TableName=self.table("VideosTable"), Item=to_item(record))
+        return video_id
+
+    def take_slot(self) -> None:
+        self.flow.client("dynamodb").put_item(
+            TableName=self.table("QuotasTable"),
+            Item=to_item({"owner": self.flow.owner, "period": "running", "jobs": 1}),
+        )
+
+    def running_jobs(self) -> int:
+        item = self.flow.client("dynamodb").get_item(
+            TableName=self.table("QuotasTable"), Key=to_item({"owner": self.flow.owner, "period": "running"})
+        )
+        return int(from_item(item["Item"])["jobs"]) if "Item" in item else 0
+
+    def create(self, prompt: str = PROMPT) -> str:
+        status, body = self.api("CreateFunction", "POST", "/v1/videos", "/v1/videos", body={"prompt": prompt})
+        assert status == 201, body
+        return str(body["id"])
+
+    def one_event(self, video_id: str, detail_type: str) -> None:
+        events = self.flow.events_for(video_id, settle=2.0)
+        assert [event["detail-type"] for event in events] == [detail_type], events
+
+
+# ---- the scenarios -------------------------------------------------------------------------------
+
+
+def create(lab: Lab) -> None:
+    """POST /v1/videos with an Idempotency-Key: the quota taken, the upstream asked, the job started."""
+    status, video = lab.api(
+        "CreateFunction",
+        "POST",
+        "/v1/videos",
+        "/v1/videos",
+        body={"prompt": PROMPT},
+        headers={"idempotency-key": secrets.token_hex(8)},
+    )
+    assert status == 201, video
+    assert lab.flow.record(video["id"]) is not None
+    assert lab.flow.client("stepfunctions").describe_execution(
+        executionArn=lab.flow.execution_arn(video["id"])
+    )
+    assert lab.running_jobs() == 1
+
+
+def remix(lab: Lab) -> None:
+    source = lab.seed(upstream_id=lab.finished_upstream_id)
+    path = f"/v1/videos/{source}/remix"
+    status, video = lab.api(
+        "RemixFunction",
+        "POST",
+        path,
+        "/v1/videos/{video_id}/remix",
+        body={"prompt": "Again"},
+        headers={"idempotency-key": secrets.token_hex(8)},
+    )
+    assert status in (200, 201), video
+    assert video["remixed_from_video_id"] == source
+    assert lab.flow.client("stepfunctions").describe_execution(
+        executionArn=lab.flow.execution_arn(video["id"])
+    )
+
+
+def get(lab: Lab) -> None:
+    video_id = lab.seed()
+    status, video = lab.api("GetFunction", "GET", f"/v1/videos/{video_id}", "/v1/videos/{video_id}")
+    assert status == 200, video
+    assert video["status"] == "completed"
+
+
+def poll(lab: Lab) -> None:
+    video_id = lab.seed()
+    status, video = lab.api(
+        "PollFunction",
+        "GET",
+        f"/api/videos/{video_id}/poll",
+        "/api/videos/{video_id}/poll",
+        query={"maxWaitMs": "1000"},
+    )
+    assert status == 200, video
+    assert video["status"] == "completed"
+
+
+def download(lab: Lab) -> None:
+    video_id = lab.seed()
+    status, body = lab.api(
+        "DownloadFunction",
+        "GET",
+        f"/v1/videos/{video_id}/content",
+        "/v1/videos/{video_id}/content",
+        query={"redirect": "false"},
+    )
+    assert status == 200, body
+    assert lab.flow.owner not in body["url"]
+
+
+def list_videos(lab: Lab) -> None:
+    video_id = lab.seed()
+    status, page = lab.api("ListFunction", "GET", "/v1/videos", "/v1/videos")
+    assert status == 200, page
+    assert [video["id"] for video in page["data"]] == [video_id]
+
+
+def delete(lab: Lab) -> None:
+    """A running job (its execution stopped, its slot freed) and a completed one (its files gone)."""
+    running = lab.create("[stall] " + PROMPT)
+    status, body = lab.api("DeleteFunction", "DELETE", f"/v1/videos/{running}", "/v1/videos/{video_id}")
+    assert status == 200, body
+    assert body["deleted"] is True
+    assert lab.flow.wait_execution(running, timeout=10)["status"] == "ABORTED"
+    assert lab.running_jobs() == 0
+    completed = lab.seed()
+    status, body = lab.api("DeleteFunction", "DELETE", f"/v1/videos/{completed}", "/v1/videos/{video_id}")
+    assert status == 200, body
+    assert body["deleted"] is True
+    assert lab.flow.objects(completed) == {}
+    assert lab.flow.record(completed) is None
+
+
+def webhook_completes(lab: Lab) -> None:
+    """A signed video.completed: the files copied, the record completed, the slot freed, the event out."""
+    upstream_id = lab.finished_upstream_job()
+    video_id = lab.seed(status="in_progress", upstream_id=upstream_id)
+    lab.take_slot()
+    status, body = lab.flow.webhook("video.completed", upstream_id)
+    assert status == 200, body
+    record = lab.flow.record(video_id)
+    assert record is not None
+    assert record["status"] == "completed"
+    assert set(lab.flow.objects(video_id)) == {"video.mp4", "thumbnail.jpg", "spritesheet.jpg"}
+    assert lab.running_jobs() == 0
+    lab.one_event(video_id, "Video Completed")
+
+
+def job_completes(lab: Lab) -> None:
+    """A job through the state machine: status checks, the files stored, the slot freed, the event out."""
+    video_id = lab.create()
+    record = lab.flow.wait_terminal(video_id, timeout=JOB_SECONDS)
+    assert record["status"] == "completed", record
+    assert lab.running_jobs() == 0
+    lab.one_event(video_id, "Video Completed")
+    assert lab.flow.wait_execution(video_id, timeout=JOB_SECONDS)["status"] == "SUCCEEDED"
+
+
+def job_fails(lab: Lab) -> None:
+    """An upstream failure ends the job through EndFailed: its own error, the slot freed, the event out."""
+    video_id = lab.create("[fail] " + PROMPT)
+    record = lab.flow.wait_terminal(video_id, timeout=JOB_SECONDS)
+    assert record["status"] == "failed", record
+    assert record["error"]["message"] != "The job could not be completed.", "it took the forced path"
+    assert lab.running_jobs() == 0
+    lab.one_event(video_id, "Video Failed")
+
+
+def forced_failure(lab: Lab) -> None:
+    """The state machine's last resort, entered directly: the record failed and the slot freed by the
+    state machine's own writes, and the event published."""
+    video_id = lab.seed(status="in_progress", files=False)
+    lab.take_slot()
+    sfn = lab.flow.client("stepfunctions")
+    execution = sfn.start_execution(
+        stateMachineArn=lab.forced_machine_arn,
+        name=video_id,
+        input=json.dumps({"job": {"owner": lab.flow.owner, "video_id": video_id}}),
+    )["executionArn"]
+    deadline = time.monotonic() + JOB_SECONDS
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the forced path did not end"
+        time.sleep(0.2)
+    record = lab.flow.record(video_id)
+    assert record is not None
+    assert record["status"] == "failed", record
+    assert record["error"]["message"] == "The job could not be completed."
+    assert lab.running_jobs() == 0
+    lab.one_event(video_id, "Video Failed")
+
+
+Scenario = Callable[[Lab], None]
+
+# Which scenario shows that a role's statement matters (statements are named `<Role>.<Sid>`, or
+# `<Role>.<ManagedPolicy>.<Sid>`); a role's every statement is covered by its function's scenario.
+SCENARIOS: dict[str, Scenario] = {
+    "CreateFunctionRole": create,
+    "RemixFunctionRole": remix,
+    "GetFunctionRole": get,
+    "PollFunctionRole": poll,
+    "DownloadFunctionRole": download,
+    "ListFunctionRole": list_videos,
+    "DeleteFunctionRole": delete,
+    "WebhookFunctionRole": webhook_completes,
+    "CheckStatusFunctionRole": job_completes,
+    "StoreAssetsFunctionRole": job_completes,
+    "EndFailedFunctionRole": job_fails,
+    "JobStateMachineRole.InvokeTasks": job_completes,
+    "JobStateMachineRole.PublishEvents": job_completes,
+    "JobStateMachineRole.ForceFailed": forced_failure,
+}
+# Statements no SDK call offline can use: on AWS, Lambda's runtime writes the functions' logs and the
+# X-Ray daemon their traces with these (SAM attaches them to every role).
+NOT_CALLED_OFFLINE = ("AWSLambdaBasicExecutionRole[0]", "AWSXrayWriteOnlyAccess[0]")
+
+
+def scenario_for(statement: str) -> Scenario:
+    for prefix in sorted(SCENARIOS, key=len, reverse=True):
+        if statement == prefix or statement.startswith(prefix + "."):
+            return SCENARIOS[prefix]
+    raise KeyError(f"no scenario shows that {statement} matters")
