@@ -179,22 +179,23 @@ class _Guard:
 _PROCESS_GUARD = _Guard()
 
 
-def _install_for_every_session() -> None:
-    """botocore registers its built-in handlers on every session it creates; ours join them once."""
-    if not any(handler is _PROCESS_GUARD.before_call for _, handler, *_ in handlers.BUILTIN_HANDLERS):
+def install() -> None:
+    """botocore registers its built-in handlers on every session it creates; ours join them once, and
+    then judge the calls of every client made after (as no role, until one is taken)."""
+    if not any(handler == _PROCESS_GUARD.before_call for _, handler, *_ in handlers.BUILTIN_HANDLERS):
         handlers.BUILTIN_HANDLERS.extend(_PROCESS_GUARD.handlers())
 
 
 def act_as_process(role: Role) -> None:
     """Every client this process creates from now on calls AWS as `role` (a function's container)."""
     _PROCESS_ROLE[:] = [role]
-    _install_for_every_session()
+    install()
 
 
 @contextlib.contextmanager
 def acting_as(role: Role) -> Iterator[None]:
     """Calls made inside the block (by clients of any session) are judged as `role`."""
-    _install_for_every_session()
+    install()
     token = _CURRENT.set(role)
     try:
         yield
