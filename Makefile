@@ -2,7 +2,13 @@
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser serve engine test lint types unit bench fuzz
+# What Lambda runs the functions on: template.yaml's Runtime and Architectures (a test keeps them agreeing).
+LAMBDA_PYTHON = 3.12
+LAMBDA_PLATFORM = aarch64-manylinux_2_28
+# SAM CLI from PyPI in a tool environment of its own; it sends no telemetry from here.
+SAM = SAM_CLI_TELEMETRY=0 $(UV) tool run --quiet --from aws-sam-cli==1.170.0 sam
+
+.PHONY: setup browser serve engine test lint types unit bench fuzz requirements artifacts
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -20,8 +26,8 @@ serve: setup
 engine: setup
 	$(UV) run videos-api engine
 
-## Lint, types and every test: what CI runs (two workers, a test file each at a time).
-test: lint types browser
+## Lint, types, the Lambda artifacts and every test: what CI runs (two workers, a test file each at a time).
+test: lint types browser artifacts
 	$(UV) run pytest -n 2 --dist loadfile
 
 lint: setup
@@ -29,8 +35,10 @@ lint: setup
 	$(UV) run ruff format --check .
 	$(UV) run cfn-lint template.yaml
 
+## The tests run on this machine's Python; what ships is checked as the runtime's Python too.
 types: setup
 	$(UV) run mypy
+	$(UV) run mypy --python-version $(LAMBDA_PYTHON) layers/videos_core/videos_core functions
 
 unit: setup
 	$(UV) run pytest tests/unit
@@ -40,6 +48,26 @@ BENCHES = engine cold_start upstream_calls completion_latency store_assets cost 
 bench: setup
 	@for bench in $(BENCHES); do $(UV) run python -m bench.$$bench || echo "bench.$$bench: target missed or failed"; done
 	$(UV) run python -m bench.readme
+
+## The layer's pinned requirements, exported from uv.lock (a test fails when they drift from it).
+requirements:
+	$(UV) export --frozen --only-group layer --no-emit-project --format requirements-txt \
+		-o layers/videos_core/requirements.txt --quiet
+
+## `sam build` without Docker or a matching Python, then every function imported from what it built.
+artifacts: setup
+	$(SAM) build --parallel
+	$(UV) run python -m local.artifacts .aws-sam/build
+
+## `sam build` runs these (BuildMethod: makefile) in a copy of each CodeUri / ContentUri, one per
+## resource; uv installs the layer's wheels for the runtime's Python and architecture, not this machine's.
+build-CoreLayer:
+	$(UV) pip install --quiet --target "$(ARTIFACTS_DIR)/python" --python-version $(LAMBDA_PYTHON) \
+		--python-platform $(LAMBDA_PLATFORM) --only-binary :all: --no-deps --require-hashes -r requirements.txt
+	tar --exclude=__pycache__ -cf - videos_core | tar -xf - -C "$(ARTIFACTS_DIR)/python"
+
+build-%Function:
+	cp *.py "$(ARTIFACTS_DIR)/"
 
 ## A long schemathesis campaign against serve (the test command runs a short one).
 fuzz: setup

@@ -128,7 +128,7 @@ def load_application(
         "AWS::StackName": STACK,
         "AWS::URLSuffix": "amazonaws.com",
     }
-    resolver = Resolver(refs, attributes)
+    resolver = Resolver(refs, attributes, template.get("Conditions", {}))
     event_buses = {}
     for logical_id, resource in resources_of_type(template, "AWS::Events::EventBus").items():
         name = resolver.resolve(resource["Properties"]["Name"])

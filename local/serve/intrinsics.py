@@ -1,4 +1,5 @@
-"""Resolves CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`) against local values."""
+"""Resolves CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`, `Fn::If` and the
+conditions it names) against local values."""
 
 from __future__ import annotations
 
@@ -16,9 +17,35 @@ class UnresolvedError(KeyError):
 class Resolver:
     """`refs` answers `Ref` (parameters, pseudo parameters, resources); `attributes` answers `GetAtt`."""
 
-    def __init__(self, refs: Mapping[str, str], attributes: Mapping[tuple[str, str], str]) -> None:
+    def __init__(
+        self,
+        refs: Mapping[str, str],
+        attributes: Mapping[tuple[str, str], str],
+        conditions: Mapping[str, Any] | None = None,
+    ) -> None:
         self.refs = refs
         self.attributes = attributes
+        self.conditions = conditions or {}
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            raise UnresolvedError(f"no condition {name}")
+        return self._holds(self.conditions[name])
+
+    def _holds(self, expression: Any) -> bool:
+        (function, arguments), *_ = expression.items()
+        if function == "Condition":
+            return self.condition(arguments)
+        if function == "Fn::Equals":
+            left, right = (str(self.resolve(argument)) for argument in arguments)
+            return left == right
+        if function == "Fn::Not":
+            return not self._holds(arguments[0])
+        if function == "Fn::And":
+            return all(self._holds(argument) for argument in arguments)
+        if function == "Fn::Or":
+            return any(self._holds(argument) for argument in arguments)
+        raise UnresolvedError(f"no local meaning for condition function {function}")
 
     def ref(self, name: str) -> str:
         if name not in self.refs:
@@ -53,6 +80,9 @@ class Resolver:
             if isinstance(template, list):
                 template, variables = template[0], {k: str(self.resolve(v)) for k, v in template[1].items()}
             return _SUB.sub(lambda m: str(self._sub_name(m.group(1), variables)), template)
+        if set(value) == {"Fn::If"}:
+            name, when_true, when_false = value["Fn::If"]
+            return self.resolve(when_true if self.condition(name) else when_false)
         if set(value) == {"Fn::Join"}:
             separator, items = value["Fn::Join"]
             return separator.join(str(item) for item in self.resolve(items))

@@ -1,0 +1,126 @@
+"""Checks what `sam build` made: every function imports from its artifact and the layer's alone, in an
+isolated interpreter (no site-packages, no project on the path), and each artifact's size is within
+Lambda's limits. `python -m local.artifacts .aws-sam/build` prints the sizes.
+
+The layer is built for the functions' runtime (python3.12 on arm64), whose compiled wheels this machine
+cannot load; the imports therefore run against a twin: the same pinned requirements installed for this
+interpreter, with the layer's own package copied from the built layer, byte for byte."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from local.serve.application import load_application
+from local.template import TEMPLATE, application_template, resources_of_type
+
+# Lambda's quota: a function and all its layers, unzipped.
+MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
+_IMPORT = "import sys; sys.path[:0] = sys.argv[1:]; import app; assert callable(app.handler)"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    logical_id: str
+    path: Path
+    unzipped: int
+    zipped: int
+
+
+def measure(logical_id: str, path: Path) -> Artifact:
+    files = [file for file in sorted(path.rglob("*")) if file.is_file()]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in files:
+            archive.write(file, file.relative_to(path))
+    return Artifact(logical_id, path, sum(file.stat().st_size for file in files), buffer.tell())
+
+
+def _host_twin(layer: Path, requirements: Path, into: Path) -> Path:
+    """The layer's requirements for this interpreter, beside the built layer's own package."""
+    subprocess.run(  # noqa: S603 - uv, with arguments of our own
+        [
+            shutil.which("uv") or "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--target",
+            str(into),
+            "--python",
+            sys.executable,
+            "--only-binary",
+            ":all:",
+            "--no-deps",
+            "--require-hashes",
+            "-r",
+            str(requirements),
+        ],
+        check=True,
+    )
+    shutil.copytree(layer / "python" / "videos_core", into / "videos_core")
+    return into
+
+
+def _imports(function_dir: Path, layer_twin: Path, environment: dict[str, str]) -> str | None:
+    """None when the function's handler imports in an isolated interpreter; otherwise what it printed."""
+    done = subprocess.run(  # noqa: S603 - this interpreter, with arguments of our own
+        [sys.executable, "-I", "-S", "-c", _IMPORT, str(function_dir), str(layer_twin)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return None if done.returncode == 0 else done.stderr.strip().splitlines()[-1]
+
+
+def check(build_dir: Path) -> list[str]:
+    """Every problem found, after printing each artifact's size."""
+    template = application_template()
+    application = load_application(template, {"UpstreamBaseUrl": "https://videos.example.com/v1"}, {})
+    (layer_id,) = resources_of_type(template, "AWS::Serverless::LayerVersion")
+    layer = measure(layer_id, build_dir / layer_id)
+    functions = [measure(logical_id, build_dir / logical_id) for logical_id in sorted(application.functions)]
+    print(f"{'artifact':<24}{'unzipped KiB':>14}{'zipped KiB':>12}")
+    for artifact in [layer, *functions]:
+        print(f"{artifact.logical_id:<24}{artifact.unzipped // 1024:>14,}{artifact.zipped // 1024:>12,}")
+    problems = [
+        f"{f.logical_id} with its layer is {(f.unzipped + layer.unzipped) // 2**20} MiB unzipped (Lambda: 250)"
+        for f in functions
+        if f.unzipped + layer.unzipped > MAX_UNZIPPED_BYTES
+    ]
+    with tempfile.TemporaryDirectory() as scratch:
+        twin = _host_twin(
+            layer.path, TEMPLATE.parent / "layers" / "videos_core" / "requirements.txt", Path(scratch)
+        )
+        base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_DEFAULT_REGION": "us-east-1"}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            failures = pool.map(
+                lambda f: (
+                    f.logical_id,
+                    _imports(f.path, twin, base | application.functions[f.logical_id].environment),
+                ),
+                functions,
+            )
+            problems += [f"{logical_id} does not import: {error}" for logical_id, error in failures if error]
+    return problems
+
+
+def main() -> None:
+    problems = check(Path(sys.argv[1]) if len(sys.argv) > 1 else TEMPLATE.parent / ".aws-sam" / "build")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        sys.exit(1)
+    print("every function imports from its artifact and the layer in an isolated interpreter")
+
+
+if __name__ == "__main__":
+    main()

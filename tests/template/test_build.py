@@ -1,0 +1,57 @@
+"""What `sam build` ships is what the tests ran: the layer's requirements are uv.lock's, and the
+Makefile builds for the runtime and architecture the template declares."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+from local.template import application_template, resources_of_type
+from tests.support import ROOT
+
+MAKEFILE = (ROOT / "Makefile").read_text()
+
+
+def _make_variable(name: str) -> str:
+    found = re.search(rf"^{name} = (\S+)$", MAKEFILE, re.MULTILINE)
+    assert found, name
+    return found.group(1)
+
+
+def test_the_layer_requirements_are_exported_from_the_lock() -> None:
+    exported = subprocess.run(
+        [
+            shutil.which("uv") or "uv",
+            "export",
+            "--frozen",
+            "--only-group",
+            "layer",
+            "--no-emit-project",
+            "--format",
+            "requirements-txt",
+            "--no-header",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    committed = (ROOT / "layers" / "videos_core" / "requirements.txt").read_text()
+
+    assert committed.split("\n", 2)[2] == exported, "run `make requirements`"
+
+
+def test_the_build_targets_the_templates_runtime_and_architecture() -> None:
+    template = application_template()
+    function_globals = template["Globals"]["Function"]
+    (layer,) = resources_of_type(template, "AWS::Serverless::LayerVersion").values()
+
+    assert function_globals["Runtime"] == f"python{_make_variable('LAMBDA_PYTHON')}"
+    assert layer["Properties"]["CompatibleRuntimes"] == [function_globals["Runtime"]]
+    architecture = {"aarch64": "arm64", "x86_64": "x86_64"}[_make_variable("LAMBDA_PLATFORM").split("-")[0]]
+    assert function_globals["Architectures"] == [architecture]
+    assert layer["Metadata"]["BuildArchitecture"] == architecture
+    for logical_id, function in resources_of_type(template, "AWS::Serverless::Function").items():
+        assert function["Metadata"] == {"BuildMethod": "makefile", "ContextPath": "."}, logical_id
+        assert "Runtime" not in function["Properties"] and "Architectures" not in function["Properties"]
