@@ -22,6 +22,7 @@ from pathlib import Path
 from local.serve.application import load_application
 from local.template import TEMPLATE, application_template, resources_of_type
 
+REQUIREMENTS = TEMPLATE.parent / "layers" / "videos_core" / "requirements.txt"
 # Lambda's quota: a function and all its layers, unzipped.
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
 _IMPORT = "import sys; sys.path[:0] = sys.argv[1:]; import app; assert callable(app.handler)"

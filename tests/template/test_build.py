@@ -54,4 +54,5 @@ def test_the_build_targets_the_templates_runtime_and_architecture() -> None:
     assert layer["Metadata"]["BuildArchitecture"] == architecture
     for logical_id, function in resources_of_type(template, "AWS::Serverless::Function").items():
         assert function["Metadata"] == {"BuildMethod": "makefile", "ContextPath": "."}, logical_id
-        assert "Runtime" not in function["Properties"] and "Architectures" not in function["Properties"]
+        assert "Runtime" not in function["Properties"]
+        assert "Architectures" not in function["Properties"]
