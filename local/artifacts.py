@@ -93,24 +93,21 @@ def check(build_dir: Path) -> list[str]:
     for artifact in [layer, *functions]:
         print(f"{artifact.logical_id:<24}{artifact.unzipped // 1024:>14,}{artifact.zipped // 1024:>12,}")
     problems = [
-        f"{f.logical_id} with its layer is {(f.unzipped + layer.unzipped) // 2**20} MiB unzipped (Lambda: 250)"
+        f"{f.logical_id} and its layer: {(f.unzipped + layer.unzipped) // 2**20} MiB unzipped (Lambda: 250)"
         for f in functions
         if f.unzipped + layer.unzipped > MAX_UNZIPPED_BYTES
     ]
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_DEFAULT_REGION": "us-east-1"}
     with tempfile.TemporaryDirectory() as scratch:
-        twin = _host_twin(
-            layer.path, TEMPLATE.parent / "layers" / "videos_core" / "requirements.txt", Path(scratch)
-        )
-        base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_DEFAULT_REGION": "us-east-1"}
+        twin = _host_twin(layer.path, REQUIREMENTS, Path(scratch))
+
+        def imports(function: Artifact) -> str | None:
+            environment = base | application.functions[function.logical_id].environment
+            return _imports(function.path, twin, environment)
+
         with ThreadPoolExecutor(max_workers=4) as pool:
-            failures = pool.map(
-                lambda f: (
-                    f.logical_id,
-                    _imports(f.path, twin, base | application.functions[f.logical_id].environment),
-                ),
-                functions,
-            )
-            problems += [f"{logical_id} does not import: {error}" for logical_id, error in failures if error]
+            failures = zip(functions, pool.map(imports, functions), strict=True)
+            problems += [f"{f.logical_id} does not import: {error}" for f, error in failures if error]
     return problems
 
 
