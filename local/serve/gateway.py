@@ -20,11 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from local.serve.application import ACCOUNT, LocalApplication, LocalFunction
+from local.serve.limits import HTTP_API_INTEGRATION_SECONDS, HTTP_API_MAX_BODY_BYTES, PayloadTooLargeError
 from local.serve.workers import Functions, Invocation
 
-# API Gateway's limits: a 10 MB payload, 30 s of integration time.
-MAX_BODY_BYTES = 10 * 1024 * 1024
-INTEGRATION_TIMEOUT_SECONDS = 30
 API_ID = "local"
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
 
@@ -40,10 +38,27 @@ class _CompiledRoute:
     def route_key(self) -> str:
         return "$default" if self.path == "$default" else f"{self.method} {self.path}"
 
+    @property
+    def precedence(self) -> tuple[tuple[int, ...], bool]:
+        """API Gateway's order among routes a request matches: the most specific path first (segment
+        by segment, a literal before a {variable} before a {greedy+}), then a method before ANY."""
+        segments = tuple(
+            2 if part.endswith("+}") else 1 if part.startswith("{") else 0 for part in self.path.split("/")
+        )
+        return segments, self.method == "ANY"
+
 
 def _compile(path: str) -> re.Pattern[str]:
-    pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path))
-    return re.compile(f"^{pattern}$")
+    """A route's path as API Gateway matches it: `{name}` one segment, a last `{name+}` the rest."""
+
+    def segment(part: str) -> str:
+        if part.startswith("{") and part.endswith("+}"):
+            return f"(?P<{part[1:-2]}>.+)"
+        if part.startswith("{") and part.endswith("}"):
+            return f"(?P<{part[1:-1]}>[^/]+)"
+        return re.escape(part)
+
+    return re.compile("^" + "/".join(segment(part) for part in path.split("/")) + "$")
 
 
 class Gateway:
@@ -52,7 +67,7 @@ class Gateway:
         application: LocalApplication,
         functions: Functions,
         on_invocation: Callable[[LocalFunction, Invocation], None],
-        integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        integration_timeout: float = HTTP_API_INTEGRATION_SECONDS,
     ) -> None:
         self._functions = functions
         self._integration_timeout = integration_timeout
@@ -72,11 +87,15 @@ class Gateway:
                     )
 
     def match(self, method: str, path: str) -> tuple[_CompiledRoute | None, dict[str, str]]:
-        for route in self.routes:
-            found = route.pattern.match(path)
-            if found and route.method in (method, "ANY"):
-                return route, found.groupdict()
-        return None, {}
+        """The route API Gateway would choose for the request (the $default route's when none)."""
+        matches = [
+            (route, found.groupdict())
+            for route in self.routes
+            if route.method in (method, "ANY") and (found := route.pattern.match(path)) is not None
+        ]
+        if not matches:
+            return None, {}
+        return min(matches, key=lambda match: match[0].precedence)
 
     def _log(self, function: LocalFunction, done: asyncio.Future[Invocation]) -> None:
         if not done.cancelled() and done.exception() is None:
@@ -84,7 +103,7 @@ class Gateway:
 
     async def __call__(self, request: Request) -> Response:
         body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        if len(body) > HTTP_API_MAX_BODY_BYTES:
             return Response('{"message":"Request Entity Too Large"}', 413, media_type="application/json")
         route, path_parameters = self.match(request.method, request.url.path)
         function = route.function if route else self.default
@@ -97,6 +116,9 @@ class Gateway:
         running.add_done_callback(functools.partial(self._log, function))
         try:
             invocation = await asyncio.wait_for(asyncio.shield(running), self._integration_timeout)
+        except PayloadTooLargeError:
+            # Lambda refuses the event (a binary body arrives base64-encoded, a third larger).
+            return Response('{"message":"Request Entity Too Large"}', 413, media_type="application/json")
         except TimeoutError:
             # API Gateway stops waiting; the function goes on to its own end, and its log shows it.
             return Response('{"message":"Service Unavailable"}', 503, media_type="application/json")

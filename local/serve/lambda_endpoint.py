@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
+from local.serve.limits import PayloadTooLargeError
 from local.serve.workers import Invocation
 
 LambdaDispatcher = Callable[[str, Any], Invocation]
@@ -51,6 +52,10 @@ def _handler(dispatch: LambdaDispatcher) -> type[BaseHTTPRequestHandler]:
             name = unquote(found["name"])
             try:
                 invocation = dispatch(name, event)
+            except PayloadTooLargeError as e:
+                refused = {"X-Amzn-ErrorType": "RequestEntityTooLargeException"}
+                self._answer(413, {"Type": "User", "message": str(e)}, refused)
+                return
             except KeyError:
                 self._answer(
                     404,

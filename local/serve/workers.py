@@ -21,6 +21,7 @@ from typing import Any
 from local.iam.enforce import Role, act_as_process, revocations_from_environment
 from local.process_names import function_process_name, name_this_process
 from local.serve.application import ACCOUNT, LOCAL_ACCOUNT, REGION, LocalFunction
+from local.serve.limits import check_request, response_error
 
 MAX_WORKERS_PER_FUNCTION = 4
 # Lambda allows 10 s; the imports of a few workers starting at once on a busy 2-core machine can take longer.
@@ -221,8 +222,15 @@ class Functions:
         self.pools = {f.name: FunctionPool(f, layer_dirs) for f in functions.values()}
 
     def invoke(self, name_or_arn: str, event: Any) -> Invocation:
+        """One synchronous invocation, within Lambda's payload quotas: PayloadTooLargeError for an event
+        too large to deliver, a Function.ResponseSizeTooLarge error for a result too large to return."""
         name = name_or_arn.rsplit(":function:", 1)[-1].split(":")[0]
-        return self.pools[name].invoke(event)
+        check_request(event)
+        invocation = self.pools[name].invoke(event)
+        too_large = response_error(invocation.result) if invocation.error is None else None
+        if too_large is not None:
+            return Invocation(None, too_large, invocation.output, invocation.cold, invocation.seconds)
+        return invocation
 
     def close(self) -> None:
         for pool in self.pools.values():

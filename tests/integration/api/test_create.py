@@ -13,6 +13,7 @@ from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack, captured_logs
 from tests.media import png_bytes
+from videos_core.http import MAX_MULTIPART_BYTES, MAX_REFERENCE_BYTES
 
 MODELS = ("sora-2", "sora-2-pro")
 SECONDS = ("4", "8", "12")
@@ -219,7 +220,7 @@ def test_an_input_reference_is_judged_by_its_bytes_not_its_name(stack: Stack) ->
     ("body", "content_type", "param"),
     [
         (json.dumps({"prompt": "x" * 70_000}), "application/json", "body"),
-        (b"x" * (10 * 1024 * 1024 + 1), "multipart/form-data; boundary=b", "body"),
+        (b"x" * (MAX_MULTIPART_BYTES + 1), "multipart/form-data; boundary=b", "body"),
     ],
 )
 def test_oversized_bodies_are_413(stack: Stack, body: str | bytes, content_type: str, param: str) -> None:
@@ -229,7 +230,7 @@ def test_oversized_bodies_are_413(stack: Stack, body: str | bytes, content_type:
 
 
 def test_an_oversized_input_reference_is_413(stack: Stack) -> None:
-    big = png_bytes() + b"\0" * (8 * 1024 * 1024)
+    big = png_bytes() + b"\0" * MAX_REFERENCE_BYTES
     body, content_type = multipart({"prompt": "x"}, {"input_reference": ("big.png", big, "image/png")})
     event = http_event("create_multipart", key=stack.keys["alice"], body=body, content_type=content_type)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from typing import Any
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from local.serve.application import LocalFunction, load_application
-from local.serve.gateway import Gateway
+from local.serve.gateway import Gateway, _compile
 from local.serve.workers import Functions, Invocation
 from local.template import application_template
 
@@ -70,3 +71,78 @@ def test_a_function_past_the_integration_timeout_is_503_and_still_logged_when_it
     assert finished.wait(5)
     assert logged == ["OpenApiFunction"]
     assert time.monotonic() - started < 3
+
+
+class EchoPool:
+    """A function pool whose function answers with a body of `answer_bytes` bytes."""
+
+    def __init__(self, answer_bytes: int = 2) -> None:
+        self.answer_bytes = answer_bytes
+        self.events: list[Any] = []
+
+    def invoke(self, event: Any) -> Invocation:
+        self.events.append(event)
+        result = {"statusCode": 200, "body": "x" * self.answer_bytes}
+        return Invocation(result, None, "", cold=False, seconds=0.0)
+
+
+def gateway_with(pool: EchoPool) -> tuple[Gateway, Any]:
+    application = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
+    functions = Functions({}, [])
+    functions.pools = {function.name: pool for function in application.functions.values()}  # type: ignore[misc]
+    gateway = Gateway(application, functions, lambda *_: None)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await gateway(Request(scope, receive))
+        await response(scope, receive, send)
+
+    return gateway, app
+
+
+def post(app: Any, path: str, body: bytes, content_type: str) -> httpx.Response:
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            return await http.post(path, content=body, headers={"content-type": content_type})
+
+    return asyncio.run(send())
+
+
+def test_a_binary_body_lambda_cannot_take_once_base64_encoded_is_413_before_any_function_runs() -> None:
+    pool = EchoPool()
+    _, app = gateway_with(pool)
+    fits = 4 * 1024 * 1024  # 5.3 MiB once base64-encoded
+    too_large = 5 * 1024 * 1024  # 6.7 MiB once base64-encoded: under API Gateway's 10 MB, over Lambda's 6 MB
+
+    assert post(app, "/v1/videos", b"\xff" * fits, "application/octet-stream").status_code == 200
+    refused = post(app, "/v1/videos", b"\xff" * too_large, "application/octet-stream")
+
+    assert refused.status_code == 413
+    assert refused.json() == {"message": "Request Entity Too Large"}
+    assert len(pool.events) == 1
+
+
+def test_a_result_lambda_cannot_return_is_an_integration_error() -> None:
+    _, app = gateway_with(EchoPool(answer_bytes=6 * 1024 * 1024 + 200))
+
+    response = post(app, "/v1/videos", b"{}", "application/json")
+
+    assert response.status_code == 500
+    assert response.json() == {"message": "Internal Server Error"}
+
+
+def test_the_most_specific_route_wins_whatever_the_order_routes_were_declared_in() -> None:
+    gateway, _ = gateway_with(EchoPool())
+    by_path = {route.path: route for route in gateway.routes if route.method == "GET"}
+    variable, literal = by_path["/v1/videos/{video_id}"], by_path["/v1/videos/{video_id}/content"]
+    greedy = dataclasses.replace(variable, path="/v1/{rest+}", pattern=_compile("/v1/{rest+}"))
+    literal_sibling = dataclasses.replace(
+        variable, path="/v1/videos/models", pattern=_compile("/v1/videos/models")
+    )
+    any_method = dataclasses.replace(literal_sibling, method="ANY")
+    gateway.routes = [greedy, any_method, variable, literal, literal_sibling]
+
+    assert gateway.match("GET", "/v1/videos/models")[0] is literal_sibling
+    assert gateway.match("POST", "/v1/videos/models")[0] is any_method
+    assert gateway.match("GET", "/v1/videos/vid_1") == (variable, {"video_id": "vid_1"})
+    assert gateway.match("GET", "/v1/videos/vid_1/content")[0] is literal
+    assert gateway.match("GET", "/v1/other/deeper") == (greedy, {"rest": "other/deeper"})
