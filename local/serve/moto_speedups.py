@@ -15,6 +15,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk,
     state_task_service_dynamodb,
     state_task_service_events,
 )
@@ -54,12 +55,17 @@ def _remember_backends() -> None:
 
 
 def _reuse_task_clients(prepare: Callable[[Any], Any]) -> None:
-    """The state machine's tasks (Lambda, EventBridge, DynamoDB) make a new boto3 client for every
+    """The state machine's tasks (Lambda, EventBridge, DynamoDB, the SDK's) make a new boto3 client for every
     call, ~40 ms each; one client per service and region serves them all (moto's client maker
     ignores the state's credentials, so they do not tell clients apart)."""
     made: dict[tuple[str, str], Any] = {}
     lock = threading.Lock()
-    for module in (lambda_eval_utils, state_task_service_events, state_task_service_dynamodb):
+    for module in (
+        lambda_eval_utils,
+        state_task_service_events,
+        state_task_service_dynamodb,
+        state_task_service_aws_sdk,
+    ):
         make = module.boto_client_for
 
         def reused(region: str, service: str, state_credentials: Any = None, _make: Any = make) -> Any:

@@ -102,6 +102,20 @@ class Lab:
             Item=to_item({"owner": self.flow.owner, "period": "running", "jobs": 1}),
         )
 
+    def forced_failures(self) -> int:
+        """The JobsForcedFailed count in the local CloudWatch (the forced path's alarm watches it)."""
+        namespace = self.stack.application.parameters["MetricsNamespace"]
+        now = time.time()
+        points = self.flow.client("cloudwatch").get_metric_statistics(
+            Namespace=namespace,
+            MetricName="JobsForcedFailed",
+            StartTime=now - 3600,
+            EndTime=now + 60,
+            Period=3600,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return int(sum(point["Sum"] for point in points))
+
     def running_jobs(self) -> int:
         item = self.flow.client("dynamodb").get_item(
             TableName=self.table("QuotasTable"), Key=to_item({"owner": self.flow.owner, "period": "running"})
@@ -253,6 +267,7 @@ def forced_failure(lab: Lab) -> None:
     state machine's own writes, and the event published."""
     video_id = lab.seed(status="in_progress", files=False)
     lab.take_slot()
+    counted = lab.forced_failures()
     sfn = lab.flow.client("stepfunctions")
     execution = sfn.start_execution(
         stateMachineArn=lab.forced_machine_arn,
@@ -260,9 +275,11 @@ def forced_failure(lab: Lab) -> None:
         input=json.dumps({"job": {"owner": lab.flow.owner, "video_id": video_id}}),
     )["executionArn"]
     deadline = time.monotonic() + JOB_SECONDS
-    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+    while (ended := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         assert time.monotonic() < deadline, "the forced path did not end"
         time.sleep(0.2)
+    assert (ended["status"], ended.get("error")) == ("FAILED", "JobForcedFailed"), ended
+    assert lab.forced_failures() == counted + 1
     record = lab.flow.record(video_id)
     assert record is not None
     assert record["status"] == "failed", record
@@ -290,6 +307,7 @@ SCENARIOS: dict[str, Scenario] = {
     "JobStateMachineRole.InvokeTasks": job_completes,
     "JobStateMachineRole.PublishEvents": job_completes,
     "JobStateMachineRole.ForceFailed": forced_failure,
+    "JobStateMachineRole.CountWorkflowFaults": forced_failure,
 }
 # Statements no SDK call offline can use: on AWS, Lambda's runtime writes the functions' logs and the
 # X-Ray daemon their traces with these (SAM attaches them to every role).
