@@ -31,6 +31,7 @@ import httpx
 
 from bench.cpu import cpu_seconds
 from bench.report import Table, publish
+from bench.upstream_calls import POLL_RATE
 from local.keys import create_key
 from local.serve.aws_endpoint import client as aws_client
 from tests.support import serving
@@ -272,7 +273,7 @@ def main() -> None:
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as data,
-        serving("sk-load-dev-key", args.data_dir or Path(data)) as service,
+        serving("sk-load-dev-key", args.data_dir or Path(data), *POLL_RATE) as service,
     ):
         asyncio.run(run(service.api, service.aws, args.clients, args.jobs_per_client, args.window))
 

@@ -25,6 +25,8 @@ from videos_core.backoff import wait_seconds
 
 KEY = "sk-bench-upstream-calls-0123456789"
 SCALE = 0.1  # what serve --fast sets BackoffScale to
+# 50 clients start their long polls at once: the /poll route's throttle raised as a deployment would.
+POLL_RATE = ("--parameter", "PollRequestsPerSecond=100")
 CLIENT_INTERVAL = 0.2
 RUNS = 3
 TERMINAL = ("completed", "failed")
@@ -95,7 +97,7 @@ async def run(api: str, engine: str) -> Table:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as data, serving(KEY, Path(data)) as service:
+    with tempfile.TemporaryDirectory() as data, serving(KEY, Path(data), *POLL_RATE) as service:
         table = asyncio.run(run(service.api, service.engine))
     publish("upstream_calls", table)
 

@@ -117,10 +117,21 @@ def serve(
     upstream_api_key: Annotated[
         str | None, typer.Option(envvar="UPSTREAM_API_KEY", help="The real upstream's API key.")
     ] = None,
+    parameter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--parameter",
+            help="A template parameter as NAME=VALUE, as `sam deploy --parameter-overrides` takes it "
+            "(repeatable), e.g. PollRequestsPerSecond=50.",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole service offline: the API, a local AWS endpoint and the engine, from template.yaml."""
     if (upstream_base_url is None) != (upstream_api_key is None):
         raise fail("--upstream-base-url and --upstream-api-key go together")
+    parameters = dict(item.split("=", 1) for item in parameter or [] if "=" in item)
+    if len(parameters) != len(parameter or []):
+        raise fail("--parameter takes NAME=VALUE")
     options = ServeOptions(
         host=host,
         port=port,
@@ -132,11 +143,14 @@ def serve(
         data_dir=data_dir.resolve(),
         upstream_url=upstream_base_url,
         upstream_key=upstream_api_key,
+        parameters=parameters,
     )
     try:
         run_serve(options)
     except PortInUseError as e:
         raise fail(str(e)) from e
+    except KeyError as e:  # a parameter the template does not declare
+        raise fail(str(e.args[0])) from e
 
 
 register_video_commands(app)

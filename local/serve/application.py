@@ -62,6 +62,14 @@ class LocalStateMachine:
         return self.policy.principal
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """An HTTP API route's throttling: a steady rate (requests per second) and a burst (the bucket)."""
+
+    rate: float
+    burst: int
+
+
 @dataclass
 class LocalApplication:
     functions: dict[str, LocalFunction]
@@ -71,6 +79,8 @@ class LocalApplication:
     event_buses: dict[str, str]
     state_machines: dict[str, LocalStateMachine]
     parameters: dict[str, str]
+    # "METHOD /path" -> its throttle; "$default" -> the throttle of every other route.
+    throttles: dict[str, Throttle]
     template: dict[str, Any] = field(repr=False)
 
     def function_named(self, name_or_arn: str) -> LocalFunction:
@@ -176,8 +186,25 @@ def load_application(
         event_buses=event_buses,
         state_machines=state_machines,
         parameters=params,
+        throttles=_throttles(template, resolver),
         template=template,
     )
+
+
+def _throttles(template: dict[str, Any], resolver: Resolver) -> dict[str, Throttle]:
+    """The HTTP API's DefaultRouteSettings and RouteSettings throttles (the template has one HTTP API)."""
+    throttles: dict[str, Throttle] = {}
+    for api in resources_of_type(template, "AWS::Serverless::HttpApi").values():
+        properties = resolver.resolve(api.get("Properties", {}))
+        settings = {"$default": properties.get("DefaultRouteSettings", {})} | properties.get(
+            "RouteSettings", {}
+        )
+        for route_key, values in settings.items():
+            if "ThrottlingRateLimit" in values:
+                throttles[route_key] = Throttle(
+                    float(values["ThrottlingRateLimit"]), int(values["ThrottlingBurstLimit"])
+                )
+    return throttles
 
 
 def _definition(properties: dict[str, Any], resolver: Resolver) -> str:

@@ -9,7 +9,7 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -42,6 +42,8 @@ class ServeOptions:
     # A real upstream instead of the built-in engine (which then does not start).
     upstream_url: str | None = None
     upstream_key: str | None = None
+    # Template parameters, as a deployment would override them.
+    parameters: dict[str, str] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -104,7 +106,7 @@ def run_serve(options: ServeOptions) -> None:
         upstream_key=options.upstream_key or ENGINE_KEY,
         webhook_secret=secret,
         log_dir=options.data_dir / "logs",
-        parameters={"BackoffScale": "0.1"} if options.fast else {},
+        parameters=({"BackoffScale": "0.1"} if options.fast else {}) | options.parameters,
     )
     stack.add_key(DEV_OWNER, options.api_key)
     playground = Playground(playground_config(stack.application, options.api_key), stack.aws.endpoint)

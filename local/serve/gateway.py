@@ -8,6 +8,7 @@ import base64
 import functools
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 
-from local.serve.application import ACCOUNT, LocalApplication, LocalFunction
+from local.serve.application import ACCOUNT, LocalApplication, LocalFunction, Throttle
 from local.serve.limits import HTTP_API_INTEGRATION_SECONDS, HTTP_API_MAX_BODY_BYTES, PayloadTooLargeError
 from local.serve.workers import Functions, Invocation
 
@@ -61,6 +62,25 @@ def _compile(path: str) -> re.Pattern[str]:
     return re.compile("^" + "/".join(segment(part) for part in path.split("/")) + "$")
 
 
+class _TokenBucket:
+    """API Gateway's throttling of one route: `burst` requests at once, refilled at `rate` per second."""
+
+    def __init__(self, throttle: Throttle, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate, self._burst, self._clock = throttle.rate, float(throttle.burst), clock
+        self._tokens, self._at = self._burst, clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
 class Gateway:
     def __init__(
         self,
@@ -77,6 +97,15 @@ class Gateway:
         self._invokers = ThreadPoolExecutor(max_workers=256, thread_name_prefix="gateway")
         self.routes: list[_CompiledRoute] = []
         self.default: LocalFunction | None = None
+        # Each route has a bucket of its own, as API Gateway throttles per route.
+        default_throttle = application.throttles.get("$default")
+        self._buckets: dict[str, _TokenBucket] = {}
+        for function in application.functions.values():
+            for route in function.routes:
+                key = "$default" if route.is_default else f"{route.method} {route.path}"
+                throttle = application.throttles.get(key, default_throttle)
+                if throttle is not None:
+                    self._buckets[key] = _TokenBucket(throttle)
         for function in application.functions.values():
             for route in function.routes:
                 if route.is_default:
@@ -109,7 +138,11 @@ class Gateway:
         function = route.function if route else self.default
         if function is None:
             return Response('{"message":"Not Found"}', 404, media_type="application/json")
-        event = http_api_event(request, body, route.route_key if route else "$default", path_parameters)
+        route_key = route.route_key if route else "$default"
+        bucket = self._buckets.get(route_key)
+        if bucket is not None and not bucket.take():
+            return Response('{"message":"Too Many Requests"}', 429, media_type="application/json")
+        event = http_api_event(request, body, route_key, path_parameters)
         running = asyncio.get_running_loop().run_in_executor(
             self._invokers, self._functions.invoke, function.name, event
         )

@@ -13,8 +13,8 @@ import httpx
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from local.serve.application import LocalFunction, load_application
-from local.serve.gateway import Gateway, _compile
+from local.serve.application import LocalFunction, Throttle, load_application
+from local.serve.gateway import Gateway, _compile, _TokenBucket
 from local.serve.workers import Functions, Invocation
 from local.template import application_template
 
@@ -146,3 +146,31 @@ def test_the_most_specific_route_wins_whatever_the_order_routes_were_declared_in
     assert gateway.match("GET", "/v1/videos/vid_1") == (variable, {"video_id": "vid_1"})
     assert gateway.match("GET", "/v1/videos/vid_1/content")[0] is literal
     assert gateway.match("GET", "/v1/other/deeper") == (greedy, {"rest": "other/deeper"})
+
+
+def test_each_route_is_throttled_as_the_template_says_and_429_past_its_burst() -> None:
+    _, app = gateway_with(EchoPool())
+    application = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
+    poll = application.throttles["GET /api/videos/{video_id}/poll"]
+    assert (poll.rate, poll.burst) == (10.0, 10)  # PollRequestsPerSecond's default
+    assert application.throttles["$default"].burst == 200
+
+    async def polls(count: int) -> list[int]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            answers = await asyncio.gather(*(http.get("/api/videos/vid_1/poll") for _ in range(count)))
+            other = await http.get("/api/videos/vid_1")
+        return [answer.status_code for answer in answers] + [other.status_code]
+
+    statuses = asyncio.run(polls(poll.burst + 5))
+
+    assert statuses[:-1].count(429) >= 5
+    assert statuses[-1] == 200  # another route has a bucket of its own
+
+
+def test_a_bucket_refills_at_its_rate() -> None:
+    now = [0.0]
+    bucket = _TokenBucket(Throttle(rate=2, burst=2), clock=lambda: now[0])
+
+    assert [bucket.take() for _ in range(3)] == [True, True, False]
+    now[0] = 0.5
+    assert [bucket.take(), bucket.take()] == [True, False]
