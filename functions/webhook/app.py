@@ -10,9 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from videos_core import wiring
 from videos_core.http import JSON, make_resolver, time_left
 from videos_core.logic.webhook import receive, signed_headers
-from videos_core.logic.workflow import COMPLETED, FAILED
 from videos_core.observability import logger, metrics, traced
-from videos_core.outcomes import record_outcome
+from videos_core.outcomes import announce, record_outcome
 from videos_core.router import Response
 
 app = make_resolver()
@@ -34,8 +33,8 @@ def webhook() -> Response:
         now=int(time.time()),
     )
     outcome = received.outcome
-    if outcome.finalised and outcome.event is not None and outcome.record is not None:
-        wiring.events().publish(COMPLETED if outcome.record.status == "completed" else FAILED, outcome.event)
+    if outcome.finalised:
+        announce(outcome, wiring.events())
         record_outcome(outcome, ports.settings)
     logger.info(
         "webhook",

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from videos_core.errors import ServiceUnavailable
+
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
@@ -17,15 +21,18 @@ class EventBridgePublisher:
         self._bus = bus
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
-        response = self._client.put_events(
-            Entries=[
-                {
-                    "Source": SOURCE,
-                    "DetailType": detail_type,
-                    "Detail": json.dumps(detail),
-                    "EventBusName": self._bus,
-                }
-            ]
-        )
+        """Puts one event on the bus; ServiceUnavailable when the bus refuses it or cannot be reached."""
+        entry = {
+            "Source": SOURCE,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail),
+            "EventBusName": self._bus,
+        }
+        try:
+            response = self._client.put_events(Entries=[entry])  # type: ignore[list-item]
+        except (ClientError, BotoCoreError) as e:
+            raise ServiceUnavailable(
+                "The event bus could not take the event; try again.", retry_after=1
+            ) from e
         if response.get("FailedEntryCount"):
-            raise RuntimeError(f"EventBridge refused the event: {response['Entries']}")
+            raise ServiceUnavailable(f"The event bus refused the event: {response['Entries']}", retry_after=1)
