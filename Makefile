@@ -5,8 +5,9 @@ SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # What Lambda runs the functions on: template.yaml's Runtime and Architectures (a test keeps them agreeing).
 LAMBDA_PYTHON = 3.12
 LAMBDA_PLATFORM = aarch64-manylinux_2_28
-# SAM CLI from PyPI in a tool environment of its own; it sends no telemetry from here.
+# SAM CLI and checkov from PyPI, each in a tool environment of its own; SAM sends no telemetry from here.
 SAM = SAM_CLI_TELEMETRY=0 $(UV) tool run --quiet --from aws-sam-cli==1.170.0 sam
+CHECKOV = $(UV) tool run --quiet --from checkov==3.3.30 checkov
 
 .PHONY: setup browser serve engine test lint types unit bench fuzz requirements artifacts
 
@@ -34,6 +35,7 @@ lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run cfn-lint template.yaml
+	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --compact --quiet
 
 ## The tests run on this machine's Python; what ships is checked as the runtime's Python too.
 types: setup

@@ -53,6 +53,7 @@ def test_the_build_targets_the_templates_runtime_and_architecture() -> None:
     assert function_globals["Architectures"] == [architecture]
     assert layer["Metadata"]["BuildArchitecture"] == architecture
     for logical_id, function in resources_of_type(template, "AWS::Serverless::Function").items():
-        assert function["Metadata"] == {"BuildMethod": "makefile", "ContextPath": "."}, logical_id
+        metadata = function["Metadata"]
+        assert (metadata["BuildMethod"], metadata["ContextPath"]) == ("makefile", "."), logical_id
         assert "Runtime" not in function["Properties"]
         assert "Architectures" not in function["Properties"]
