@@ -18,6 +18,10 @@ Endpoint = Annotated[
 Stack = Annotated[
     str | None, typer.Option(help="A deployed stack's name: its keys table is used, with your AWS profile.")
 ]
+Region = Annotated[
+    str | None,
+    typer.Option(envvar="AWS_REGION", help="The deployed stack's region (default: your AWS profile's)."),
+]
 
 
 def _when(epoch: int | None) -> str:
@@ -34,9 +38,10 @@ def create(
     owner: Annotated[str, typer.Option(help="Who the key belongs to.")],
     aws_endpoint: Endpoint = None,
     stack: Stack = None,
+    region: Region = None,
 ) -> None:
     """Create a key for OWNER; the key is the last line printed (and never shown again)."""
-    dynamodb, table = keys_table(aws_endpoint, stack)
+    dynamodb, table = keys_table(aws_endpoint, stack, region)
     try:
         key = create_key(dynamodb, table, owner)
     except ValueError as e:
@@ -46,9 +51,9 @@ def create(
 
 
 @keys.command("list")
-def list_(aws_endpoint: Endpoint = None, stack: Stack = None) -> None:
+def list_(aws_endpoint: Endpoint = None, stack: Stack = None, region: Region = None) -> None:
     """List keys: id, owner, created, last used, revoked (never the keys themselves)."""
-    dynamodb, table = keys_table(aws_endpoint, stack)
+    dynamodb, table = keys_table(aws_endpoint, stack, region)
     typer.echo(f"{'id':<17}{'owner':<24}{'created':<18}{'last used':<18}revoked")
     for info in list_keys(dynamodb, table):
         typer.echo(
@@ -62,9 +67,10 @@ def revoke(
     key: Annotated[str, typer.Argument(help="The key, or its id as `keys list` shows it (key_…).")],
     aws_endpoint: Endpoint = None,
     stack: Stack = None,
+    region: Region = None,
 ) -> None:
     """Revoke a key; it stops working within the key cache's lifetime (60 s by default)."""
-    dynamodb, table = keys_table(aws_endpoint, stack)
+    dynamodb, table = keys_table(aws_endpoint, stack, region)
     try:
         info = revoke_key(dynamodb, table, key)
     except ValueError as e:

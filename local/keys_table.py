@@ -12,11 +12,12 @@ from local.serve.aws_endpoint import client
 LOCAL_ENDPOINT = "http://127.0.0.1:4566"
 
 
-def keys_table(aws_endpoint: str | None, stack: str | None) -> tuple[Any, str]:
+def keys_table(aws_endpoint: str | None, stack: str | None, region: str | None = None) -> tuple[Any, str]:
+    """A DynamoDB client and the keys table's name: the deployed `stack`'s in `region` (or the AWS
+    profile's region), or serve's on its local endpoint."""
     if stack is not None:
-        outputs = (
-            boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
-        )
+        cloudformation = boto3.client("cloudformation", region_name=region)
+        outputs = cloudformation.describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
         table = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "KeysTableName")
-        return boto3.client("dynamodb"), table
+        return boto3.client("dynamodb", region_name=region), table
     return client("dynamodb", aws_endpoint or LOCAL_ENDPOINT), f"{STACK}-KeysTable"

@@ -63,7 +63,9 @@ def _secret(value: SecretStr | None, parameter: str | None, name: str) -> str:
         return value.get_secret_value()
     if parameter is None:
         raise SettingsError(f"this function needs {name} or {name}_PARAMETER")
-    return aws.ssm().get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
+    from videos_core.adapters.secrets import read_secret
+
+    return read_secret(aws.ssm(), parameter)
 
 
 def upstream_api_key(settings: Settings) -> str:
