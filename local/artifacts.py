@@ -89,9 +89,9 @@ def check(build_dir: Path) -> list[str]:
     (layer_id,) = resources_of_type(template, "AWS::Serverless::LayerVersion")
     layer = measure(layer_id, build_dir / layer_id)
     functions = [measure(logical_id, build_dir / logical_id) for logical_id in sorted(application.functions)]
-    print(f"{'artifact':<24}{'unzipped KiB':>14}{'zipped KiB':>12}")
+    print(f"{'artifact':<24}{'unzipped bytes':>16}{'zipped bytes':>14}")
     for artifact in [layer, *functions]:
-        print(f"{artifact.logical_id:<24}{artifact.unzipped // 1024:>14,}{artifact.zipped // 1024:>12,}")
+        print(f"{artifact.logical_id:<24}{artifact.unzipped:>16,}{artifact.zipped:>14,}")
     problems = [
         f"{f.logical_id} and its layer: {(f.unzipped + layer.unzipped) // 2**20} MiB unzipped (Lambda: 250)"
         for f in functions

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from openai import OpenAI
 
 from tests.apigw import http_event
@@ -214,10 +215,14 @@ def list_videos(lab: Lab) -> None:
 def delete(lab: Lab) -> None:
     """A running job (its execution stopped, its slot freed) and a completed one (its files gone)."""
     running = lab.create("[stall] " + PROMPT)
+    record = lab.flow.record(running)
+    assert record is not None
     status, body = lab.api("DeleteFunction", "DELETE", f"/v1/videos/{running}", "/v1/videos/{video_id}")
     assert status == 200, body
     assert body["deleted"] is True
     assert lab.flow.wait_execution(running, timeout=10)["status"] == "ABORTED"
+    # The upstream's copy goes too (the delete asks the upstream, with the key it reads from SSM).
+    assert httpx.get(f"{lab.flow.engine_url}/_videos/{record['upstream_id']}").status_code == 404
     assert lab.running_jobs() == 0
     completed = lab.seed()
     status, body = lab.api("DeleteFunction", "DELETE", f"/v1/videos/{completed}", "/v1/videos/{video_id}")
