@@ -12,7 +12,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.media import probe_mp4
+from tests.media import png_bytes, probe_mp4
 from tests.support import ROOT, Served
 
 
@@ -227,3 +227,35 @@ def test_fifty_concurrent_duplicates_make_one_job(served: Served, api: httpx.Cli
         f"{served.api}/v1/videos", params={"limit": "100"}, headers={"Authorization": f"Bearer {key}"}
     ).json()
     assert [video["id"] for video in listed["data"]] == list(created)
+
+
+def test_a_reference_larger_than_a_body_goes_in_through_an_upload_and_renders(
+    api: httpx.Client, sdk: OpenAI
+) -> None:
+    """Over real HTTP: the signed PUT goes to the local endpoint as it would to S3, the create names the
+    upload, and the video is rendered from the image (a 413 for the same image in a multipart body)."""
+    image = png_bytes(1280, 720) + b"\0" * (4 * 1024 * 1024)
+    files = {"input_reference": ("big.png", image, "image/png")}
+    too_large = api.post("/v1/videos", data={"prompt": "Too large inline"}, files=files)
+    assert too_large.status_code == 413
+
+    pending = api.post(
+        "/v1/uploads", json={"filename": "big.png", "bytes": len(image), "mime_type": "image/png"}
+    )
+    assert pending.status_code == 201, pending.text
+    upload = pending.json()
+    assert httpx.put(upload["upload_url"], content=image, headers=upload["upload_headers"]).status_code == 200
+    created = api.post(
+        "/v1/videos",
+        json={
+            "prompt": "From an uploaded frame",
+            "size": "1280x720",
+            "input_reference": {"file_id": upload["id"]},
+        },
+    )
+
+    assert created.status_code == 201, created.text
+    video = sdk.videos.poll(created.json()["id"], poll_interval_ms=200)
+    assert video.status == "completed"
+    facts = probe_mp4(sdk.videos.download_content(video.id).content)
+    assert (facts.width, facts.height) == (1280, 720)

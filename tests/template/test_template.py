@@ -148,8 +148,9 @@ def test_function_policies_are_least_privilege(logical_id: str) -> None:
         assert not statement.not_resources
         assert all("*" not in action for action in statement.actions), statement
         for resource in statement.resources:
-            # Only a bucket's object prefix and a state machine's executions are patterns.
-            assert "*" not in resource.removesuffix("/videos/*").removesuffix("-jobs:*"), statement
+            # Only the bucket's two prefixes and a state machine's executions are patterns.
+            bounded = resource.removesuffix("/videos/*").removesuffix("/uploads/*").removesuffix("-jobs:*")
+            assert "*" not in bounded, statement
         assert not {"dynamodb:Scan", "dynamodb:DeleteTable"} & set(statement.actions)
 
 

@@ -27,6 +27,7 @@ from videos_core.errors import (
     RequestTooLarge,
     RouteNotFound,
 )
+from videos_core.images import image_type
 from videos_core.models.api import ErrorBody, OpenAIErrorDetail, UpstreamError
 from videos_core.observability import logger
 from videos_core.ports import Reference
@@ -45,7 +46,6 @@ MAX_MULTIPART_BYTES = 4 * 1024 * 1024
 MAX_REFERENCE_BYTES = MAX_MULTIPART_BYTES - 64 * 1024
 MAX_JSON_DEPTH = 16
 # What an input_reference may be, told by its first bytes (never by its name or claimed type).
-_IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 # Body fields whose validation errors have codes of their own (the seed's table).
 _FIELD_ERRORS: dict[str, type[ApiError]] = {
     "prompt": InvalidVideoPrompt,
@@ -160,11 +160,15 @@ def parse_body(
 ) -> tuple[M, Reference | None]:
     """A JSON, multipart or url-encoded body as `model`, and an uploaded `input_reference` where accepted."""
     fields, reference = _read_body(app)
-    if "input_reference" in fields or (reference is not None and not accepts_reference):
-        message = "input_reference must be an uploaded image file (multipart/form-data)."
-        if not accepts_reference:
-            message = "input_reference is not accepted here."
-        raise InvalidRequest(message, param="input_reference")
+    named = fields.get("input_reference")
+    if not accepts_reference and (reference is not None or "input_reference" in fields):
+        raise InvalidRequest("input_reference is not accepted here.", param="input_reference")
+    if "input_reference" in fields and (reference is not None or not isinstance(named, dict)):
+        raise InvalidRequest(
+            "input_reference must be an image file (multipart/form-data), or in JSON "
+            '{"file_id": …} of an image uploaded with POST /v1/uploads; the service fetches no URL.',
+            param="input_reference",
+        )
     try:
         return model.model_validate(fields), reference
     except ValidationError as e:
@@ -227,16 +231,6 @@ def _depth(value: Any) -> int:
         )
         stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
     return deepest
-
-
-def image_type(content: bytes) -> str:
-    """The media type of a PNG, JPEG or WebP image, from its bytes; InvalidRequest for anything else."""
-    for signature, media_type in _IMAGE_SIGNATURES:
-        if content.startswith(signature):
-            return media_type
-    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
-        return "image/webp"
-    raise InvalidRequest("input_reference must be a PNG, JPEG or WebP image.", param="input_reference")
 
 
 def _urlencoded_fields(raw: bytes) -> dict[str, Any]:

@@ -23,3 +23,8 @@ def new_video_id(now_ms: int | None = None) -> str:
 
 def is_video_id(value: str) -> bool:
     return _VIDEO_ID.fullmatch(value) is not None
+
+
+def new_file_id() -> str:
+    """An upload's id: `file_` and a ULID."""
+    return "file_" + new_ulid()

@@ -83,6 +83,14 @@ class ContentStream(Protocol):
     def chunks(self) -> Iterator[bytes]: ...
 
 
+class UploadStore(Protocol):
+    def presign_upload(
+        self, owner: str, file_id: str, content_type: str, size: int, ttl_seconds: int
+    ) -> str: ...
+
+    def reference(self, owner: str, file_id: str) -> Reference: ...
+
+
 class EventPublisher(Protocol):
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
 

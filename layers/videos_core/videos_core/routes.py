@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from videos_core.models.api import (
+    CreateUploadRequest,
     CreateVideoRequest,
     DeletedVideo,
     DownloadLink,
@@ -18,6 +19,7 @@ from videos_core.models.api import (
     ListQuery,
     PollQuery,
     RemixVideoRequest,
+    Upload,
     Video,
     VideoList,
 )
@@ -130,6 +132,16 @@ ROUTES: tuple[Route, ...] = (
         response=Video,
         body=RemixVideoRequest,
         errors=(400, 401, 404, 409, 410, 429, 500),
+    ),
+    Route(
+        "POST",
+        "/v1/uploads",
+        "uploads",
+        "Upload a reference image straight to storage (a signed PUT), then create with its file_id",
+        status=201,
+        response=Upload,
+        body=CreateUploadRequest,
+        errors=(400, 401),
     ),
     Route(
         "POST",

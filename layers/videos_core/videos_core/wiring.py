@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from videos_core.adapters.quotas import DynamoQuotas
     from videos_core.adapters.s3 import S3AssetStore
     from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
+    from videos_core.adapters.uploads import S3UploadStore
     from videos_core.adapters.upstream_openai import OpenAIUpstream
     from videos_core.auth import OwnerResolver
     from videos_core.logic.create import Launcher
@@ -48,6 +49,13 @@ def assets() -> S3AssetStore:
     from videos_core.adapters.s3 import S3AssetStore
 
     return S3AssetStore(aws.s3(), get_settings().assets_bucket)
+
+
+@cache
+def uploads() -> S3UploadStore:
+    from videos_core.adapters.uploads import S3UploadStore
+
+    return S3UploadStore(aws.s3(), get_settings().assets_bucket)
 
 
 @cache
@@ -93,7 +101,7 @@ def quotas() -> DynamoQuotas:
 def launcher() -> Launcher:
     from videos_core.logic.create import Launcher
 
-    return Launcher(get_settings(), upstream(), videos(), workflow(), quotas())
+    return Launcher(get_settings(), upstream(), videos(), workflow(), quotas(), uploads())
 
 
 def finisher(upstream_attempts: int = 1, time_left: float | None = None) -> Finisher:
@@ -136,7 +144,18 @@ def events() -> EventBridgePublisher:
 
 def reset() -> None:
     """Forget every cached adapter, client and the settings (tests change the environment)."""
-    for factory in (videos, owners, assets, workflow, upstream, events, webhook_secret, deliveries, quotas):
+    for factory in (
+        videos,
+        owners,
+        assets,
+        uploads,
+        workflow,
+        upstream,
+        events,
+        webhook_secret,
+        deliveries,
+        quotas,
+    ):
         factory.cache_clear()
     get_settings.cache_clear()
     aws.reset_clients()

@@ -17,6 +17,7 @@ from openai import OpenAI
 
 from tests.apigw import http_event
 from tests.integration.workflow.harness import Workflow
+from tests.media import png_bytes
 from videos_core.adapters.dynamodb import from_item, to_item
 from videos_core.auth import hash_key
 from videos_core.ids import new_video_id
@@ -152,6 +153,29 @@ def create(lab: Lab) -> None:
         executionArn=lab.flow.execution_arn(video["id"])
     )
     assert lab.running_jobs() == 1
+
+
+def upload_reference(lab: Lab) -> None:
+    """POST /v1/uploads signs a PUT; the image PUT to it; a create names it and the upstream gets it."""
+    image = png_bytes()
+    status, pending = lab.api(
+        "UploadsFunction",
+        "POST",
+        "/v1/uploads",
+        "/v1/uploads",
+        body={"filename": "ref.png", "bytes": len(image), "mime_type": "image/png"},
+    )
+    assert status == 201, pending
+    put = httpx.put(pending["upload_url"], content=image, headers=pending["upload_headers"])
+    assert put.status_code == 200, put.text
+    status, video = lab.api(
+        "CreateFunction",
+        "POST",
+        "/v1/videos",
+        "/v1/videos",
+        body={"prompt": PROMPT, "input_reference": {"file_id": pending["id"]}},
+    )
+    assert status == 201, video
 
 
 def remix(lab: Lab) -> None:
@@ -299,6 +323,8 @@ Scenario = Callable[[Lab], None]
 # `<Role>.<ManagedPolicy>.<Sid>`); a role's every statement is covered by its function's scenario.
 SCENARIOS: dict[str, Scenario] = {
     "CreateFunctionRole": create,
+    "CreateFunctionRole.ReadUploads": upload_reference,
+    "UploadsFunctionRole": upload_reference,
     "RemixFunctionRole": remix,
     "GetFunctionRole": get,
     "PollFunctionRole": poll,

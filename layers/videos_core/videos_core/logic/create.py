@@ -20,6 +20,7 @@ from videos_core.observability import log_upstream_interaction, logger
 from videos_core.ports import (
     Quotas,
     Reference,
+    UploadStore,
     Upstream,
     UpstreamCreate,
     UpstreamJob,
@@ -40,6 +41,7 @@ class Launcher:
     videos: VideoRepository
     workflow: Workflow
     quotas: Quotas
+    uploads: UploadStore
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ def create_video(
             f"Model '{request.model}' is not available; use one of: {', '.join(settings.models)}.",
             param="model",
         )
+    if request.input_reference is not None:
+        reference = ports.uploads.reference(owner, request.input_reference.file_id)
     job = _Job(
         owner,
         request.model,
@@ -71,7 +75,7 @@ def create_video(
         request.prompt,
         None,
         "/v1/videos",
-        request.model_dump() | {"input_reference": reference is not None},
+        request.model_dump(exclude={"input_reference"}) | {"input_reference": reference is not None},
     )
     upstream_create = UpstreamCreate(request.prompt, request.model, request.seconds, request.size, reference)
     return _start(job, lambda: ports.upstream.create(upstream_create), ports, now)

@@ -34,6 +34,20 @@ Prompt = Annotated[
 ModelName = Annotated[str, Field(strict=True, min_length=1, max_length=64)]
 
 
+FileId = Annotated[str, Field(strict=True, pattern=r"^file_[0-7][0-9A-HJKMNP-TV-Z]{25}$")]
+ImageType = Literal["image/png", "image/jpeg", "image/webp"]
+# What the upstream takes as a reference image (OpenAI's limit); the body of a request takes 4 MiB.
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+class UploadedReference(_Model):
+    """`input_reference` in a JSON body: an image uploaded beforehand (POST /v1/uploads)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file_id: FileId
+
+
 class CreateVideoRequest(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -41,6 +55,34 @@ class CreateVideoRequest(_Model):
     model: ModelName = "sora-2"
     seconds: Seconds = "4"
     size: Size = "720x1280"
+    input_reference: UploadedReference | None = None
+
+
+class CreateUploadRequest(_Model):
+    """An image to upload straight to storage, for a reference larger than a request body takes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    filename: Annotated[str, Field(strict=True, min_length=1, max_length=255)]
+    bytes: Annotated[int, Field(strict=True, ge=1, le=MAX_UPLOAD_BYTES)]
+    mime_type: ImageType
+
+
+class Upload(_Model):
+    """A pending upload: PUT the image's bytes to `upload_url` with `upload_headers` before `expires_at`,
+    then create with `"input_reference": {"file_id": id}`. The file is kept a day."""
+
+    id: str
+    object: Literal["upload"] = "upload"
+    filename: str
+    bytes: int
+    mime_type: ImageType
+    status: Literal["pending"] = "pending"
+    created_at: int
+    expires_at: int
+    upload_url: str
+    upload_method: Literal["PUT"] = "PUT"
+    upload_headers: dict[str, str]
 
 
 class RemixVideoRequest(_Model):
