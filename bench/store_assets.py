@@ -85,7 +85,7 @@ def copy_once(s3_endpoint: str, upstream: str) -> dict[str, float]:
             "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:x",
             "EVENT_BUS_NAME": "bus",
             "UPSTREAM_BASE_URL": f"{upstream}/v1",
-            "UPSTREAM_API_KEY": "k",
+            "UPSTREAM_API_KEY_PARAMETER": "/videos-api/upstream-api-key",
             "UPSTREAM_TIMEOUT_SECONDS": "60",
         }
     )

@@ -22,7 +22,7 @@ BASE_ENV = {
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:jobs",
     "EVENT_BUS_NAME": "bus",
     "UPSTREAM_BASE_URL": "http://127.0.0.1:4010/v1",
-    "UPSTREAM_API_KEY": "sk-x",
+    "UPSTREAM_API_KEY_PARAMETER": "/videos-api/upstream-api-key",
 }
 
 
@@ -90,8 +90,9 @@ def test_routes_choose_the_accepted_models_and_their_upstreams() -> None:
     ("change", "problem"),
     [
         ({"VIDEOS_TABLE": None}, "VIDEOS_TABLE"),
-        ({"UPSTREAM_API_KEY": None}, "UPSTREAM_API_KEY"),
-        ({"UPSTREAM_API_KEY_PARAMETER": "/videos/key"}, "exactly one"),
+        ({"UPSTREAM_API_KEY_PARAMETER": None}, "UPSTREAM_API_KEY_PARAMETER"),
+        # A key itself is no configuration: secrets are read from SSM, as deployed.
+        ({"UPSTREAM_API_KEY": "sk-in-the-environment"}, "UPSTREAM_API_KEY_PARAMETER"),
         ({"UPSTREAM_ROUTES": '{"veo-3": "https://x.example/v1"}'}, "no price for veo-3"),
         ({"UPSTREAM_ROUTES": "{nope"}, "UPSTREAM_ROUTES is not valid JSON"),
         ({"DOWNLOAD_URL_TTL_SECONDS": "7200"}, "DOWNLOAD_URL_TTL_SECONDS"),

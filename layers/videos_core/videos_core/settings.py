@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from videos_core.pricing import PriceTable, merge_prices
 
@@ -29,7 +29,6 @@ ENVIRONMENT = {
     "EVENT_BUS_NAME": "event_bus_name",
     "UPSTREAM_BASE_URL": "upstream_base_url",
     "UPSTREAM_ROUTES": "upstream_routes",
-    "UPSTREAM_API_KEY": "upstream_api_key",
     "UPSTREAM_API_KEY_PARAMETER": "upstream_api_key_parameter",
     "UPSTREAM_TIMEOUT_SECONDS": "upstream_timeout_seconds",
     "RETENTION_DAYS": "retention_days",
@@ -41,7 +40,6 @@ ENVIRONMENT = {
     "KEY_CACHE_TTL_SECONDS": "key_cache_ttl_seconds",
     "MAX_GENERATION_SECONDS": "max_generation_seconds",
     "BILL_FAILED_JOBS": "bill_failed_jobs",
-    "WEBHOOK_SECRET": "webhook_secret",
     "WEBHOOK_SECRET_PARAMETER": "webhook_secret_parameter",
     "WEBHOOK_DELIVERIES_TABLE": "webhook_deliveries_table",
     "IDEMPOTENCY_TABLE": "idempotency_table",
@@ -50,6 +48,11 @@ ENVIRONMENT = {
     "DAILY_BUDGET_USD": "daily_budget_usd",
 }
 JSON_FIELDS = {"upstream_routes", "price_overrides"}
+# Secrets are read from SSM, never taken from the environment, where every log of it would show them.
+SECRETS_NOT_IN_THE_ENVIRONMENT = {
+    "UPSTREAM_API_KEY": "UPSTREAM_API_KEY_PARAMETER",
+    "WEBHOOK_SECRET": "WEBHOOK_SECRET_PARAMETER",
+}
 
 # Presigned URLs must expire before the credentials that sign them (a Lambda role's last ~1 h+).
 MAX_DOWNLOAD_URL_TTL_SECONDS = 3600
@@ -71,9 +74,9 @@ class Settings(BaseModel):
     upstream_base_url: str = Field(pattern=r"^https?://")
     # model -> base URL; by default every priced model goes to upstream_base_url.
     upstream_routes: dict[str, Annotated[str, Field(pattern=r"^https?://")]] = Field(default_factory=dict)
-    # Offline the key is given directly; on AWS it is read from this SSM SecureString parameter.
-    upstream_api_key: SecretStr | None = None
-    upstream_api_key_parameter: str | None = None
+    # The SSM SecureString parameter holding the upstream's key (read there offline too, never
+    # handed in through the environment).
+    upstream_api_key_parameter: str = Field(pattern=r"^/[A-Za-z0-9_./-]+$")
     upstream_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
 
     retention_days: int = Field(default=7, ge=1, le=3650)
@@ -87,8 +90,7 @@ class Settings(BaseModel):
     max_generation_seconds: int = Field(default=1800, ge=10, le=86_400)
     # Whether a failed job adds its estimated cost too (for upstreams that charge failures).
     bill_failed_jobs: bool = False
-    # The webhook receiver's Standard Webhooks secret: given directly offline, from SSM on AWS.
-    webhook_secret: SecretStr | None = None
+    # The SSM SecureString parameter holding the webhook receiver's Standard Webhooks secret.
     webhook_secret_parameter: str | None = None
     webhook_deliveries_table: str | None = None
     idempotency_table: str | None = None
@@ -99,8 +101,6 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        if (self.upstream_api_key is None) == (self.upstream_api_key_parameter is None):
-            raise ValueError("set exactly one of UPSTREAM_API_KEY and UPSTREAM_API_KEY_PARAMETER")
         prices = self.prices
         for model, rows in prices.items():
             if "*" not in rows and not set(SIZES) <= set(rows):
@@ -128,6 +128,11 @@ class Settings(BaseModel):
 
 
 def load_settings(environ: dict[str, str] | os._Environ[str]) -> Settings:
+    for secret, parameter in SECRETS_NOT_IN_THE_ENVIRONMENT.items():
+        if environ.get(secret):
+            raise SettingsError(
+                f"{secret} is set: secrets are read from SSM; name the parameter in {parameter}"
+            )
     raw: dict[str, Any] = {}
     for variable, name in ENVIRONMENT.items():
         value = environ.get(variable)

@@ -10,8 +10,6 @@ import time
 from functools import cache
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
-
 from videos_core.adapters import aws
 from videos_core.settings import Settings, SettingsError, get_settings
 
@@ -65,25 +63,22 @@ def workflow() -> StepFunctionsWorkflow:
     return StepFunctionsWorkflow(aws.stepfunctions(), get_settings().state_machine_arn)
 
 
-def _secret(value: SecretStr | None, parameter: str | None, name: str) -> str:
-    """A secret given directly (offline) or read from its SSM SecureString parameter (on AWS)."""
-    if value is not None:
-        return value.get_secret_value()
+def _secret(parameter: str | None, variable: str) -> str:
+    """A secret from its SSM SecureString parameter, as on AWS (offline too)."""
     if parameter is None:
-        raise SettingsError(f"this function needs {name} or {name}_PARAMETER")
+        raise SettingsError(f"this function needs {variable}")
     from videos_core.adapters.secrets import read_secret
 
     return read_secret(aws.ssm(), parameter)
 
 
 def upstream_api_key(settings: Settings) -> str:
-    return _secret(settings.upstream_api_key, settings.upstream_api_key_parameter, "UPSTREAM_API_KEY")
+    return _secret(settings.upstream_api_key_parameter, "UPSTREAM_API_KEY_PARAMETER")
 
 
 @cache
 def webhook_secret() -> str:
-    settings = get_settings()
-    return _secret(settings.webhook_secret, settings.webhook_secret_parameter, "WEBHOOK_SECRET")
+    return _secret(get_settings().webhook_secret_parameter, "WEBHOOK_SECRET_PARAMETER")
 
 
 @cache
