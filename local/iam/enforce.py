@@ -15,6 +15,7 @@ import contextlib
 import contextvars
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,9 +115,15 @@ def _service(model: Any) -> str:
 
 def _error(service: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
     code, status = _ACCESS_DENIED.get(service, ("AccessDeniedException", 400))
+    request_id = str(uuid.uuid4())
     parsed = {
         "Error": {"Code": code, "Message": message},
-        "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0},
+        "ResponseMetadata": {
+            "RequestId": request_id,
+            "HTTPStatusCode": status,
+            "HTTPHeaders": {"x-amzn-requestid": request_id},
+            "RetryAttempts": 0,
+        },
     }
     return AWSResponse("https://iam.local/", status, HTTPHeaders(), None), parsed
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from moto import mock_aws
 from openai import OpenAI
 
 from tests.integration.engine_process import LATENCY, WEBHOOK_SECRET
@@ -62,3 +63,14 @@ def _disarm_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "engine_url" in request.fixturenames:
         httpx.delete(f"{request.getfixturevalue('engine_url')}/_faults")
+
+
+@pytest.fixture
+def moto_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An in-process moto account (us-east-1) with fake credentials, no endpoint override."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield

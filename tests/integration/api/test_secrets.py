@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import boto3
 import pytest
-from moto import mock_aws
 
 from videos_core.adapters.secrets import read_secret
 from videos_core.errors import ServiceUnavailable
 
 
-@pytest.fixture
-def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield boto3.client("ssm", region_name="us-east-1")
-
-
-def test_a_stored_secret_is_read_decrypted(ssm: object) -> None:
+def test_a_stored_secret_is_read_decrypted(moto_account: None) -> None:
     client = boto3.client("ssm", region_name="us-east-1")
     client.put_parameter(Name="/videos-api/webhook-secret", Value="whsec_abc", Type="SecureString")
 
     assert read_secret(client, "/videos-api/webhook-secret") == "whsec_abc"
 
 
-def test_a_secret_not_stored_yet_is_service_unavailable_for_a_while(ssm: object) -> None:
+def test_a_secret_not_stored_yet_is_service_unavailable_for_a_while(moto_account: None) -> None:
     with pytest.raises(ServiceUnavailable, match="not stored yet") as missing:
         read_secret(boto3.client("ssm", region_name="us-east-1"), "/videos-api/webhook-secret")
 

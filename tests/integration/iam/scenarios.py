@@ -25,6 +25,9 @@ from videos_core.ids import new_video_id
 # One prompt for every job, so that the engine renders it once and serves it from its cache after.
 PROMPT = "A kite over the dunes"
 JOB_SECONDS = 15
+FAILED_EVENTS = frozenset(
+    {"TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "ExecutionFailed"}
+)
 CONTENT_TYPES = {"video": "video/mp4", "thumbnail": "image/jpeg", "spritesheet": "image/jpeg"}
 
 
@@ -128,6 +131,19 @@ class Lab:
         status, body = self.api("CreateFunction", "POST", "/v1/videos", "/v1/videos", body={"prompt": prompt})
         assert status == 201, body
         return str(body["id"])
+
+    def wait_job(self, video_id: str) -> dict[str, Any]:
+        """The job's record once terminal. A job here meets no upstream fault, so a task of its execution
+        that fails (a refused call, most likely) fails the scenario at once, not at the time limit."""
+        deadline = time.monotonic() + JOB_SECONDS
+        while time.monotonic() < deadline:
+            record = self.flow.record(video_id)
+            if record is not None and record["status"] in ("completed", "failed"):
+                return record
+            failed = [e["type"] for e in self.flow.history(video_id) if e["type"] in FAILED_EVENTS]
+            assert not failed, f"a task of {video_id} failed: {failed}"
+            time.sleep(0.2)
+        raise TimeoutError(f"{video_id} did not end within {JOB_SECONDS}s")
 
     def one_event(self, video_id: str, detail_type: str) -> None:
         events = self.flow.events_for(video_id, settle=2.0)
@@ -274,7 +290,7 @@ def webhook_completes(lab: Lab) -> None:
 def job_completes(lab: Lab) -> None:
     """A job through the state machine: status checks, the files stored, the slot freed, the event out."""
     video_id = lab.create()
-    record = lab.flow.wait_terminal(video_id, timeout=JOB_SECONDS)
+    record = lab.wait_job(video_id)
     assert record["status"] == "completed", record
     assert lab.running_jobs() == 0
     lab.one_event(video_id, "Video Completed")
@@ -284,7 +300,7 @@ def job_completes(lab: Lab) -> None:
 def job_fails(lab: Lab) -> None:
     """An upstream failure ends the job through EndFailed: its own error, the slot freed, the event out."""
     video_id = lab.create("[fail] " + PROMPT)
-    record = lab.flow.wait_terminal(video_id, timeout=JOB_SECONDS)
+    record = lab.wait_job(video_id)
     assert record["status"] == "failed", record
     assert record["error"]["message"] != "The job could not be completed.", "it took the forced path"
     assert lab.running_jobs() == 0
@@ -306,6 +322,9 @@ def forced_failure(lab: Lab) -> None:
     deadline = time.monotonic() + JOB_SECONDS
     while (ended := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         assert time.monotonic() < deadline, "the forced path did not end"
+        history = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+        failed = [event["type"] for event in history if event["type"] in FAILED_EVENTS]
+        assert not failed, f"a task of the forced path failed: {failed}"
         time.sleep(0.2)
     assert (ended["status"], ended.get("error")) == ("FAILED", "JobForcedFailed"), ended
     assert lab.forced_failures() == counted + 1

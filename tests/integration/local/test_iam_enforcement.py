@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from local.iam.enforce import Revocations, Role, acting_as
 from local.iam.policy import Policy, parse_document
@@ -18,16 +17,12 @@ BUCKET = "iam-test"
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        for key in ("videos/a", "videos/b", "other/c"):
-            client.put_object(Bucket=BUCKET, Key=key, Body=b"x")
-        yield client
+def s3(moto_account: None) -> object:
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    for key in ("videos/a", "videos/b", "other/c"):
+        client.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    return client
 
 
 def role(*statements: Mapping[str, object]) -> Role:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local.keys import create_key, list_keys
 from local.keys_table import keys_table
@@ -28,16 +26,10 @@ TEMPLATE = {
 
 
 @pytest.fixture
-def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        boto3.client("cloudformation", region_name="eu-west-1").create_stack(
-            StackName="videos", TemplateBody=json.dumps(TEMPLATE)
-        )
-        yield
+def deployed(moto_account: None) -> None:
+    boto3.client("cloudformation", region_name="eu-west-1").create_stack(
+        StackName="videos", TemplateBody=json.dumps(TEMPLATE)
+    )
 
 
 def test_the_stacks_region_is_the_one_given_not_the_profiles(deployed: None) -> None:
