@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -164,3 +165,33 @@ def test_racing_creates_take_no_more_slots_than_the_limit(aws: LocalAws) -> None
     day = next(item for item in items if item["period"]["S"].startswith("day#"))
     assert running["jobs"] == {"N": "5"}
     assert Decimal(day["spent_usd"]["N"]) == Decimal("2.5")
+
+
+def test_a_state_over_step_functions_256_kib_fails_the_execution_as_on_aws(aws: LocalAws) -> None:
+    """The quota the workflow's state must stay within (it carries ids, never files or prompts)."""
+    sfn = aws.client("stepfunctions")
+    doubled = {
+        "StartAt": "Double",
+        "States": {"Double": {"Type": "Pass", "Parameters": {"a.$": "$.big", "b.$": "$.big"}, "End": True}},
+    }
+    machine = sfn.create_state_machine(
+        name="doubles", definition=json.dumps(doubled), roleArn="arn:aws:iam::123456789012:role/nobody"
+    )["stateMachineArn"]
+
+    fits = sfn.start_execution(stateMachineArn=machine, name="fits", input=json.dumps({"big": "x" * 100_000}))
+    too_large = sfn.start_execution(
+        stateMachineArn=machine, name="too-large", input=json.dumps({"big": "x" * 150_000})
+    )
+
+    def ended(execution: dict[str, Any]) -> dict[str, Any]:
+        deadline = time.monotonic() + 20
+        while (found := sfn.describe_execution(executionArn=execution["executionArn"]))[
+            "status"
+        ] == "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        return dict(found)
+
+    assert ended(fits)["status"] == "SUCCEEDED"
+    refused = ended(too_large)
+    assert (refused["status"], refused.get("error")) == ("FAILED", "States.DataLimitExceeded")
