@@ -149,8 +149,9 @@ class _Guard:
         denied = role.denied(service, model.name, params)
         if not denied:
             return
-        print(f"AccessDenied: {role.message(denied[0])}", file=sys.stderr, flush=True)
-        role.revocations.record(role.message(denied[0]))
+        message = role.message(denied[0])
+        print(f"AccessDenied: {message}", file=sys.stderr, flush=True)
+        role.revocations.record(message)
         if all(item.part is not None for item in denied):
             # Per-key authorization: the keys it may delete go ahead, the others come back as Errors.
             refused = {item.part for item in denied}
@@ -159,8 +160,8 @@ class _Guard:
             context[_PARTS_LEFT] = bool(params["Delete"]["Objects"])
             return
         if context.get("is_presign_request"):
-            raise ClientError(cast(Any, _error(service, role.message(denied[0]))[1]), model.name)
-        context[_DENIED] = (service, role.message(denied[0]))
+            raise ClientError(cast(Any, _error(service, message)[1]), model.name)
+        context[_DENIED] = (service, message)
 
     def before_call(self, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         if _DENIED in context:
