@@ -27,8 +27,10 @@ serve: setup
 engine: setup
 	$(UV) run videos-api engine
 
-## Lint, types, the Lambda artifacts and every test: what CI runs (two workers, a test file each at a time).
-test: lint types browser artifacts
+## Lint, types, the Lambda artifacts and every test: what CI runs. The checks run side by side (each
+## one's output kept together), then the tests on two workers, a test file each at a time.
+test:
+	@$(MAKE) --no-print-directory -j 4 --output-sync=target lint types browser artifacts
 	$(UV) run pytest -n 2 --dist loadfile
 
 lint: setup
