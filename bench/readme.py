@@ -14,6 +14,7 @@ ORDER = (
     "completion_latency",
     "store_assets",
     "cost",
+    "iam_judge",
     "load",
     "load_cpu",
 )
