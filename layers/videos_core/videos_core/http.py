@@ -45,7 +45,6 @@ MAX_JSON_BYTES = 64 * 1024
 MAX_MULTIPART_BYTES = 4 * 1024 * 1024
 MAX_REFERENCE_BYTES = MAX_MULTIPART_BYTES - 64 * 1024
 MAX_JSON_DEPTH = 16
-# What an input_reference may be, told by its first bytes (never by its name or claimed type).
 # Body fields whose validation errors have codes of their own (the seed's table).
 _FIELD_ERRORS: dict[str, type[ApiError]] = {
     "prompt": InvalidVideoPrompt,
@@ -160,10 +159,12 @@ def parse_body(
 ) -> tuple[M, Reference | None]:
     """A JSON, multipart or url-encoded body as `model`, and an uploaded `input_reference` where accepted."""
     fields, reference = _read_body(app)
-    named = fields.get("input_reference")
     if not accepts_reference and (reference is not None or "input_reference" in fields):
         raise InvalidRequest("input_reference is not accepted here.", param="input_reference")
-    if "input_reference" in fields and (reference is not None or not isinstance(named, dict)):
+    # In a body, only an upload's {"file_id": …}: a file goes as a multipart part, and a URL never.
+    if "input_reference" in fields and (
+        reference is not None or not isinstance(fields["input_reference"], dict)
+    ):
         raise InvalidRequest(
             "input_reference must be an image file (multipart/form-data), or in JSON "
             '{"file_id": …} of an image uploaded with POST /v1/uploads; the service fetches no URL.',
