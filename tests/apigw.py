@@ -101,11 +101,10 @@ class LambdaResponse:
 @cache
 def execution_role(function: str) -> Role:
     """The role `functions/<function>` runs as: its policy as the template grants it, in the local account."""
-    from local.serve.application import LOCAL_ACCOUNT, load_application
-    from local.template import application_template
+    from local.serve.application import LOCAL_ACCOUNT
+    from tests.support import local_application
 
-    application = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
-    (found,) = (f for f in application.functions.values() if f.code_dir.name == function)
+    (found,) = (f for f in local_application().functions.values() if f.code_dir.name == function)
     return Role(found.name, found.policy, LOCAL_ACCOUNT, revocations_from_environment())
 
 

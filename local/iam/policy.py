@@ -25,6 +25,10 @@ def _like(value: str, pattern: str) -> bool:
     return _wildcard(pattern).fullmatch(value) is not None
 
 
+def _any_like(value: str, patterns: tuple[str, ...]) -> bool:
+    return any(_like(value, pattern) for pattern in patterns)
+
+
 # Condition operators this evaluator knows; each may carry an IfExists suffix and a set prefix.
 _STRING_OPERATORS: dict[str, Callable[[str, str], bool]] = {
     "StringEquals": operator.eq,
@@ -128,16 +132,17 @@ class Statement:
         )
 
     def applies_to(self, action: str, resource: str, context: RequestContext) -> bool:
+        """Whether the statement speaks of this request (actions compare without case, as IAM's do)."""
         action = action.lower()
-        if self.actions and not any(_wildcard(a.lower()).fullmatch(action) for a in self.actions):
-            return False
-        if self.not_actions and any(_wildcard(a.lower()).fullmatch(action) for a in self.not_actions):
-            return False
-        if self.resources and not any(_wildcard(r).fullmatch(resource) for r in self.resources):
-            return False
-        if self.not_resources and any(_wildcard(r).fullmatch(resource) for r in self.not_resources):
-            return False
-        return all(condition.holds(context) for condition in self.conditions)
+        actions = tuple(a.lower() for a in self.actions)
+        not_actions = tuple(a.lower() for a in self.not_actions)
+        return (
+            (not actions or _any_like(action, actions))
+            and not (not_actions and _any_like(action, not_actions))
+            and (not self.resources or _any_like(resource, self.resources))
+            and not (self.not_resources and _any_like(resource, self.not_resources))
+            and all(condition.holds(context) for condition in self.conditions)
+        )
 
 
 @dataclass(frozen=True)
@@ -168,14 +173,16 @@ class Policy:
             allowed = allowed or statement.name
         return Decision(allowed is not None, allowed)
 
-    def statement_names(self) -> tuple[str, ...]:
-        return tuple(statement.name for statement in self.statements)
+
+def raw_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A policy document's statements as written (IAM takes one statement or a list of them)."""
+    raw = document.get("Statement", [])
+    return [raw] if isinstance(raw, Mapping) else list(raw)
 
 
 def parse_document(prefix: str, document: Mapping[str, Any]) -> tuple[Statement, ...]:
     """A policy document's statements, named `<prefix>.<Sid>` (or `<prefix>[<index>]` without one)."""
-    raw = document.get("Statement", [])
-    statements = [raw] if isinstance(raw, Mapping) else list(raw)
+    statements = raw_statements(document)
     return tuple(
         Statement.parse(
             f"{prefix}.{statement['Sid']}" if "Sid" in statement else f"{prefix}[{index}]", statement

@@ -146,7 +146,7 @@ def _s3(operation: str, params: Mapping[str, Any], account: Account) -> list[Aut
     bucket = params.get("Bucket")
     if bucket is None:
         return None
-    bucket_arn = f"arn:{account.partition}:s3:::{bucket}"
+    bucket_arn = account.arn("s3", str(bucket), regional=False, owned=False)
     if operation in _S3_OBJECT_ACTIONS:
         return [Authorization(f"s3:{_S3_OBJECT_ACTIONS[operation]}", f"{bucket_arn}/{params['Key']}")]
     if operation == "DeleteObjects":

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from local.iam.policy import Policy, PolicyError, Statement, parse_document
+from local.iam.policy import Policy, PolicyError, Statement, parse_document, raw_statements
 from local.serve.intrinsics import Resolver
 
 _AWS_POLICIES = "arn:aws:iam::aws:policy/"
@@ -126,8 +126,7 @@ def _role_policy(role_id: str, resources: Mapping[str, Any], resolver: Resolver,
 
 
 def _all_named(document: Mapping[str, Any]) -> bool:
-    raw = document.get("Statement", [])
-    return all("Sid" in statement for statement in ([raw] if isinstance(raw, Mapping) else raw))
+    return all("Sid" in statement for statement in raw_statements(document))
 
 
 def role_policies(

@@ -31,6 +31,11 @@ class HttpRoute:
     def is_default(self) -> bool:
         return self.path == "$default"
 
+    @property
+    def key(self) -> str:
+        """Its route key, as API Gateway names it (in RouteSettings, in events' routeKey)."""
+        return "$default" if self.is_default else f"{self.method} {self.path}"
+
 
 @dataclass(frozen=True)
 class LocalFunction:
@@ -154,7 +159,7 @@ def load_application(
     policies = role_policies(
         transformed(template, params, REGION),
         resolver,
-        lambda role_id: f"arn:{PARTITION}:iam::{ACCOUNT}:role/{STACK}-{role_id}",
+        lambda role_id: LOCAL_ACCOUNT.arn("iam", f"role/{STACK}-{role_id}", regional=False),
     )
     state_machines = {
         logical_id: LocalStateMachine(

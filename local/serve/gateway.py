@@ -102,10 +102,9 @@ class Gateway:
         self._buckets: dict[str, _TokenBucket] = {}
         for function in application.functions.values():
             for route in function.routes:
-                key = "$default" if route.is_default else f"{route.method} {route.path}"
-                throttle = application.throttles.get(key, default_throttle)
+                throttle = application.throttles.get(route.key, default_throttle)
                 if throttle is not None:
-                    self._buckets[key] = _TokenBucket(throttle)
+                    self._buckets[route.key] = _TokenBucket(throttle)
         for function in application.functions.values():
             for route in function.routes:
                 if route.is_default:

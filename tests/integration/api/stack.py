@@ -16,8 +16,7 @@ from typing import Any
 import boto3
 from openai import OpenAI
 
-from local.serve.application import load_application
-from local.template import application_template
+from tests.support import local_application
 from videos_core.adapters.dynamodb import to_item
 from videos_core.auth import hash_key
 from videos_core.ids import new_video_id
@@ -26,7 +25,7 @@ from videos_core.observability import logger
 
 REGION = "us-east-1"
 # The names the template's resources have in the local account (the functions' policies name them).
-APPLICATION = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
+APPLICATION = local_application()
 BUCKET = APPLICATION.buckets["AssetsBucket"]
 (STATE_MACHINE,) = (machine.name for machine in APPLICATION.state_machines.values())
 # A state machine that just waits: these tests drive the API, not the workflow.

@@ -14,22 +14,17 @@ import pytest
 from openai import OpenAI
 
 from local.iam.enforce import AUDIT_DIR_ENV
-from local.serve.application import STACK, load_application
 from local.serve.stack import LocalStack
-from local.template import application_template
 from tests.integration.iam.scenarios import NOT_CALLED_OFFLINE, PROMPT, SCENARIOS, Lab, Scenario, scenario_for
 from tests.integration.workflow.harness import new_owner, running_stack
+from tests.support import local_application
 
-_APPLICATION = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
-POLICIES = {
-    role.principal.rsplit("/", 1)[-1].removeprefix(f"{STACK}-"): role
-    for role in [f.policy for f in _APPLICATION.functions.values()]
-    + [m.policy for m in _APPLICATION.state_machines.values()]
-}
-STATEMENTS = sorted(
-    {statement.name: statement for policy in POLICIES.values() for statement in policy.statements}.items()
-)
-THAT_MATTER = [name for name, _ in STATEMENTS if not name.endswith(NOT_CALLED_OFFLINE)]
+_APPLICATION = local_application()
+POLICIES = [f.policy for f in _APPLICATION.functions.values()] + [
+    m.policy for m in _APPLICATION.state_machines.values()
+]
+STATEMENTS = {statement.name: statement for policy in POLICIES for statement in policy.statements}
+THAT_MATTER = sorted(name for name in STATEMENTS if not name.endswith(NOT_CALLED_OFFLINE))
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +106,7 @@ def test_each_scenario_passes_under_the_policies_as_granted(
 def test_taking_a_statement_away_fails_its_scenario(lab: Lab, audit_dir: Path, statement: str) -> None:
     role = statement.split(".", 1)[0]
     function = _APPLICATION.functions.get(role.removesuffix("Role"))
-    actions = dict(STATEMENTS)[statement].actions
+    actions = STATEMENTS[statement].actions
     if function is not None and any(action.startswith("ssm:") for action in actions):
         # A warm container keeps the secret it read; a new one must read it under the new policy.
         lab.stack.functions.pools[function.name].close()

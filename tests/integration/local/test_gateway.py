@@ -13,10 +13,10 @@ import httpx
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from local.serve.application import LocalFunction, Throttle, load_application
+from local.serve.application import LocalFunction, Throttle
 from local.serve.gateway import Gateway, _compile, _TokenBucket
 from local.serve.workers import Functions, Invocation
-from local.template import application_template
+from tests.support import local_application
 
 
 class SlowFunctions(Functions):
@@ -32,7 +32,7 @@ class SlowFunctions(Functions):
 
 
 def answer(seconds: float, timeout: float) -> tuple[httpx.Response, list[str], threading.Event]:
-    application = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
+    application = local_application()
     logged: list[str] = []
     finished = threading.Event()
 
@@ -87,7 +87,7 @@ class EchoPool:
 
 
 def gateway_with(pool: EchoPool) -> tuple[Gateway, Any]:
-    application = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
+    application = local_application()
     functions = Functions({}, [])
     functions.pools = {function.name: pool for function in application.functions.values()}  # type: ignore[misc]
     gateway = Gateway(application, functions, lambda *_: None)
@@ -150,7 +150,7 @@ def test_the_most_specific_route_wins_whatever_the_order_routes_were_declared_in
 
 def test_each_route_is_throttled_as_the_template_says_and_429_past_its_burst() -> None:
     _, app = gateway_with(EchoPool())
-    application = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
+    application = local_application()
     poll = application.throttles["GET /api/videos/{video_id}/poll"]
     assert (poll.rate, poll.burst) == (10.0, 10)  # PollRequestsPerSecond's default
     assert application.throttles["$default"].burst == 200
