@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
+from videos_core.deadline import bounded, seconds_left
 from videos_core.logic.workflow import check_status
 from videos_core.models.task import CheckStatusInput
 from videos_core.observability import logger, metrics, traced
@@ -15,7 +16,10 @@ from videos_core.observability import logger, metrics, traced
 @logger.inject_lambda_context
 @metrics.log_metrics
 @traced
+@bounded
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = CheckStatusInput.model_validate(event)
-    check = check_status(task.ref.owner, task.ref.video_id, task.attempt, wiring.finisher(), int(time.time()))
-    return {"job": task.job, "attempt": task.attempt + 1, "check": asdict(check)}
+    ports = wiring.finisher(context.aws_request_id, seconds_left())
+    ref, now = task.ref, int(time.time())
+    check = check_status(ref.owner, ref.video_id, task.attempt, task.history, task.retries, ports, now)
+    return {"job": task.job, "attempt": task.attempt + 1, "history": check.history, "check": asdict(check)}

@@ -4,6 +4,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
+from videos_core.deadline import bounded
 from videos_core.http import json_response, make_resolver, owner_of
 from videos_core.logic.read import get_video
 from videos_core.observability import logger, metrics, traced
@@ -21,5 +22,6 @@ def get(video_id: str) -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @traced
+@bounded
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

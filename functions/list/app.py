@@ -6,6 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
+from videos_core.deadline import bounded
 from videos_core.http import JSON, json_response, make_resolver, owner_of, parse_query
 from videos_core.logic.read import list_videos
 from videos_core.models.api import ListQuery
@@ -29,5 +30,6 @@ def list_openai() -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @traced
+@bounded
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

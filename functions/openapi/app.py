@@ -6,6 +6,7 @@ import json
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from videos_core.deadline import bounded
 from videos_core.http import JSON, make_resolver
 from videos_core.observability import logger, metrics, traced
 from videos_core.openapi import openapi_document
@@ -22,5 +23,6 @@ def openapi() -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @traced
+@bounded
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

@@ -6,6 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import idempotency, wiring
+from videos_core.deadline import bounded
 from videos_core.http import make_resolver, owner_of, parse_body
 from videos_core.logic.create import remix_video
 from videos_core.models.api import RemixVideoRequest
@@ -22,16 +23,18 @@ def remix(video_id: str) -> Response:
     request, _ = parse_body(app, RemixVideoRequest)
 
     fingerprint = idempotency.fingerprint(request.model_dump() | {"source": video_id})
+    holder, key = app.lambda_context.aws_request_id, idempotency.client_key(app)
     return idempotency.respond_once(
         app,
         owner,
         fingerprint,
-        lambda: remix_video(owner, video_id, request, wiring.launcher(), int(time.time())),
+        lambda: remix_video(owner, video_id, request, wiring.launcher(holder), int(time.time()), key),
     )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @traced
+@bounded
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

@@ -6,6 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
+from videos_core.deadline import bounded
 from videos_core.http import json_response, make_resolver, owner_of, parse_body
 from videos_core.logic.uploads import create_upload
 from videos_core.models.api import CreateUploadRequest
@@ -27,5 +28,6 @@ def upload() -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @traced
+@bounded
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

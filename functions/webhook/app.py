@@ -8,10 +8,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
+from videos_core.deadline import bounded, seconds_left
 from videos_core.http import JSON, make_resolver, time_left
 from videos_core.logic.webhook import receive, signed_headers
 from videos_core.observability import logger, metrics, traced
-from videos_core.outcomes import announce, record_outcome
 from videos_core.router import Response
 
 app = make_resolver()
@@ -23,7 +23,12 @@ def webhook() -> Response:
     headers = signed_headers(dict(event.headers))
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
-    ports = wiring.finisher(upstream_attempts=3, time_left=time_left(app))
+    ports = wiring.finisher(
+        app.lambda_context.aws_request_id,
+        seconds_left(),
+        upstream_attempts=3,
+        upstream_time_left=time_left(app),
+    )
     received = receive(
         body,
         headers,
@@ -32,13 +37,14 @@ def webhook() -> Response:
         ports=ports,
         now=int(time.time()),
     )
-    outcome = received.outcome
-    if outcome.finalised:
-        announce(outcome, wiring.events())
-        record_outcome(outcome, ports.settings)
     logger.info(
         "webhook",
-        extra={"type": received.event_type, "video_id": received.video_id, "finalised": outcome.finalised},
+        extra={
+            "type": received.event_type,
+            "video_id": received.video_id,
+            "finalised": received.outcome.finalised,
+            "duplicate": received.duplicate,
+        },
     )
     return Response(200, JSON, '{"received": true}')
 
@@ -46,5 +52,6 @@ def webhook() -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @traced
+@bounded
 def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
     return app.resolve(event, context)

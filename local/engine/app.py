@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 
 from local.engine.errors import EngineError, error_body, error_response
 from local.engine.faults import FaultBook, FaultMiddleware, FaultSpecError, RequestStats, parse_fault
+from local.engine.jobs import Job
 from local.engine.params import parse_create, parse_list, parse_remix, parse_variant
 from local.engine.service import Engine, EngineConfig
 
@@ -44,13 +45,25 @@ def _authorized(api_key: str | None, endpoint: Endpoint) -> Endpoint:
 
 
 class _VideosApi:
-    """OpenAI's Videos endpoints over the engine."""
+    """OpenAI's Videos endpoints over the engine. A create or remix that carries an Idempotency-Key
+    makes one job per key: a repeat (a client's retry after a timeout, say) answers with that job."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.jobs_by_key: dict[str, str] = {}
+
+    def _once(self, request: Request, start: Callable[[], Job]) -> Response:
+        key = request.headers.get("idempotency-key")
+        if key is not None and key in self.jobs_by_key:
+            return JSONResponse(self.engine.get(self.jobs_by_key[key]).view())
+        job = start()
+        if key is not None:
+            self.jobs_by_key[key] = job.id
+        return JSONResponse(job.view())
 
     async def create(self, request: Request) -> Response:
-        return JSONResponse(self.engine.create(await parse_create(request)).view())
+        params = await parse_create(request)
+        return self._once(request, lambda: self.engine.create(params))
 
     async def list_videos(self, request: Request) -> Response:
         jobs, has_more = self.engine.list(parse_list(request))
@@ -78,8 +91,8 @@ class _VideosApi:
         return JSONResponse({"id": video_id, "object": "video.deleted", "deleted": True})
 
     async def remix(self, request: Request) -> Response:
-        job = self.engine.remix(request.path_params["video_id"], await parse_remix(request))
-        return JSONResponse(job.view())
+        prompt = await parse_remix(request)
+        return self._once(request, lambda: self.engine.remix(request.path_params["video_id"], prompt))
 
     async def content(self, request: Request) -> Response:
         path, media_type = self.engine.asset(request.path_params["video_id"], parse_variant(request))

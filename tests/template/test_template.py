@@ -22,6 +22,11 @@ API_FUNCTIONS = sorted(
     for logical_id, function in FUNCTIONS.items()
     if any(event["Type"] == "HttpApi" for event in function["Properties"].get("Events", {}).values())
 )
+SCHEDULED_FUNCTIONS = sorted(
+    logical_id
+    for logical_id, function in FUNCTIONS.items()
+    if any(event["Type"] == "Schedule" for event in function["Properties"].get("Events", {}).values())
+)
 
 
 def function_module(logical_id: str) -> Any:
@@ -94,7 +99,7 @@ def _route_event(method: str, path: str) -> dict[str, Any]:
 
 
 def test_the_tasks_are_the_state_machines_and_have_no_routes() -> None:
-    tasks = set(FUNCTIONS) - set(API_FUNCTIONS)
+    tasks = set(FUNCTIONS) - set(API_FUNCTIONS) - set(SCHEDULED_FUNCTIONS)
     substitutions = application_template()["Resources"]["JobStateMachine"]["Properties"][
         "DefinitionSubstitutions"
     ]
@@ -148,7 +153,18 @@ def test_function_policies_are_least_privilege(logical_id: str) -> None:
             # Only the bucket's two prefixes and a state machine's executions are patterns.
             bounded = resource.removesuffix("/videos/*").removesuffix("/uploads/*").removesuffix("-jobs:*")
             assert "*" not in bounded, statement
-        assert not {"dynamodb:Scan", "dynamodb:DeleteTable"} & set(statement.actions)
+        assert "dynamodb:DeleteTable" not in statement.actions
+        if "dynamodb:Scan" in statement.actions:
+            # Only the reconciler walks a table: the slots and the outbox, both small by design.
+            assert logical_id == "ReconcileFunction", statement
+            tables = {APPLICATION.tables["QuotasTable"], APPLICATION.tables["OutboxTable"]}
+            assert {r.rsplit("/", 1)[-1] for r in statement.resources} <= tables, statement
+
+
+def test_the_reconciler_runs_on_a_schedule() -> None:
+    assert SCHEDULED_FUNCTIONS == ["ReconcileFunction"]
+    [event] = FUNCTIONS["ReconcileFunction"]["Properties"]["Events"].values()
+    assert event["Properties"]["Schedule"] == {"Fn::Sub": "rate(${ReconcileEveryMinutes} minutes)"}
 
 
 def test_read_only_functions_cannot_write_videos() -> None:

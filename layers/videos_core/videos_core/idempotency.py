@@ -98,6 +98,11 @@ def once(
     return result
 
 
+def client_key(app: Resolver) -> str | None:
+    """The request's Idempotency-Key, if it sent one."""
+    return app.current_event.headers.get(HEADER)
+
+
 def respond_once(app: Resolver, owner: str, request: str, start: Callable[[], VideoRecord]) -> Response:
     """201 with the video `start()` begins — or, for a repeated Idempotency-Key, the first one's."""
 
@@ -106,7 +111,7 @@ def respond_once(app: Resolver, owner: str, request: str, start: Callable[[], Vi
         record_created(record)
         return record.to_video().model_dump(mode="json")
 
-    video = once(owner, app.current_event.headers.get(HEADER), request, app.lambda_context, begin)
+    video = once(owner, client_key(app), request, app.lambda_context, begin)
     return Response(201, JSON, json.dumps(video))
 
 

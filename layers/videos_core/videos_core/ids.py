@@ -28,3 +28,11 @@ def is_video_id(value: str) -> bool:
 def new_file_id() -> str:
     """An upload's id: `file_` and a ULID."""
     return "file_" + new_ulid()
+
+
+def created_at(video_id: str) -> float:
+    """When a video id was minted (epoch seconds), read from its ULID's time."""
+    value = 0
+    for char in video_id.removeprefix(PREFIX)[:10]:
+        value = value * 32 + _CROCKFORD.index(char)
+    return value / 1000

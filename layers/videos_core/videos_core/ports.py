@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from videos_core.models.api import Order, VideoError
 from videos_core.models.record import VideoRecord
@@ -34,25 +34,59 @@ class VideoRepository(Protocol):
 
     def update_progress(self, owner: str, video_id: str, status: str, progress: int) -> None: ...
 
-    def claim_finalisation(
-        self, owner: str, video_id: str, claimant: str, now: int, lease_seconds: int
-    ) -> bool: ...
+    def claim_finalisation(self, owner: str, video_id: str, claimant: str, now: int, until: int) -> bool: ...
 
-    def complete(self, record: VideoRecord, claimant: str) -> None: ...
+    def renew_finalisation(self, owner: str, video_id: str, claimant: str, until: int) -> bool: ...
 
     def release_finalisation(self, owner: str, video_id: str, claimant: str) -> None: ...
-
-    def fail(
-        self, owner: str, video_id: str, error: VideoError, now: int, ttl: int
-    ) -> VideoRecord | None: ...
 
     def get(self, owner: str, video_id: str) -> VideoRecord | None: ...
 
     def list(self, owner: str, limit: int, order: Order, after: str | None) -> Page: ...
 
-    def delete(self, owner: str, video_id: str) -> VideoRecord | None:
-        """Deletes the record; returns it as it was (None if it was already gone)."""
+    def delete_ended(self, owner: str, video_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An ended job's event, in the outbox until it is on the bus."""
+
+    video_id: str
+    detail_type: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JobEnd:
+    """One job's end, written at once: the record terminal (or removed, by a delete), the slot freed,
+    the spend refunded unless billed, the event in the outbox under `holder`'s lease."""
+
+    record: VideoRecord  # as it ends; for a removal, as it was
+    detail_type: str
+    detail: dict[str, Any]
+    refund: bool
+    holder: str
+    lease_until: int
+    claimant: str | None = None  # a completion's finalisation claim
+    removed: bool = False
+
+
+class JobEnds(Protocol):
+    def end(self, end: JobEnd, now: int) -> bool:
+        """False when the job had already ended (or is gone): nothing was written."""
         ...
+
+    def withdraw(self, record: VideoRecord) -> bool: ...
+
+
+class Outbox(Protocol):
+    def claim(self, video_id: str, holder: str, now: int, until: int) -> PendingEvent | None: ...
+
+    def release(self, video_id: str, holder: str) -> None: ...
+
+    def done(self, video_id: str) -> None: ...
+
+    def lapsed(self, now: int) -> list[str]: ...
 
 
 class AssetStore(Protocol):
@@ -69,7 +103,9 @@ class StoredAsset:
 
 
 class AssetWriter(Protocol):
-    def put_stream(self, key: str, chunks: Iterator[bytes], content_type: str) -> int: ...
+    def put_stream(
+        self, key: str, chunks: Iterator[bytes], content_type: str, on_part: Callable[[], None] = ...
+    ) -> int: ...
 
     def abort_uploads(self, prefix: str) -> int: ...
 
@@ -96,29 +132,40 @@ class EventPublisher(Protocol):
 
 
 class Quotas(Protocol):
-    """An owner's running-job slots and daily spend."""
+    """An owner's running-job slots (one per video id) and daily spend."""
 
-    def take(self, owner: str, cost: Decimal, now: int) -> None: ...
+    def take(self, owner: str, video_id: str, cost: Decimal, now: int) -> None: ...
 
-    def release(self, owner: str) -> None: ...
+    def give_back(self, owner: str, video_id: str, cost: Decimal, now: int) -> None: ...
 
-    def give_back(self, owner: str, cost: Decimal, now: int) -> None: ...
+    def free(self, owner: str, video_id: str) -> None: ...
 
-    def refund(self, owner: str, cost: Decimal, day_of: int) -> None: ...
+    def slots(self) -> Iterator[tuple[str, str]]: ...
+
+
+DeliveryState = Literal["new", "applied", "in_flight"]
 
 
 class DeliveryLog(Protocol):
-    """Webhook deliveries already received, so a replayed one is refused."""
+    """Webhook deliveries: one applied once, a repeat of it changing nothing."""
 
-    def remember(self, delivery_id: str, until: int) -> bool: ...
+    def begin(
+        self, delivery_id: str, holder: str, now: int, until: int, remember_until: int
+    ) -> DeliveryState: ...
 
-    def forget(self, delivery_id: str) -> None: ...
+    def applied(self, delivery_id: str, holder: str) -> None: ...
+
+    def forget(self, delivery_id: str, holder: str) -> None: ...
 
 
 class Workflow(Protocol):
     def start(self, record: VideoRecord) -> None: ...
 
     def stop(self, video_id: str) -> None: ...
+
+    def status(self, video_id: str) -> str | None:
+        """The execution's status (RUNNING, SUCCEEDED, …); None when it does not exist."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -135,6 +182,8 @@ class UpstreamCreate:
     seconds: str
     size: str
     reference: Reference | None = None
+    # Sent to the upstream, which (where it honours one) makes a repeat of this create no second job.
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +197,9 @@ class UpstreamJob:
 class Upstream(Protocol):
     def create(self, request: UpstreamCreate) -> UpstreamJob: ...
 
-    def remix(self, model: str, upstream_id: str, prompt: str) -> UpstreamJob: ...
+    def remix(
+        self, model: str, upstream_id: str, prompt: str, idempotency_key: str | None = None
+    ) -> UpstreamJob: ...
 
     def delete(self, model: str, upstream_id: str) -> None: ...
 

@@ -44,6 +44,7 @@ ENVIRONMENT = {
     "WEBHOOK_DELIVERIES_TABLE": "webhook_deliveries_table",
     "IDEMPOTENCY_TABLE": "idempotency_table",
     "QUOTAS_TABLE": "quotas_table",
+    "OUTBOX_TABLE": "outbox_table",
     "MAX_RUNNING_JOBS": "max_running_jobs",
     "DAILY_BUDGET_USD": "daily_budget_usd",
 }
@@ -95,6 +96,7 @@ class Settings(BaseModel):
     webhook_deliveries_table: str | None = None
     idempotency_table: str | None = None
     quotas_table: str | None = None
+    outbox_table: str | None = None
     # Per owner: jobs running at once, and estimated spend per UTC day.
     max_running_jobs: int = Field(default=50, ge=1, le=100_000)
     daily_budget_usd: Decimal = Field(default=Decimal(1000), gt=0)

@@ -10,12 +10,15 @@ import time
 from functools import cache
 from typing import TYPE_CHECKING
 
+from videos_core import deadline
 from videos_core.adapters import aws
 from videos_core.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
     from videos_core.adapters.dynamodb import DynamoDeliveryLog, DynamoVideoRepository
     from videos_core.adapters.events import EventBridgePublisher
+    from videos_core.adapters.job_ends import DynamoJobEnds
+    from videos_core.adapters.outbox import DynamoOutbox
     from videos_core.adapters.quotas import DynamoQuotas
     from videos_core.adapters.s3 import S3AssetStore
     from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from videos_core.adapters.upstream_openai import OpenAIUpstream
     from videos_core.auth import OwnerResolver
     from videos_core.logic.create import Launcher
+    from videos_core.logic.ending import Ender
     from videos_core.logic.workflow import Finisher
 
 
@@ -60,7 +64,8 @@ def uploads() -> S3UploadStore:
 def workflow() -> StepFunctionsWorkflow:
     from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
 
-    return StepFunctionsWorkflow(aws.stepfunctions(), get_settings().state_machine_arn)
+    settings = get_settings()
+    return StepFunctionsWorkflow(aws.stepfunctions(), settings.state_machine_arn, settings.bill_failed_jobs)
 
 
 def _secret(parameter: str | None, variable: str) -> str:
@@ -93,21 +98,64 @@ def quotas() -> DynamoQuotas:
     )
 
 
-def launcher() -> Launcher:
+def _needs(value: str | None, variable: str) -> str:
+    if value is None:
+        raise SettingsError(f"this function needs {variable}")
+    return value
+
+
+@cache
+def outbox() -> DynamoOutbox:
+    from videos_core.adapters.outbox import DynamoOutbox
+
+    return DynamoOutbox(aws.dynamodb(), _needs(get_settings().outbox_table, "OUTBOX_TABLE"))
+
+
+@cache
+def job_ends() -> DynamoJobEnds:
+    from videos_core.adapters.job_ends import DynamoJobEnds
+    from videos_core.adapters.quotas import QuotaItems
+
+    settings = get_settings()
+    quota_items = QuotaItems(_needs(settings.quotas_table, "QUOTAS_TABLE"))
+    return DynamoJobEnds(aws.dynamodb(), settings.videos_table, quota_items, outbox())
+
+
+def ender(holder: str) -> Ender:
+    """What ending a job needs, for the invocation named `holder`."""
+    from videos_core.logic.ending import Ender
+
+    settings = get_settings()
+    return Ender(job_ends(), outbox(), events(), settings.assets_bucket, holder, settings.bill_failed_jobs)
+
+
+def bounded_upstream() -> OpenAIUpstream:
+    """The upstream for one attempt per call, over in time for what this invocation does after it
+    (store and start a job, or give back what it took)."""
+    return upstream(1).until(time.monotonic() + deadline.upstream_seconds())
+
+
+def launcher(holder: str) -> Launcher:
+    """Starting a job in the invocation named `holder`."""
     from videos_core.logic.create import Launcher
 
-    return Launcher(get_settings(), upstream(), videos(), workflow(), quotas(), uploads())
+    return Launcher(
+        get_settings(), bounded_upstream(), videos(), workflow(), quotas(), uploads(), ender(holder)
+    )
 
 
-def finisher(upstream_attempts: int = 1, time_left: float | None = None) -> Finisher:
-    """The workflow's steps make one upstream attempt each and leave retries to the state machine;
-    a step that must answer within `time_left` seconds has its upstream calls over by then."""
+def finisher(
+    holder: str, time_left: float, upstream_attempts: int = 1, upstream_time_left: float | None = None
+) -> Finisher:
+    """The workflow's steps make one upstream attempt each and leave retries to the state machine.
+    Every lease of the invocation named `holder` ends within `time_left`, and its upstream calls
+    within `upstream_time_left` (a webhook answers its sender sooner than it may run)."""
     from videos_core.logic.workflow import Finisher
 
-    client = upstream(upstream_attempts)
-    if time_left is not None:
-        client = client.until(time.monotonic() + time_left)
-    return Finisher(get_settings(), videos(), client, assets(), quotas())
+    now = time.monotonic()
+    upstream_limit = now + (time_left if upstream_time_left is None else upstream_time_left)
+    client = upstream(upstream_attempts).until(upstream_limit)
+    return Finisher(get_settings(), videos(), client, assets(), ender(holder), now + time_left)
 
 
 @cache
@@ -150,6 +198,8 @@ def reset() -> None:
         webhook_secret,
         deliveries,
         quotas,
+        outbox,
+        job_ends,
     ):
         factory.cache_clear()
     get_settings.cache_clear()

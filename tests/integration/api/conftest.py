@@ -40,6 +40,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str) -> Iterator[Stack]:
     with mock_aws():
         tables = create_tables(boto3.client("dynamodb", region_name=REGION), application_template(), STACK)
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+        boto3.client("events", region_name=REGION).create_event_bus(Name=APPLICATION.event_buses["EventBus"])
         (machine,) = APPLICATION.state_machines.values()
         state_machine_arn = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
             name=STATE_MACHINE, definition=json.dumps(IDLE_DEFINITION), roleArn=machine.role_arn
@@ -56,6 +57,7 @@ def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str) -> Iterator[Stack]:
             "STATE_MACHINE_ARN": state_machine_arn,
             "IDEMPOTENCY_TABLE": tables["IdempotencyTable"],
             "QUOTAS_TABLE": tables["QuotasTable"],
+            "OUTBOX_TABLE": tables["OutboxTable"],
             "EVENT_BUS_NAME": APPLICATION.event_buses["EventBus"],
             "UPSTREAM_BASE_URL": f"{engine_url}/v1",
             "UPSTREAM_API_KEY_PARAMETER": key_parameter,

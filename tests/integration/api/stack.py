@@ -134,3 +134,10 @@ def captured_logs() -> Iterator[list[dict[str, Any]]]:
     finally:
         handler.setStream(original)
         lines.extend(json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{"))
+
+
+def quota_slots(stack: Stack, owner: str) -> set[str]:
+    """The video ids holding `owner`'s running-job slots."""
+    table = next(t for t in stack.dynamodb.list_tables()["TableNames"] if t.endswith("QuotasTable"))
+    item = stack.dynamodb.get_item(TableName=table, Key={"owner": {"S": owner}, "period": {"S": "running"}})
+    return set(item.get("Item", {}).get("video_ids", {}).get("SS", []))

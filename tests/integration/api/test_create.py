@@ -11,7 +11,7 @@ import pytest
 
 from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
-from tests.integration.api.stack import Stack, captured_logs
+from tests.integration.api.stack import Stack, captured_logs, quota_slots
 from tests.media import png_bytes
 from videos_core.http import MAX_MULTIPART_BYTES, MAX_REFERENCE_BYTES
 
@@ -22,9 +22,16 @@ SURFACES = ("/api/videos", "/v1/videos")
 
 
 def create(
-    stack: Stack, body: Any, *, path: str = "/v1/videos", owner: str = "alice"
+    stack: Stack,
+    body: Any,
+    *,
+    path: str = "/v1/videos",
+    owner: str = "alice",
+    headers: dict[str, str] | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    event = http_event("create_json", path=path, route_key=f"POST {path}", key=stack.keys[owner], body=body)
+    event = http_event(
+        "create_json", path=path, route_key=f"POST {path}", key=stack.keys[owner], body=body, headers=headers
+    )
     return invoke("create", event), event
 
 
@@ -262,43 +269,51 @@ def test_an_upstream_rate_limit_is_429_video_quota_exceeded_with_its_hint(stack:
     assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
 
 
-def test_an_upstream_blip_is_retried(stack: Stack, engine_url: str) -> None:
-    httpx.post(
-        f"{engine_url}/_faults",
-        json={"kind": "status", "status": 503, "method": "POST", "path": "/v1/videos", "times": 2},
-    )
-
-    response, _ = create(stack, {"prompt": "Eventually"})
-
-    assert response.status == 201
+def creates_sent(engine_url: str) -> int:
+    return int(httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0))
 
 
-def test_an_upstream_that_keeps_failing_is_video_generation_failed(stack: Stack, engine_url: str) -> None:
-    httpx.post(
-        f"{engine_url}/_faults",
-        json={"kind": "status", "status": 500, "method": "POST", "path": "/v1/videos", "times": 3},
-    )
-
-    response, event = create(stack, {"prompt": "Never"})
-
-    assert_error(response, 500, "video_generation_failed", event, upstream=True)
-    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
-
-
-def test_an_unstartable_workflow_leaves_a_failed_record_and_no_upstream_job(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "fault", [{"kind": "status", "status": 503}, {"kind": "status", "status": 500}, {"kind": "reset"}]
+)
+def test_a_failed_upstream_create_is_sent_once_and_given_back(
+    stack: Stack, engine_url: str, fault: dict[str, Any]
 ) -> None:
+    """An upstream create that failed may still have made a video: it is never sent again blindly.
+    The client is answered 503 with Retry-After, the quota is given back, and its retry with the same
+    Idempotency-Key makes the job."""
+    httpx.delete(f"{engine_url}/_stats")
+    httpx.post(f"{engine_url}/_faults", json=fault | {"method": "POST", "path": "/v1/videos", "times": 1})
+    headers = {"idempotency-key": "retry-me"}
+
+    response, event = create(stack, {"prompt": "Once"}, headers=headers)
+
+    assert_error(response, 503, "service_unavailable", event, upstream=fault["kind"] == "status")
+    assert int(response.headers["retry-after"]) >= 1
+    assert creates_sent(engine_url) == 1
+    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
+    assert quota_slots(stack, "alice") == set()
+    retried, _ = create(stack, {"prompt": "Once"}, headers=headers)
+    assert retried.status == 201
+    assert creates_sent(engine_url) == 2
+
+
+def test_an_unstartable_workflow_leaves_nothing_behind(
+    stack: Stack, engine_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job is taken back whole: no record, its slot and spend given back, the upstream's job deleted."""
     monkeypatch.setenv("STATE_MACHINE_ARN", stack.state_machine_arn + "-missing")
     from videos_core import wiring
 
     wiring.reset()
+    httpx.delete(f"{engine_url}/_stats")
 
     response, event = create(stack, {"prompt": "Orphan"})
 
-    assert_error(response, 500, "video_generation_failed", event)
-    [item] = stack.dynamodb.scan(TableName=stack.videos_table)["Items"]
-    assert item["status"]["S"] == "failed"
-    assert item["error"]["M"]["code"]["S"] == "video_generation_failed"
+    assert_error(response, 503, "service_unavailable", event)
+    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
+    assert quota_slots(stack, "alice") == set()
+    assert httpx.get(f"{engine_url}/_stats").json()["routes"].get("DELETE /v1/videos/{video_id}") == 1
 
 
 def test_create_emits_videos_created_by_model(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:

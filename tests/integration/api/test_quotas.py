@@ -11,7 +11,7 @@ import pytest
 
 from tests.apigw import http_event, invoke, invoke_task
 from tests.integration.api.contract import assert_error
-from tests.integration.api.stack import REGION, Stack
+from tests.integration.api.stack import REGION, Stack, quota_slots
 from videos_core import wiring
 from videos_core.adapters.quotas import DynamoQuotas, Limits
 from videos_core.errors import VideoQuotaExceeded
@@ -81,7 +81,8 @@ def test_deleting_a_running_job_frees_its_slot_once(stack: Stack, monkeypatch: p
     )
 
     assert ended["finalised"] is False
-    assert int(quota_item(stack, "alice", "running")["jobs"]["N"]) == 0
+    assert quota_slots(stack, "alice") == set()
+    assert create(stack)[0].status == 201
 
 
 def test_an_owner_over_the_daily_budget_gets_429_until_midnight(
@@ -131,14 +132,15 @@ def test_a_take_is_all_or_nothing(stack: Stack) -> None:
     quotas = DynamoQuotas(boto3.client("dynamodb", region_name=REGION), table, Limits(1, Decimal("1")))
     now = int(time.time())
 
-    quotas.take("spender", Decimal("0.6"), now)  # the one slot, $0.60 of $1
+    quotas.take("spender", "vid_a", Decimal("0.6"), now)  # the one slot, $0.60 of $1
     with pytest.raises(VideoQuotaExceeded):
-        quotas.take("spender", Decimal("0.6"), now)  # no slot left
-    assert int(quota_item(stack, "spender", "running")["jobs"]["N"]) == 1
+        quotas.take("spender", "vid_b", Decimal("0.6"), now)  # no slot left
+    assert quota_slots(stack, "spender") == {"vid_a"}
     assert Decimal(quota_item(stack, "spender", today())["spent_usd"]["N"]) == Decimal("0.6")
 
-    quotas.release("spender")
+    quotas.free("spender", "vid_a")
+    quotas.free("spender", "vid_a")  # freeing is idempotent
     with pytest.raises(VideoQuotaExceeded):
-        quotas.take("spender", Decimal("0.6"), now)  # a free slot, but $1.20 is over budget
-    assert int(quota_item(stack, "spender", "running")["jobs"]["N"]) == 0
+        quotas.take("spender", "vid_c", Decimal("0.6"), now)  # a free slot, but $1.20 is over budget
+    assert quota_slots(stack, "spender") == set()
     assert Decimal(quota_item(stack, "spender", today())["spent_usd"]["N"]) == Decimal("0.6")

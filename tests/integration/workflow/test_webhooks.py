@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.integration.workflow.harness import Workflow
+from videos_core.adapters.dynamodb import to_item
 
 
 def upstream_id_of(workflow: Workflow, video_id: str) -> str:
@@ -117,18 +118,54 @@ def test_forged_and_stale_deliveries_change_nothing(
     workflow.client("stepfunctions").stop_execution(executionArn=workflow.execution_arn(video["id"]))
 
 
-def test_a_replayed_delivery_is_refused(workflow: Workflow) -> None:
+def test_a_delivery_already_applied_is_acknowledged_and_changes_nothing(workflow: Workflow) -> None:
+    """Senders retry any answer but a 2xx: a repeat of an applied delivery is 200, and nothing moves."""
     video = workflow.create("Delivered once")
     upstream_id = upstream_id_of(workflow, video["id"])
     wait_upstream_done(workflow, upstream_id)
 
     first, _ = workflow.webhook("video.completed", upstream_id, delivery_id="evt_replayed")
+    ended = workflow.wait_terminal(video["id"])
     again, body = workflow.webhook("video.completed", upstream_id, delivery_id="evt_replayed")
 
-    assert first == 200
-    assert (again, body["error_code"], body["error"]["param"]) == (400, "invalid_request", "webhook-id")
+    assert (first, again, body) == (200, 200, {"received": True})
+    assert workflow.record(video["id"]) == ended
     workflow.wait_execution(video["id"])
     assert len(workflow.events_for(video["id"])) == 1
+
+
+def test_a_delivery_still_in_flight_is_told_to_come_back(workflow: Workflow) -> None:
+    """Another invocation holds the delivery (its lease live): a repeat is a retryable 503, and the
+    delivery is applied once its holder lets it go."""
+    video = workflow.create("Delivered while in flight")
+    upstream_id = upstream_id_of(workflow, video["id"])
+    wait_upstream_done(workflow, upstream_id)
+    table = workflow.stack.application.tables["WebhookDeliveriesTable"]
+    workflow.client("dynamodb").put_item(
+        TableName=table,
+        Item=to_item(
+            {
+                "webhook_id": "evt_held",
+                "state": "in_flight",
+                "holder": "another",
+                "lease_until": int(time.time()) + 60,
+            }
+        ),
+    )
+
+    status, body = workflow.webhook("video.completed", upstream_id, delivery_id="evt_held")
+
+    assert (status, body["error_code"]) == (503, "service_unavailable")
+    assert int(body["retry_after_seconds"]) >= 1
+    # A holder that died: its lease lapses, and the sender's next try applies the delivery.
+    workflow.client("dynamodb").update_item(
+        TableName=table,
+        Key=to_item({"webhook_id": "evt_held"}),
+        UpdateExpression="SET lease_until = :past",
+        ExpressionAttributeValues=to_item({":past": 1}),
+    )
+    assert workflow.webhook("video.completed", upstream_id, delivery_id="evt_held")[0] == 200
+    assert workflow.wait_terminal(video["id"])["status"] == "completed"
 
 
 def test_a_webhook_about_an_unknown_job_is_acknowledged(workflow: Workflow) -> None:

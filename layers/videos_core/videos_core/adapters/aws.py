@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from videos_core import deadline
+from videos_core.errors import ApiError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -16,11 +20,46 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_stepfunctions import SFNClient
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+# Every call is over in seconds, whatever AWS does: two attempts (the standard mode's backoff between
+# them), each bounded, and none started past the invocation's deadline (videos_core.deadline), so a
+# function's own time limit holds with its AWS calls included. S3 gets longer to answer a part.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=3)
+_S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4", read_timeout=20))
+# What AWS answers when it is busy or failing for a moment: worth another try shortly.
+_TRANSIENT = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "Throttling",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "InternalError",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+
+
+def error_of(error: ClientError | BotoCoreError, what: str) -> ApiError:
+    """The domain's error for a failed AWS call: ServiceUnavailable (retryable) when AWS was busy,
+    failing or out of reach; otherwise an internal error (a fault of this service, such as a grant)."""
+    if isinstance(error, BotoCoreError):
+        return ServiceUnavailable(f"{what} could not be reached; retry shortly.", retry_after=1)
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in _TRANSIENT or status >= 500:
+        return ServiceUnavailable(f"{what} is busy; retry shortly.", retry_after=1)
+    return ApiError(f"{what} refused the call: {code or status}.")
 
 
 def _client(service: str, config: Config = _CONFIG) -> Any:
-    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+    client = boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+    client.meta.events.register("before-send", deadline.check_before_send)
+    return client
 
 
 @cache
@@ -31,7 +70,7 @@ def dynamodb() -> DynamoDBClient:
 
 @cache
 def s3() -> S3Client:
-    client: S3Client = _client("s3", _CONFIG.merge(Config(signature_version="s3v4")))
+    client: S3Client = _client("s3", _S3_CONFIG)
     return client
 
 

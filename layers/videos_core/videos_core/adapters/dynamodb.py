@@ -10,22 +10,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from videos_core.errors import ServiceUnavailable
-from videos_core.models.api import Order, VideoError
+from videos_core.adapters.aws import error_of
+from videos_core.models.api import Order
 from videos_core.models.record import VideoRecord
-from videos_core.ports import ConditionFailedError, KeyRecord, Page
+from videos_core.ports import ConditionFailedError, DeliveryState, KeyRecord, Page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-_THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 UPSTREAM_ID_INDEX = "by-upstream-id"
 # The condition of every write to a job that has not ended yet.
-_RUNNING = "attribute_exists(video_id) AND NOT #status IN (:completed, :failed)"
+RUNNING = "attribute_exists(video_id) AND NOT #status IN (:completed, :failed)"
+TERMINAL_VALUES = {":completed": {"S": "completed"}, ":failed": {"S": "failed"}}
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -36,13 +36,13 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
-def _translate(error: ClientError) -> Exception:
-    code = error.response.get("Error", {}).get("Code", "")
-    if code == "ConditionalCheckFailedException":
+def store_error(error: ClientError | BotoCoreError) -> Exception:
+    """The domain's error for a failed DynamoDB call (a failed condition: ConditionFailedError)."""
+    if isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") == (
+        "ConditionalCheckFailedException"
+    ):
         return ConditionFailedError(str(error))
-    if code in _THROTTLED:
-        return ServiceUnavailable("The job store is busy; retry shortly.", retry_after=1)
-    return error
+    return error_of(error, "The job store")
 
 
 class DynamoVideoRepository:
@@ -60,16 +60,16 @@ class DynamoVideoRepository:
                 Item=to_item(record.model_dump(mode="python", exclude={"object"})),
                 ConditionExpression="attribute_not_exists(video_id)",
             )
-        except ClientError as e:
-            raise _translate(e) from e
+        except (ClientError, BotoCoreError) as e:
+            raise store_error(e) from e
 
     def get(self, owner: str, video_id: str) -> VideoRecord | None:
         try:
             item = self._client.get_item(
                 TableName=self._table, Key=self._key(owner, video_id), ConsistentRead=True
             )
-        except ClientError as e:
-            raise _translate(e) from e
+        except (ClientError, BotoCoreError) as e:
+            raise store_error(e) from e
         return VideoRecord.model_validate(from_item(item["Item"])) if "Item" in item else None
 
     def list(self, owner: str, limit: int, order: Order, after: str | None) -> Page:
@@ -86,19 +86,25 @@ class DynamoVideoRepository:
             query["ExclusiveStartKey"] = self._key(owner, after)
         try:
             items = self._client.query(**query)["Items"]
-        except ClientError as e:
-            raise _translate(e) from e
+        except (ClientError, BotoCoreError) as e:
+            raise store_error(e) from e
         records = [VideoRecord.model_validate(from_item(item)) for item in items]
         return Page(records[:limit], len(records) > limit)
 
-    def delete(self, owner: str, video_id: str) -> VideoRecord | None:
+    def delete_ended(self, owner: str, video_id: str) -> None:
+        """Deletes the record of a job that has ended (a running one ends through JobEnds)."""
         try:
-            old = self._client.delete_item(
-                TableName=self._table, Key=self._key(owner, video_id), ReturnValues="ALL_OLD"
-            ).get("Attributes")
-        except ClientError as e:
-            raise _translate(e) from e
-        return VideoRecord.model_validate(from_item(old)) if old else None
+            self._client.delete_item(
+                TableName=self._table,
+                Key=self._key(owner, video_id),
+                ConditionExpression="#status IN (:completed, :failed)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=TERMINAL_VALUES,
+            )
+        except (ClientError, BotoCoreError) as e:
+            translated = store_error(e)
+            if not isinstance(translated, ConditionFailedError):
+                raise translated from e
 
     def find_by_upstream_id(self, upstream_id: str) -> tuple[str, str] | None:
         """(owner, video_id) of the job the upstream knows as `upstream_id`."""
@@ -109,8 +115,8 @@ class DynamoVideoRepository:
                 KeyConditionExpression="upstream_id = :id",
                 ExpressionAttributeValues=to_item({":id": upstream_id}),
             )["Items"]
-        except ClientError as e:
-            raise _translate(e) from e
+        except (ClientError, BotoCoreError) as e:
+            raise store_error(e) from e
         if not items:
             return None
         values = from_item(items[0])
@@ -123,8 +129,6 @@ class DynamoVideoRepository:
         expression: str,
         condition: str,
         values: dict[str, Any],
-        *,
-        return_new: bool = False,
     ) -> dict[str, Any] | None:
         """A conditional update; None when the condition does not hold (another writer got there first)."""
         try:
@@ -139,10 +143,9 @@ class DynamoVideoRepository:
                     if name in expression or name in condition
                 },
                 ExpressionAttributeValues=to_item(values | {":completed": "completed", ":failed": "failed"}),
-                ReturnValues="ALL_NEW" if return_new else "NONE",
             )
-        except ClientError as e:
-            translated = _translate(e)
+        except (ClientError, BotoCoreError) as e:
+            translated = store_error(e)
             if isinstance(translated, ConditionFailedError):
                 return None
             raise translated from e
@@ -154,22 +157,21 @@ class DynamoVideoRepository:
             owner,
             video_id,
             "SET #status = :status, progress = :progress",
-            f"{_RUNNING} AND progress <= :progress",
+            f"{RUNNING} AND progress <= :progress",
             {":status": status, ":progress": progress},
         )
 
-    def claim_finalisation(
-        self, owner: str, video_id: str, claimant: str, now: int, lease_seconds: int
-    ) -> bool:
-        """Takes the right to store a job's files and complete it, unless someone else holds it."""
+    def claim_finalisation(self, owner: str, video_id: str, claimant: str, now: int, until: int) -> bool:
+        """Takes the right to store a job's files and complete it until `until`, unless another
+        holds it (a claim lapses at its `until`: a holder that died frees it by then)."""
         return (
             self._update(
                 owner,
                 video_id,
                 "SET finaliser = :me, finalise_until = :until",
-                f"{_RUNNING} AND (attribute_not_exists(finaliser) OR finaliser = :me "
+                f"{RUNNING} AND (attribute_not_exists(finaliser) OR finaliser = :me "
                 "OR finalise_until < :now)",
-                {":me": claimant, ":until": now + lease_seconds, ":now": now},
+                {":me": claimant, ":until": until, ":now": now},
             )
             is not None
         )
@@ -180,41 +182,22 @@ class DynamoVideoRepository:
             owner,
             video_id,
             "REMOVE finaliser, finalise_until",
-            f"{_RUNNING} AND finaliser = :me",
+            f"{RUNNING} AND finaliser = :me",
             {":me": claimant},
         )
 
-    def complete(self, record: VideoRecord, claimant: str) -> None:
-        """Marks a claimed job completed with its files; ConditionFailedError if it was deleted meanwhile."""
-        updated = self._update(
-            record.owner,
-            record.video_id,
-            "SET #status = :completed, progress = :hundred, completed_at = :completed_at, "
-            "expires_at = :expires_at, assets = :assets, #ttl = :ttl REMOVE finaliser, finalise_until",
-            f"{_RUNNING} AND finaliser = :me",
-            {
-                ":hundred": 100,
-                ":completed_at": record.completed_at,
-                ":expires_at": record.expires_at,
-                ":assets": {k: v.model_dump() for k, v in record.assets.items()},
-                ":ttl": record.ttl,
-                ":me": claimant,
-            },
+    def renew_finalisation(self, owner: str, video_id: str, claimant: str, until: int) -> bool:
+        """Extends a claim still held; False when it was lost (taken over, or the job ended)."""
+        return (
+            self._update(
+                owner,
+                video_id,
+                "SET finalise_until = :until",
+                f"{RUNNING} AND finaliser = :me",
+                {":me": claimant, ":until": until},
+            )
+            is not None
         )
-        if updated is None:
-            raise ConditionFailedError(f"{record.video_id} is no longer this finaliser's to complete")
-
-    def fail(self, owner: str, video_id: str, error: VideoError, now: int, ttl: int) -> VideoRecord | None:
-        """Ends a running job as failed; None when it had already ended (or is gone)."""
-        values = self._update(
-            owner,
-            video_id,
-            "SET #status = :failed, #error = :error, completed_at = :now, #ttl = :ttl",
-            _RUNNING,
-            {":error": error.model_dump(), ":now": now, ":ttl": ttl},
-            return_new=True,
-        )
-        return VideoRecord.model_validate(values) if values is not None else None
 
 
 class DynamoKeyStore:
@@ -227,8 +210,8 @@ class DynamoKeyStore:
     def find(self, key_hash: str) -> KeyRecord | None:
         try:
             item = self._client.get_item(TableName=self._table, Key=to_item({"key_hash": key_hash}))
-        except ClientError as e:
-            raise _translate(e) from e
+        except (ClientError, BotoCoreError) as e:
+            raise store_error(e) from e
         if "Item" not in item:
             return None
         values = from_item(item["Item"])
@@ -244,33 +227,84 @@ class DynamoKeyStore:
                 ConditionExpression="attribute_exists(key_hash)",
                 ExpressionAttributeValues=to_item({":now": now}),
             )
-        except ClientError as e:
-            raise _translate(e) from e
+        except (ClientError, BotoCoreError) as e:
+            raise store_error(e) from e
 
 
 class DynamoDeliveryLog:
-    """Webhook ids received, kept (with a TTL) past the signature tolerance, so replays are refused."""
+    """Webhook deliveries, each `in_flight` while one invocation applies it (under a lease no longer
+    than that invocation's own time) and `applied` after, kept (with a TTL) past the signature
+    tolerance: a repeat of an applied one changes nothing, and one in flight is answered "later"."""
 
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 
-    def remember(self, delivery_id: str, until: int) -> bool:
+    def _key(self, delivery_id: str) -> dict[str, Any]:
+        return to_item({"webhook_id": delivery_id})
+
+    def begin(
+        self, delivery_id: str, holder: str, now: int, until: int, remember_until: int
+    ) -> DeliveryState:
+        """ "new" when `holder` now applies the delivery (none had, or its holder's lease lapsed);
+        otherwise the state another left it in."""
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_item({"webhook_id": delivery_id, "ttl": until}),
-                ConditionExpression="attribute_not_exists(webhook_id)",
+                Item=to_item(
+                    {
+                        "webhook_id": delivery_id,
+                        "state": "in_flight",
+                        "holder": holder,
+                        "lease_until": until,
+                        "ttl": remember_until,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(webhook_id) OR "
+                "(#state = :in_flight AND lease_until < :now)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=to_item({":in_flight": "in_flight", ":now": now}),
             )
-        except ClientError as e:
-            translated = _translate(e)
-            if isinstance(translated, ConditionFailedError):
-                return False
-            raise translated from e
-        return True
-
-    def forget(self, delivery_id: str) -> None:
+        except (ClientError, BotoCoreError) as e:
+            translated = store_error(e)
+            if not isinstance(translated, ConditionFailedError):
+                raise translated from e
+        else:
+            return "new"
         try:
-            self._client.delete_item(TableName=self._table, Key=to_item({"webhook_id": delivery_id}))
-        except ClientError as e:
-            raise _translate(e) from e
+            item = self._client.get_item(
+                TableName=self._table, Key=self._key(delivery_id), ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise store_error(e) from e
+        # Gone between the two calls (its holder gave it up): in flight for the sender's next try.
+        return "applied" if from_item(item.get("Item", {})).get("state") == "applied" else "in_flight"
+
+    def applied(self, delivery_id: str, holder: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(delivery_id),
+                UpdateExpression="SET #state = :applied REMOVE holder, lease_until",
+                ConditionExpression="holder = :me",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=to_item({":me": holder, ":applied": "applied"}),
+            )
+        except (ClientError, BotoCoreError) as e:
+            translated = store_error(e)
+            if not isinstance(translated, ConditionFailedError):
+                raise translated from e
+
+    def forget(self, delivery_id: str, holder: str) -> None:
+        """Gives a delivery that was not applied back, so the sender's next try applies it."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=self._key(delivery_id),
+                ConditionExpression="holder = :me",
+                ExpressionAttributeValues=to_item({":me": holder}),
+            )
+        except (ClientError, BotoCoreError) as e:
+            translated = store_error(e)
+            if not isinstance(translated, ConditionFailedError):
+                raise translated from e

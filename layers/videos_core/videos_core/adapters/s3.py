@@ -3,10 +3,14 @@ handed out as short-lived presigned URLs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from videos_core.adapters.aws import error_of
+from videos_core.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -33,8 +37,19 @@ class S3AssetStore:
             ExpiresIn=ttl_seconds,
         )
 
-    def put_stream(self, key: str, chunks: Iterator[bytes], content_type: str) -> int:
-        """Uploads `chunks` as `key` part by part; a failure aborts the upload (no parts are left)."""
+    def put_stream(
+        self, key: str, chunks: Iterator[bytes], content_type: str, on_part: Callable[[], None] = lambda: None
+    ) -> int:
+        """Uploads `chunks` as `key` part by part (`on_part` is called before each); a failure aborts
+        the upload (no parts are left)."""
+        try:
+            return self._put_stream(key, chunks, content_type, on_part)
+        except (ClientError, BotoCoreError) as e:
+            raise error_of(e, "The bucket") from e
+
+    def _put_stream(
+        self, key: str, chunks: Iterator[bytes], content_type: str, on_part: Callable[[], None]
+    ) -> int:
         upload = self._client.create_multipart_upload(
             Bucket=self._bucket, Key=key, ContentType=content_type, ServerSideEncryption="AES256"
         )
@@ -53,10 +68,12 @@ class S3AssetStore:
                 if pending_size >= PART_BYTES:
                     data = b"".join(pending)
                     for start in range(0, len(data) - PART_BYTES + 1, PART_BYTES):
+                        on_part()
                         self._upload_part(key, upload_id, parts, data[start : start + PART_BYTES])
                     rest = data[len(data) - len(data) % PART_BYTES :]
                     pending, pending_size = ([rest] if rest else []), len(rest)
             if pending or not parts:
+                on_part()
                 self._upload_part(key, upload_id, parts, b"".join(pending))
             self._client.complete_multipart_upload(
                 Bucket=self._bucket,
@@ -65,12 +82,20 @@ class S3AssetStore:
                 MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
             )
         except BaseException:
-            self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
+            # What failed is what the caller learns of, not a failed abort (the next attempt aborts it).
+            with contextlib.suppress(ClientError, BotoCoreError):
+                self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
             raise
         return size
 
     def abort_uploads(self, prefix: str) -> int:
         """Aborts the multipart uploads left under `prefix` by an attempt that died mid-copy; their count."""
+        try:
+            return self._abort_uploads(prefix)
+        except (ClientError, BotoCoreError) as e:
+            raise error_of(e, "The bucket") from e
+
+    def _abort_uploads(self, prefix: str) -> int:
         aborted = 0
         for page in self._client.get_paginator("list_multipart_uploads").paginate(
             Bucket=self._bucket, Prefix=prefix
@@ -96,7 +121,7 @@ class S3AssetStore:
             response = self._client.delete_objects(
                 Bucket=self._bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
             )
-        except ClientError as e:
-            raise RuntimeError(f"could not delete {keys}: {e}") from e
+        except (ClientError, BotoCoreError) as e:
+            raise error_of(e, "The bucket") from e
         if response.get("Errors"):
-            raise RuntimeError(f"could not delete objects: {response['Errors']}")
+            raise ServiceUnavailable(f"The bucket kept some files: {response['Errors']}", retry_after=1)

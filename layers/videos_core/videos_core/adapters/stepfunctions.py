@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from videos_core.adapters.aws import error_of
+from videos_core.adapters.quotas import spend_period
 from videos_core.models.record import VideoRecord
 
 if TYPE_CHECKING:
@@ -17,7 +19,9 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
     return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
 
 
-def execution_input(record: VideoRecord) -> dict[str, object]:
+def execution_input(record: VideoRecord, bill_failed_jobs: bool) -> dict[str, object]:
+    """The job the execution owns, and what its forced end gives back: the spend of its creation day,
+    unless failed jobs are billed."""
     return {
         "owner": record.owner,
         "video_id": record.video_id,
@@ -26,22 +30,35 @@ def execution_input(record: VideoRecord) -> dict[str, object]:
         "seconds": record.seconds,
         "size": record.size,
         "created_at": record.created_at,
+        "spend": {
+            "period": spend_period(record.created_at),
+            "refund": "0" if bill_failed_jobs else str(-record.cost_estimate),
+        },
     }
 
 
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
 class StepFunctionsWorkflow:
-    def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
+    def __init__(self, client: SFNClient, state_machine_arn: str, bill_failed_jobs: bool) -> None:
         self._client = client
         self._arn = state_machine_arn
+        self._bill_failed_jobs = bill_failed_jobs
 
     def start(self, record: VideoRecord) -> None:
         try:
             self._client.start_execution(
-                stateMachineArn=self._arn, name=record.video_id, input=json.dumps(execution_input(record))
+                stateMachineArn=self._arn,
+                name=record.video_id,
+                input=json.dumps(execution_input(record, self._bill_failed_jobs)),
             )
         except ClientError as e:
-            if e.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-                raise
+            if _code(e) != "ExecutionAlreadyExists":
+                raise error_of(e, "The workflow service") from e
+        except BotoCoreError as e:
+            raise error_of(e, "The workflow service") from e
 
     def stop(self, video_id: str) -> None:
         try:
@@ -49,5 +66,17 @@ class StepFunctionsWorkflow:
                 executionArn=execution_arn(self._arn, video_id), cause="The video was deleted."
             )
         except ClientError as e:
-            if e.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
-                raise
+            if _code(e) != "ExecutionDoesNotExist":
+                raise error_of(e, "The workflow service") from e
+        except BotoCoreError as e:
+            raise error_of(e, "The workflow service") from e
+
+    def status(self, video_id: str) -> str | None:
+        try:
+            return self._client.describe_execution(executionArn=execution_arn(self._arn, video_id))["status"]
+        except ClientError as e:
+            if _code(e) == "ExecutionDoesNotExist":
+                return None
+            raise error_of(e, "The workflow service") from e
+        except BotoCoreError as e:
+            raise error_of(e, "The workflow service") from e

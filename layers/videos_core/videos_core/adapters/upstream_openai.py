@@ -1,8 +1,10 @@
 """The upstream: any OpenAI-compatible Videos API, called through the openai SDK.
 
 Only the functions that call the upstream import this module (the SDK is the heaviest import in the
-layer). Upstream errors become the contract's errors here; 5xx answers and connection failures are
-retried first, and read timeouts only where repeating the call cannot buy a second video.
+layer). Upstream errors become the contract's errors here. A repeatable call (a read, a delete) is
+retried on 5xx answers, timeouts and failed connections; a create or a remix, which a repeat could
+make twice, only when the request never left (the connection was not made), and it carries an
+Idempotency-Key for the upstreams that honour one.
 """
 
 from __future__ import annotations
@@ -86,6 +88,15 @@ def translate(error: openai.APIStatusError) -> Exception:
     return VideoGenerationFailed(f"The upstream failed: {error.message}", upstream=info)
 
 
+def _never_sent(error: openai.APIConnectionError) -> bool:
+    """Whether the request failed before any byte of it could reach the upstream."""
+    return isinstance(error.__cause__, (httpx2.ConnectError, httpx2.ConnectTimeout))
+
+
+def _idempotency(key: str | None) -> dict[str, str]:
+    return {"Idempotency-Key": key} if key else {}
+
+
 def _job(video: OpenAIVideo) -> UpstreamJob:
     error = VideoError(code=video.error.code, message=video.error.message) if video.error else None
     return UpstreamJob(id=video.id, status=video.status, progress=video.progress or 0, error=error)
@@ -165,20 +176,20 @@ class OpenAIUpstream:
         return self._clients[url]
 
     def _call(self, call: Callable[[float], T], *, repeatable: bool) -> T:
-        """Calls the upstream (`call` takes the request's timeout), retrying 5xx and failed connections;
-        timeouts only when `repeatable`."""
+        """Calls the upstream (`call` takes the request's timeout). A repeatable call is retried on 5xx,
+        timeouts and failed connections; one that is not, only when its request was never sent."""
         for attempt in range(self._attempts):
             last = attempt == self._attempts - 1
             try:
                 return call(self._timeout())
             except openai.APITimeoutError as e:
-                if last or not repeatable:
+                if last or not (repeatable or _never_sent(e)):
                     raise UpstreamRetryableError("The upstream did not answer in time.") from e
             except openai.APIConnectionError as e:
-                if last:
+                if last or not (repeatable or _never_sent(e)):
                     raise UpstreamRetryableError("The upstream could not be reached.") from e
             except openai.APIStatusError as e:
-                if last or e.status_code < 500:
+                if last or e.status_code < 500 or not repeatable:
                     raise translate(e) from e
             except (ValueError, openai.APIResponseValidationError) as e:
                 # A body that is not the JSON the API promised (json's errors are ValueErrors).
@@ -196,6 +207,7 @@ class OpenAIUpstream:
     def create(self, request: UpstreamCreate) -> UpstreamJob:
         client = self._client(request.model)
         reference = request.reference
+        headers = _idempotency(request.idempotency_key)
         return self._call(
             lambda timeout: _job(
                 client.videos.create(
@@ -206,16 +218,22 @@ class OpenAIUpstream:
                     input_reference=(
                         (reference.filename, reference.content, reference.content_type) if reference else omit
                     ),
+                    extra_headers=headers,
                     timeout=timeout,
                 )
             ),
             repeatable=False,
         )
 
-    def remix(self, model: str, upstream_id: str, prompt: str) -> UpstreamJob:
+    def remix(
+        self, model: str, upstream_id: str, prompt: str, idempotency_key: str | None = None
+    ) -> UpstreamJob:
         client = self._client(model)
+        headers = _idempotency(idempotency_key)
         return self._call(
-            lambda timeout: _job(client.videos.remix(upstream_id, prompt=prompt, timeout=timeout)),
+            lambda timeout: _job(
+                client.videos.remix(upstream_id, prompt=prompt, extra_headers=headers, timeout=timeout)
+            ),
             repeatable=False,
         )
 

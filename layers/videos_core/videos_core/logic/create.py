@@ -1,20 +1,33 @@
 """Creating and remixing videos: quota → upstream job → record (queued) → workflow execution.
 
 Whatever fails along the way, nothing is left half-made: the quota is given back, the upstream job
-is taken back, and a record that exists ends failed.
+is taken back, and a record that exists ends failed (through the one atomic end). The upstream's
+create is sent once: it is not repeatable (a repeat may buy a second video), so it carries an
+idempotency key — the client's own Idempotency-Key, scoped to its owner, or the new video's id — and
+an upstream failure is answered 503 for the client to retry, with the same key.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from videos_core.errors import VideoExpired, VideoGenerationFailed, VideoModelNotAvailable, VideoNotReady
+from videos_core.errors import (
+    ApiError,
+    ServiceUnavailable,
+    UpstreamRetryableError,
+    VideoExpired,
+    VideoModelNotAvailable,
+    VideoNotReady,
+)
 from videos_core.ids import new_video_id
+from videos_core.logic.ending import Ender
 from videos_core.logic.lookup import find_video
-from videos_core.models.api import CreateVideoRequest, RemixVideoRequest, VideoError
+from videos_core.models.api import CreateVideoRequest, RemixVideoRequest
 from videos_core.models.record import VideoRecord
 from videos_core.observability import log_upstream_interaction, logger
 from videos_core.ports import (
@@ -42,6 +55,7 @@ class Launcher:
     workflow: Workflow
     quotas: Quotas
     uploads: UploadStore
+    ender: Ender
 
 
 @dataclass(frozen=True)
@@ -54,10 +68,25 @@ class _Job:
     remixed_from: str | None
     endpoint: str
     request: dict[str, object]
+    # The client's Idempotency-Key, if it sent one.
+    client_key: str | None
+
+
+def upstream_key(owner: str, client_key: str | None, video_id: str) -> str:
+    """The idempotency key the upstream's create carries: a client's retry with its own key (after a
+    timeout, say) maps to the same upstream job; without one, the job's own id."""
+    if client_key is None:
+        return video_id
+    return "vapi-" + hashlib.sha256(f"{owner}\n{client_key}".encode()).hexdigest()[:40]
 
 
 def create_video(
-    owner: str, request: CreateVideoRequest, reference: Reference | None, ports: Launcher, now: int
+    owner: str,
+    request: CreateVideoRequest,
+    reference: Reference | None,
+    ports: Launcher,
+    now: int,
+    client_key: str | None = None,
 ) -> VideoRecord:
     settings = ports.settings
     if request.model not in settings.models:
@@ -76,13 +105,23 @@ def create_video(
         None,
         "/v1/videos",
         request.model_dump(exclude={"input_reference"}) | {"input_reference": reference is not None},
+        client_key,
     )
-    upstream_create = UpstreamCreate(request.prompt, request.model, request.seconds, request.size, reference)
-    return _start(job, lambda: ports.upstream.create(upstream_create), ports, now)
+
+    def create_upstream(key: str) -> UpstreamJob:
+        create = UpstreamCreate(request.prompt, request.model, request.seconds, request.size, reference, key)
+        return ports.upstream.create(create)
+
+    return _start(job, create_upstream, ports, now)
 
 
 def remix_video(
-    owner: str, source_id: str, request: RemixVideoRequest, ports: Launcher, now: int
+    owner: str,
+    source_id: str,
+    request: RemixVideoRequest,
+    ports: Launcher,
+    now: int,
+    client_key: str | None = None,
 ) -> VideoRecord:
     source = find_video(owner, source_id, ports.videos)
     if source.status != "completed":
@@ -98,27 +137,35 @@ def remix_video(
         source.video_id,
         f"/v1/videos/{source.upstream_id}/remix",
         request.model_dump(),
+        client_key,
     )
 
-    def remix_upstream() -> UpstreamJob:
+    def remix_upstream(key: str) -> UpstreamJob:
         try:
-            return ports.upstream.remix(source.model, source.upstream_id, request.prompt)
+            return ports.upstream.remix(source.model, source.upstream_id, request.prompt, key)
         except UpstreamNotFoundError as e:
             raise VideoExpired(f"The upstream no longer has video '{source_id}' to remix.") from e
 
     return _start(job, remix_upstream, ports, now)
 
 
-def _start(job: _Job, call_upstream: Callable[[], UpstreamJob], ports: Launcher, now: int) -> VideoRecord:
+def _start(job: _Job, call_upstream: Callable[[str], UpstreamJob], ports: Launcher, now: int) -> VideoRecord:
     cost = estimate_cost(ports.settings.prices, job.model, job.size, int(job.seconds))
-    ports.quotas.take(job.owner, cost, now)
+    video_id = new_video_id()
+    ports.quotas.take(job.owner, video_id, cost, now)
     started = time.perf_counter()
     try:
-        upstream_job = call_upstream()
-    except Exception:
-        ports.quotas.give_back(job.owner, cost, now)
+        upstream_job = call_upstream(upstream_key(job.owner, job.client_key, video_id))
+    except BaseException as e:
+        _give_back(job.owner, video_id, cost, now, ports)
+        if isinstance(e, UpstreamRetryableError):
+            raise ServiceUnavailable(
+                f"{e.message} Nothing was started here; retry (with the same Idempotency-Key).",
+                retry_after=2,
+                upstream=e.upstream,
+            ) from e
         raise
-    record = _new_record(job, upstream_job, cost, now)
+    record = _new_record(job, video_id, upstream_job, cost, now)
     log_upstream_interaction(
         endpoint=job.endpoint,
         request=job.request,
@@ -130,14 +177,22 @@ def _start(job: _Job, call_upstream: Callable[[], UpstreamJob], ports: Launcher,
         model=job.model,
         duration_seconds=int(job.seconds),
     )
-    return _launch(record, ports)
+    return _launch(record, ports, now)
 
 
-def _new_record(job: _Job, upstream_job: UpstreamJob, cost: Decimal, now: int) -> VideoRecord:
+def _give_back(owner: str, video_id: str, cost: Decimal, now: int, ports: Launcher) -> None:
+    try:
+        ports.quotas.give_back(owner, video_id, cost, now)
+    except ApiError:
+        # The reconciler frees a slot whose job has no record.
+        logger.exception("could not give back the quota taken for %s", video_id)
+
+
+def _new_record(job: _Job, video_id: str, upstream_job: UpstreamJob, cost: Decimal, now: int) -> VideoRecord:
     return VideoRecord.model_validate(
         {
             "owner": job.owner,
-            "video_id": new_video_id(),
+            "video_id": video_id,
             "upstream_id": upstream_job.id,
             "status": "queued",
             "progress": 0,
@@ -152,28 +207,31 @@ def _new_record(job: _Job, upstream_job: UpstreamJob, cost: Decimal, now: int) -
     )
 
 
-def _launch(record: VideoRecord, ports: Launcher) -> VideoRecord:
+def _launch(record: VideoRecord, ports: Launcher, now: int) -> VideoRecord:
     """Stores the record, then starts its execution; no failure leaves a job without an owner of its fate."""
     try:
         ports.videos.put_new(record)
-    except Exception:
+    except BaseException:
         # No record, so no one would ever collect the upstream job: take it back.
-        _forget_upstream(record, ports)
+        _give_back(record.owner, record.video_id, record.cost_estimate, now, ports)
+        _delete_upstream(record, ports)
         raise
     try:
         ports.workflow.start(record)
     except Exception as e:
         logger.exception("could not start the workflow of %s", record.video_id)
-        error = VideoError(code="video_generation_failed", message="The job could not be started.")
-        now = record.created_at
-        ports.videos.fail(record.owner, record.video_id, error, now, now + ports.settings.retention_seconds)
-        _forget_upstream(record, ports)
-        raise VideoGenerationFailed("The job could not be started; it was marked failed.") from e
+        # Taken back whole: the client is answered an error, so no job of theirs may stay behind. (If
+        # even this fails, the reconciler ends the record: its execution does not exist.)
+        with contextlib.suppress(ApiError):
+            ports.ender.ends.withdraw(record)
+        _delete_upstream(record, ports)
+        raise ServiceUnavailable(
+            "The job could not be started; nothing was kept. Retry.", retry_after=2
+        ) from e
     return record
 
 
-def _forget_upstream(record: VideoRecord, ports: Launcher) -> None:
-    ports.quotas.give_back(record.owner, record.cost_estimate, record.created_at)
+def _delete_upstream(record: VideoRecord, ports: Launcher) -> None:
     try:
         ports.upstream.delete(record.model, record.upstream_id)
     except Exception:

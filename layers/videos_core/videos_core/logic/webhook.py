@@ -3,18 +3,21 @@ the same conditional endings the state machine uses, so a job ends once whoever 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from videos_core.errors import (
+    ApiError,
     InvalidRequest,
     ServiceUnavailable,
     Unauthorized,
     UpstreamRetryableError,
     VideoQuotaExceeded,
 )
+from videos_core.logic.ending import publish_pending
 from videos_core.logic.workflow import Finisher, Outcome, end_failed, failure_of, store_assets
 from videos_core.ports import DeliveryLog
 
@@ -28,6 +31,7 @@ class Received:
     event_type: str
     video_id: str | None
     outcome: Outcome
+    duplicate: bool = False
 
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -61,38 +65,56 @@ def verify(secret: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
 def receive(
     body: bytes, headers: dict[str, str], *, secret: str, deliveries: DeliveryLog, ports: Finisher, now: int
 ) -> Received:
+    """Applies a delivery once. A repeat of one applied answers as it did and changes nothing; a
+    repeat while another invocation still applies it is told to come back (503). The claim on a
+    delivery lasts no longer than this invocation's own time, so one that died frees it."""
     headers = signed_headers(headers)
     event = verify(secret, body, headers)
     event_type, upstream_id = str(event.get("type")), str(event["data"].get("id"))
-    delivery_id = headers["webhook-id"]
-    if not deliveries.remember(delivery_id, now + REMEMBER_SECONDS):
-        raise InvalidRequest(f"Webhook {delivery_id} was already received.", param="webhook-id")
+    delivery_id, holder = headers["webhook-id"], ports.ender.holder
+    state = deliveries.begin(delivery_id, holder, now, ports.lease_until(now), now + REMEMBER_SECONDS)
+    if state == "applied":
+        return Received(event_type, None, Outcome(finalised=False), duplicate=True)
+    if state == "in_flight":
+        raise ServiceUnavailable(
+            f"Webhook {delivery_id} is being applied; deliver it again later.", retry_after=5
+        )
     try:
-        return _apply(event_type, upstream_id, delivery_id, ports, now)
+        received = _apply(event_type, upstream_id, ports, now)
     except (UpstreamRetryableError, VideoQuotaExceeded) as e:
         # Failing or rate limiting when asked about its own job: the upstream delivers again later.
-        deliveries.forget(delivery_id)
+        _forget(deliveries, delivery_id, holder)
         raise ServiceUnavailable(f"The upstream is not ready: {e.message}; deliver again later.") from e
     except Exception:
         # Not applied: let the upstream's retry of this delivery through.
-        deliveries.forget(delivery_id)
+        _forget(deliveries, delivery_id, holder)
         raise
+    deliveries.applied(delivery_id, holder)
+    return received
 
 
-def _apply(event_type: str, upstream_id: str, delivery_id: str, ports: Finisher, now: int) -> Received:
+def _forget(deliveries: DeliveryLog, delivery_id: str, holder: str) -> None:
+    # If even this fails, the claim lapses with this invocation's time, and a redelivery takes it.
+    with contextlib.suppress(ApiError):
+        deliveries.forget(delivery_id, holder)
+
+
+def _apply(event_type: str, upstream_id: str, ports: Finisher, now: int) -> Received:
     found = ports.videos.find_by_upstream_id(upstream_id) if event_type in EVENT_TYPES else None
     if found is None:
         return Received(event_type, None, Outcome(finalised=False))
     owner, video_id = found
     record = ports.videos.get(owner, video_id)
     if record is None or record.terminal:
+        # Ended already; its event may still wait for the bus (a redelivery after a refused publish).
+        publish_pending(video_id, ports.ender, now)
         return Received(event_type, video_id, Outcome(finalised=False))
     # The upstream's own state decides, not the event: a late or out-of-order delivery must not end a
     # job otherwise than the upstream did.
     job = ports.upstream.retrieve(record.model, record.upstream_id)
     if job.status == "completed":
         # Storing asks the upstream for the files; one it cannot serve yet answers 409 (retryable).
-        outcome = store_assets(owner, video_id, f"webhook:{delivery_id}", ports, now)
+        outcome = store_assets(owner, video_id, ports, now)
     elif job.status == "failed":
         outcome = end_failed(owner, video_id, failure_of(job), ports, now)
     else:

@@ -1,25 +1,27 @@
-"""The job workflow's steps, shared by the state machine's tasks and the webhook receiver:
-check the upstream (writing progress), store the files and complete, or end the job as failed.
+"""The job workflow's steps, shared by the state machine's tasks and the webhook receiver: check the
+upstream (writing progress when it changes), store the files and complete, or end the job as failed.
 
-Ending a job is conditional, so whichever of the poller and the webhook gets there first ends
-it, once: only the one that ends it announces it.
+Every ending goes through `logic.ending`: one transaction, so whichever of the poller and the webhook
+gets there first ends the job, once; a step that finds the job already ended publishes its event if
+it still waits in the outbox.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
-from typing import Any
 
 from videos_core.backoff import wait_seconds
 from videos_core.errors import UpstreamRetryableError, VideoQuotaExceeded
+from videos_core.logic.ending import Ender, end_job, failed, publish, publish_pending
+from videos_core.logic.history import budget_spent, floor_wait_seconds
 from videos_core.models.api import Variant, VideoError
 from videos_core.models.record import AssetRecord, VideoRecord
 from videos_core.observability import logger
 from videos_core.ports import (
     AssetWriter,
     ConditionFailedError,
-    Quotas,
     Upstream,
     UpstreamJob,
     UpstreamNotFoundError,
@@ -37,24 +39,27 @@ CONTENT_TYPES: dict[Variant, str] = {
     "thumbnail": "image/jpeg",
     "spritesheet": "image/jpeg",
 }
-# How long a finaliser may take to store a job's files before another may take over.
-FINALISE_LEASE_SECONDS = 900
+# How long a finaliser's claim lasts before it must renew it (it renews while it copies): one that
+# died frees the job for the next within this time. Never past the finaliser's own time limit.
+FINALISE_LEASE_SECONDS = 30
 # Upstream error codes with a code of the contract's own.
 _ERROR_CODES = {"moderation_blocked": "invalid_video_prompt"}
-
-COMPLETED = "Video Completed"
-FAILED = "Video Failed"
 
 
 @dataclass(frozen=True)
 class Finisher:
-    """What the workflow's steps need."""
+    """What the workflow's steps need; `time_limit` is when this invocation's own time ends
+    (time.monotonic()), which bounds every lease it takes."""
 
     settings: Settings
     videos: VideoRepository
     upstream: Upstream
     assets: AssetWriter
-    quotas: Quotas
+    ender: Ender
+    time_limit: float = math.inf
+
+    def lease_until(self, now: int) -> int:
+        return now + int(max(1, min(FINALISE_LEASE_SECONDS, self.time_limit - time.monotonic())))
 
 
 @dataclass(frozen=True)
@@ -66,37 +71,52 @@ class Check:
     wait_seconds: int
     timed_out: bool
     error: dict[str, str] | None
+    history: int  # an upper bound on the execution's history events so far
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """Whether this step ended the job; if it did, the event that announces it."""
+    """Whether this step ended the job, and the record as it ended."""
 
     finalised: bool
-    event: dict[str, Any] | None = None
     record: VideoRecord | None = None
 
 
-def check_status(owner: str, video_id: str, attempt: int, ports: Finisher, now: int) -> Check:
+def check_status(
+    owner: str, video_id: str, attempt: int, history: int, retries: int, ports: Finisher, now: int
+) -> Check:
     videos, upstream, settings = ports.videos, ports.upstream, ports.settings
+    spent = budget_spent(history, retries)
     record = videos.get(owner, video_id)
     if record is None or record.terminal:
-        return Check("finalised", record.progress if record else 0, 0, False, None)
+        publish_pending(video_id, ports.ender, now)
+        return Check("finalised", record.progress if record else 0, 0, False, None, spent.events)
     try:
         job = upstream.retrieve(record.model, record.upstream_id)
     except VideoQuotaExceeded as e:
         raise UpstreamRetryableError(e.message, upstream=e.upstream) from e
     except UpstreamNotFoundError:
         error = {"code": "video_generation_failed", "message": "The upstream lost the job."}
-        return Check("failed", record.progress, 0, False, error)
-    wait = max(1, math.ceil(wait_seconds(attempt, settings.backoff_scale)))
-    if job.status in ("queued", "in_progress"):
-        videos.update_progress(owner, video_id, job.status, job.progress)
-        timed_out = now - record.created_at >= settings.max_generation_seconds
-        return Check(job.status, job.progress, wait, timed_out, None)
+        return Check("failed", record.progress, 0, False, error, spent.events)
     if job.status == "failed":
-        return Check("failed", job.progress, 0, False, failure_of(job).model_dump())
-    return Check(job.status, job.progress, wait, False, None)
+        return Check("failed", job.progress, 0, False, failure_of(job).model_dump(), spent.events)
+    wait = max(
+        1,
+        math.ceil(
+            max(
+                wait_seconds(attempt, settings.backoff_scale),
+                floor_wait_seconds(settings.max_generation_seconds),
+            )
+        ),
+    )
+    if job.status == "completed":
+        # StoreAssets next; if another holds the job, the loop waits `wait` and looks again.
+        return Check("completed", job.progress, wait, False, None, spent.storing().events)
+    # Every other status — queued, in_progress, or one this service does not know — is still running.
+    if (job.status, job.progress) != (record.status, record.progress):
+        videos.update_progress(owner, video_id, job.status, job.progress)
+    timed_out = now - record.created_at >= settings.max_generation_seconds or spent.exhausted
+    return Check(job.status, job.progress, wait, timed_out, None, spent.events)
 
 
 def failure_of(job: UpstreamJob) -> VideoError:
@@ -117,27 +137,53 @@ def asset_key(record: VideoRecord, variant: Variant) -> str:
     return asset_prefix(record) + VARIANTS[variant]
 
 
-def store_assets(owner: str, video_id: str, claimant: str, ports: Finisher, now: int) -> Outcome:
+class _Claim:
+    """The right to store one job's files and complete it, under this invocation's name: taken for
+    FINALISE_LEASE_SECONDS at a time and renewed while the copy goes on, so a retried attempt never
+    runs beside the one it replaces, and one that died frees the job within the lease."""
+
+    def __init__(self, record: VideoRecord, ports: Finisher) -> None:
+        self._record, self._ports = record, ports
+        self.claimant = ports.ender.holder
+        self._until = 0
+
+    def take(self, now: int) -> bool:
+        self._until = self._ports.lease_until(now)
+        record = self._record
+        return self._ports.videos.claim_finalisation(
+            record.owner, record.video_id, self.claimant, now, self._until
+        )
+
+    def keep(self) -> None:
+        now = int(time.time())
+        if self._until - now > FINALISE_LEASE_SECONDS / 2:
+            return
+        self._until = self._ports.lease_until(now)
+        record = self._record
+        if not self._ports.videos.renew_finalisation(
+            record.owner, record.video_id, self.claimant, self._until
+        ):
+            raise ConditionFailedError(f"the claim on {record.video_id} was lost")
+
+    def release(self) -> None:
+        record = self._record
+        self._ports.videos.release_finalisation(record.owner, record.video_id, self.claimant)
+
+
+def store_assets(owner: str, video_id: str, ports: Finisher, now: int) -> Outcome:
     """Copies every variant into S3, then completes the job: a completed job always has its files."""
-    videos, settings = ports.videos, ports.settings
-    record = videos.get(owner, video_id)
+    record = ports.videos.get(owner, video_id)
     if record is None or record.terminal:
+        publish_pending(video_id, ports.ender, now)
         return Outcome(finalised=False)
-    if not videos.claim_finalisation(owner, video_id, claimant, now, FINALISE_LEASE_SECONDS):
+    claim = _Claim(record, ports)
+    if not claim.take(now):
         logger.info("%s is being finalised by another", video_id)
         return Outcome(finalised=False)
     stored: dict[Variant, AssetRecord] = {}
     try:
-        # An attempt that crashed mid-copy could not abort its upload; the claim is ours now.
-        left = ports.assets.abort_uploads(asset_prefix(record))
-        if left:
-            logger.warning("aborted %d upload(s) a crashed attempt left for %s", left, video_id)
-        for variant in VARIANTS:
-            key = asset_key(record, variant)
-            with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
-                size = ports.assets.put_stream(key, content.chunks(), CONTENT_TYPES[variant])
-            stored[variant] = AssetRecord(key=key, size=size, content_type=CONTENT_TYPES[variant])
-        expires_at = now + settings.retention_seconds
+        _copy_files(record, ports, claim, stored)
+        expires_at = now + ports.settings.retention_seconds
         completed = record.model_copy(
             update={
                 "status": "completed",
@@ -148,41 +194,46 @@ def store_assets(owner: str, video_id: str, claimant: str, ports: Finisher, now:
                 "ttl": expires_at,
             }
         )
-        videos.complete(completed, claimant)
+        pending = end_job(completed, ports.ender, now, claimant=claim.claimant)
+        if pending is None:
+            raise ConditionFailedError(f"{video_id} is no longer this finaliser's to complete")
     except ConditionFailedError:
         # Deleted while its files were being copied: take the copies back. (If the record is still
         # there, another finaliser took over this job's claim and writes the same keys: leave them.)
-        if videos.get(owner, video_id) is None:
+        if ports.videos.get(owner, video_id) is None:
             ports.assets.delete([asset.key for asset in stored.values()])
         return Outcome(finalised=False)
     except BaseException:
         # Let the next attempt (this one retried, or the other finaliser) start afresh at once.
-        videos.release_finalisation(owner, video_id, claimant)
+        claim.release()
         raise
-    ports.quotas.release(owner)
-    return Outcome(True, event_detail(completed, settings.assets_bucket), completed)
+    publish(pending, ports.ender)
+    return Outcome(True, completed)
+
+
+def _copy_files(
+    record: VideoRecord, ports: Finisher, claim: _Claim, stored: dict[Variant, AssetRecord]
+) -> None:
+    # An attempt that died mid-copy could not abort its upload; the claim is ours now.
+    left = ports.assets.abort_uploads(asset_prefix(record))
+    if left:
+        logger.warning("aborted %d upload(s) a dead attempt left for %s", left, record.video_id)
+    for variant in VARIANTS:
+        key = asset_key(record, variant)
+        with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
+            size = ports.assets.put_stream(key, content.chunks(), CONTENT_TYPES[variant], claim.keep)
+        stored[variant] = AssetRecord(key=key, size=size, content_type=CONTENT_TYPES[variant])
+    claim.keep()
 
 
 def end_failed(owner: str, video_id: str, error: VideoError, ports: Finisher, now: int) -> Outcome:
-    settings = ports.settings
-    record = ports.videos.fail(owner, video_id, error, now, now + settings.retention_seconds)
-    if record is None:
+    record = ports.videos.get(owner, video_id)
+    pending = None
+    if record is not None and not record.terminal:
+        record = failed(record, error, now, ports.settings.retention_seconds)
+        pending = end_job(record, ports.ender, now)
+    if pending is None:
+        publish_pending(video_id, ports.ender, now)
         return Outcome(finalised=False)
-    ports.quotas.release(owner)
-    if not settings.bill_failed_jobs:
-        ports.quotas.refund(owner, record.cost_estimate, record.created_at)
-    return Outcome(True, event_detail(record, settings.assets_bucket), record)
-
-
-def event_detail(record: VideoRecord, bucket: str) -> dict[str, Any]:
-    """The detail of `Video Completed` / `Video Failed` (schema: events/video-event.schema.json). It
-    carries no prompt: the detail passes through the state machine's execution history and the bus's
-    targets, and a prompt is the owner's content, kept in the table alone."""
-    generation = (record.completed_at - record.created_at) if record.completed_at is not None else None
-    return {
-        "video": record.to_video().model_dump(mode="json", exclude={"prompt"}),
-        "owner": record.owner,
-        "s3": {variant: {"bucket": bucket} | asset.model_dump() for variant, asset in record.assets.items()},
-        "estimated_cost_usd": float(record.cost_estimate),
-        "generation_seconds": generation,
-    }
+    publish(pending, ports.ender)
+    return Outcome(True, record)

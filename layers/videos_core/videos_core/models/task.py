@@ -28,10 +28,13 @@ class _Task(BaseModel):
 
 class CheckStatusInput(_Task):
     attempt: int = 0
+    # The execution's history so far (an upper bound), and this task's retries ($$.State.RetryCount).
+    history: int = 0
+    retries: int = 0
 
 
 class StoreAssetsInput(_Task):
-    claimant: str
+    pass
 
 
 class EndFailedInput(_Task):

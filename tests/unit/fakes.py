@@ -1,0 +1,182 @@
+"""In-memory stand-ins for the ports a job's end uses: records, slots, spend, outbox, bus. The end is
+applied all at once or not at all, as the DynamoDB transaction does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from tests.unit.test_domain_rules import BASE_ENV
+from videos_core.errors import ServiceUnavailable
+from videos_core.logic.ending import Ender
+from videos_core.logic.workflow import Finisher
+from videos_core.models.record import VideoRecord
+from videos_core.ports import JobEnd, PendingEvent
+from videos_core.settings import load_settings
+
+RECORD = VideoRecord.model_validate(
+    {
+        "owner": "alice",
+        "video_id": "vid_01JDQ2X8Y3K4M5N6P7Q8R9S0TV",
+        "upstream_id": "video_up",
+        "status": "in_progress",
+        "model": "sora-2",
+        "seconds": "4",
+        "size": "720x1280",
+        "prompt": "p",
+        "created_at": 1,
+        "cost_estimate": "0.5",
+    }
+)
+
+
+@dataclass
+class Store:
+    """The tables: records, each owner's slots and spend, the outbox, and the finalisation claims."""
+
+    records: dict[str, VideoRecord] = field(default_factory=dict)
+    slots: set[str] = field(default_factory=set)
+    spent: Decimal = Decimal(0)
+    outbox: dict[str, tuple[PendingEvent, str, int]] = field(default_factory=dict)
+    claims: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def running(self, record: VideoRecord) -> VideoRecord:
+        self.records[record.video_id] = record
+        self.slots.add(record.video_id)
+        self.spent += record.cost_estimate
+        return record
+
+    # VideoRepository
+    def get(self, owner: str, video_id: str) -> VideoRecord | None:
+        return self.records.get(video_id)
+
+    def update_progress(self, owner: str, video_id: str, status: str, progress: int) -> None:
+        self.records[video_id] = self.records[video_id].model_copy(
+            update={"status": status, "progress": progress}
+        )
+
+    def claim_finalisation(self, owner: str, video_id: str, claimant: str, now: int, until: int) -> bool:
+        holder, held_until = self.claims.get(video_id, ("", 0))
+        record = self.records.get(video_id)
+        if record is None or record.terminal or (holder not in ("", claimant) and held_until >= now):
+            return False
+        self.claims[video_id] = (claimant, until)
+        return True
+
+    def renew_finalisation(self, owner: str, video_id: str, claimant: str, until: int) -> bool:
+        if self.claims.get(video_id, ("", 0))[0] != claimant:
+            return False
+        self.claims[video_id] = (claimant, until)
+        return True
+
+    def release_finalisation(self, owner: str, video_id: str, claimant: str) -> None:
+        if self.claims.get(video_id, ("", 0))[0] == claimant:
+            del self.claims[video_id]
+
+    # JobEnds
+    def end(self, end: JobEnd, now: int) -> bool:
+        video_id = end.record.video_id
+        current = self.records.get(video_id)
+        if current is None or current.terminal or end.record.video_id in self.outbox:
+            return False
+        if end.claimant is not None and self.claims.get(video_id, ("", 0))[0] != end.claimant:
+            return False
+        if end.removed:
+            del self.records[video_id]
+        else:
+            self.records[video_id] = end.record
+        self.slots.discard(video_id)
+        if end.refund:
+            self.spent -= end.record.cost_estimate
+        self.outbox[video_id] = (
+            PendingEvent(video_id, end.detail_type, end.detail),
+            end.holder,
+            end.lease_until,
+        )
+        return True
+
+    def withdraw(self, record: VideoRecord) -> bool:
+        self.records.pop(record.video_id)
+        self.slots.discard(record.video_id)
+        self.spent -= record.cost_estimate
+        return True
+
+    # Outbox
+    def claim(self, video_id: str, holder: str, now: int, until: int) -> PendingEvent | None:
+        if video_id not in self.outbox:
+            return None
+        event, held_by, lease = self.outbox[video_id]
+        if held_by != holder and lease >= now:
+            return None
+        self.outbox[video_id] = (event, holder, until)
+        return event
+
+    def release(self, video_id: str, holder: str) -> None:
+        event, held_by, _ = self.outbox[video_id]
+        if held_by == holder:
+            self.outbox[video_id] = (event, holder, 0)
+
+    def done(self, video_id: str) -> None:
+        del self.outbox[video_id]
+
+    def lapsed(self, now: int) -> list[str]:
+        return [video_id for video_id, (_, _, lease) in self.outbox.items() if lease < now]
+
+
+@dataclass
+class Bus:
+    refusals: int = 0
+    published: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise ServiceUnavailable("The event bus refused the event.", retry_after=1)
+        self.published.append((detail_type, detail))
+
+
+@dataclass
+class Content:
+    content_type: str = "video/mp4"
+    length: int | None = 3
+
+    def chunks(self) -> Iterator[bytes]:
+        yield b"abc"
+
+
+class Upstream:
+    @contextmanager
+    def open_content(self, *args: Any) -> Iterator[Content]:
+        yield Content()
+
+
+@dataclass
+class Assets:
+    deleted: list[str] = field(default_factory=list)
+    stored: list[str] = field(default_factory=list)
+
+    def put_stream(self, key: str, chunks: Iterator[bytes], content_type: str, on_part: Any = None) -> int:
+        if on_part is not None:
+            on_part()
+        self.stored.append(key)
+        return sum(len(c) for c in chunks)
+
+    def abort_uploads(self, prefix: str) -> int:
+        return 0
+
+    def delete(self, keys: list[str]) -> None:
+        self.deleted += keys
+
+
+def ender(store: Store, bus: Bus, holder: str = "me", *, bill_failed_jobs: bool = False) -> Ender:
+    return Ender(store, store, bus, "assets", holder, bill_failed_jobs)
+
+
+def finisher(
+    store: Store, bus: Bus, holder: str = "me", assets: Assets | None = None, **env: str
+) -> Finisher:
+    settings = load_settings(BASE_ENV | env)
+    return Finisher(settings, store, Upstream(), assets or Assets(), ender(store, bus, holder))  # type: ignore[arg-type]
