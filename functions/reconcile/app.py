@@ -20,13 +20,15 @@ from videos_core.settings import get_settings
 @traced
 @bounded
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = get_settings()
     ports = Reconciler(
         wiring.quotas(),
         wiring.videos(),
         wiring.workflow(),
         wiring.outbox(),
         wiring.ender(context.aws_request_id),
-        get_settings().retention_seconds,
+        settings.retention_seconds,
+        settings.reconcile_after_seconds,
     )
     done = reconcile(ports, int(time.time()))
     metrics.add_metric("JobsReconciled", MetricUnit.Count, done.ended)

@@ -46,7 +46,8 @@ def _authorized(api_key: str | None, endpoint: Endpoint) -> Endpoint:
 
 class _VideosApi:
     """OpenAI's Videos endpoints over the engine. A create or remix that carries an Idempotency-Key
-    makes one job per key: a repeat (a client's retry after a timeout, say) answers with that job."""
+    makes one job per key: a repeat (a client's retry after a timeout, say) answers with that job,
+    for as long as the job exists (deleting it frees its key)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -54,7 +55,7 @@ class _VideosApi:
 
     def _once(self, request: Request, start: Callable[[], Job]) -> Response:
         key = request.headers.get("idempotency-key")
-        if key is not None and key in self.jobs_by_key:
+        if key is not None and self.jobs_by_key.get(key) in self.engine.jobs:
             return JSONResponse(self.engine.get(self.jobs_by_key[key]).view())
         job = start()
         if key is not None:

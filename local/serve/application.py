@@ -5,6 +5,7 @@ template; it only gives each declared resource a local name."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ class LocalFunction:
     routes: tuple[HttpRoute, ...]
     # Its execution role's policy, as CloudFormation would create it from the template.
     policy: Policy
+    # Seconds between the invocations its Schedule event's `rate(...)` asks for, if it has one.
+    schedule_seconds: int | None = None
 
     @property
     def arn(self) -> str:
@@ -234,11 +237,17 @@ def _function(
         **properties.get("Environment", {}).get("Variables", {}),
     }
     environment = {key: str(resolver.resolve(value)) for key, value in variables.items()}
+    events = properties.get("Events", {}).values()
     routes = tuple(
         HttpRoute(str(event["Properties"]["Method"]).upper(), str(event["Properties"]["Path"]))
-        for event in properties.get("Events", {}).values()
+        for event in events
         if event["Type"] == "HttpApi"
     )
+    schedules = [
+        rate_seconds(str(resolver.resolve(event["Properties"]["Schedule"])))
+        for event in events
+        if event["Type"] == "Schedule"
+    ]
     return LocalFunction(
         logical_id=logical_id,
         name=name,
@@ -248,4 +257,17 @@ def _function(
         environment=environment | extra_environment | {"AWS_LAMBDA_FUNCTION_NAME": name},
         routes=routes,
         policy=policy,
+        schedule_seconds=min(schedules) if schedules else None,
     )
+
+
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86_400}
+
+
+def rate_seconds(expression: str) -> int:
+    """The period of an EventBridge `rate(...)` schedule expression."""
+    found = _RATE.fullmatch(expression)
+    if found is None:
+        raise ValueError(f"not a rate expression this offline stack runs: {expression}")
+    return int(found[1]) * _UNIT_SECONDS[found[2].removesuffix("s")]

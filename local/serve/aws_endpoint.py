@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from multiprocessing.connection import Connection
 from typing import Any
@@ -24,18 +25,19 @@ from local.aws_resources import create_tables
 from local.iam.enforce import Role, guard_client
 from local.process_names import AWS_ENDPOINT, name_this_process
 from local.serve.application import REGION, STACK, LocalApplication
+from local.serve.aws_faults import OBSERVER_KEY, AwsFaultBook, AwsFaultMiddleware, fault_lambda_invokes
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # Longer than any function's timeout: the function workers end every invocation themselves.
 LAMBDA_READ_TIMEOUT_SECONDS = 960
 
 
-def client(service: str, endpoint: str, config: Config | None = None) -> Any:
+def client(service: str, endpoint: str, config: Config | None = None, access_key: str = "local") -> Any:
     return boto3.client(  # type: ignore[call-overload]
         service,
         endpoint_url=endpoint,
         region_name=REGION,
-        aws_access_key_id="local",
+        aws_access_key_id=access_key,
         aws_secret_access_key="local",  # noqa: S106 - the local endpoint's dummy credentials
         config=config,
     )
@@ -43,9 +45,15 @@ def client(service: str, endpoint: str, config: Config | None = None) -> Any:
 
 def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Connection) -> None:
     """The endpoint's process: moto's server until the parent closes its end of the pipe (or dies).
-    The state machine's tasks call AWS (and the functions) as `role`, its execution role."""
-    from moto.server import ThreadedMotoServer
+    The state machine's tasks call AWS (and the functions) as `role`, its execution role. Faults armed
+    at `/_faults` apply to every call it serves and to the state machine's Lambda invocations."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from werkzeug.serving import make_server
 
     from local.serve.moto_fidelity import make_dynamodb_writes_atomic
     from local.serve.moto_speedups import speed_up_moto
@@ -68,9 +76,12 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
         ),
     )
     guard_client(functions, role)
+    faults = AwsFaultBook()
+    fault_lambda_invokes(functions, faults)
     lambda_eval_utils.boto_client_for = lambda *_, **__: functions  # type: ignore[attr-defined]
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
+    app = AwsFaultMiddleware(DomainDispatcherApplication(create_backend_app), faults)
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, name="aws-endpoint", daemon=True).start()
     with contextlib.suppress(EOFError, OSError):
         parent.recv()
     os._exit(0)
@@ -117,7 +128,15 @@ class LocalAws:
                 self._process.join()
 
     def client(self, service: str) -> Any:
-        return client(service, self.endpoint)
+        """A client as the tests and the provisioning use it: its calls are never faulted."""
+        return client(service, self.endpoint, access_key=OBSERVER_KEY)
+
+    def arm_fault(self, **rule: object) -> str:
+        """Arms an AWS-side fault (see local.serve.aws_faults); its id."""
+        return str(httpx.post(f"{self.endpoint}/_faults", json=rule).raise_for_status().json()["id"])
+
+    def faults(self) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.endpoint}/_faults").raise_for_status().json()["faults"])
 
     def provision(self, application: LocalApplication, upstream_key: str) -> None:
         """Creates what the template declares: tables, buckets, event buses, state machines, and the

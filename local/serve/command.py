@@ -136,9 +136,11 @@ def run_serve(options: ServeOptions) -> None:
         print(f"  upstream      {options.upstream_url}", flush=True)
     print(f"  logs          {options.data_dir / 'logs'}", flush=True)
     print(f"  API key       {options.api_key}   (owner '{DEV_OWNER}')", flush=True)
+    schedules = stack.run_schedules()
     try:
         asyncio.run(_serve(servers))
     finally:
+        schedules.set()
         # A second Ctrl-C (a terminal sends one to every process of the group) must not cut the cleanup short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.close()

@@ -4,6 +4,7 @@ puts the gateway and the engine in front of it; the workflow tests drive it dire
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,25 @@ class LocalStack:
         invocation = self.functions.invoke(function.name, event)
         self.log(function, invocation)
         return invocation
+
+    def run_schedules(self) -> threading.Event:
+        """Invokes each scheduled function at its rate, as EventBridge would, until the event is set."""
+        stop = threading.Event()
+        for function in self.application.functions.values():
+            if function.schedule_seconds is not None:
+                threading.Thread(
+                    target=self._every,
+                    args=(function, function.schedule_seconds, stop),
+                    name=f"schedule-{function.logical_id}",
+                    daemon=True,
+                ).start()
+        return stop
+
+    def _every(self, function: LocalFunction, seconds: int, stop: threading.Event) -> None:
+        while not stop.wait(seconds):
+            self.invoke(
+                function.name, {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+            )
 
     def add_key(self, owner: str, key: str) -> None:
         store_key(self.aws.client("dynamodb"), self.application.tables["KeysTable"], owner, key)

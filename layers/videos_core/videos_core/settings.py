@@ -45,6 +45,7 @@ ENVIRONMENT = {
     "IDEMPOTENCY_TABLE": "idempotency_table",
     "QUOTAS_TABLE": "quotas_table",
     "OUTBOX_TABLE": "outbox_table",
+    "RECONCILE_AFTER_SECONDS": "reconcile_after_seconds",
     "MAX_RUNNING_JOBS": "max_running_jobs",
     "DAILY_BUDGET_USD": "daily_budget_usd",
 }
@@ -97,6 +98,8 @@ class Settings(BaseModel):
     idempotency_table: str | None = None
     quotas_table: str | None = None
     outbox_table: str | None = None
+    # How old a job must be before the reconciler may end it (longer than a create takes).
+    reconcile_after_seconds: int = Field(default=120, ge=1, le=3600)
     # Per owner: jobs running at once, and estimated spend per UTC day.
     max_running_jobs: int = Field(default=50, ge=1, le=100_000)
     daily_budget_usd: Decimal = Field(default=Decimal(1000), gt=0)

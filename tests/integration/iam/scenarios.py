@@ -68,10 +68,13 @@ class Lab:
         assert "last_used_at" in item, "the key's use was not recorded"
         return status, body
 
-    def seed(self, status: str = "completed", upstream_id: str = "video_seeded", files: bool = True) -> str:
-        """A record of this owner's as the workflow leaves it (with its files in S3 when completed)."""
-        now = int(time.time())
-        video_id = new_video_id()
+    def seed(
+        self, status: str = "completed", upstream_id: str = "video_seeded", files: bool = True, age: int = 0
+    ) -> str:
+        """A record of this owner's as the workflow leaves it (with its files in S3 when completed),
+        created `age` seconds ago."""
+        now = int(time.time()) - age
+        video_id = new_video_id(now * 1000)
         assets = {}
         if status == "completed" and files:
             s3 = self.flow.client("s3")
@@ -101,11 +104,42 @@ class Lab:
         self.flow.client("dynamodb").put_item(TableName=self.table("VideosTable"), Item=to_item(record))
         return video_id
 
-    def take_slot(self) -> None:
-        self.flow.client("dynamodb").put_item(
+    def take_slot(self, video_id: str) -> None:
+        self.flow.client("dynamodb").update_item(
             TableName=self.table("QuotasTable"),
-            Item=to_item({"owner": self.flow.owner, "period": "running", "jobs": 1}),
+            Key=to_item({"owner": self.flow.owner, "period": "running"}),
+            UpdateExpression="ADD video_ids :id",
+            ExpressionAttributeValues={":id": {"SS": [video_id]}},
         )
+
+    def pending_event(self, video_id: str) -> None:
+        """An ended job's event waiting in the outbox, its holder gone."""
+        detail = {
+            "video": {"id": video_id, "object": "video", "status": "completed"},
+            "owner": self.flow.owner,
+        }
+        self.flow.client("dynamodb").put_item(
+            TableName=self.table("OutboxTable"),
+            Item=to_item(
+                {
+                    "video_id": video_id,
+                    "detail_type": "Video Completed",
+                    "detail": json.dumps(detail),
+                    "holder": "gone",
+                    "lease_until": 0,
+                }
+            ),
+        )
+
+    def outbox(self, video_id: str) -> dict[str, Any] | None:
+        item = self.flow.client("dynamodb").get_item(
+            TableName=self.table("OutboxTable"), Key=to_item({"video_id": video_id})
+        )
+        return from_item(item["Item"]) if "Item" in item else None
+
+    def no_task_failed(self, video_id: str) -> None:
+        failed = [e["type"] for e in self.flow.history(video_id) if e["type"] in FAILED_EVENTS]
+        assert not failed, f"a task of {video_id} failed: {failed}"
 
     def forced_failures(self) -> int:
         """The JobsForcedFailed count in the local CloudWatch (the forced path's alarm watches it)."""
@@ -125,7 +159,7 @@ class Lab:
         item = self.flow.client("dynamodb").get_item(
             TableName=self.table("QuotasTable"), Key=to_item({"owner": self.flow.owner, "period": "running"})
         )
-        return int(from_item(item["Item"])["jobs"]) if "Item" in item else 0
+        return len(from_item(item["Item"]).get("video_ids", ())) if "Item" in item else 0
 
     def create(self, prompt: str = PROMPT) -> str:
         status, body = self.api("CreateFunction", "POST", "/v1/videos", "/v1/videos", body={"prompt": prompt})
@@ -264,6 +298,9 @@ def delete(lab: Lab) -> None:
     # The upstream's copy goes too (the delete asks the upstream, with the key it reads from SSM).
     assert httpx.get(f"{lab.flow.engine_url}/_videos/{record['upstream_id']}").status_code == 404
     assert lab.running_jobs() == 0
+    # The job ended here: its event is out, and not left in the outbox.
+    lab.one_event(running, "Video Failed")
+    assert lab.outbox(running) is None
     completed = lab.seed()
     status, body = lab.api("DeleteFunction", "DELETE", f"/v1/videos/{completed}", "/v1/videos/{video_id}")
     assert status == 200, body
@@ -276,15 +313,18 @@ def webhook_completes(lab: Lab) -> None:
     """A signed video.completed: the files copied, the record completed, the slot freed, the event out."""
     upstream_id = lab.finished_upstream_job()
     video_id = lab.seed(status="in_progress", upstream_id=upstream_id)
-    lab.take_slot()
-    status, body = lab.flow.webhook("video.completed", upstream_id)
+    lab.take_slot(video_id)
+    status, body = lab.flow.webhook("video.completed", upstream_id, delivery_id=f"evt_{video_id}")
     assert status == 200, body
+    # The same delivery again: acknowledged, nothing changes.
+    assert lab.flow.webhook("video.completed", upstream_id, delivery_id=f"evt_{video_id}")[0] == 200
     record = lab.flow.record(video_id)
     assert record is not None
     assert record["status"] == "completed"
     assert set(lab.flow.objects(video_id)) == {"video.mp4", "thumbnail.jpg", "spritesheet.jpg"}
     assert lab.running_jobs() == 0
     lab.one_event(video_id, "Video Completed")
+    assert lab.outbox(video_id) is None
 
 
 def job_completes(lab: Lab) -> None:
@@ -308,16 +348,17 @@ def job_fails(lab: Lab) -> None:
 
 
 def forced_failure(lab: Lab) -> None:
-    """The state machine's last resort, entered directly: the record failed and the slot freed by the
-    state machine's own writes, and the event published."""
+    """The state machine's last resort, entered directly: the same atomic end as the functions', written
+    by the state machine itself (the record failed, the slot freed, the spend refunded, the event in
+    the outbox for the reconciler), and the execution failed for its alarm."""
     video_id = lab.seed(status="in_progress", files=False)
-    lab.take_slot()
+    lab.take_slot(video_id)
     counted = lab.forced_failures()
     sfn = lab.flow.client("stepfunctions")
+    period = "day#" + time.strftime("%Y-%m-%d", time.gmtime())
+    job = {"owner": lab.flow.owner, "video_id": video_id, "spend": {"period": period, "refund": "-0.5"}}
     execution = sfn.start_execution(
-        stateMachineArn=lab.forced_machine_arn,
-        name=video_id,
-        input=json.dumps({"job": {"owner": lab.flow.owner, "video_id": video_id}}),
+        stateMachineArn=lab.forced_machine_arn, name=video_id, input=json.dumps({"job": job})
     )["executionArn"]
     deadline = time.monotonic() + JOB_SECONDS
     while (ended := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
@@ -333,7 +374,52 @@ def forced_failure(lab: Lab) -> None:
     assert record["status"] == "failed", record
     assert record["error"]["message"] == "The job could not be completed."
     assert lab.running_jobs() == 0
-    lab.one_event(video_id, "Video Failed")
+    pending = lab.outbox(video_id)
+    assert pending is not None
+    assert pending["detail_type"] == "Video Failed"
+    assert json.loads(pending["detail"])["video"]["id"] == video_id
+
+
+def check_status_publishes_a_waiting_event(lab: Lab) -> None:
+    """A job another ended while its event still waits (the bus refused it): the state machine's next
+    check publishes it, and the execution ends with no task failed."""
+    video_id = lab.seed()
+    lab.pending_event(video_id)
+    sfn = lab.flow.client("stepfunctions")
+    machine = next(iter(lab.stack.application.state_machines.values()))
+    sfn.start_execution(
+        stateMachineArn=machine.arn,
+        name=video_id,
+        input=json.dumps({"owner": lab.flow.owner, "video_id": video_id}),
+    )
+    assert lab.flow.wait_execution(video_id, timeout=JOB_SECONDS)["status"] == "SUCCEEDED"
+    lab.no_task_failed(video_id)
+    lab.one_event(video_id, "Video Completed")
+    assert lab.outbox(video_id) is None
+
+
+def reconcile(lab: Lab) -> None:
+    """A job whose execution never ran is ended (slot freed, spend refunded, event out), a slot no job
+    holds is freed, and an event left waiting is published."""
+    orphan = lab.seed(status="in_progress", files=False, age=600)
+    lab.take_slot(orphan)
+    no_record = new_video_id((int(time.time()) - 600) * 1000)
+    lab.take_slot(no_record)
+    waiting = lab.seed()
+    lab.pending_event(waiting)
+
+    invocation = lab.stack.invoke(lab.flow.function_name("ReconcileFunction"), {})
+
+    assert invocation.error is None, invocation.output
+    record = lab.flow.record(orphan)
+    assert record is not None
+    assert record["status"] == "failed", record
+    assert record["error"]["code"] == "video_generation_failed"
+    assert lab.running_jobs() == 0
+    lab.one_event(orphan, "Video Failed")
+    lab.one_event(waiting, "Video Completed")
+    assert lab.outbox(orphan) is None
+    assert lab.outbox(waiting) is None
 
 
 Scenario = Callable[[Lab], None]
@@ -352,11 +438,15 @@ SCENARIOS: dict[str, Scenario] = {
     "DeleteFunctionRole": delete,
     "WebhookFunctionRole": webhook_completes,
     "CheckStatusFunctionRole": job_completes,
+    "CheckStatusFunctionRole.PublishPendingEvents": check_status_publishes_a_waiting_event,
+    "CheckStatusFunctionRole.PublishEvents": check_status_publishes_a_waiting_event,
+    "ReconcileFunctionRole": reconcile,
     "StoreAssetsFunctionRole": job_completes,
     "EndFailedFunctionRole": job_fails,
     "JobStateMachineRole.InvokeTasks": job_completes,
-    "JobStateMachineRole.PublishEvents": job_completes,
-    "JobStateMachineRole.ForceFailed": forced_failure,
+    "JobStateMachineRole.ForcedCheck": forced_failure,
+    "JobStateMachineRole.ForcedEnd": forced_failure,
+    "JobStateMachineRole.ForcedEvent": forced_failure,
     "JobStateMachineRole.CountWorkflowFaults": forced_failure,
 }
 # Statements no SDK call offline can use: on AWS, Lambda's runtime writes the functions' logs and the

@@ -60,7 +60,7 @@ def forced_machine_arn(stack: LocalStack) -> str:
     """The job state machine entered at its forced failure path, under the same role: the path is
     otherwise reached only after EndFailed's retries (about a minute)."""
     (machine,) = stack.application.state_machines.values()
-    definition = json.loads(machine.definition) | {"StartAt": "ForceFailed"}
+    definition = json.loads(machine.definition) | {"StartAt": "ForcedCheck"}
     created = stack.aws.client("stepfunctions").create_state_machine(
         name=f"{machine.name}-forced-entry", definition=json.dumps(definition), roleArn=machine.role_arn
     )

@@ -158,7 +158,7 @@ def running_stack(engine_url: str, log_dir: Path, **parameters: str) -> Iterator
         upstream_url=f"{engine_url}/v1",
         webhook_secret=WEBHOOK_SECRET,
         log_dir=log_dir,
-        parameters={"BackoffScale": "0.1"} | parameters,
+        parameters={"BackoffScale": "0.1", "ReconcileAfterSeconds": "1"} | parameters,
     )
     try:
         yield stack

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Every call is over in seconds, whatever AWS does: two attempts (the standard mode's backoff between
 # them), each bounded, and none started past the invocation's deadline (videos_core.deadline), so a
 # function's own time limit holds with its AWS calls included. S3 gets longer to answer a part.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=3)
+_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=1, read_timeout=3)
 _S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4", read_timeout=20))
 # What AWS answers when it is busy or failing for a moment: worth another try shortly.
 _TRANSIENT = frozenset(

@@ -25,7 +25,7 @@ from videos_core.errors import (
     VideoNotReady,
 )
 from videos_core.ids import new_video_id
-from videos_core.logic.ending import Ender
+from videos_core.logic.ending import Ender, persist
 from videos_core.logic.lookup import find_video
 from videos_core.models.api import CreateVideoRequest, RemixVideoRequest
 from videos_core.models.record import VideoRecord
@@ -164,6 +164,8 @@ def _start(job: _Job, call_upstream: Callable[[str], UpstreamJob], ports: Launch
                 retry_after=2,
                 upstream=e.upstream,
             ) from e
+        if isinstance(e, UpstreamNotFoundError):
+            raise ServiceUnavailable("The upstream lost the job being started; retry.", retry_after=2) from e
         raise
     record = _new_record(job, video_id, upstream_job, cost, now)
     log_upstream_interaction(
@@ -223,7 +225,7 @@ def _launch(record: VideoRecord, ports: Launcher, now: int) -> VideoRecord:
         # Taken back whole: the client is answered an error, so no job of theirs may stay behind. (If
         # even this fails, the reconciler ends the record: its execution does not exist.)
         with contextlib.suppress(ApiError):
-            ports.ender.ends.withdraw(record)
+            persist(lambda: ports.ender.ends.withdraw(record))
         _delete_upstream(record, ports)
         raise ServiceUnavailable(
             "The job could not be started; nothing was kept. Retry.", retry_after=2

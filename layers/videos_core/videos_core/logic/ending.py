@@ -7,12 +7,15 @@ if the bus refuses it, the event waits in the outbox, and the next step that fin
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from videos_core.errors import ApiError
+from videos_core import deadline
+from videos_core.errors import ApiError, ServiceUnavailable
 from videos_core.models.api import VideoError
 from videos_core.models.record import VideoRecord
 from videos_core.observability import logger, metrics
@@ -23,6 +26,25 @@ COMPLETED = "Video Completed"
 FAILED = "Video Failed"
 # How long the one that ended a job has to publish its event before another may.
 PUBLISH_LEASE_SECONDS = 30
+# A write that must not be left undone (the outbox cleared after a publish: left, the event would go
+# out twice) is tried this many times, past the AWS client's own retries, with a growing pause.
+PERSIST_ATTEMPTS = 5
+PERSIST_PAUSE_SECONDS = 0.2
+
+T = TypeVar("T")
+
+
+def persist(write: Callable[[], T]) -> T:
+    """`write()`, tried again while the store is busy (ServiceUnavailable), within the invocation's time."""
+    for attempt in range(PERSIST_ATTEMPTS):
+        try:
+            return write()
+        except ServiceUnavailable:
+            pause = PERSIST_PAUSE_SECONDS * 2**attempt
+            if attempt == PERSIST_ATTEMPTS - 1 or pause >= deadline.seconds_left():
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -98,4 +120,4 @@ def publish(pending: PendingEvent, ender: Ender) -> None:
         with contextlib.suppress(ApiError):
             ender.outbox.release(pending.video_id, ender.holder)
         raise
-    ender.outbox.done(pending.video_id)
+    persist(lambda: ender.outbox.done(pending.video_id))

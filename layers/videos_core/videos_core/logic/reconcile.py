@@ -5,7 +5,8 @@
 - A slot no running job holds (its job has no record, or has ended) is freed.
 - An ended job's event that waits in the outbox with no live holder is published.
 
-Young jobs are left alone: a create may still be between taking its slot and starting its execution.
+Young jobs (younger than `after_seconds`, longer than any create takes) are left alone: a create may
+still be between taking its slot and starting its execution.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from videos_core.models.api import VideoError
 from videos_core.observability import logger
 from videos_core.ports import Outbox, Quotas, VideoRepository, Workflow
 
-# Longer than any create takes (its function's time limit), so a job it is still starting is not taken.
-GRACE_SECONDS = 120
 ORPHANED = VideoError(
     code="video_generation_failed",
     message="The job's workflow ended before the job did; it was ended for it.",
@@ -46,6 +45,7 @@ class Reconciler:
     outbox: Outbox
     ender: Ender
     retention_seconds: int
+    after_seconds: int
 
 
 def reconcile(ports: Reconciler, now: int) -> Reconciled:
@@ -68,7 +68,7 @@ def reconcile(ports: Reconciler, now: int) -> Reconciled:
 
 
 def _slot(owner: str, video_id: str, ports: Reconciler, now: int, done: Reconciled) -> None:
-    if now - created_at(video_id) < GRACE_SECONDS:
+    if now - created_at(video_id) < ports.after_seconds:
         return
     record = ports.videos.get(owner, video_id)
     if record is None or record.terminal:
