@@ -31,7 +31,7 @@ engine: setup
 ## one's output kept together), then the tests on two workers, a test file each at a time.
 test:
 	@$(MAKE) --no-print-directory -j 4 --output-sync=target lint types browser artifacts
-	$(UV) run pytest -n 2 --dist loadfile
+	$(UV) run pytest -n 2 --dist loadfile --durations=15
 
 lint: setup
 	$(UV) run ruff check .

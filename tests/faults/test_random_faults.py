@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from local.serve.aws_endpoint import LocalAws
 from tests.apigw import http_event
@@ -41,7 +42,7 @@ from videos_core.adapters.quotas import spend_period
 SEED = int(os.environ.get("FAULT_SEED") or secrets.randbelow(2**32))
 MIN_FAULTS = int(os.environ.get("FAULT_MIN", "300"))
 MAX_JOBS = 200
-IN_FLIGHT = 8
+IN_FLIGHT = 12
 JOB_TIMEOUT = 240.0
 FILES = {"video.mp4", "thumbnail.jpg", "spritesheet.jpg"}
 JOB_COST = Decimal("0.5")  # sora-2, 4 s
@@ -394,6 +395,7 @@ def check_owner(flow: Workflow, outcomes: Counter[str]) -> None:
     assert dynamodb.scan(TableName=stack.application.tables["OutboxTable"])["Count"] == 0
 
 
+@pytest.mark.timeout(600)
 def test_randomised_faults_leave_every_job_terminal_and_consistent(workflow: Workflow) -> None:
     rng = random.Random(SEED)
     tally = Tally()

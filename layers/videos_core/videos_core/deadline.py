@@ -49,7 +49,7 @@ def check_before_send(**_: Any) -> None:
 
 # After the deadline, one attempt may still be under way (the clients' connect and read timeouts,
 # 1 + 3 s), and the function's answer, logs and metrics follow (2 s). An invocation with little time
-# left keeps half of it for them.
+# left keeps a quarter of it for them.
 RESERVED_SECONDS = 6.0
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -61,7 +61,7 @@ def bounded(handler: Handler) -> Handler:
     @functools.wraps(handler)
     def run(event: Any, context: Any) -> Any:
         remaining = context.get_remaining_time_in_millis() / 1000
-        start(remaining - min(RESERVED_SECONDS, remaining / 2))
+        start(remaining - min(RESERVED_SECONDS, remaining / 4))
         try:
             return handler(event, context)
         finally:

@@ -19,6 +19,7 @@ _ERROR_DESCRIPTIONS = {
     410: "Past retention",
     429: "Rate limited or over quota (see Retry-After)",
     500: "The upstream failed",
+    503: "AWS or the upstream failing for a moment: nothing was kept; retry after Retry-After",
     504: "maxWaitMs spent",
 }
 
@@ -83,7 +84,8 @@ def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
             "content": {"application/json": {"schema": schema}},
         }
     error = schemas.ref(ErrorBody)
-    for status in route.errors:
+    # Every route that reads the store (all but the document itself) may find it throttled.
+    for status in (*route.errors, 503) if route.authenticated else route.errors:
         responses[str(status)] = {
             "description": _ERROR_DESCRIPTIONS[status],
             "content": {"application/json": {"schema": error}},

@@ -9,15 +9,21 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from local.engine.webhooks import secret_key, sign
 from local.serve.stack import LocalStack
 from tests.apigw import http_event
 from tests.support import free_port
 from videos_core.adapters.dynamodb import from_item, to_item
+from videos_core.adapters.quotas import spend_period
 
+# How long to go on reading after a job's first event: the time a second publisher would take.
+STRAGGLERS_SECONDS = 0.3
 WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
 
 
@@ -88,7 +94,9 @@ class Workflow:
         return list(events)
 
     def events_for(self, video_id: str, settle: float = 1.0) -> list[dict[str, Any]]:
-        """Every bus event about `video_id` the owner's queue received (waiting `settle` for stragglers)."""
+        """Every bus event about `video_id` the owner's queue received: read until one has come (or
+        `settle` seconds passed without one), then for STRAGGLERS_SECONDS more, so that a second
+        event for the same job would be seen too."""
         sqs = self.client("sqs")
         deadline = time.monotonic() + settle
         while True:
@@ -96,10 +104,43 @@ class Workflow:
             for message in messages.get("Messages", []):
                 self._events.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            found = any(event["detail"]["video"]["id"] == video_id for event in self._events)
+            if found:
+                deadline = min(deadline, time.monotonic() + STRAGGLERS_SECONDS)
             if not messages.get("Messages") and time.monotonic() > deadline:
                 break
-            time.sleep(0.1)
+            time.sleep(0.05)
         return [event for event in self._events if event["detail"]["video"]["id"] == video_id]
+
+    def upstream_id(self, video_id: str) -> str:
+        record = self.record(video_id)
+        assert record is not None
+        return str(record["upstream_id"])
+
+    def arm_upstream(self, **fault: Any) -> None:
+        """A fault at the engine (its `/_faults`)."""
+        httpx.post(f"{self.engine_url}/_faults", json=fault).raise_for_status()
+
+    def slots(self) -> set[str]:
+        """The video ids holding the owner's running-job slots."""
+        table = self.stack.application.tables["QuotasTable"]
+        item = self.client("dynamodb").get_item(
+            TableName=table, Key=to_item({"owner": self.owner, "period": "running"})
+        )
+        return set(from_item(item.get("Item", {})).get("video_ids", set()))
+
+    def spent(self) -> Decimal:
+        """The owner's estimated spend today."""
+        table = self.stack.application.tables["QuotasTable"]
+        key = to_item({"owner": self.owner, "period": spend_period(int(time.time()))})
+        item = self.client("dynamodb").get_item(TableName=table, Key=key)
+        return Decimal(from_item(item.get("Item", {})).get("spent_usd", 0))
+
+    def reconcile(self) -> dict[str, Any]:
+        """One pass of the reconciler, as its schedule runs it."""
+        invocation = self.stack.invoke(self.function_name("ReconcileFunction"), {})
+        assert invocation.error is None, invocation.output
+        return dict(invocation.result)
 
     def objects(self, video_id: str) -> dict[str, bytes]:
         s3 = self.client("s3")
