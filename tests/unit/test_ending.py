@@ -3,14 +3,16 @@ bus refuses waits in the outbox and is published exactly once by whoever comes n
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from tests.unit.fakes import RECORD, Assets, Bus, Store, ender, finisher
 from videos_core.errors import ServiceUnavailable
 from videos_core.logic.ending import end_job, failed, publish, publish_pending
-from videos_core.logic.workflow import end_failed, store_assets
+from videos_core.logic.workflow import FINALISE_LEASE_SECONDS, end_failed, store_assets
 from videos_core.models.api import VideoError
 from videos_core.observability import metrics
 
@@ -138,3 +140,12 @@ def test_copies_are_taken_back_only_when_the_job_was_deleted(deleted: bool, dele
     assert outcome.finalised is False
     assert bool(losing.deleted) is deletes
     assert bus.published == []
+
+
+def test_a_claim_never_outlasts_the_invocation_that_holds_it() -> None:
+    """A webhook cut off at its time limit frees the job by then, not after a fixed 15 minutes."""
+    store, bus = Store(), Bus()
+    flow = replace(finisher(store, bus), time_limit=time.monotonic() + 5)
+
+    assert flow.lease_until(100) <= 105
+    assert replace(flow, time_limit=time.monotonic() + 600).lease_until(100) == 100 + FINALISE_LEASE_SECONDS

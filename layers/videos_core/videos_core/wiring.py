@@ -70,11 +70,9 @@ def workflow() -> StepFunctionsWorkflow:
 
 def _secret(parameter: str | None, variable: str) -> str:
     """A secret from its SSM SecureString parameter, as on AWS (offline too)."""
-    if parameter is None:
-        raise SettingsError(f"this function needs {variable}")
     from videos_core.adapters.secrets import read_secret
 
-    return read_secret(aws.ssm(), parameter)
+    return read_secret(aws.ssm(), _needs(parameter, variable))
 
 
 def upstream_api_key(settings: Settings) -> str:
@@ -86,22 +84,19 @@ def webhook_secret() -> str:
     return _secret(get_settings().webhook_secret_parameter, "WEBHOOK_SECRET_PARAMETER")
 
 
+def _needs(value: str | None, variable: str) -> str:
+    if value is None:
+        raise SettingsError(f"this function needs {variable}")
+    return value
+
+
 @cache
 def quotas() -> DynamoQuotas:
     from videos_core.adapters.quotas import DynamoQuotas, Limits
 
     settings = get_settings()
-    if settings.quotas_table is None:
-        raise SettingsError("this function needs QUOTAS_TABLE")
-    return DynamoQuotas(
-        aws.dynamodb(), settings.quotas_table, Limits(settings.max_running_jobs, settings.daily_budget_usd)
-    )
-
-
-def _needs(value: str | None, variable: str) -> str:
-    if value is None:
-        raise SettingsError(f"this function needs {variable}")
-    return value
+    limits = Limits(settings.max_running_jobs, settings.daily_budget_usd)
+    return DynamoQuotas(aws.dynamodb(), _needs(settings.quotas_table, "QUOTAS_TABLE"), limits)
 
 
 @cache
@@ -162,9 +157,7 @@ def finisher(
 def deliveries() -> DynamoDeliveryLog:
     from videos_core.adapters.dynamodb import DynamoDeliveryLog
 
-    table = get_settings().webhook_deliveries_table
-    if table is None:
-        raise SettingsError("this function needs WEBHOOK_DELIVERIES_TABLE")
+    table = _needs(get_settings().webhook_deliveries_table, "WEBHOOK_DELIVERIES_TABLE")
     return DynamoDeliveryLog(aws.dynamodb(), table)
 
 

@@ -136,8 +136,12 @@ def captured_logs() -> Iterator[list[dict[str, Any]]]:
         lines.extend(json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{"))
 
 
+def table_of(stack: Stack, logical_id: str) -> str:
+    return str(next(t for t in stack.dynamodb.list_tables()["TableNames"] if t.endswith(logical_id)))
+
+
 def quota_slots(stack: Stack, owner: str) -> set[str]:
     """The video ids holding `owner`'s running-job slots."""
-    table = next(t for t in stack.dynamodb.list_tables()["TableNames"] if t.endswith("QuotasTable"))
+    table = table_of(stack, "QuotasTable")
     item = stack.dynamodb.get_item(TableName=table, Key={"owner": {"S": owner}, "period": {"S": "running"}})
     return set(item.get("Item", {}).get("video_ids", {}).get("SS", []))

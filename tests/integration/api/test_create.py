@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from typing import Any
 
 import httpx
@@ -296,6 +297,43 @@ def test_a_failed_upstream_create_is_sent_once_and_given_back(
     retried, _ = create(stack, {"prompt": "Once"}, headers=headers)
     assert retried.status == 201
     assert creates_sent(engine_url) == 2
+
+
+def test_an_upstream_too_slow_for_the_invocation_gets_503_in_time_and_one_job_per_key(
+    stack: Stack, engine_url: str
+) -> None:
+    """The upstream's create hangs past what the invocation may wait: 503 in time, with nothing kept
+    (no record, slot and spend given back); the retry with the same Idempotency-Key reaches the same
+    upstream job, so one create is one video."""
+    httpx.post(
+        f"{engine_url}/_faults",
+        json={"kind": "delay", "seconds": 5, "method": "POST", "path": "/v1/videos", "times": 1},
+    )
+    before = set(engine_jobs(engine_url))
+    event = http_event(
+        "create_json", key=stack.keys["alice"], body={"prompt": "Slow"}, headers={"idempotency-key": "slow"}
+    )
+
+    started = time.monotonic()
+    response = invoke("create", event, remaining_ms=8_000)
+
+    assert_error(response, 503, "service_unavailable", event)
+    assert time.monotonic() - started < 8
+    assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
+    assert quota_slots(stack, "alice") == set()
+    retried = invoke("create", event)
+    assert retried.status == 201
+    time.sleep(max(0.0, 5.5 - (time.monotonic() - started)))  # the first request reaches the engine
+    record = stack.record("alice", retried.json()["id"])
+    assert record is not None
+    assert set(engine_jobs(engine_url)) - before == {record["upstream_id"]}
+
+
+def engine_jobs(engine_url: str) -> list[str]:
+    listed = httpx.get(
+        f"{engine_url}/v1/videos", params={"limit": 100}, headers={"Authorization": "Bearer k"}
+    )
+    return [video["id"] for video in listed.json()["data"]]
 
 
 def test_an_unstartable_workflow_leaves_nothing_behind(

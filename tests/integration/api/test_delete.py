@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
+import httpx
 import openai
 import pytest
 
 from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
-from tests.integration.api.stack import BUCKET, Stack
+from tests.integration.api.stack import BUCKET, Stack, quota_slots, table_of
 from videos_core.models.api import Variant
 
 
@@ -75,3 +78,24 @@ def test_deleting_without_a_key_is_401(stack: Stack) -> None:
     event = http_event("delete")
 
     assert_error(invoke("delete", event), 401, "unauthorized", event)
+
+
+def test_a_delete_against_a_hanging_upstream_ends_the_job_and_answers_in_time(
+    stack: Stack, engine_url: str
+) -> None:
+    """The job ends first, in one write (record gone, slot and spend back, its event out); the
+    upstream's DELETE, hanging past the invocation's time, is given up in time to answer."""
+    video_id = create(stack, "Deleted while the upstream hangs")
+    httpx.post(
+        f"{engine_url}/_faults",
+        json={"kind": "delay", "seconds": 10, "method": "DELETE", "path": "/v1/videos/*", "times": 1},
+    )
+
+    started = time.monotonic()
+    response = invoke("delete", delete_event(stack, video_id), remaining_ms=8_000)
+
+    assert response.status == 200, response.text
+    assert time.monotonic() - started < 8
+    assert stack.record("alice", video_id) is None
+    assert quota_slots(stack, "alice") == set()
+    assert stack.dynamodb.scan(TableName=table_of(stack, "OutboxTable"))["Count"] == 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from threading import Barrier
@@ -14,30 +13,12 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.iam.enforce import Revocations, Role
-from local.iam.policy import Policy
-from local.serve.application import LOCAL_ACCOUNT
 from local.serve.aws_endpoint import LocalAws, client
-from tests.support import free_port
 from videos_core.adapters.quotas import DynamoQuotas, Limits
 from videos_core.errors import VideoQuotaExceeded
 
 RACERS = 12
 ROUNDS = 15
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[LocalAws]:
-    endpoint = LocalAws("127.0.0.1", free_port())
-    # No state machine runs here: its tasks' role is allowed nothing.
-    nobody = Role(
-        "nobody", Policy("arn:aws:iam::123456789012:role/nobody", ()), LOCAL_ACCOUNT, Revocations(None)
-    )
-    endpoint.start("http://127.0.0.1:9", nobody)
-    try:
-        yield endpoint
-    finally:
-        endpoint.stop()
 
 
 def table_keyed_by_id(aws: LocalAws, name: str) -> Any:

@@ -11,23 +11,14 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.iam.enforce import Revocations, Role
-from local.iam.policy import Policy
-from local.serve.application import LOCAL_ACCOUNT
 from local.serve.aws_endpoint import LocalAws, client
-from tests.support import free_port
 
 ONE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
-@pytest.fixture(scope="module")
-def aws() -> Iterator[LocalAws]:
-    endpoint = LocalAws("127.0.0.1", free_port())
-    nobody = Role(
-        "nobody", Policy("arn:aws:iam::123456789012:role/nobody", ()), LOCAL_ACCOUNT, Revocations(None)
-    )
-    endpoint.start("http://127.0.0.1:9", nobody)
-    observer = endpoint.client("dynamodb")
+@pytest.fixture(scope="module", autouse=True)
+def _resources(aws: LocalAws) -> None:
+    observer = aws.client("dynamodb")
     for table in ("faulted-table", "other-table"):
         observer.create_table(
             TableName=table,
@@ -35,12 +26,8 @@ def aws() -> Iterator[LocalAws]:
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-    endpoint.client("s3").create_bucket(Bucket="faulted-bucket")
-    endpoint.client("events").create_event_bus(Name="faulted-bus")
-    try:
-        yield endpoint
-    finally:
-        endpoint.stop()
+    aws.client("s3").create_bucket(Bucket="faulted-bucket")
+    aws.client("events").create_event_bus(Name="faulted-bus")
 
 
 @pytest.fixture(autouse=True)

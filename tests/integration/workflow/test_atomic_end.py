@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import httpx
 
-from tests.apigw import http_event
 from tests.integration.workflow.harness import Workflow
 from videos_core.logic.history import EVENTS_PER_CHECK
 
@@ -69,62 +68,6 @@ def test_a_webhook_whose_event_the_bus_refuses_still_announces_the_job_once(work
     assert workflow.wait_terminal(video["id"])["status"] == "completed"
     assert workflow.slots() == set()
     assert [e["detail-type"] for e in workflow.events_for(video["id"])] == ["Video Completed"]
-
-
-def test_a_delete_against_a_slow_upstream_ends_the_job_in_time(workflow: Workflow) -> None:
-    """The upstream's DELETE hangs past the function's 29 s: the job has already ended (record gone,
-    slot and spend given back, its execution stopped, one Video Failed event) and the answer comes
-    within the function's time."""
-    video = workflow.create("[stall] Deleted while the upstream hangs")
-    workflow.arm_upstream(kind="delay", seconds=40, method="DELETE", path="/v1/videos/*", times=1)
-    event = http_event("delete", key=workflow.key, path=f"/v1/videos/{video['id']}")
-    event["pathParameters"] = {"video_id": video["id"]}
-
-    started = time.monotonic()
-    status, _, body = workflow.call("DeleteFunction", event)
-
-    assert (status, body["deleted"]) == (200, True)
-    assert time.monotonic() - started < 29
-    assert workflow.record(video["id"]) is None
-    assert workflow.slots() == set()
-    assert workflow.spent() == 0
-    assert workflow.wait_execution(video["id"])["status"] in ("ABORTED", "SUCCEEDED")
-    [ended] = workflow.events_for(video["id"])
-    assert (ended["detail-type"], ended["detail"]["video"]["error"]["code"]) == (
-        "Video Failed",
-        "video_deleted",
-    )
-
-
-def test_a_create_the_upstream_is_too_slow_for_gives_everything_back_and_its_retry_makes_one_job(
-    workflow: Workflow,
-) -> None:
-    """The upstream's create hangs past what the function may wait: the client is answered 503 in
-    time with nothing kept (no record, slot and spend given back); its retry with the same
-    Idempotency-Key reaches the same upstream job, so one create is one video."""
-    workflow.arm_upstream(kind="delay", seconds=24, method="POST", path="/v1/videos", times=1)
-    headers = {"idempotency-key": "slow-upstream"}
-    event = http_event("create_json", key=workflow.key, body={"prompt": "Slow to accept"}, headers=headers)
-    before = httpx.get(
-        f"{workflow.engine_url}/v1/videos", params={"limit": 100}, headers={"Authorization": "Bearer k"}
-    )
-
-    started = time.monotonic()
-    status, answer_headers, body = workflow.call("CreateFunction", event)
-
-    assert (status, body["error_code"]) == (503, "service_unavailable"), body
-    assert int(answer_headers["Retry-After"]) >= 1
-    assert time.monotonic() - started < 29
-    assert workflow.slots() == set()
-    assert workflow.spent() == 0
-    status, _, video = workflow.call("CreateFunction", event)
-    assert status == 201, video
-    time.sleep(max(0.0, 25 - (time.monotonic() - started)))  # the first request reaches the engine
-    after = httpx.get(
-        f"{workflow.engine_url}/v1/videos", params={"limit": 100}, headers={"Authorization": "Bearer k"}
-    )
-    new_jobs = {v["id"] for v in after.json()["data"]} - {v["id"] for v in before.json()["data"]}
-    assert new_jobs == {workflow.upstream_id(video["id"])}
 
 
 def test_a_loop_costs_the_history_events_the_budget_counts(workflow: Workflow) -> None:

@@ -7,7 +7,8 @@ time, so an owner's videos list in creation order straight from the table, paged
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+T = TypeVar("T")
 UPSTREAM_ID_INDEX = "by-upstream-id"
 # The condition of every write to a job that has not ended yet.
 RUNNING = "attribute_exists(video_id) AND NOT #status IN (:completed, :failed)"
@@ -34,6 +36,17 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def if_condition_holds(call: Callable[[], T]) -> T | None:
+    """`call()`'s result; None when its condition did not hold (another writer got there first)."""
+    try:
+        return call()
+    except (ClientError, BotoCoreError) as e:
+        translated = store_error(e)
+        if isinstance(translated, ConditionFailedError):
+            return None
+        raise translated from e
 
 
 def store_error(error: ClientError | BotoCoreError) -> Exception:
@@ -93,18 +106,15 @@ class DynamoVideoRepository:
 
     def delete_ended(self, owner: str, video_id: str) -> None:
         """Deletes the record of a job that has ended (a running one ends through JobEnds)."""
-        try:
-            self._client.delete_item(
+        if_condition_holds(
+            lambda: self._client.delete_item(
                 TableName=self._table,
                 Key=self._key(owner, video_id),
                 ConditionExpression="#status IN (:completed, :failed)",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=TERMINAL_VALUES,
             )
-        except (ClientError, BotoCoreError) as e:
-            translated = store_error(e)
-            if not isinstance(translated, ConditionFailedError):
-                raise translated from e
+        )
 
     def find_by_upstream_id(self, upstream_id: str) -> tuple[str, str] | None:
         """(owner, video_id) of the job the upstream knows as `upstream_id`."""
@@ -131,8 +141,8 @@ class DynamoVideoRepository:
         values: dict[str, Any],
     ) -> dict[str, Any] | None:
         """A conditional update; None when the condition does not hold (another writer got there first)."""
-        try:
-            response = self._client.update_item(
+        response = if_condition_holds(
+            lambda: self._client.update_item(
                 TableName=self._table,
                 Key=self._key(owner, video_id),
                 UpdateExpression=expression,
@@ -144,12 +154,8 @@ class DynamoVideoRepository:
                 },
                 ExpressionAttributeValues=to_item(values | {":completed": "completed", ":failed": "failed"}),
             )
-        except (ClientError, BotoCoreError) as e:
-            translated = store_error(e)
-            if isinstance(translated, ConditionFailedError):
-                return None
-            raise translated from e
-        return from_item(response.get("Attributes", {}))
+        )
+        return None if response is None else from_item(response.get("Attributes", {}))
 
     def update_progress(self, owner: str, video_id: str, status: str, progress: int) -> None:
         """Progress only rises, and never on a finished job."""
@@ -248,8 +254,8 @@ class DynamoDeliveryLog:
     ) -> DeliveryState:
         """ "new" when `holder` now applies the delivery (none had, or its holder's lease lapsed);
         otherwise the state another left it in."""
-        try:
-            self._client.put_item(
+        taken = if_condition_holds(
+            lambda: self._client.put_item(
                 TableName=self._table,
                 Item=to_item(
                     {
@@ -265,11 +271,8 @@ class DynamoDeliveryLog:
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues=to_item({":in_flight": "in_flight", ":now": now}),
             )
-        except (ClientError, BotoCoreError) as e:
-            translated = store_error(e)
-            if not isinstance(translated, ConditionFailedError):
-                raise translated from e
-        else:
+        )
+        if taken is not None:
             return "new"
         try:
             item = self._client.get_item(
@@ -281,8 +284,8 @@ class DynamoDeliveryLog:
         return "applied" if from_item(item.get("Item", {})).get("state") == "applied" else "in_flight"
 
     def applied(self, delivery_id: str, holder: str) -> None:
-        try:
-            self._client.update_item(
+        if_condition_holds(
+            lambda: self._client.update_item(
                 TableName=self._table,
                 Key=self._key(delivery_id),
                 UpdateExpression="SET #state = :applied REMOVE holder, lease_until",
@@ -290,21 +293,15 @@ class DynamoDeliveryLog:
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues=to_item({":me": holder, ":applied": "applied"}),
             )
-        except (ClientError, BotoCoreError) as e:
-            translated = store_error(e)
-            if not isinstance(translated, ConditionFailedError):
-                raise translated from e
+        )
 
     def forget(self, delivery_id: str, holder: str) -> None:
         """Gives a delivery that was not applied back, so the sender's next try applies it."""
-        try:
-            self._client.delete_item(
+        if_condition_holds(
+            lambda: self._client.delete_item(
                 TableName=self._table,
                 Key=self._key(delivery_id),
                 ConditionExpression="holder = :me",
                 ExpressionAttributeValues=to_item({":me": holder}),
             )
-        except (ClientError, BotoCoreError) as e:
-            translated = store_error(e)
-            if not isinstance(translated, ConditionFailedError):
-                raise translated from e
+        )

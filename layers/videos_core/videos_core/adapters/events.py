@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from videos_core.adapters.aws import error_of
 from videos_core.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -21,7 +22,8 @@ class EventBridgePublisher:
         self._bus = bus
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
-        """Puts one event on the bus; ServiceUnavailable when the bus refuses it or cannot be reached."""
+        """Puts one event on the bus; ServiceUnavailable when the bus refuses it or cannot be reached
+        (an internal error when this function may not put it there)."""
         entry = {
             "Source": SOURCE,
             "DetailType": detail_type,
@@ -31,8 +33,6 @@ class EventBridgePublisher:
         try:
             response = self._client.put_events(Entries=[entry])  # type: ignore[list-item]
         except (ClientError, BotoCoreError) as e:
-            raise ServiceUnavailable(
-                "The event bus could not take the event; try again.", retry_after=1
-            ) from e
+            raise error_of(e, "The event bus") from e
         if response.get("FailedEntryCount"):
             raise ServiceUnavailable(f"The event bus refused the event: {response['Entries']}", retry_after=1)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from videos_core.adapters.dynamodb import from_item, store_error, to_item
-from videos_core.ports import ConditionFailedError, PendingEvent
+from videos_core.adapters.dynamodb import from_item, if_condition_holds, store_error, to_item
+from videos_core.ports import PendingEvent
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -46,37 +46,32 @@ class DynamoOutbox:
     def claim(self, video_id: str, holder: str, now: int, until: int) -> PendingEvent | None:
         """The job's pending event, now `holder`'s to publish; None when there is none, or another
         holds it (and publishes it, or lets its lease lapse)."""
-        try:
-            item = self._client.update_item(
+        claimed = if_condition_holds(
+            lambda: self._client.update_item(
                 TableName=self.table,
                 Key=self._key(video_id),
                 UpdateExpression="SET holder = :me, lease_until = :until",
                 ConditionExpression="attribute_exists(video_id) AND (holder = :me OR lease_until < :now)",
                 ExpressionAttributeValues=to_item({":me": holder, ":until": until, ":now": now}),
                 ReturnValues="ALL_NEW",
-            )["Attributes"]
-        except (ClientError, BotoCoreError) as e:
-            translated = store_error(e)
-            if isinstance(translated, ConditionFailedError):
-                return None
-            raise translated from e
-        values = from_item(item)
+            )
+        )
+        if claimed is None:
+            return None
+        values = from_item(claimed["Attributes"])
         return PendingEvent(video_id, str(values["detail_type"]), json.loads(str(values["detail"])))
 
     def release(self, video_id: str, holder: str) -> None:
         """Lets the next one publish at once, after this holder could not."""
-        try:
-            self._client.update_item(
+        if_condition_holds(
+            lambda: self._client.update_item(
                 TableName=self.table,
                 Key=self._key(video_id),
                 UpdateExpression="SET lease_until = :zero",
                 ConditionExpression="holder = :me",
                 ExpressionAttributeValues=to_item({":me": holder, ":zero": 0}),
             )
-        except (ClientError, BotoCoreError) as e:
-            translated = store_error(e)
-            if not isinstance(translated, ConditionFailedError):
-                raise translated from e
+        )
 
     def done(self, video_id: str) -> None:
         """The event is on the bus."""

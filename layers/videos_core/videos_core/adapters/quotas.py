@@ -163,16 +163,6 @@ class DynamoQuotas:
         except (ClientError, BotoCoreError) as e:
             raise store_error(e) from e
 
-    def running(self, owner: str) -> set[str]:
-        """The video ids holding `owner`'s slots."""
-        try:
-            item = self._client.get_item(
-                TableName=self._items.table, Key=self._items.key(owner, RUNNING), ConsistentRead=True
-            )
-        except (ClientError, BotoCoreError) as e:
-            raise store_error(e) from e
-        return set(from_item(item["Item"]).get(SLOTS, ())) if "Item" in item else set()
-
     def slots(self) -> Iterator[tuple[str, str]]:
         """(owner, video id) of every slot taken, across owners (the reconciler's walk)."""
         paginator = self._client.get_paginator("scan")

@@ -1,0 +1,27 @@
+"""The local AWS endpoint on a port of its own, for the tests of the offline stack's parts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from local.iam.enforce import Revocations, Role
+from local.iam.policy import Policy
+from local.serve.application import LOCAL_ACCOUNT
+from local.serve.aws_endpoint import LocalAws
+from tests.support import free_port
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[LocalAws]:
+    endpoint = LocalAws("127.0.0.1", free_port())
+    # No state machine runs here: its tasks' role is allowed nothing.
+    nobody = Role(
+        "nobody", Policy("arn:aws:iam::123456789012:role/nobody", ()), LOCAL_ACCOUNT, Revocations(None)
+    )
+    endpoint.start("http://127.0.0.1:9", nobody)
+    try:
+        yield endpoint
+    finally:
+        endpoint.stop()
