@@ -335,6 +335,7 @@ def job_completes(lab: Lab) -> None:
     assert lab.running_jobs() == 0
     lab.one_event(video_id, "Video Completed")
     assert lab.flow.wait_execution(video_id, timeout=JOB_SECONDS)["status"] == "SUCCEEDED"
+    lab.no_task_failed(video_id)
 
 
 def job_fails(lab: Lab) -> None:
@@ -345,6 +346,8 @@ def job_fails(lab: Lab) -> None:
     assert record["error"]["message"] != "The job could not be completed.", "it took the forced path"
     assert lab.running_jobs() == 0
     lab.one_event(video_id, "Video Failed")
+    assert lab.flow.wait_execution(video_id, timeout=JOB_SECONDS)["status"] == "SUCCEEDED"
+    lab.no_task_failed(video_id)
 
 
 def forced_failure(lab: Lab) -> None:
