@@ -192,7 +192,7 @@ class Run:
                 self.tally.arm(self.engine, f"create: upstream {kind}", spec)
             # A client's retries, with one Idempotency-Key: a 503 or a 429 is tried again after Retry-After.
             key = secrets.token_hex(8)
-            for _ in range(len(plan.create) + 6):
+            for _ in range(len(plan.create) + 20):
                 event = http_event(
                     "create_json",
                     key=self.flow.key,
@@ -217,9 +217,10 @@ class Run:
         return str(httpx.get(f"{self.engine}/_videos/{upstream_id}").json()["status"])
 
     def job(self, plan: Plan) -> str:
+        video_id = self.create(plan)
+        # Armed once the job is in: they meet this job's steps and the creates and steps of others.
         for label, times in plan.aws:
             self.tally.arm_aws(self.aws, label, times)
-        video_id = self.create(plan)
         upstream_id = self.upstream_id(video_id)
         for kind in plan.status:
             spec = UPSTREAM_FAULTS[kind] | {"method": "GET", "path": f"/v1/videos/{upstream_id}"}
