@@ -126,11 +126,11 @@ def make_plan(rng: random.Random, n: int) -> Plan:
     return Plan(
         prompt=f"Fault run {SEED} job {n}{ending}",
         create=rng.choices(CREATE, k=rng.randint(0, 2)),
-        status=rng.choices(STATUS, k=rng.randint(1, 3)),
+        status=rng.choices(STATUS, k=rng.randint(2, 4)),
         content=rng.choices(CONTENT, k=rng.randint(0, 2)),
         webhooks=rng.sample(WEBHOOKS, k=rng.choice([0, 0, 1, 2])),
         crash=rng.random() < 0.15,
-        aws=[(label, rng.randint(1, 3)) for label in rng.sample(sorted(AWS_FAULTS), k=rng.randint(1, 3))],
+        aws=[(label, rng.randint(1, 3)) for label in rng.sample(sorted(AWS_FAULTS), k=rng.randint(2, 4))],
     )
 
 
@@ -340,7 +340,7 @@ class Run:
             if status == 200 and body["status"] in ("completed", "failed") and poll_status == 200:
                 return
             assert time.monotonic() < deadline, f"{video_id} still {body['status']}"
-            time.sleep(0.3)
+            time.sleep(1.0)
 
 
 def new_delivery() -> str:

@@ -32,7 +32,7 @@ class DynamoJobEnds:
         """Ends the job; False when it had already ended (or is gone)."""
         record = end.record
         items = [
-            self._record_item(end),
+            self._record_item(record, claimant=end.claimant, removed=end.removed),
             self._quotas.free_slot(record.owner, record.video_id),
             self._outbox.put_item(
                 PendingEvent(record.video_id, end.detail_type, end.detail), end.holder, now, end.lease_until
@@ -45,9 +45,8 @@ class DynamoJobEnds:
     def withdraw(self, record: VideoRecord) -> bool:
         """Takes back a job that never started (its execution could not be): the record, its slot and
         its spend go together, with no event (the client was answered an error, not a video)."""
-        removed = JobEnd(record, "", {}, refund=True, holder="", lease_until=0, removed=True)
         items = [
-            self._record_item(removed),
+            self._record_item(record, claimant=None, removed=True),
             self._quotas.free_slot(record.owner, record.video_id),
             self._quotas.refund(record.owner, record.cost_estimate, record.created_at),
         ]
@@ -69,10 +68,9 @@ class DynamoJobEnds:
             raise store_error(e) from e
         return True
 
-    def _record_item(self, end: JobEnd) -> dict[str, Any]:
-        record = end.record
+    def _record_item(self, record: VideoRecord, *, claimant: str | None, removed: bool) -> dict[str, Any]:
         key = to_item({"owner": record.owner, "video_id": record.video_id})
-        if end.removed:
+        if removed:
             return {
                 "Delete": {
                     "TableName": self._videos,
@@ -100,7 +98,7 @@ class DynamoJobEnds:
                 ":progress": record.progress,
                 ":expires_at": record.expires_at,
                 ":assets": {k: v.model_dump() for k, v in record.assets.items()},
-                ":me": end.claimant,
+                ":me": claimant,
             }
         else:
             expression += ", #error = :error"
