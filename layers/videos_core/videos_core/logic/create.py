@@ -184,9 +184,9 @@ def _start(job: _Job, call_upstream: Callable[[str], UpstreamJob], ports: Launch
 
 def _give_back(owner: str, video_id: str, cost: Decimal, now: int, ports: Launcher) -> None:
     try:
-        ports.quotas.give_back(owner, video_id, cost, now)
+        persist(lambda: ports.quotas.give_back(owner, video_id, cost, now))
     except ApiError:
-        # The reconciler frees a slot whose job has no record.
+        # The reconciler frees a slot whose job has no record (its spend stays counted).
         logger.exception("could not give back the quota taken for %s", video_id)
 
 
