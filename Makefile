@@ -9,7 +9,7 @@ LAMBDA_PLATFORM = aarch64-manylinux_2_28
 SAM = SAM_CLI_TELEMETRY=0 $(UV) tool run --quiet --from aws-sam-cli==1.170.0 sam
 CHECKOV = $(UV) tool run --quiet --from checkov==3.3.30 checkov
 
-.PHONY: setup browser serve engine test pytest lint types unit bench fuzz requirements artifacts
+.PHONY: setup browser serve engine test lint types unit bench fuzz requirements artifacts
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -27,13 +27,10 @@ serve: setup
 engine: setup
 	$(UV) run videos-api engine
 
-## Lint, types, the Lambda artifacts and every test: what CI runs. The checks and the tests run side by
-## side (each one's output kept together); the tests on two workers, a test file each at a time.
+## Lint, types, the Lambda artifacts and every test: what CI runs. The checks run side by side (each
+## one's output kept together), then the tests on two workers, a test file each at a time.
 test:
-	@$(MAKE) --no-print-directory -j 5 --output-sync=target lint types artifacts pytest
-
-## Every test (the browser tests drive Debian's Chromium, installed first).
-pytest: setup browser
+	@$(MAKE) --no-print-directory -j 4 --output-sync=target lint types browser artifacts
 	$(UV) run pytest -n 2 --dist loadfile --durations=15
 
 lint: setup
