@@ -9,7 +9,7 @@ LAMBDA_PLATFORM = aarch64-manylinux_2_28
 SAM = SAM_CLI_TELEMETRY=0 $(UV) tool run --quiet --from aws-sam-cli==1.170.0 sam
 CHECKOV = $(UV) tool run --quiet --from checkov==3.3.30 checkov
 
-.PHONY: setup browser serve engine test lint types unit bench fuzz requirements artifacts
+.PHONY: setup browser serve engine test checks pytest lint types unit bench fuzz requirements artifacts
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -27,11 +27,19 @@ serve: setup
 engine: setup
 	$(UV) run videos-api engine
 
-## Lint, types, the Lambda artifacts and every test: what CI runs. The checks run side by side (each
-## one's output kept together), then the tests on two workers, a test file each at a time.
-test:
-	@$(MAKE) --no-print-directory -j 4 --output-sync=target lint types browser artifacts
-	$(UV) run pytest -n 2 --dist loadfile --durations=15
+## Lint, types, the Lambda artifacts and every test: what CI runs, side by side (each one's output
+## kept together). The checks run at a low priority: they take the CPU the tests leave while they wait.
+test: setup
+	@$(MAKE) --no-print-directory -j 5 --output-sync=target checks pytest
+
+checks:
+	@nice -n 15 $(MAKE) --no-print-directory --output-sync=target lint types artifacts
+
+## Every test (the browser tests drive Debian's Chromium, installed first), on three workers — the
+## tests wait on backoffs and renders more than they compute — each taking a test file at a time,
+## the longest suites first (pyproject.toml's testpaths).
+pytest: setup browser
+	$(UV) run pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=15
 
 lint: setup
 	$(UV) run ruff check .

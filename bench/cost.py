@@ -15,7 +15,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from bench.report import ROOT, Table, publish
+from bench.report import Table, publish
+from local.serve.application import load_application
+from local.template import application_template
 from videos_core.backoff import wait_seconds
 
 # List prices, us-east-1.
@@ -51,7 +53,7 @@ def walk(definition: dict[str, Any], generation_seconds: float) -> Walk:
             return result
         resource = state.get("Resource", "")
         if "lambda:invoke" in resource:
-            task = state["Parameters"]["FunctionName"].strip("${}").removesuffix("FunctionArn")
+            task = state["Parameters"]["FunctionName"].rsplit("-", 1)[-1].removesuffix("Function")
             assert result.invocations is not None
             result.invocations[task] = result.invocations.get(task, 0) + 1
         if name == "CheckStatus":
@@ -76,7 +78,9 @@ def _choose(state: dict[str, Any], status: str) -> str:
 
 
 def main() -> None:
-    definition = json.loads((ROOT / "statemachine" / "jobs.asl.json").read_text())
+    application = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
+    (machine,) = application.state_machines.values()
+    definition = json.loads(machine.definition)
     table = Table(
         "State transitions and AWS cost of one job (list prices, us-east-1, arm64)",
         ["generation", "status checks", "transitions", "Step Functions", "Lambda", "events", "total / job"],

@@ -8,12 +8,9 @@ from typing import Annotated
 import typer
 
 from local import keys_commands as keys_app
-from local.engine.server import PortInUseError, bind, run_engine
-from local.engine.service import EngineConfig
-from local.engine.webhooks import new_secret, secret_key
-from local.keys import new_key
-from local.serve.command import ServeOptions, run_serve
 from local.videos_commands import register as register_video_commands
+
+# The engine and serve are imported by their commands: the client commands start without them.
 
 app = typer.Typer(
     help="A serverless text-to-video job service (the OpenAI Videos API on AWS), runnable offline.",
@@ -56,8 +53,16 @@ def engine(
         str | None, typer.Option(help="Accept only this bearer key (default: any non-empty key).")
     ] = None,
     workers: Annotated[int, typer.Option(help="Render worker processes.", min=1)] = 2,
+    render_cache: Annotated[
+        Path | None,
+        typer.Option(help="Where renders are kept, shared by content across engines (default: --data-dir)."),
+    ] = None,
 ) -> None:
     """Run the built-in engine: an OpenAI-compatible Videos server that renders real MP4s."""
+    from local.engine.server import PortInUseError, bind, run_engine
+    from local.engine.service import EngineConfig
+    from local.engine.webhooks import new_secret, secret_key
+
     if webhook_url is not None and webhook_secret is None:
         webhook_secret = new_secret()
         typer.echo(f"webhook secret: {webhook_secret}")
@@ -73,6 +78,7 @@ def engine(
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         render_workers=workers,
+        render_cache=render_cache,
     )
     try:
         sock = bind(host, port)
@@ -98,7 +104,10 @@ def serve(
     ] = None,
     fast: Annotated[
         bool,
-        typer.Option("--fast", help="Backoff x 0.1 and 2 s engine jobs: a 4 s video completes in seconds."),
+        typer.Option(
+            "--fast",
+            help="Backoff x 0.1, retries from 1 s and 2 s engine jobs: a 4 s video completes in seconds.",
+        ),
     ] = False,
     webhooks: Annotated[
         bool,
@@ -108,6 +117,10 @@ def serve(
         ),
     ] = True,
     data_dir: Annotated[Path, typer.Option(help="Engine media and function logs.")] = Path(".videos-api"),
+    render_cache: Annotated[
+        Path | None,
+        typer.Option(help="Where renders are kept, shared by content across engines (default: --data-dir)."),
+    ] = None,
     upstream_base_url: Annotated[
         str | None,
         typer.Option(
@@ -127,6 +140,10 @@ def serve(
     ] = None,
 ) -> None:
     """Run the whole service offline: the API, a local AWS endpoint and the engine, from template.yaml."""
+    from local.engine.server import PortInUseError
+    from local.keys import new_key
+    from local.serve.command import ServeOptions, run_serve
+
     if (upstream_base_url is None) != (upstream_api_key is None):
         raise fail("--upstream-base-url and --upstream-api-key go together")
     parameters = dict(item.split("=", 1) for item in parameter or [] if "=" in item)
@@ -144,6 +161,7 @@ def serve(
         upstream_url=upstream_base_url,
         upstream_key=upstream_api_key,
         parameters=parameters,
+        render_cache=render_cache.resolve() if render_cache else None,
     )
     try:
         run_serve(options)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from local.keys import create_key, list_keys, revoke_key
-from local.keys_table import keys_table
 
 keys = typer.Typer(help="Manage API keys (shown once, stored hashed).", no_args_is_help=True)
 
@@ -22,6 +21,12 @@ Region = Annotated[
     str | None,
     typer.Option(envvar="AWS_REGION", help="The deployed stack's region (default: your AWS profile's)."),
 ]
+
+
+def _keys_table(aws_endpoint: str | None, stack: str | None, region: str | None) -> tuple[Any, str]:
+    from local.keys_table import keys_table  # boto3, for these commands only
+
+    return keys_table(aws_endpoint, stack, region)
 
 
 def _when(epoch: int | None) -> str:
@@ -41,7 +46,7 @@ def create(
     region: Region = None,
 ) -> None:
     """Create a key for OWNER; the key is the last line printed (and never shown again)."""
-    dynamodb, table = keys_table(aws_endpoint, stack, region)
+    dynamodb, table = _keys_table(aws_endpoint, stack, region)
     try:
         key = create_key(dynamodb, table, owner)
     except ValueError as e:
@@ -53,7 +58,7 @@ def create(
 @keys.command("list")
 def list_(aws_endpoint: Endpoint = None, stack: Stack = None, region: Region = None) -> None:
     """List keys: id, owner, created, last used, revoked (never the keys themselves)."""
-    dynamodb, table = keys_table(aws_endpoint, stack, region)
+    dynamodb, table = _keys_table(aws_endpoint, stack, region)
     typer.echo(f"{'id':<17}{'owner':<24}{'created':<18}{'last used':<18}revoked")
     for info in list_keys(dynamodb, table):
         typer.echo(
@@ -70,7 +75,7 @@ def revoke(
     region: Region = None,
 ) -> None:
     """Revoke a key; it stops working within the key cache's lifetime (60 s by default)."""
-    dynamodb, table = keys_table(aws_endpoint, stack, region)
+    dynamodb, table = _keys_table(aws_endpoint, stack, region)
     try:
         info = revoke_key(dynamodb, table, key)
     except ValueError as e:

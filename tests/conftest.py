@@ -1,6 +1,20 @@
+import functools
 import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import botocore.loaders
+import botocore.session
+import pytest
 
 from local.iam import enforce
+from local.keys import create_key
+from local.serve.aws_endpoint import client as aws_client
+from tests.support import Served, serving
+
+DEV_KEY = "sk-e2e-development-key-0123456789"
 
 # Lambda's environment exists before a function's module is imported; so it does here, for the
 # Powertools singletons the layer creates at import time.
@@ -10,3 +24,45 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 # Every client the tests make can then be judged by a role: the in-process tests act as a function's.
 enforce.install()
+
+# The tests make a new boto3 session for each moto account (moto resets the default session): one
+# loader for them all parses botocore's service models and endpoint rules once, not for each session.
+botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+
+@pytest.fixture(scope="session")
+def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One render cache for every engine of the run, on every xdist worker: renders are atomic and
+    keyed by what determines them, so a request another test already made is not rendered again."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "renders"
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory, render_cache: Path) -> Iterator[Served]:
+    """`videos-api serve --fast` on free ports, as a user starts it; the e2e and fuzz suites share it.
+    The fuzzer sends requests back to back, faster than the /poll route's throttle takes them (API
+    Gateway's own 429 there has its own body, not the contract's): the throttle is raised, as a
+    deployment would raise it."""
+    poll_rate = ("--parameter", "PollRequestsPerSecond=100")
+    with serving(DEV_KEY, tmp_path_factory.mktemp("serve"), *poll_rate, render_cache=render_cache) as service:
+        yield service
+
+
+def new_owner_key(served: Served, owner: str) -> str:
+    """A key of a new owner of `served`, who has no videos yet."""
+    owner = f"{owner}-{secrets.token_hex(4)}"
+    return create_key(aws_client("dynamodb", served.aws), "videos-api-KeysTable", owner)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """What a test worker takes at a time: a test file, so that its fixtures are made once — but the
+    suites that drive `serve` all together, so that one `serve` is started for them."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFileServeTogether(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "serve" if path.startswith(("tests/e2e/", "tests/fuzz/")) else path
+
+    return ByFileServeTogether(config, log)

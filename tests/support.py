@@ -106,11 +106,18 @@ class Served:
 
 @contextlib.contextmanager
 def serving(
-    api_key: str, data_dir: Path, *extra_args: str, fast: bool = True, env: dict[str, str] | None = None
+    api_key: str,
+    data_dir: Path,
+    *extra_args: str,
+    fast: bool = True,
+    env: dict[str, str] | None = None,
+    render_cache: Path | None = None,
 ) -> Iterator[Served]:
     """`videos-api serve` on free ports until the block ends, its output in data_dir/serve.log."""
     ports = (free_port(), free_port(), free_port())
     api, aws, engine = (f"http://127.0.0.1:{port}" for port in ports)
     args = [*serve_args(ports, api_key, data_dir, fast=fast), *extra_args]
+    if render_cache is not None:
+        args += ["--render-cache", str(render_cache)]
     with running(args, f"{api}/openapi.json", data_dir / "serve.log", env):
         yield Served(api, aws, engine, data_dir, ports)

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import multiprocessing.pool
+import signal
 from pathlib import Path
 
 from local.engine.render import ASSET_FILES, RenderResult, RenderSpec, render
 from local.process_names import ENGINE_RENDER, name_this_process
 
 
+def _start_worker() -> None:
+    name_this_process(ENGINE_RENDER)
+    # The engine stops its renderers itself: a terminal's Ctrl-C, sent to the whole group, is not theirs.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class RenderPool:
     def __init__(self, cache_dir: Path, workers: int) -> None:
         self.cache_dir = cache_dir
         self._workers = workers
-        self._executor: ProcessPoolExecutor | None = None
+        self._pool: multiprocessing.pool.Pool | None = None
         self._in_flight: dict[str, asyncio.Future[RenderResult]] = {}
         self.renders = 0
         self.cache_hits = 0
@@ -35,16 +43,8 @@ class RenderPool:
         key = spec.key()
         future = self._in_flight.get(key)
         if future is None:
-            if self._executor is None:
-                context = multiprocessing.get_context("spawn")
-                self._executor = ProcessPoolExecutor(
-                    self._workers,
-                    mp_context=context,
-                    initializer=name_this_process,
-                    initargs=(ENGINE_RENDER,),
-                )
             self.renders += 1
-            future = asyncio.wrap_future(self._executor.submit(render, spec, self.cache_dir))
+            future = self._submit(spec)
             self._in_flight[key] = future
             future.add_done_callback(lambda _: self._in_flight.pop(key, None))
         else:
@@ -52,6 +52,29 @@ class RenderPool:
         # Shielded: a deleted job's cancellation must not cancel a render other jobs share.
         return await asyncio.shield(future)
 
+    def _submit(self, spec: RenderSpec) -> asyncio.Future[RenderResult]:
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = context.Pool(self._workers, initializer=_start_worker)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[RenderResult] = loop.create_future()
+
+        def settle(outcome: RenderResult | BaseException) -> None:
+            if future.done():
+                return
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+        def deliver(outcome: RenderResult | BaseException) -> None:  # on the pool's result thread
+            with contextlib.suppress(RuntimeError):  # the engine's loop has closed: no one waits
+                loop.call_soon_threadsafe(settle, outcome)
+
+        self._pool.apply_async(render, (spec, self.cache_dir), callback=deliver, error_callback=deliver)
+        return future
+
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stops the renderers at once: a render cut short leaves nothing in the cache."""
+        if self._pool is not None:
+            self._pool.terminate()

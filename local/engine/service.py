@@ -36,6 +36,12 @@ class EngineConfig:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     render_workers: int = 2
+    # Where renders are kept, by what determines them; engines may share one (renders are atomic).
+    render_cache: Path | None = None
+
+    @property
+    def renders_dir(self) -> Path:
+        return self.render_cache or self.data_dir / "renders"
 
 
 class Engine:
@@ -43,7 +49,7 @@ class Engine:
         self.config = config
         self.jobs: dict[str, Job] = {}
         self._seq = itertools.count()
-        self.renderer = RenderPool(config.data_dir / "renders", config.render_workers)
+        self.renderer = RenderPool(config.renders_dir, config.render_workers)
         self.webhooks = (
             WebhookSender(config.webhook_url, config.webhook_secret)
             if config.webhook_url and config.webhook_secret

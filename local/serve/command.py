@@ -8,13 +8,15 @@ import contextlib
 import signal
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.requests import Request
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from local.engine.app import create_app
 from local.engine.server import bind
@@ -26,6 +28,10 @@ from local.serve.gateway import Gateway
 from local.serve.stack import ENGINE_KEY, LocalStack
 
 DEV_OWNER = "dev"
+# How long a stop waits for requests in flight before it cuts them (serve stops within 3 s of a Ctrl-C).
+GRACE_SECONDS = 1
+# `--fast`: the status checks' backoff a tenth, and a failed step's retries starting within a second.
+FAST_PARAMETERS = {"BackoffScale": "0.1", "RetryIntervalSeconds": "1"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class ServeOptions:
     upstream_key: str | None = None
     # Template parameters, as a deployment would override them.
     parameters: dict[str, str] = field(default_factory=dict)
+    render_cache: Path | None = None
 
     @property
     def api_url(self) -> str:
@@ -106,14 +113,12 @@ def run_serve(options: ServeOptions) -> None:
         upstream_key=options.upstream_key or ENGINE_KEY,
         webhook_secret=secret,
         log_dir=options.data_dir / "logs",
-        parameters=({"BackoffScale": "0.1"} if options.fast else {}) | options.parameters,
+        parameters=(FAST_PARAMETERS if options.fast else {}) | options.parameters,
     )
     stack.add_key(DEV_OWNER, options.api_key)
     playground = Playground(playground_config(stack.application, options.api_key), stack.aws.endpoint)
     api = _Api(Gateway(stack.application, stack.functions, stack.log), playground)
-    servers: list[tuple[uvicorn.Server, socket.socket]] = [
-        (_QuietServer(uvicorn.Config(api, log_level="warning")), api_socket)
-    ]
+    servers = [(_server(api), api_socket)]
     print(f"videos-api ({STACK}) is running{' in fast mode' if options.fast else ''}:", flush=True)
     print(f"  API           {options.api_url}   (openai SDK base_url: {options.api_url}/v1)", flush=True)
     print(f"  playground    {options.api_url}/", flush=True)
@@ -124,11 +129,10 @@ def run_serve(options: ServeOptions) -> None:
             latency=2.0 if options.fast else 6.0,
             webhook_url=f"{options.api_url}/webhooks/openai" if options.webhooks else None,
             webhook_secret=secret if options.webhooks else None,
+            render_cache=options.render_cache,
         )
         engine_app = create_app(engine)
-        servers.append(
-            (_QuietServer(uvicorn.Config(engine_app, log_level="warning", lifespan="on")), engine_socket)
-        )
+        servers.append((_server(engine_app, lifespan="on"), engine_socket))
         webhooks = f"webhooks to {engine.webhook_url}" if options.webhooks else "no webhooks"
         print(f"  engine        {options.engine_url}/v1   ({webhooks})", flush=True)
     else:
@@ -137,8 +141,14 @@ def run_serve(options: ServeOptions) -> None:
     print(f"  logs          {options.data_dir / 'logs'}", flush=True)
     print(f"  API key       {options.api_key}   (owner '{DEV_OWNER}')", flush=True)
     schedules = stack.run_schedules()
+
+    def stop_stack() -> None:
+        # At once, beside the servers' own stop: the invocations in flight end, so their requests do.
+        schedules.set()
+        threading.Thread(target=stack.close, name="stop-stack", daemon=True).start()
+
     try:
-        asyncio.run(_serve(servers))
+        asyncio.run(_serve(servers, stop_stack))
     finally:
         schedules.set()
         # A second Ctrl-C (a terminal sends one to every process of the group) must not cut the cleanup short.
@@ -147,10 +157,18 @@ def run_serve(options: ServeOptions) -> None:
         print("videos-api stopped.", flush=True)
 
 
-async def _serve(servers: Sequence[tuple[uvicorn.Server, socket.socket]]) -> None:
+def _server(app: ASGIApp, **options: Any) -> uvicorn.Server:
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=GRACE_SECONDS, **options)
+    return _QuietServer(config)
+
+
+async def _serve(
+    servers: Sequence[tuple[uvicorn.Server, socket.socket]], on_stop: Callable[[], None]
+) -> None:
     loop = asyncio.get_running_loop()
 
     def stop() -> None:
+        on_stop()
         for server, _ in servers:
             server.should_exit = True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,13 +20,21 @@ LambdaDispatcher = Callable[[str, Any], Invocation]
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A caller gone before its answer (the AWS endpoint stopped first, at a stop) is no error here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class LambdaEndpoint:
     """`POST /2015-03-31/functions/{name}/invocations` (RequestResponse), answered by `dispatch`: the
     function's result as the payload, or its error with `X-Amz-Function-Error: Unhandled`."""
 
     def __init__(self, host: str, dispatch: LambdaDispatcher) -> None:
-        self._server = ThreadingHTTPServer((host, 0), _handler(dispatch))
-        self._server.daemon_threads = True
+        self._server = _Server((host, 0), _handler(dispatch))
         self.url = f"http://{host}:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, name="lambda-endpoint", daemon=True).start()
 

@@ -49,6 +49,8 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
     ) -> None:
         self.aws = LocalAws(host, aws_port)
+        self._closing = threading.Lock()
+        self._closed = False
         # load_application refuses a parameter the template does not declare.
         self.application: LocalApplication = load_application(
             application_template(),
@@ -102,7 +104,12 @@ class LocalStack:
         store_key(self.aws.client("dynamodb"), self.application.tables["KeysTable"], owner, key)
 
     def close(self) -> None:
-        # The endpoint first, so the state machine starts no task on a worker being stopped.
-        self.aws.stop()
-        self.lambda_endpoint.close()
-        self.functions.close()
+        """Stops everything; a second call (from another thread too) waits for the first to end."""
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            # The endpoint first, so the state machine starts no task on a worker being stopped.
+            self.aws.stop()
+            self.lambda_endpoint.close()
+            self.functions.close()

@@ -1,6 +1,12 @@
 """Functions run as Lambda runs them: each in its own worker processes ("containers"), with its own
 environment and module state, one invocation at a time per worker. A small pool per function is
-started on first use and reused, so cold and warm starts happen as they do on AWS."""
+started on first use and reused, so cold and warm starts happen as they do on AWS.
+
+A worker is forked from a server process that has already imported the libraries every function
+imports (boto3, Powertools, pydantic) — as Lambda's runtime is loaded before a function's init — so a
+new worker costs milliseconds of its own. Only libraries that read nothing of the environment when
+imported are preloaded; the function's own modules, and anything configured from its environment,
+are imported in the worker, after its environment is set."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import importlib
 import io
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -18,14 +25,28 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from local.iam.enforce import Role, act_as_process, revocations_from_environment
+from local.iam.enforce import Revocations, Role, act_as_process, revocations_from_environment
 from local.process_names import function_process_name, name_this_process
 from local.serve.application import ACCOUNT, LOCAL_ACCOUNT, REGION, LocalFunction
 from local.serve.limits import check_request, response_error
 
 MAX_WORKERS_PER_FUNCTION = 4
+PRELOADED = (
+    "local.serve.workers",
+    "boto3",
+    "botocore.client",
+    "botocore.endpoint_provider",
+    "botocore.session",
+    "s3transfer.manager",
+    "pydantic",
+    "httpx",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.metrics",
+    "aws_lambda_powertools.utilities.typing",
+)
 # Lambda allows 10 s; the imports of a few workers starting at once on a busy 2-core machine can take longer.
 INIT_TIMEOUT_SECONDS = 60
+_EXITED = {"errorType": "Runtime.ExitError", "errorMessage": "the function's process exited"}
 
 
 @dataclass(frozen=True)
@@ -66,11 +87,15 @@ class _Output(io.TextIOBase):
         return text
 
 
-def _worker_main(connection: Connection, function: LocalFunction, layer_dirs: list[str]) -> None:
+def _worker_main(
+    connection: Connection, function: LocalFunction, layer_dirs: list[str], revocations: Revocations
+) -> None:
     """A container: the function's environment and code path; its handler imported in the init phase,
-    before the first invocation (whose time limit, as on Lambda, does not include it)."""
+    before the first invocation (whose time limit, as on Lambda, does not include it). Its role's
+    revocations are serve's at the worker's start (a forked worker has the fork server's environment)."""
     name_this_process(function_process_name(function.logical_id))
-    revocations = revocations_from_environment()
+    # serve stops its workers itself: a terminal's Ctrl-C, sent to the whole process group, is not theirs.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(function.environment)
     # As on Lambda, every AWS call the function makes is made as its execution role.
@@ -114,13 +139,19 @@ def _worker_main(connection: Connection, function: LocalFunction, layer_dirs: li
             faulthandler.cancel_dump_traceback_later()
 
 
+def _forkserver() -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOADED))
+    return context
+
+
 class _Worker:
     def __init__(self, function: LocalFunction, layer_dirs: list[str]) -> None:
-        context = multiprocessing.get_context("spawn")
+        context = _forkserver()
         self.connection, child = context.Pipe()
         self.process = context.Process(
             target=_worker_main,
-            args=(child, function, layer_dirs),
+            args=(child, function, layer_dirs, revocations_from_environment()),
             name=f"lambda:{function.name}",
             daemon=True,
         )
@@ -142,11 +173,7 @@ class _Worker:
             result, error, output = self.connection.recv()
         except (EOFError, OSError):
             # The process exited, or serve is shutting down under this invocation.
-            return (
-                None,
-                {"errorType": "Runtime.ExitError", "errorMessage": "the function's process exited"},
-                "",
-            )
+            return None, dict(_EXITED), ""
         return result, error, init_output + output
 
     def _timed_out(self, message: str) -> tuple[None, dict[str, str], str]:
@@ -158,9 +185,12 @@ class _Worker:
         return self.process.is_alive()
 
     def stop(self) -> None:
+        self.kill()
+        self.process.join(timeout=5)
+
+    def kill(self) -> None:
         self.connection.close()
         self.process.kill()
-        self.process.join(timeout=5)
 
 
 class FunctionPool:
@@ -208,7 +238,10 @@ class FunctionPool:
         return len(busy)
 
     def close(self) -> None:
+        """Stops every worker; the next invocation starts a new one (a cold start)."""
         with self._lock:
+            for worker in self._all:
+                worker.kill()
             for worker in self._all:
                 worker.stop()
             self._all.clear()
@@ -220,11 +253,14 @@ class Functions:
 
     def __init__(self, functions: dict[str, LocalFunction], layer_dirs: list[str]) -> None:
         self.pools = {f.name: FunctionPool(f, layer_dirs) for f in functions.values()}
+        self._closed = False
 
     def invoke(self, name_or_arn: str, event: Any) -> Invocation:
         """One synchronous invocation, within Lambda's payload quotas: PayloadTooLargeError for an event
         too large to deliver, a Function.ResponseSizeTooLarge error for a result too large to return."""
         name = name_or_arn.rsplit(":function:", 1)[-1].split(":")[0]
+        if self._closed:  # serve is stopping: no new container
+            return Invocation(None, dict(_EXITED), "", False, 0.0)
         check_request(event)
         invocation = self.pools[name].invoke(event)
         too_large = response_error(invocation.result) if invocation.error is None else None
@@ -233,6 +269,7 @@ class Functions:
         return invocation
 
     def close(self) -> None:
+        self._closed = True
         for pool in self.pools.values():
             pool.close()
 

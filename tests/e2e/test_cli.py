@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import DEV_KEY
+from tests.conftest import DEV_KEY
 from tests.media import jpeg_size, probe_mp4
 from tests.support import ROOT, Served
 

@@ -3,7 +3,6 @@ delete, the gallery, errors beside their field, phone width and the keyboard."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +13,8 @@ import pytest
 from openai import OpenAI
 from playwright.sync_api import Browser, FilePayload, Page
 
-from local.keys import create_key
-from local.serve.aws_endpoint import client as aws_client
+from tests.conftest import DEV_KEY, new_owner_key
 from tests.e2e.browser import PHONE, Session, open_session
-from tests.e2e.conftest import DEV_KEY
 from tests.media import jpeg_size, png_bytes, probe_mp4
 from tests.support import Served
 
@@ -302,8 +299,7 @@ def test_phone_width_and_keyboard_only(phone: Session) -> None:
 
 
 def test_the_gallery_pages_newest_first_and_follows_running_jobs(session: Session, served: Served) -> None:
-    owner = "owner-" + secrets.token_hex(4)
-    key = create_key(aws_client("dynamodb", served.aws), "videos-api-KeysTable", owner)
+    key = new_owner_key(served, "owner")
     page = session.page
     wait_until_ready(page)
     page.fill("#api-key", key)

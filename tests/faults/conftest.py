@@ -1,6 +1,8 @@
 """The fault suite runs the offline application as the workflow tests do (the engine in its own
 process, moto with the state machine, the functions in their workers), with a short upstream
-timeout so that injected read timeouts cost seconds, not minutes."""
+timeout so that injected read timeouts cost seconds, not minutes, and the state machine's Retry as
+deployed (RetryIntervalSeconds 2): faults armed by many jobs at once are met by each job's retries
+as AWS would space them."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ UPSTREAM_TIMEOUT_SECONDS = 2
 @pytest.fixture(scope="session")
 def fault_stack(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     logs = tmp_path_factory.mktemp("fault-logs")
-    with running_stack(engine_url, logs, UpstreamTimeoutSeconds=str(UPSTREAM_TIMEOUT_SECONDS)) as stack:
+    parameters = {"UpstreamTimeoutSeconds": str(UPSTREAM_TIMEOUT_SECONDS), "RetryIntervalSeconds": "2"}
+    with running_stack(engine_url, logs, **parameters) as stack:
         yield stack
 
 

@@ -26,7 +26,7 @@ def engine_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def engine_url(engine_data_dir: Path, webhook_receiver: WebhookReceiver) -> Iterator[str]:
+def engine_url(engine_data_dir: Path, webhook_receiver: WebhookReceiver, render_cache: Path) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = [
@@ -41,6 +41,8 @@ def engine_url(engine_data_dir: Path, webhook_receiver: WebhookReceiver) -> Iter
         webhook_receiver.url,
         "--webhook-secret",
         WEBHOOK_SECRET,
+        "--render-cache",
+        str(render_cache),
     ]
     with running(args, f"{url}/_stats", engine_data_dir / "engine.log"):
         yield url

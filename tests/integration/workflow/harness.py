@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from local.engine.webhooks import secret_key, sign
+from local.serve.command import FAST_PARAMETERS
 from local.serve.stack import LocalStack
 from tests.apigw import http_event
 from tests.support import free_port
@@ -199,7 +200,7 @@ def running_stack(engine_url: str, log_dir: Path, **parameters: str) -> Iterator
         upstream_url=f"{engine_url}/v1",
         webhook_secret=WEBHOOK_SECRET,
         log_dir=log_dir,
-        parameters={"BackoffScale": "0.1", "ReconcileAfterSeconds": "1"} | parameters,
+        parameters=FAST_PARAMETERS | {"ReconcileAfterSeconds": "1"} | parameters,
     )
     try:
         yield stack

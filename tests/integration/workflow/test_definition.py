@@ -13,15 +13,19 @@ DEFINITION = TEMPLATE.parent / "statemachine" / "jobs.asl.json"
 
 
 def definition() -> dict[str, Any]:
+    """The definition with placeholder names and ARNs, and the parameters' defaults where it takes one."""
     text = DEFINITION.read_text()
-    substitutions = application_template()["Resources"]["JobStateMachine"]["Properties"][
-        "DefinitionSubstitutions"
-    ]
-    for name in substitutions:
-        value = (
-            f"arn:aws:lambda:us-east-1:123456789012:function:{name}" if name.endswith("Arn") else name.lower()
-        )
-        text = text.replace("${" + name + "}", "aws" if name == "Partition" else value)
+    template = application_template()
+    substitutions = template["Resources"]["JobStateMachine"]["Properties"]["DefinitionSubstitutions"]
+    for name, source in substitutions.items():
+        parameter = template["Parameters"].get(source.get("Ref", "") if isinstance(source, dict) else "")
+        if parameter is not None:
+            value = str(parameter["Default"])
+        elif name.endswith("Arn"):
+            value = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+        else:
+            value = "aws" if name == "Partition" else name.lower()
+        text = text.replace("${" + name + "}", value)
     assert "${" not in text
     parsed: dict[str, Any] = json.loads(text)
     return parsed

@@ -174,7 +174,8 @@ def test_a_truncated_download_is_retried_and_leaves_no_parts(workflow: Workflow,
     assert len(files["video.mp4"]) == int(record["assets"]["video"]["size"])
     probe_mp4(files["video.mp4"])
     bucket = workflow.stack.application.buckets["AssetsBucket"]
-    assert workflow.client("s3").list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    uploads = workflow.client("s3").list_multipart_uploads(Bucket=bucket, Prefix=f"videos/{video['id']}/")
+    assert uploads.get("Uploads", []) == []
 
 
 def test_the_estimated_cost_reaches_the_local_cloudwatch(workflow: Workflow) -> None:

@@ -7,8 +7,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.loaders import Loader, create_loader
 
 from videos_core import deadline
 from videos_core.errors import ApiError, ServiceUnavailable
@@ -56,8 +58,18 @@ def error_of(error: ClientError | BotoCoreError, what: str) -> ApiError:
     return ApiError(f"{what} refused the call: {code or status}.")
 
 
+@cache
+def _loader() -> Loader:
+    """botocore's service models and endpoint rules, parsed once per container: a session of its own
+    would parse them again (~0.1 s of JSON for each client's first call)."""
+    return create_loader()
+
+
 def _client(service: str, config: Config = _CONFIG) -> Any:
-    client = boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+    # A session per client: a session is not thread-safe, its clients are; they share the loader.
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _loader())
+    client = boto3.session.Session(botocore_session=core).client(service, config=config)  # type: ignore[call-overload]
     client.meta.events.register("before-send", deadline.check_before_send)
     return client
 
