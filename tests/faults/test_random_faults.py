@@ -358,7 +358,8 @@ def poll_event(key: str, video_id: str) -> dict[str, Any]:
 def check_job(flow: Workflow, video_id: str, plan: Plan) -> str:
     """The record, its files and its one event agree, and only a job asked to fail failed: its outcome."""
     record = flow.wait_terminal(video_id, timeout=JOB_TIMEOUT)
-    assert (record["status"] == "failed") == plan.prompt.endswith("[fail]"), (record, plan)
+    failed = record["status"] == "failed"
+    assert failed == plan.prompt.endswith("[fail]"), (record.get("error"), plan, record)
     execution = flow.wait_execution(video_id, timeout=JOB_TIMEOUT)
     # Ended completed or failed, or found ended: the workflow did its work either way.
     assert execution["status"] == "SUCCEEDED", execution

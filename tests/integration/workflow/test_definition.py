@@ -8,6 +8,7 @@ from typing import Any
 from cfnlint.api import ManualArgs, lint
 
 from local.template import TEMPLATE, application_template
+from videos_core.logic.history import STORE_RETRIES
 
 DEFINITION = TEMPLATE.parent / "statemachine" / "jobs.asl.json"
 
@@ -80,3 +81,8 @@ def test_every_arn_names_its_partition_through_the_template() -> None:
     """No `arn:aws:` written out: the definition deploys in every partition (aws-cn, aws-us-gov)."""
     assert "arn:aws:" not in DEFINITION.read_text()
     assert "arn:aws:" not in (TEMPLATE.parent / "template.yaml").read_text()
+
+
+def test_the_history_budget_counts_store_assets_retries_as_the_definition_allows() -> None:
+    (retry,) = definition()["States"]["StoreAssets"]["Retry"]
+    assert retry["MaxAttempts"] == STORE_RETRIES

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 HISTORY_LIMIT = 25_000
 EVENTS_PER_CHECK = 9
 EVENTS_PER_RETRY = 3
-# A visit to StoreAssets that finds the job claimed by another: its task (5 events, and up to 6
-# retries of 3) and the Choice after it (2).
-EVENTS_PER_STORE_VISIT = 5 + 6 * EVENTS_PER_RETRY + 2
+# StoreAssets' Retry MaxAttempts in the definition (a test keeps them agreeing).
+STORE_RETRIES = 8
+# A visit to StoreAssets that finds the job claimed by another: its task (5 events, and up to
+# STORE_RETRIES retries of 3) and the Choice after it (2).
+EVENTS_PER_STORE_VISIT = 5 + STORE_RETRIES * EVENTS_PER_RETRY + 2
 # What a job's end may add after the last check: StoreAssets with its retries, an ending with its
 # retries, the forced path and its counting; and the visits to StoreAssets that found the job claimed.
 END_RESERVE = 1_000
