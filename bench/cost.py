@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.report import Table, publish
-from local.serve.application import load_application
-from local.template import application_template
+from local.serve.application import declared_application
 from videos_core.backoff import wait_seconds
 
 # List prices, us-east-1.
@@ -78,8 +77,7 @@ def _choose(state: dict[str, Any], status: str) -> str:
 
 
 def main() -> None:
-    application = load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
-    (machine,) = application.state_machines.values()
+    (machine,) = declared_application().state_machines.values()
     definition = json.loads(machine.definition)
     table = Table(
         "State transitions and AWS cost of one job (list prices, us-east-1, arm64)",

@@ -101,10 +101,9 @@ class LambdaResponse:
 @cache
 def execution_role(function: str) -> Role:
     """The role `functions/<function>` runs as: its policy as the template grants it, in the local account."""
-    from local.serve.application import LOCAL_ACCOUNT
-    from tests.support import local_application
+    from local.serve.application import LOCAL_ACCOUNT, declared_application
 
-    (found,) = (f for f in local_application().functions.values() if f.code_dir.name == function)
+    (found,) = (f for f in declared_application().functions.values() if f.code_dir.name == function)
     return Role(found.name, found.policy, LOCAL_ACCOUNT, revocations_from_environment())
 
 

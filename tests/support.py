@@ -11,22 +11,11 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import httpx
 
-from local.serve.application import LocalApplication, load_application
-from local.template import application_template
-
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@cache
-def local_application() -> LocalApplication:
-    """What template.yaml declares, under the names serve gives it, with each function's role; the
-    upstream is a placeholder (nothing here calls it)."""
-    return load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
 
 
 def free_port() -> int:

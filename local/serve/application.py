@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from local.iam.policy import Policy
 from local.iam.requests import Account
 from local.iam.roles import role_policies, transformed
 from local.serve.intrinsics import Resolver
-from local.template import TEMPLATE, resources_of_type
+from local.template import TEMPLATE, application_template, resources_of_type
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -134,6 +135,13 @@ def _names(template: dict[str, Any]) -> tuple[dict[str, str], dict[tuple[str, st
     return refs, attributes
 
 
+@cache
+def declared_application() -> LocalApplication:
+    """What template.yaml declares with its parameters' defaults, under the names serve gives it, with
+    each function's role; the upstream is a placeholder (nothing here calls it)."""
+    return load_application(application_template(), {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}, {})
+
+
 def load_application(
     template: dict[str, Any], parameters: dict[str, str], extra_environment: dict[str, str]
 ) -> LocalApplication:
@@ -219,6 +227,8 @@ def _definition(properties: dict[str, Any], resolver: Resolver) -> str:
     definition: str = (TEMPLATE.parent / properties["DefinitionUri"]).read_text()
     for key, value in properties.get("DefinitionSubstitutions", {}).items():
         definition = definition.replace("${" + key + "}", str(resolver.resolve(value)))
+    if "${" in definition:
+        raise ValueError(f"{properties['DefinitionUri']} has a placeholder its DefinitionSubstitutions lack")
     json.loads(definition)  # fail early on a broken definition
     return definition
 

@@ -10,9 +10,10 @@ import pytest
 
 from local.iam.policy import Statement
 from local.iam.roles import MANAGED_POLICIES, transformed
+from local.serve.application import declared_application
 from local.template import application_template, resources_of_type
 from tests.apigw import http_event, invoke
-from tests.support import ROOT, local_application
+from tests.support import ROOT
 from videos_core.routes import ROUTES
 
 FUNCTIONS = resources_of_type(application_template(), "AWS::Serverless::Function")
@@ -128,7 +129,7 @@ def test_each_handler_serves_exactly_the_routes_the_template_gives_it(logical_id
             assert response.json()["error_code"] in ("not_found", "method_not_allowed"), route.key
 
 
-APPLICATION = local_application()
+APPLICATION = declared_application()
 AWS_MANAGED = tuple(path.rsplit("/", 1)[-1] for path in MANAGED_POLICIES)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from openai import OpenAI
 
-from tests.support import local_application
+from local.serve.application import declared_application
 from videos_core.adapters.dynamodb import to_item
 from videos_core.auth import hash_key
 from videos_core.ids import new_video_id
@@ -25,7 +25,7 @@ from videos_core.observability import logger
 
 REGION = "us-east-1"
 # The names the template's resources have in the local account (the functions' policies name them).
-APPLICATION = local_application()
+APPLICATION = declared_application()
 BUCKET = APPLICATION.buckets["AssetsBucket"]
 (STATE_MACHINE,) = (machine.name for machine in APPLICATION.state_machines.values())
 # A state machine that just waits: these tests drive the API, not the workflow.

@@ -14,12 +14,12 @@ import pytest
 from openai import OpenAI
 
 from local.iam.enforce import AUDIT_DIR_ENV
+from local.serve.application import declared_application
 from local.serve.stack import LocalStack
 from tests.integration.iam.scenarios import NOT_CALLED_OFFLINE, PROMPT, SCENARIOS, Lab, Scenario, scenario_for
 from tests.integration.workflow.harness import new_owner, running_stack
-from tests.support import local_application
 
-_APPLICATION = local_application()
+_APPLICATION = declared_application()
 POLICIES = [f.policy for f in _APPLICATION.functions.values()] + [
     m.policy for m in _APPLICATION.state_machines.values()
 ]

@@ -13,10 +13,9 @@ import httpx
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from local.serve.application import LocalFunction, Throttle
+from local.serve.application import LocalFunction, Throttle, declared_application
 from local.serve.gateway import Gateway, _compile, _TokenBucket
 from local.serve.workers import Functions, Invocation
-from tests.support import local_application
 
 
 class SlowFunctions(Functions):
@@ -32,7 +31,7 @@ class SlowFunctions(Functions):
 
 
 def answer(seconds: float, timeout: float) -> tuple[httpx.Response, list[str], threading.Event]:
-    application = local_application()
+    application = declared_application()
     logged: list[str] = []
     finished = threading.Event()
 
@@ -87,7 +86,7 @@ class EchoPool:
 
 
 def gateway_with(pool: EchoPool) -> tuple[Gateway, Any]:
-    application = local_application()
+    application = declared_application()
     functions = Functions({}, [])
     functions.pools = {function.name: pool for function in application.functions.values()}  # type: ignore[misc]
     gateway = Gateway(application, functions, lambda *_: None)
@@ -150,7 +149,7 @@ def test_the_most_specific_route_wins_whatever_the_order_routes_were_declared_in
 
 def test_each_route_is_throttled_as_the_template_says_and_429_past_its_burst() -> None:
     _, app = gateway_with(EchoPool())
-    application = local_application()
+    application = declared_application()
     poll = application.throttles["GET /api/videos/{video_id}/poll"]
     assert (poll.rate, poll.burst) == (10.0, 10)  # PollRequestsPerSecond's default
     assert application.throttles["$default"].burst == 200

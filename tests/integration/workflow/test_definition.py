@@ -7,28 +7,17 @@ from typing import Any
 
 from cfnlint.api import ManualArgs, lint
 
-from local.template import TEMPLATE, application_template
+from local.serve.application import declared_application
+from local.template import TEMPLATE
 from videos_core.logic.history import STORE_RETRIES
 
 DEFINITION = TEMPLATE.parent / "statemachine" / "jobs.asl.json"
 
 
 def definition() -> dict[str, Any]:
-    """The definition with placeholder names and ARNs, and the parameters' defaults where it takes one."""
-    text = DEFINITION.read_text()
-    template = application_template()
-    substitutions = template["Resources"]["JobStateMachine"]["Properties"]["DefinitionSubstitutions"]
-    for name, source in substitutions.items():
-        parameter = template["Parameters"].get(source.get("Ref", "") if isinstance(source, dict) else "")
-        if parameter is not None:
-            value = str(parameter["Default"])
-        elif name.endswith("Arn"):
-            value = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
-        else:
-            value = "aws" if name == "Partition" else name.lower()
-        text = text.replace("${" + name + "}", value)
-    assert "${" not in text
-    parsed: dict[str, Any] = json.loads(text)
+    """The definition as the template's DefinitionSubstitutions make it, with the parameters' defaults."""
+    (machine,) = declared_application().state_machines.values()
+    parsed: dict[str, Any] = json.loads(machine.definition)
     return parsed
 
 
