@@ -22,6 +22,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -139,6 +140,7 @@ def _worker_main(
             faulthandler.cancel_dump_traceback_later()
 
 
+@cache
 def _forkserver() -> multiprocessing.context.ForkServerContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOADED))
@@ -186,11 +188,14 @@ class _Worker:
 
     def stop(self) -> None:
         self.kill()
-        self.process.join(timeout=5)
+        self.join()
 
     def kill(self) -> None:
         self.connection.close()
         self.process.kill()
+
+    def join(self) -> None:
+        self.process.join(timeout=5)
 
 
 class FunctionPool:
@@ -240,10 +245,11 @@ class FunctionPool:
     def close(self) -> None:
         """Stops every worker; the next invocation starts a new one (a cold start)."""
         with self._lock:
+            # All at once, then each awaited: a stop takes one worker's exit, not the sum of them.
             for worker in self._all:
                 worker.kill()
             for worker in self._all:
-                worker.stop()
+                worker.join()
             self._all.clear()
             self._idle.clear()
 
