@@ -11,6 +11,7 @@ ORDER = (
     "engine",
     "cold_start",
     "upstream_calls",
+    "aws_calls",
     "completion_latency",
     "store_assets",
     "cost",

@@ -264,7 +264,10 @@ def _function(
         code_dir=TEMPLATE.parent / properties["CodeUri"],
         handler=properties.get("Handler", globals_.get("Handler", "app.handler")),
         timeout=int(properties.get("Timeout", globals_.get("Timeout", 3))),
-        environment=environment | extra_environment | {"AWS_LAMBDA_FUNCTION_NAME": name},
+        # Each function signs its calls with credentials of its own, as each role's are on Lambda.
+        environment=environment
+        | extra_environment
+        | {"AWS_LAMBDA_FUNCTION_NAME": name, "AWS_ACCESS_KEY_ID": logical_id},
         routes=routes,
         policy=policy,
         schedule_seconds=min(schedules) if schedules else None,

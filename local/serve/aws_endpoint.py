@@ -25,6 +25,7 @@ from local.aws_resources import create_tables
 from local.iam.enforce import Role, guard_client
 from local.process_names import AWS_ENDPOINT, name_this_process
 from local.serve.application import REGION, STACK, LocalApplication
+from local.serve.aws_calls import AwsCallCount
 from local.serve.aws_faults import OBSERVER_KEY, AwsFaultBook, AwsFaultMiddleware, fault_lambda_invokes
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -79,7 +80,10 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
     faults = AwsFaultBook()
     fault_lambda_invokes(functions, faults)
     lambda_eval_utils.boto_client_for = lambda *_, **__: functions  # type: ignore[attr-defined]
-    app = AwsFaultMiddleware(DomainDispatcherApplication(create_backend_app), faults)
+    calls = AwsCallCount()
+    app = calls.serving(
+        AwsFaultMiddleware(DomainDispatcherApplication(create_backend_app), faults, calls.count)
+    )
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, name="aws-endpoint", daemon=True).start()
     with contextlib.suppress(EOFError, OSError):
@@ -137,6 +141,13 @@ class LocalAws:
 
     def faults(self) -> list[dict[str, Any]]:
         return list(httpx.get(f"{self.endpoint}/_faults").raise_for_status().json()["faults"])
+
+    def calls(self) -> dict[str, dict[str, int]]:
+        """The API calls served since the last `forget_calls`: caller -> `service:Operation` -> count."""
+        return dict(httpx.get(f"{self.endpoint}/_calls").raise_for_status().json()["calls"])
+
+    def forget_calls(self) -> None:
+        httpx.delete(f"{self.endpoint}/_calls").raise_for_status()
 
     def provision(self, application: LocalApplication, upstream_key: str) -> None:
         """Creates what the template declares: tables, buckets, event buses, state machines, and the

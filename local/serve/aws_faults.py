@@ -230,9 +230,15 @@ def error_answer(
 class AwsFaultMiddleware:
     """The WSGI layer in front of moto: `/_faults` itself, and the armed rules applied to API calls."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], book: AwsFaultBook) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        book: AwsFaultBook,
+        on_call: Callable[[str, AwsCall], None] = lambda _key, _call: None,
+    ) -> None:
         self.app = app
         self.book = book
+        self.on_call = on_call
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/_faults":
@@ -243,6 +249,8 @@ class AwsFaultMiddleware:
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
         identified = identify(environ, body)
+        if identified is not None:
+            self.on_call(*identified)
         if identified is not None and identified[0] != OBSERVER_KEY:
             fault = self.book.take(identified[1])
             if fault is not None:

@@ -30,8 +30,9 @@ from local.serve.stack import ENGINE_KEY, LocalStack
 DEV_OWNER = "dev"
 # How long a stop waits for requests in flight before it cuts them (serve stops within 3 s of a Ctrl-C).
 GRACE_SECONDS = 1
-# `--fast`: the status checks' backoff a tenth, and a failed step's retries starting within a second.
-FAST_PARAMETERS = {"BackoffScale": "0.1", "RetryIntervalSeconds": "1"}
+# `--fast`: the status checks' backoff a tenth (the first check after a second), and a failed step's
+# retries starting within a second.
+FAST_PARAMETERS = {"BackoffScale": "0.1", "FirstCheckSeconds": "1", "RetryIntervalSeconds": "1"}
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,9 @@ class Gateway:
         functions: Functions,
         on_invocation: Callable[[LocalFunction, Invocation], None],
         integration_timeout: float = HTTP_API_INTEGRATION_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`clock` times the routes' throttles."""
         self._functions = functions
         self._integration_timeout = integration_timeout
         self._on_invocation = on_invocation
@@ -104,7 +106,7 @@ class Gateway:
             for route in function.routes:
                 throttle = application.throttles.get(route.key, default_throttle)
                 if throttle is not None:
-                    self._buckets[route.key] = _TokenBucket(throttle)
+                    self._buckets[route.key] = _TokenBucket(throttle, clock)
         for function in application.functions.values():
             for route in function.routes:
                 if route.is_default:

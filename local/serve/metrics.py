@@ -43,10 +43,18 @@ def metric_data(blob: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return data
 
 
+# CloudWatch's limit of metric data in one PutMetricData request.
+DATA_PER_REQUEST = 1000
+
+
 def put_emf_metrics(cloudwatch: Any, output: str) -> int:
-    count = 0
+    """Puts every metric of one invocation's output, one request per namespace (and per 1,000 data);
+    the number of data put."""
+    by_namespace: dict[str, list[dict[str, Any]]] = {}
     for blob in emf_blobs(output):
         for namespace, datum in metric_data(blob):
-            cloudwatch.put_metric_data(Namespace=namespace, MetricData=[datum])
-            count += 1
-    return count
+            by_namespace.setdefault(namespace, []).append(datum)
+    for namespace, data in by_namespace.items():
+        for start in range(0, len(data), DATA_PER_REQUEST):
+            cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + DATA_PER_REQUEST])
+    return sum(len(data) for data in by_namespace.values())

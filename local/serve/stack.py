@@ -21,7 +21,8 @@ ENGINE_KEY = "sk-local-engine"
 
 
 class InvocationLog:
-    """Each invocation's output into logs/<function>.log, its metrics into the local CloudWatch."""
+    """Each invocation's output into logs/<function>.log, closed by a REPORT line as Lambda's logs
+    are (its duration, and its init when the worker was cold); its metrics into the local CloudWatch."""
 
     def __init__(self, directory: Path, cloudwatch: Any) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -34,6 +35,8 @@ class InvocationLog:
             log.write(invocation.output)
             if invocation.error is not None:
                 log.write(f"ERROR {invocation.error}\n")
+            init = "\tInit: cold" if invocation.cold else ""
+            log.write(f"REPORT\tDuration: {invocation.seconds * 1000:.2f} ms{init}\n")
 
 
 class LocalStack:

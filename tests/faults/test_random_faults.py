@@ -88,8 +88,9 @@ AWS_FAULTS: dict[str, dict[str, Any]] = {
         "operation": "DeleteItem",
         "resource": "OutboxTable",
     },
-    "S3 SlowDown: copies": {"service": "s3", "error": "SlowDown", "operation": "UploadPart"},
-    "S3 500: copies": {"service": "s3", "error": "InternalError", "operation": "CompleteMultipartUpload"},
+    # The engine's files are each within a part: a copy is one PutObject.
+    "S3 SlowDown: copies": {"service": "s3", "error": "SlowDown", "operation": "PutObject"},
+    "S3 500: copies": {"service": "s3", "error": "InternalError", "operation": "PutObject"},
     "EventBridge failed entry": {"service": "events", "error": "FailedEntry", "operation": "PutEvents"},
     "Lambda throttle: status checks": {
         "service": "lambda",
@@ -298,21 +299,19 @@ class Run:
         assert self.deliver(self.event_type(upstream_id), upstream_id, new_delivery(), "webhook")[0] == 200
 
     def crash_mid_copy(self, video_id: str, upstream_id: str) -> None:
-        """Holds the video's download half-way, kills StoreAssets while its multipart upload is open."""
+        """Holds the video's download half-way, kills StoreAssets while it holds the job's claim."""
         path = f"/v1/videos/{upstream_id}/content"
         spec = {"kind": "pause", "seconds": UPSTREAM_TIMEOUT_SECONDS * 0.75, "method": "GET", "path": path}
         self.tally.arm(self.engine, "download: held half-way", spec)
-        s3 = self.flow.client("s3")
-        prefix = f"videos/{video_id}/"
         deadline = time.monotonic() + JOB_TIMEOUT
         while time.monotonic() < deadline:
-            # Killed while its upload is open and it is the only copy running: a crash mid-copy, not
-            # one of another job's copies at some other point.
-            uploading = s3.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix).get("Uploads")
-            if uploading and self.store_pool.crash_busy(only_if_alone=True):
-                self.tally.did("StoreAssets crashed mid-copy")
+            record = self.flow.record(video_id) or {}
+            if record.get("status") in ("completed", "failed"):
                 return
-            if (self.flow.record(video_id) or {}).get("status") in ("completed", "failed"):
+            # Killed while it holds the claim and is the only copy running: a crash mid-copy, not one
+            # of another job's copies at some other point.
+            if record.get("finaliser") and self.store_pool.crash_busy(only_if_alone=True):
+                self.tally.did("StoreAssets crashed mid-copy")
                 return
             time.sleep(0.02)
 

@@ -3,6 +3,7 @@ applied all at once or not at all, as the DynamoDB transaction does."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class Store:
     spent: Decimal = Decimal(0)
     outbox: dict[str, tuple[PendingEvent, str, int]] = field(default_factory=dict)
     claims: dict[str, tuple[str, int]] = field(default_factory=dict)
+    claim_counts: Counter[str] = field(default_factory=Counter)
 
     def running(self, record: VideoRecord) -> VideoRecord:
         self.records[record.video_id] = record
@@ -51,20 +53,27 @@ class Store:
 
     # VideoRepository
     def get(self, owner: str, video_id: str) -> VideoRecord | None:
-        return self.records.get(video_id)
+        record = self.records.get(video_id)
+        if record is None or video_id not in self.claims:
+            return record
+        holder, until = self.claims[video_id]
+        return record.model_copy(update={"finaliser": holder, "finalise_until": until})
 
     def update_progress(self, owner: str, video_id: str, status: str, progress: int) -> None:
         self.records[video_id] = self.records[video_id].model_copy(
             update={"status": status, "progress": progress}
         )
 
-    def claim_finalisation(self, owner: str, video_id: str, claimant: str, now: int, until: int) -> bool:
+    def claim_finalisation(
+        self, owner: str, video_id: str, claimant: str, now: int, until: int
+    ) -> int | None:
         holder, held_until = self.claims.get(video_id, ("", 0))
         record = self.records.get(video_id)
         if record is None or record.terminal or (holder not in ("", claimant) and held_until >= now):
-            return False
+            return None
         self.claims[video_id] = (claimant, until)
-        return True
+        self.claim_counts[video_id] += 1
+        return self.claim_counts[video_id]
 
     def renew_finalisation(self, owner: str, video_id: str, claimant: str, until: int) -> bool:
         if self.claims.get(video_id, ("", 0))[0] != claimant:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from videos_core.auth import OwnerResolver, hash_key
-from videos_core.backoff import schedule, wait_seconds
+from videos_core.backoff import informed_wait_seconds, schedule, wait_seconds
 from videos_core.errors import Unauthorized
 from videos_core.ids import is_video_id, new_video_id
 from videos_core.ports import KeyRecord
@@ -42,6 +42,28 @@ def test_the_backoff_is_the_seeds_five_to_twenty_seconds() -> None:
     assert schedule(4, scale=0.1) == pytest.approx([0.5, 1.0, 1.5, 2.0])
     with pytest.raises(ValueError, match="attempt"):
         wait_seconds(-1)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "progress", "elapsed", "expected"),
+    [
+        (0, 0, 5, 5),  # queued: no rate yet, the schedule
+        (2, 0, 30, 15),
+        (0, 50, 5, 5),  # half done in 5 s: 5 s left
+        (0, 20, 5, 20),  # a fifth in 5 s: 20 s left, within the cap
+        (1, 10, 10, 20),  # 90 s left by the rate: the cap
+        (3, 99, 60, 60 / 99),  # about to end
+        (1, 100, 10, 10),  # done (waiting on another finaliser): the schedule
+        (1, 40, 0, 10),  # no time elapsed to go by: the schedule
+    ],
+)
+def test_reported_progress_sets_the_wait_to_the_time_left(
+    attempt: int, progress: int, elapsed: int, expected: float
+) -> None:
+    assert informed_wait_seconds(attempt, 1.0, progress, elapsed) == pytest.approx(expected)
+    assert informed_wait_seconds(attempt, 0.1, progress, elapsed) == pytest.approx(
+        min(expected, 2.0) if 0 < progress < 100 and elapsed else expected / 10
+    )
 
 
 def test_costs_are_the_seeds_table() -> None:

@@ -97,3 +97,32 @@ def test_progress_is_written_only_when_it_changes() -> None:
 
     check_status("alice", RECORD.video_id, 0, 0, 0, ports(store, Reporting("in_progress", 55)), now=5)
     assert writes == [55]
+
+
+def test_a_completed_job_another_is_storing_waits_instead_of_storing_beside_it() -> None:
+    """The webhook holds the job's claim: the poller waits and looks again (the Choice's default)
+    instead of starting StoreAssets; once the claim lapses (its holder died), it stores."""
+    store = Store()
+    store.running(RECORD)
+    assert store.claim_finalisation("alice", RECORD.video_id, "webhook", now=100, until=130) == 1
+    flow = ports(store, Reporting("completed", 100))
+
+    held = check_status("alice", RECORD.video_id, 2, 0, 0, flow, now=120)
+    lapsed = check_status("alice", RECORD.video_id, 2, 0, 0, flow, now=131)
+
+    assert (held.status, held.wait_seconds) == ("finalising", 15)
+    assert lapsed.status == "completed"
+    assert lapsed.history > held.history  # the StoreAssets visit is counted in advance
+
+
+def test_the_wait_follows_the_upstreams_progress_once_it_reports_some() -> None:
+    store = Store()
+    store.running(RECORD)
+
+    def check(attempt: int, status: str, progress: int, now: int) -> int:
+        flow = ports(store, Reporting(status, progress))
+        return check_status("alice", RECORD.video_id, attempt, 0, 0, flow, now).wait_seconds
+
+    assert check(0, "queued", 0, now=6) == 5  # the schedule's first wait
+    assert check(1, "in_progress", 50, now=9) == 8  # 8 s in, half done
+    assert check(1, "in_progress", 5, now=9) == 20  # the cap

@@ -1,5 +1,6 @@
-"""S3AssetStore.put_stream against moto: parts of exactly 8 MiB whatever the chunks, the object equal
-to the stream, and nothing left behind when the stream breaks."""
+"""S3AssetStore.put_stream against moto: a file within a part in one request, a larger one in parts of
+exactly 8 MiB whatever the chunks, the object equal to the stream, and nothing left behind when the
+stream breaks."""
 
 from __future__ import annotations
 
@@ -18,11 +19,16 @@ MIB = 1024 * 1024
 
 
 class RecordingS3:
-    """The S3 client, noting the size of each part uploaded through it."""
+    """The S3 client, noting the size of each part and each whole object uploaded through it."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self.parts: list[int] = []
+        self.puts: list[int] = []
+
+    def put_object(self, **request: Any) -> Any:
+        self.puts.append(len(request["Body"]))
+        return self.client.put_object(**request)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
@@ -47,10 +53,9 @@ def store() -> Iterator[tuple[S3AssetStore, Any]]:
         [MIB] * 17,  # two whole parts and a rest
         [3 * MIB, 7 * MIB + 1, 5, 9 * MIB, 1],  # chunks across part boundaries
         [20 * MIB],  # one chunk larger than two parts
-        [],  # nothing: one empty part, as S3 needs one
     ],
 )
-def test_the_object_is_the_stream_in_whole_parts(
+def test_a_file_past_a_part_is_uploaded_in_whole_parts(
     store: tuple[S3AssetStore, Any], chunk_sizes: list[int]
 ) -> None:
     assets, s3 = store
@@ -62,7 +67,30 @@ def test_the_object_is_the_stream_in_whole_parts(
     assert size == sum(chunk_sizes)
     assert body["Body"].read() == b"".join(chunks)
     whole, rest = divmod(sum(chunk_sizes), PART_BYTES)
-    assert s3.parts == [PART_BYTES] * whole + ([rest] if rest or not whole else [])
+    assert s3.parts == [PART_BYTES] * whole + ([rest] if rest else [])
+    assert s3.puts == []
+    assert (body["ContentType"], body["ServerSideEncryption"]) == ("video/mp4", "AES256")
+
+
+@pytest.mark.parametrize(
+    "chunk_sizes",
+    [
+        [MIB] * 7 + [MIB - 1],  # a byte short of a part
+        [5, 100_000, 3],
+        [],  # nothing: an empty object
+    ],
+)
+def test_a_file_within_a_part_is_one_request(store: tuple[S3AssetStore, Any], chunk_sizes: list[int]) -> None:
+    assets, s3 = store
+    chunks = [os.urandom(size) for size in chunk_sizes]
+
+    size = assets.put_stream("videos/o/v/thumbnail.jpg", iter(chunks), "image/jpeg")
+
+    body = s3.get_object(Bucket=BUCKET, Key="videos/o/v/thumbnail.jpg")
+    assert size == sum(chunk_sizes)
+    assert body["Body"].read() == b"".join(chunks)
+    assert (s3.puts, s3.parts) == ([sum(chunk_sizes)], [])
+    assert (body["ContentType"], body["ServerSideEncryption"]) == ("image/jpeg", "AES256")
 
 
 def test_a_broken_stream_leaves_no_upload(store: tuple[S3AssetStore, Any]) -> None:

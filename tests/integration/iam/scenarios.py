@@ -131,6 +131,23 @@ class Lab:
             ),
         )
 
+    def dead_attempt(self, video_id: str) -> None:
+        """A finaliser that claimed the job and died mid-copy: its claim lapsed, its upload left open."""
+        self.flow.client("dynamodb").update_item(
+            TableName=self.table("VideosTable"),
+            Key=to_item({"owner": self.flow.owner, "video_id": video_id}),
+            UpdateExpression="SET finaliser = :gone, finalise_until = :lapsed ADD finalise_claims :one",
+            ExpressionAttributeValues=to_item({":gone": "gone", ":lapsed": 0, ":one": 1}),
+        )
+        s3 = self.flow.client("s3")
+        bucket = self.stack.application.buckets["AssetsBucket"]
+        s3.create_multipart_upload(Bucket=bucket, Key=f"videos/{video_id}/video.mp4")
+
+    def uploads_left(self, video_id: str) -> list[dict[str, Any]]:
+        bucket = self.stack.application.buckets["AssetsBucket"]
+        s3 = self.flow.client("s3")
+        return list(s3.list_multipart_uploads(Bucket=bucket, Prefix=f"videos/{video_id}/").get("Uploads", []))
+
     def outbox(self, video_id: str) -> dict[str, Any] | None:
         item = self.flow.client("dynamodb").get_item(
             TableName=self.table("OutboxTable"), Key=to_item({"video_id": video_id})
@@ -310,10 +327,12 @@ def delete(lab: Lab) -> None:
 
 
 def webhook_completes(lab: Lab) -> None:
-    """A signed video.completed: the files copied, the record completed, the slot freed, the event out."""
+    """A signed video.completed after a finaliser died mid-copy: its upload aborted, the files copied,
+    the record completed, the slot freed, the event out."""
     upstream_id = lab.finished_upstream_job()
     video_id = lab.seed(status="in_progress", upstream_id=upstream_id)
     lab.take_slot(video_id)
+    lab.dead_attempt(video_id)
     status, body = lab.flow.webhook("video.completed", upstream_id, delivery_id=f"evt_{video_id}")
     assert status == 200, body
     # The same delivery again: acknowledged, nothing changes.
@@ -323,8 +342,27 @@ def webhook_completes(lab: Lab) -> None:
     assert record["status"] == "completed"
     assert set(lab.flow.objects(video_id)) == {"video.mp4", "thumbnail.jpg", "spritesheet.jpg"}
     assert lab.running_jobs() == 0
+    assert lab.uploads_left(video_id) == []
     lab.one_event(video_id, "Video Completed")
     assert lab.outbox(video_id) is None
+
+
+def store_after_a_dead_attempt(lab: Lab) -> None:
+    """StoreAssets after a finaliser died mid-copy (its execution gone, a new one started): the upload
+    it left is aborted before the copy, and the job completes."""
+    video_id = lab.seed(status="in_progress", upstream_id=lab.finished_upstream_job())
+    lab.take_slot(video_id)
+    lab.dead_attempt(video_id)
+    machine = next(iter(lab.stack.application.state_machines.values()))
+    lab.flow.client("stepfunctions").start_execution(
+        stateMachineArn=machine.arn,
+        name=video_id,
+        input=json.dumps({"owner": lab.flow.owner, "video_id": video_id}),
+    )
+    assert lab.wait_job(video_id)["status"] == "completed"
+    assert lab.uploads_left(video_id) == []
+    assert lab.flow.wait_execution(video_id, timeout=JOB_SECONDS)["status"] == "SUCCEEDED"
+    lab.no_task_failed(video_id)
 
 
 def job_completes(lab: Lab) -> None:
@@ -445,6 +483,7 @@ SCENARIOS: dict[str, Scenario] = {
     "CheckStatusFunctionRole.PublishEvents": check_status_publishes_a_waiting_event,
     "ReconcileFunctionRole": reconcile,
     "StoreAssetsFunctionRole": job_completes,
+    "StoreAssetsFunctionRole.FindLeftUploads": store_after_a_dead_attempt,
     "EndFailedFunctionRole": job_fails,
     "JobStateMachineRole.InvokeTasks": job_completes,
     "JobStateMachineRole.ForcedCheck": forced_failure,

@@ -130,3 +130,23 @@ def test_a_rule_that_cannot_be_applied_is_refused(aws: LocalAws, rule: dict[str,
 
     assert answer.status_code == 400
     assert answer.json()["error"]
+
+
+def test_calls_are_counted_by_caller_and_operation_and_the_observers_are_not(aws: LocalAws) -> None:
+    aws.forget_calls()
+    create = client("dynamodb", aws.endpoint, ONE_ATTEMPT, access_key="CreateFunction")
+    store = client("s3", aws.endpoint, ONE_ATTEMPT, access_key="StoreAssetsFunction")
+    for _ in range(2):
+        get(create, "faulted-table")
+    store.put_object(Bucket="faulted-bucket", Key="counted", Body=b"x")
+    aws.client("dynamodb").get_item(TableName="faulted-table", Key={"id": {"S": "x"}})
+    aws.arm_fault(service="dynamodb", error="ThrottlingException", operation="GetItem")
+    with pytest.raises(ClientError):
+        get(create, "faulted-table")  # a faulted call was still made
+
+    assert aws.calls() == {
+        "CreateFunction": {"dynamodb:GetItem": 3},
+        "StoreAssetsFunction": {"s3:PutObject": 1},
+    }
+    aws.forget_calls()
+    assert aws.calls() == {}

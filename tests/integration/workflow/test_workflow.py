@@ -11,10 +11,11 @@ import httpx
 import jsonschema
 import pytest
 
+from local.serve.command import FAST_PARAMETERS
 from tests.integration.workflow.harness import Workflow
 from tests.media import jpeg_size, probe_mp4
 from tests.support import ROOT
-from videos_core.backoff import wait_seconds
+from videos_core.backoff import CAP_SECONDS
 
 EVENT_SCHEMA = json.loads((ROOT / "events" / "video-event.schema.json").read_text())
 
@@ -67,7 +68,9 @@ def test_progress_is_written_while_the_job_runs(workflow: Workflow, engine_url: 
     workflow.client("stepfunctions").stop_execution(executionArn=workflow.execution_arn(video["id"]))
 
 
-def test_the_waits_follow_the_backoff_schedule(workflow: Workflow) -> None:
+def test_the_first_check_waits_and_the_next_follow_the_reported_progress(workflow: Workflow) -> None:
+    """The first wait is FirstCheckSeconds; then the time the upstream's progress says is left, which
+    for a job stalled at 42 % soon passes the cap (the backoff's 20 s, x 0.1 here)."""
     video = workflow.create("A stalled job, watched [stall]")
     deadline = time.monotonic() + 40
     waits: list[int] = []
@@ -80,10 +83,10 @@ def test_the_waits_follow_the_backoff_schedule(workflow: Workflow) -> None:
         time.sleep(0.3)
     workflow.client("stepfunctions").stop_execution(executionArn=workflow.execution_arn(video["id"]))
 
-    expected = [max(1, math.ceil(wait_seconds(attempt, 0.1))) for attempt in range(len(waits))]
     assert len(waits) >= 5
-    assert waits == expected
-    assert waits[:5] == [1, 1, 2, 2, 2]
+    assert waits[0] == int(FAST_PARAMETERS["FirstCheckSeconds"])
+    assert waits[1:] == [math.ceil(CAP_SECONDS * 0.1)] * (len(waits) - 1)
+    assert waits[:5] == [1, 2, 2, 2, 2]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ time, so an owner's videos list in creation order straight from the table, paged
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -139,14 +139,17 @@ class DynamoVideoRepository:
         expression: str,
         condition: str,
         values: dict[str, Any],
+        returns: Literal["NONE", "UPDATED_NEW"] = "NONE",
     ) -> dict[str, Any] | None:
-        """A conditional update; None when the condition does not hold (another writer got there first)."""
+        """A conditional update, with the attributes `returns` asks for; None when the condition does
+        not hold (another writer got there first)."""
         response = if_condition_holds(
             lambda: self._client.update_item(
                 TableName=self._table,
                 Key=self._key(owner, video_id),
                 UpdateExpression=expression,
                 ConditionExpression=condition,
+                ReturnValues=returns,
                 ExpressionAttributeNames={
                     name: value
                     for name, value in {"#status": "status", "#error": "error", "#ttl": "ttl"}.items()
@@ -167,20 +170,21 @@ class DynamoVideoRepository:
             {":status": status, ":progress": progress},
         )
 
-    def claim_finalisation(self, owner: str, video_id: str, claimant: str, now: int, until: int) -> bool:
+    def claim_finalisation(
+        self, owner: str, video_id: str, claimant: str, now: int, until: int
+    ) -> int | None:
         """Takes the right to store a job's files and complete it until `until`, unless another
-        holds it (a claim lapses at its `until`: a holder that died frees it by then)."""
-        return (
-            self._update(
-                owner,
-                video_id,
-                "SET finaliser = :me, finalise_until = :until",
-                f"{RUNNING} AND (attribute_not_exists(finaliser) OR finaliser = :me "
-                "OR finalise_until < :now)",
-                {":me": claimant, ":until": until, ":now": now},
-            )
-            is not None
+        holds it (a claim lapses at its `until`: a holder that died frees it by then). The claim's
+        number among the job's claims (1: no attempt came before), or None when not taken."""
+        claimed = self._update(
+            owner,
+            video_id,
+            "SET finaliser = :me, finalise_until = :until ADD finalise_claims :one",
+            f"{RUNNING} AND (attribute_not_exists(finaliser) OR finaliser = :me OR finalise_until < :now)",
+            {":me": claimant, ":until": until, ":now": now, ":one": 1},
+            returns="UPDATED_NEW",
         )
+        return None if claimed is None else int(claimed["finalise_claims"])
 
     def release_finalisation(self, owner: str, video_id: str, claimant: str) -> None:
         """Gives up a claim after a failed attempt to store the files (a no-op if it was not ours)."""

@@ -91,7 +91,7 @@ class DynamoJobEnds:
         if record.status == "completed":
             expression += (
                 ", progress = :progress, expires_at = :expires_at, assets = :assets"
-                " REMOVE finaliser, finalise_until"
+                " REMOVE finaliser, finalise_until, finalise_claims"
             )
             condition += " AND finaliser = :me"
             values |= {

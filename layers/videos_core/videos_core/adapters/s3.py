@@ -1,5 +1,5 @@
-"""Finished videos in the organisation's bucket: streamed in by multipart upload in constant memory,
-handed out as short-lived presigned URLs."""
+"""Finished videos in the organisation's bucket: streamed in constant memory (one request for a file
+within a part, a multipart upload past it), handed out as short-lived presigned URLs."""
 
 from __future__ import annotations
 
@@ -40,8 +40,9 @@ class S3AssetStore:
     def put_stream(
         self, key: str, chunks: Iterator[bytes], content_type: str, on_part: Callable[[], None] = lambda: None
     ) -> int:
-        """Uploads `chunks` as `key` part by part (`on_part` is called before each); a failure aborts
-        the upload (no parts are left)."""
+        """Uploads `chunks` as `key`: in one PutObject when they fit in a part, else part by part
+        (`on_part` is called before each request that sends data); a failed multipart upload is
+        aborted (no parts are left)."""
         try:
             return self._put_stream(key, chunks, content_type, on_part)
         except (ClientError, BotoCoreError) as e:
@@ -50,17 +51,38 @@ class S3AssetStore:
     def _put_stream(
         self, key: str, chunks: Iterator[bytes], content_type: str, on_part: Callable[[], None]
     ) -> int:
+        # Chunks wait in a list and are joined once per part: one copy of each byte, at most a part
+        # and a chunk held at a time.
+        pending: list[bytes] = []
+        pending_size = 0
+        for chunk in chunks:
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size >= PART_BYTES:
+                return self._put_parts(key, b"".join(pending), chunks, content_type, on_part)
+        # A file within one part goes up in one request.
+        on_part()
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=b"".join(pending),
+            ContentType=content_type,
+            ServerSideEncryption="AES256",
+        )
+        return pending_size
+
+    def _put_parts(
+        self, key: str, head: bytes, chunks: Iterator[bytes], content_type: str, on_part: Callable[[], None]
+    ) -> int:
+        """A file larger than a part, by multipart upload: `head` first, then the rest of `chunks`."""
         upload = self._client.create_multipart_upload(
             Bucket=self._bucket, Key=key, ContentType=content_type, ServerSideEncryption="AES256"
         )
         upload_id = upload["UploadId"]
         parts: list[dict[str, Any]] = []
-        size = 0
+        size = len(head)
         try:
-            # Chunks wait in a list and are joined once per part: one copy of each byte, at most a
-            # part and a chunk held at a time.
-            pending: list[bytes] = []
-            pending_size = 0
+            pending, pending_size = [head], len(head)
             for chunk in chunks:
                 pending.append(chunk)
                 pending_size += len(chunk)
@@ -72,9 +94,11 @@ class S3AssetStore:
                         self._upload_part(key, upload_id, parts, data[start : start + PART_BYTES])
                     rest = data[len(data) - len(data) % PART_BYTES :]
                     pending, pending_size = ([rest] if rest else []), len(rest)
-            if pending or not parts:
+            if pending_size or not parts:
                 on_part()
-                self._upload_part(key, upload_id, parts, b"".join(pending))
+                data = b"".join(pending)
+                for start in range(0, len(data), PART_BYTES):
+                    self._upload_part(key, upload_id, parts, data[start : start + PART_BYTES])
             self._client.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=key,

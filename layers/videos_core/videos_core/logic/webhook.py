@@ -114,9 +114,9 @@ def _apply(event_type: str, upstream_id: str, ports: Finisher, now: int) -> Rece
     job = ports.upstream.retrieve(record.model, record.upstream_id)
     if job.status == "completed":
         # Storing asks the upstream for the files; one it cannot serve yet answers 409 (retryable).
-        outcome = store_assets(owner, video_id, ports, now)
+        outcome = store_assets(owner, video_id, ports, now, record)
     elif job.status == "failed":
-        outcome = end_failed(owner, video_id, failure_of(job), ports, now)
+        outcome = end_failed(owner, video_id, failure_of(job), ports, now, record)
     else:
         # Ahead of the upstream's own API: the upstream delivers again later (503), the poller goes on.
         raise UpstreamRetryableError(f"the upstream still reports the job {job.status}")

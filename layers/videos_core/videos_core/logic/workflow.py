@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from videos_core.backoff import wait_seconds
+from videos_core.backoff import informed_wait_seconds
 from videos_core.errors import UpstreamRetryableError, VideoQuotaExceeded
 from videos_core.logic.ending import Ender, end_job, failed, publish, publish_pending
 from videos_core.logic.history import budget_spent, floor_wait_seconds
@@ -42,6 +42,9 @@ CONTENT_TYPES: dict[Variant, str] = {
 # How long a finaliser's claim lasts before it must renew it (it renews while it copies): one that
 # died frees the job for the next within this time. Never past the finaliser's own time limit.
 FINALISE_LEASE_SECONDS = 30
+# A check's status while another finaliser stores the files of a job the upstream completed: the
+# state machine's Choice waits and checks again (its Default), rather than start StoreAssets beside it.
+FINALISING = "finalising"
 # Upstream error codes with a code of the contract's own.
 _ERROR_CODES = {"moderation_blocked": "invalid_video_prompt"}
 
@@ -100,22 +103,26 @@ def check_status(
         return Check("failed", record.progress, 0, False, error, spent.events)
     if job.status == "failed":
         return Check("failed", job.progress, 0, False, failure_of(job).model_dump(), spent.events)
+    elapsed = now - record.created_at
     wait = max(
         1,
         math.ceil(
             max(
-                wait_seconds(attempt, settings.backoff_scale),
+                informed_wait_seconds(attempt, settings.backoff_scale, job.progress, elapsed),
                 floor_wait_seconds(settings.max_generation_seconds),
             )
         ),
     )
     if job.status == "completed":
-        # StoreAssets next; if another holds the job, the loop waits `wait` and looks again.
+        if record.being_finalised(now):
+            # The webhook (or an earlier StoreAssets) is storing the files: the loop waits and looks again.
+            return Check(FINALISING, job.progress, wait, False, None, spent.events)
+        # StoreAssets next; if another claims the job first, the loop waits `wait` and looks again.
         return Check("completed", job.progress, wait, False, None, spent.storing().events)
     # Every other status — queued, in_progress, or one this service does not know — is still running.
     if (job.status, job.progress) != (record.status, record.progress):
         videos.update_progress(owner, video_id, job.status, job.progress)
-    timed_out = now - record.created_at >= settings.max_generation_seconds or spent.exhausted
+    timed_out = elapsed >= settings.max_generation_seconds or spent.exhausted
     return Check(job.status, job.progress, wait, timed_out, None, spent.events)
 
 
@@ -147,7 +154,8 @@ class _Claim:
         self.claimant = ports.ender.holder
         self._until = 0
 
-    def take(self, now: int) -> bool:
+    def take(self, now: int) -> int | None:
+        """The claim's number among the job's claims (1: the first), or None when another holds it."""
         self._until = self._ports.lease_until(now)
         record = self._record
         return self._ports.videos.claim_finalisation(
@@ -170,18 +178,27 @@ class _Claim:
         self._ports.videos.release_finalisation(record.owner, record.video_id, self.claimant)
 
 
-def store_assets(owner: str, video_id: str, ports: Finisher, now: int) -> Outcome:
-    """Copies every variant into S3, then completes the job: a completed job always has its files."""
-    record = ports.videos.get(owner, video_id)
+def store_assets(
+    owner: str, video_id: str, ports: Finisher, now: int, record: VideoRecord | None = None
+) -> Outcome:
+    """Copies every variant into S3, then completes the job: a completed job always has its files.
+    `record` is the job's record when the caller has just read it."""
+    record = record or ports.videos.get(owner, video_id)
     if record is None or record.terminal:
         publish_pending(video_id, ports.ender, now)
         return Outcome(finalised=False)
     claim = _Claim(record, ports)
-    if not claim.take(now):
+    number = claim.take(now)
+    if number is None:
         logger.info("%s is being finalised by another", video_id)
         return Outcome(finalised=False)
     stored: dict[Variant, AssetRecord] = {}
     try:
+        if number > 1:
+            # An attempt before this one may have died mid-copy, unable to abort its uploads.
+            left = ports.assets.abort_uploads(asset_prefix(record))
+            if left:
+                logger.warning("aborted %d upload(s) a dead attempt left for %s", left, video_id)
         _copy_files(record, ports, claim, stored)
         expires_at = now + ports.settings.retention_seconds
         completed = record.model_copy(
@@ -214,10 +231,6 @@ def store_assets(owner: str, video_id: str, ports: Finisher, now: int) -> Outcom
 def _copy_files(
     record: VideoRecord, ports: Finisher, claim: _Claim, stored: dict[Variant, AssetRecord]
 ) -> None:
-    # An attempt that died mid-copy could not abort its upload; the claim is ours now.
-    left = ports.assets.abort_uploads(asset_prefix(record))
-    if left:
-        logger.warning("aborted %d upload(s) a dead attempt left for %s", left, record.video_id)
     for variant in VARIANTS:
         key = asset_key(record, variant)
         with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
@@ -226,8 +239,11 @@ def _copy_files(
     claim.keep()
 
 
-def end_failed(owner: str, video_id: str, error: VideoError, ports: Finisher, now: int) -> Outcome:
-    record = ports.videos.get(owner, video_id)
+def end_failed(
+    owner: str, video_id: str, error: VideoError, ports: Finisher, now: int, record: VideoRecord | None = None
+) -> Outcome:
+    """Ends the job as failed with `error`; `record` as for store_assets."""
+    record = record or ports.videos.get(owner, video_id)
     pending = None
     if record is not None and not record.terminal:
         record = failed(record, error, now, ports.settings.retention_seconds)

@@ -39,11 +39,18 @@ class VideoRecord(BaseModel):
     assets: dict[Variant, AssetRecord] = {}
     # DynamoDB TTL (epoch seconds): when the record goes with its assets.
     ttl: int | None = None
+    # Who holds the right to store the files and complete the job, and until when (logic.workflow).
+    finaliser: str | None = None
+    finalise_until: int | None = None
     object: Literal["video"] = "video"
 
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    def being_finalised(self, now: int) -> bool:
+        """Whether a finaliser holds a live claim on the job (its files are being stored)."""
+        return self.finaliser is not None and (self.finalise_until or 0) >= now
 
     def to_video(self) -> Video:
         return Video(
