@@ -55,14 +55,19 @@ def new_owner_key(served: Served, owner: str) -> str:
     return create_key(aws_client("dynamodb", served.aws), "videos-api-KeysTable", owner)
 
 
+# The e2e suites that start a `serve` of their own rather than share `served`.
+OWN_SERVE = ("tests/e2e/test_stop.py",)
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """What a test worker takes at a time: a test file, so that its fixtures are made once — but the
-    suites that drive `serve` all together, so that one `serve` is started for them."""
+    suites that share `served` all together, so that one `serve` is started for them."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByFileServeTogether(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return "serve" if path.startswith(("tests/e2e/", "tests/fuzz/")) else path
+            shared = path.startswith(("tests/e2e/", "tests/fuzz/")) and path not in OWN_SERVE
+            return "serve" if shared else path
 
     return ByFileServeTogether(config, log)
