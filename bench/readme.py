@@ -12,6 +12,7 @@ ORDER = (
     "cold_start",
     "upstream_calls",
     "aws_calls",
+    "aws_endpoint",
     "completion_latency",
     "store_assets",
     "cost",

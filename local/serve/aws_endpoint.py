@@ -29,6 +29,9 @@ from local.serve.aws_calls import AwsCallCount
 from local.serve.aws_faults import OBSERVER_KEY, AwsFaultBook, AwsFaultMiddleware, fault_lambda_invokes
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+# "off" serves every request as moto's own server does: a connection per request, moto's per-request
+# work done afresh (the tests pass either way; bench/aws_endpoint.py compares the two).
+FAST_PATH_SWITCH = "LOCAL_AWS_FAST_PATH"
 # Longer than any function's timeout: the function workers end every invocation themselves.
 LAMBDA_READ_TIMEOUT_SECONDS = 960
 
@@ -56,15 +59,17 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from werkzeug.serving import make_server
 
+    from local.serve.keep_alive import KeepAliveRequestHandler
     from local.serve.moto_fidelity import make_dynamodb_writes_atomic
     from local.serve.moto_speedups import speed_up_moto
 
     name_this_process(AWS_ENDPOINT)
+    fast_path = os.environ.get(FAST_PATH_SWITCH, "on") != "off"
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # serve stops it on a Ctrl-C, through the pipe
     # moto's state machine calls its task services back at localhost:$MOTO_PORT.
     os.environ["MOTO_PORT"] = str(port)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    speed_up_moto(lambda made: guard_client(made, role))
+    speed_up_moto(lambda made: guard_client(made, role), per_request=fast_path)
     make_dynamodb_writes_atomic()
     functions = client(
         "lambda",
@@ -84,7 +89,8 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
     app = calls.serving(
         AwsFaultMiddleware(DomainDispatcherApplication(create_backend_app), faults, calls.count)
     )
-    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    handler = KeepAliveRequestHandler if fast_path else MotoRequestHandler
+    server = make_server(host, port, app, threaded=True, request_handler=handler)
     threading.Thread(target=server.serve_forever, name="aws-endpoint", daemon=True).start()
     with contextlib.suppress(EOFError, OSError):
         parent.recv()

@@ -1,0 +1,70 @@
+"""HTTP/1.1 keep-alive for the local AWS endpoint. werkzeug's development server closes every
+connection after one request, so each AWS call of a function (or of the state machine) paid for a
+new TCP connection, a new server thread and a new request parser. AWS's endpoints keep connections
+open, and botocore reuses them: so does this handler.
+
+werkzeug closes them because http.server cannot tell where an unread request body ends. Here every
+request's body is read to its Content-Length before the next request is parsed; a request whose
+length is not known up front (chunked) still closes its connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+
+class _CountedInput:
+    """The request body as the application reads it, within its Content-Length."""
+
+    def __init__(self, stream: Any, length: int) -> None:
+        self._stream = stream
+        self.left = length
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data: bytes = self._stream.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data: bytes = self._stream.readline(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
+
+    def drain(self) -> None:
+        while self.left > 0 and self.read(min(self.left, 1 << 16)):
+            pass
+
+
+class KeepAliveRequestHandler(MotoRequestHandler):
+    """moto's request handler, with connections kept open between requests."""
+
+    _body: _CountedInput | None = None
+
+    def run_wsgi(self) -> None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self._body = None
+            super().run_wsgi()
+            self.close_connection = True
+            return
+        # The application reads the body through this, and so does werkzeug's drain of "whatever the
+        # client sent past the response": it stops at the body's end, not in the next request.
+        connection_file = self.rfile
+        self._body = _CountedInput(connection_file, int(self.headers.get("Content-Length") or 0))
+        self.rfile = self._body  # type: ignore[assignment]
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = connection_file
+        self._body.drain()
+
+    def send_header(self, keyword: str, value: str) -> None:
+        # werkzeug asks for every connection to close; one whose body is known to end stays open.
+        if keyword.lower() == "connection" and value.lower() == "close" and self._body is not None:
+            return
+        super().send_header(keyword, value)

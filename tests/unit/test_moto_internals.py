@@ -1,0 +1,24 @@
+"""The moto (and werkzeug) internals the local AWS endpoint patches are still there: an upgrade that
+moves one fails here, by name, rather than as a slower or less faithful endpoint."""
+
+from __future__ import annotations
+
+import pytest
+from moto.dynamodb.models import DynamoDBBackend
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+from local.serve.moto_fidelity import _WRITES
+from local.serve.moto_speedups import patched_internals
+
+PATCHED = [
+    *patched_internals(),
+    *((DynamoDBBackend, name) for name in _WRITES),
+    # local.serve.keep_alive overrides these of werkzeug's handler.
+    (MotoRequestHandler, "run_wsgi"),
+    (MotoRequestHandler, "send_header"),
+]
+
+
+@pytest.mark.parametrize(("owner", "name"), PATCHED, ids=lambda value: getattr(value, "__name__", value))
+def test_each_patched_internal_exists(owner: object, name: str) -> None:
+    assert callable(getattr(owner, name, None)), f"{getattr(owner, '__name__', owner)}.{name} is gone"
