@@ -11,7 +11,7 @@ from pathlib import Path
 from local.process_names import AWS_ENDPOINT, ENGINE_RENDER, FUNCTION_PREFIX
 
 CLIENTS = "benchmark clients"
-SERVE = "serve (gateway, engine, Lambda endpoint)"
+SERVE = "serve (gateway, engine, Lambda endpoint, fork servers)"
 
 
 def _processes() -> dict[int, tuple[int, str, float]]:
@@ -42,7 +42,8 @@ def _group(name: str) -> str | None:
 
 
 def cpu_seconds() -> defaultdict[str, float]:
-    """CPU seconds so far by group, for this process and serve's (the parent of its AWS endpoint)."""
+    """CPU seconds so far by group, for this process and serve's (the parent of its AWS endpoint) with
+    every process under it: function workers are forked from a fork server, not from serve itself."""
     processes = _processes()
     serve = {parent for parent, name, _ in processes.values() if name == AWS_ENDPOINT}
     spent: defaultdict[str, float] = defaultdict(float)
@@ -51,6 +52,12 @@ def cpu_seconds() -> defaultdict[str, float]:
             spent[CLIENTS] += seconds
         elif pid in serve:
             spent[SERVE] += seconds
-        elif parent in serve and (group := _group(name)) is not None:
-            spent[group] += seconds
+        elif _under(parent, serve, processes):
+            spent[_group(name) or SERVE] += seconds
     return spent
+
+
+def _under(pid: int, ancestors: set[int], processes: dict[int, tuple[int, str, float]]) -> bool:
+    while pid in processes and pid not in ancestors:
+        pid = processes[pid][0]
+    return pid in ancestors

@@ -7,7 +7,7 @@ its videos after each create and following each job with GET until it ends, then
 the final record. A handful of distinct prompts let the engine's render cache carry the media.
 Reported: throughput, p50/p95/p99 per endpoint, every status seen, jobs lost (must be 0: every 201
 reaches a terminal state within 5 minutes and is in its owner's list), and that the burst is
-answered 429 with Retry-After, never 5xx.
+answered 429 with Retry-After, never 5xx (its accepted jobs stall upstream and are deleted).
 
     uv run python -m bench.load [--clients 50] [--jobs-per-client 10] [--window 60]
 """
@@ -148,7 +148,9 @@ async def client(
 
 
 async def burst(api: str, key: str, owner: str, record: Record) -> list[Job]:
-    """BURST creates at once from one owner: those past the quota are 429 with Retry-After."""
+    """BURST creates at once from one owner: those past the quota are 429 with Retry-After. The jobs
+    stall upstream (a job that ended would free its slot before the burst is over), and the owner
+    deletes each one accepted, which ends it."""
     async with httpx.AsyncClient(
         base_url=api, headers={"Authorization": f"Bearer {key}"}, timeout=120
     ) as http:
@@ -159,14 +161,19 @@ async def burst(api: str, key: str, owner: str, record: Record) -> list[Job]:
                     "create (burst)",
                     "POST",
                     "/v1/videos",
-                    json={"prompt": PROMPTS[0]},
+                    json={"prompt": PROMPTS[0] + " [stall]"},
                     headers={"Idempotency-Key": secrets.token_hex(16)},
                 )
                 for _ in range(BURST)
             )
         )
         jobs = [Job(r.json()["id"], owner, time.monotonic()) for r in responses if r.status_code == 201]
-        await asyncio.gather(*(follow(http, record, job) for job in jobs))
+        deleted = await asyncio.gather(
+            *(record.call(http, "delete (burst)", "DELETE", f"/v1/videos/{job.id}") for job in jobs)
+        )
+        for job, answer in zip(jobs, deleted, strict=True):
+            if answer.status_code == 200:
+                job.ended, job.status = time.monotonic(), "deleted"
     return jobs
 
 
