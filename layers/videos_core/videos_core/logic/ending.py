@@ -27,8 +27,9 @@ FAILED = "Video Failed"
 # How long the one that ended a job has to publish its event before another may.
 PUBLISH_LEASE_SECONDS = 30
 # A write that must not be left undone (the outbox cleared after a publish: left, the event would go
-# out twice) is tried this many times, past the AWS client's own retries, with a growing pause.
-PERSIST_ATTEMPTS = 5
+# out twice) is tried this many times, past the AWS client's own retries, with a growing pause: some
+# 25 s in all, within PUBLISH_LEASE_SECONDS, so no other publisher takes the event meanwhile.
+PERSIST_ATTEMPTS = 8
 PERSIST_PAUSE_SECONDS = 0.2
 
 T = TypeVar("T")

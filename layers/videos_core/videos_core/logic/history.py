@@ -5,6 +5,8 @@ Each status check adds a known number of events: the CheckStatus task's five (en
 started, succeeded, exited), the Choice's two and the Wait's two; each retry of the task three more
 (failed, scheduled, started). The state machine hands CheckStatus the running total and the task's
 retry count ($$.State.RetryCount), so the total is an upper bound of the history, checked at every loop.
+The execution's first few events (its start, the Start state and the wait before the first check)
+are within END_RESERVE.
 """
 
 from __future__ import annotations
