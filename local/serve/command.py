@@ -16,7 +16,6 @@ from typing import Any
 
 import uvicorn
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from local.engine.app import create_app
@@ -29,7 +28,6 @@ from local.serve.gateway import Gateway
 from local.serve.stack import ENGINE_KEY, LocalStack
 
 DEV_OWNER = "dev"
-STOPPING = Response('{"message":"Service Unavailable"}', 503, media_type="application/json")
 # How long a stop waits for requests in flight before it cuts them (serve stops within 3 s of a Ctrl-C).
 GRACE_SECONDS = 1
 # `--fast`: the status checks' backoff a tenth (the first check after a second), and a failed step's
@@ -92,10 +90,7 @@ class _Api:
             response = self.playground.answer(request) or await self.gateway(request)
         except asyncio.CancelledError:
             # serve is stopping, and its grace ran out before this request's function answered: the
-            # request is answered as API Gateway answers a timed-out integration, if its client is
-            # still there, and the stop goes on.
-            with contextlib.suppress(Exception):
-                await STOPPING(scope, receive, send)
+            # request is cut (its client sees the connection close), and the stop goes on.
             return
         await response(scope, receive, send)
 

@@ -36,7 +36,10 @@ class LambdaEndpoint:
     def __init__(self, host: str, dispatch: LambdaDispatcher) -> None:
         self._server = _Server((host, 0), _handler(dispatch))
         self.url = f"http://{host}:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, name="lambda-endpoint", daemon=True).start()
+        # A short poll: a stop waits for the loop to notice it.
+        threading.Thread(
+            target=self._server.serve_forever, args=(0.1,), name="lambda-endpoint", daemon=True
+        ).start()
 
     def close(self) -> None:
         self._server.shutdown()
