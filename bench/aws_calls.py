@@ -25,6 +25,7 @@ from bench.report import Table, publish
 from local.serve.aws_endpoint import client as aws_client
 from local.serve.aws_faults import OBSERVER_KEY
 from tests.support import serving
+from videos_core.adapters.stepfunctions import execution_arn
 
 KEY = "sk-bench-aws-calls-0123456789"
 MAX_CALLS, MAX_INVOCATIONS = 25, 4
@@ -46,9 +47,7 @@ def one_job(api: str, aws: str, logs: Path, prompt: str) -> tuple[Counter[str], 
         f"{api}/v1/videos", json={"prompt": prompt}, headers={"Authorization": f"Bearer {KEY}"}, timeout=30
     )
     created.raise_for_status()
-    execution = (
-        machine["stateMachineArn"].replace(":stateMachine:", ":execution:") + ":" + created.json()["id"]
-    )
+    execution = execution_arn(machine["stateMachineArn"], created.json()["id"])
     deadline = time.monotonic() + 60
     while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
         if time.monotonic() > deadline:

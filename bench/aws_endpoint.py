@@ -17,9 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.cpu import _processes
+from bench.cpu import ENDPOINT, cpu_seconds
 from bench.report import Table, publish
-from local.process_names import AWS_ENDPOINT
 from local.serve.application import declared_application
 from local.serve.aws_endpoint import client
 from tests.support import serving
@@ -30,11 +29,6 @@ TABLE = APPLICATION.tables["VideosTable"]
 BUCKET = APPLICATION.buckets["AssetsBucket"]
 BUS = APPLICATION.event_buses["EventBus"]
 BODY = b"\0" * 200_000  # a thumbnail's size
-
-
-def endpoint_cpu() -> float:
-    (seconds,) = (cpu for _, name, cpu in _processes().values() if name == AWS_ENDPOINT)
-    return seconds
 
 
 def calls(endpoint: str) -> dict[str, Callable[[], Any]]:
@@ -75,10 +69,10 @@ def measure(fast_path: bool, requests: int) -> dict[str, float]:
         for name, call in calls(service.aws).items():
             for _ in range(20):
                 call()
-            before = endpoint_cpu()
+            before = cpu_seconds()[ENDPOINT]
             for _ in range(requests):
                 call()
-            found[name] = (endpoint_cpu() - before) / requests * 1000
+            found[name] = (cpu_seconds()[ENDPOINT] - before) / requests * 1000
     return found
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from local.process_names import AWS_ENDPOINT, ENGINE_RENDER, FUNCTION_PREFIX
 
 CLIENTS = "benchmark clients"
+ENDPOINT = "AWS endpoint (moto, state machine)"
 SERVE = "serve (gateway, engine, Lambda endpoint, fork servers)"
 
 
@@ -33,7 +34,7 @@ def _processes() -> dict[int, tuple[int, str, float]]:
 
 def _group(name: str) -> str | None:
     if name == AWS_ENDPOINT:
-        return "AWS endpoint (moto, state machine)"
+        return ENDPOINT
     if name.startswith(FUNCTION_PREFIX):
         return f"functions: {name.removeprefix(FUNCTION_PREFIX)}"
     if name == ENGINE_RENDER:

@@ -1,8 +1,8 @@
 """The local AWS endpoint's count of the API calls it serves, by caller (the access key: each function
 signs with its own) and by service and operation: what a job costs in requests (and, on AWS, in
-money and latency). `GET /_calls` shows the counts, `DELETE
-/_calls` starts them again. Calls signed with the observer's key (the tests' and the provisioning's
-own) are not the service's, and are not counted."""
+money and latency). `GET /_calls` shows the counts, `DELETE /_calls` starts them again. Calls signed
+with the observer's key (the tests' and the provisioning's own) are not the service's, and are not
+counted: the fault middleware, which tells it the calls, leaves them out."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from local.serve.aws_faults import OBSERVER_KEY, AwsCall
+from local.serve.aws_faults import AwsCall
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -26,9 +26,8 @@ class AwsCallCount:
         self._counts: Counter[tuple[str, str]] = Counter()
 
     def count(self, key: str, call: AwsCall) -> None:
-        if key != OBSERVER_KEY:
-            with self._lock:
-                self._counts[(key, f"{call.service}:{call.operation}")] += 1
+        with self._lock:
+            self._counts[(key, f"{call.service}:{call.operation}")] += 1
 
     def serving(self, app: WsgiApp) -> WsgiApp:
         def with_calls(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -228,7 +228,8 @@ def error_answer(
 
 
 class AwsFaultMiddleware:
-    """The WSGI layer in front of moto: `/_faults` itself, and the armed rules applied to API calls."""
+    """The WSGI layer in front of moto: `/_faults` itself, and the armed rules applied to API calls;
+    `on_call` is told each API call that is not the observer's."""
 
     def __init__(
         self,
@@ -249,9 +250,8 @@ class AwsFaultMiddleware:
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
         identified = identify(environ, body)
-        if identified is not None:
-            self.on_call(*identified)
         if identified is not None and identified[0] != OBSERVER_KEY:
+            self.on_call(*identified)
             fault = self.book.take(identified[1])
             if fault is not None:
                 status, headers, answer = error_answer(fault, identified[1], body)

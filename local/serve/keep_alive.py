@@ -9,6 +9,7 @@ length is not known up front (chunked) still closes its connection."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -22,14 +23,14 @@ class _CountedInput:
         self.left = length
 
     def read(self, size: int = -1) -> bytes:
-        size = self.left if size is None or size < 0 else min(size, self.left)
-        data: bytes = self._stream.read(size) if size else b""
-        self.left -= len(data)
-        return data
+        return self._take(self._stream.read, size)
 
     def readline(self, size: int = -1) -> bytes:
+        return self._take(self._stream.readline, size)
+
+    def _take(self, reader: Callable[[int], bytes], size: int | None) -> bytes:
         size = self.left if size is None or size < 0 else min(size, self.left)
-        data: bytes = self._stream.readline(size) if size else b""
+        data = reader(size) if size else b""
         self.left -= len(data)
         return data
 

@@ -131,6 +131,15 @@ class Lab:
             ),
         )
 
+    def start_execution(self, video_id: str) -> None:
+        """The job's state machine execution, started as create starts it (for a seeded record)."""
+        machine = next(iter(self.stack.application.state_machines.values()))
+        self.flow.client("stepfunctions").start_execution(
+            stateMachineArn=machine.arn,
+            name=video_id,
+            input=json.dumps({"owner": self.flow.owner, "video_id": video_id}),
+        )
+
     def dead_attempt(self, video_id: str) -> None:
         """A finaliser that claimed the job and died mid-copy: its claim lapsed, its upload left open."""
         self.flow.client("dynamodb").update_item(
@@ -353,12 +362,7 @@ def store_after_a_dead_attempt(lab: Lab) -> None:
     video_id = lab.seed(status="in_progress", upstream_id=lab.finished_upstream_job())
     lab.take_slot(video_id)
     lab.dead_attempt(video_id)
-    machine = next(iter(lab.stack.application.state_machines.values()))
-    lab.flow.client("stepfunctions").start_execution(
-        stateMachineArn=machine.arn,
-        name=video_id,
-        input=json.dumps({"owner": lab.flow.owner, "video_id": video_id}),
-    )
+    lab.start_execution(video_id)
     assert lab.wait_job(video_id)["status"] == "completed"
     assert lab.uploads_left(video_id) == []
     assert lab.flow.wait_execution(video_id, timeout=JOB_SECONDS)["status"] == "SUCCEEDED"
@@ -426,13 +430,7 @@ def check_status_publishes_a_waiting_event(lab: Lab) -> None:
     check publishes it, and the execution ends with no task failed."""
     video_id = lab.seed()
     lab.pending_event(video_id)
-    sfn = lab.flow.client("stepfunctions")
-    machine = next(iter(lab.stack.application.state_machines.values()))
-    sfn.start_execution(
-        stateMachineArn=machine.arn,
-        name=video_id,
-        input=json.dumps({"owner": lab.flow.owner, "video_id": video_id}),
-    )
+    lab.start_execution(video_id)
     assert lab.flow.wait_execution(video_id, timeout=JOB_SECONDS)["status"] == "SUCCEEDED"
     lab.no_task_failed(video_id)
     lab.one_event(video_id, "Video Completed")

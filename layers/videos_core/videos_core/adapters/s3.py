@@ -4,6 +4,7 @@ within a part, a multipart upload past it), handed out as short-lived presigned 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -80,10 +81,11 @@ class S3AssetStore:
         )
         upload_id = upload["UploadId"]
         parts: list[dict[str, Any]] = []
-        size = len(head)
+        size = 0
         try:
-            pending, pending_size = [head], len(head)
-            for chunk in chunks:
+            pending: list[bytes] = []
+            pending_size = 0
+            for chunk in itertools.chain([head], chunks):
                 pending.append(chunk)
                 pending_size += len(chunk)
                 size += len(chunk)
@@ -94,11 +96,9 @@ class S3AssetStore:
                         self._upload_part(key, upload_id, parts, data[start : start + PART_BYTES])
                     rest = data[len(data) - len(data) % PART_BYTES :]
                     pending, pending_size = ([rest] if rest else []), len(rest)
-            if pending_size or not parts:
+            if pending:
                 on_part()
-                data = b"".join(pending)
-                for start in range(0, len(data), PART_BYTES):
-                    self._upload_part(key, upload_id, parts, data[start : start + PART_BYTES])
+                self._upload_part(key, upload_id, parts, b"".join(pending))
             self._client.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=key,
