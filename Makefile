@@ -37,7 +37,7 @@ checks:
 
 ## Every test (the browser tests drive Debian's Chromium, installed first), on three workers — the
 ## tests wait on backoffs and renders more than they compute — each taking a test file at a time,
-## the longest suites first (pyproject.toml's testpaths).
+## the longest suites first (tests/conftest.py's LONGEST_FIRST).
 pytest: setup browser
 	$(UV) run pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=15
 

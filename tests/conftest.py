@@ -59,6 +59,18 @@ def new_owner_key(served: Served, owner: str) -> str:
 OWN_SERVE = ("tests/e2e/test_stop.py",)
 
 
+# The suites that take longest, handed out first (with --no-loadscope-reorder, xdist gives the workers
+# test files in collection order), so that the workers end together; the rest in testpaths' order.
+LONGEST_FIRST = ("tests/faults/", "tests/e2e/", "tests/fuzz/", "tests/integration/iam/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((n for n, p in enumerate(LONGEST_FIRST) if item.nodeid.startswith(p)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """What a test worker takes at a time: a test file, so that its fixtures are made once — but the
     suites that share `served` all together, so that one `serve` is started for them."""
