@@ -7,20 +7,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import idempotency, wiring
 from videos_core.deadline import bounded
-from videos_core.http import make_resolver, owner_of, parse_body
+from videos_core.http import Api, owner_of, parse_body
 from videos_core.logic.create import create_video
 from videos_core.models.api import CreateVideoRequest
 from videos_core.observability import logger, metrics, traced
 from videos_core.router import Response
 
-app = make_resolver()
+app = Api("create")
 
 
-@app.post("/api/videos")
-@app.post("/v1/videos")
+@app.serves()
 def create() -> Response:
     owner = owner_of(app)
-    request, reference = parse_body(app, CreateVideoRequest, accepts_reference=True)
+    request, reference = parse_body(app, app.body_model(CreateVideoRequest), accepts_reference=True)
 
     fingerprint = idempotency.fingerprint(request.model_dump(), reference.content if reference else None)
     holder, key = app.lambda_context.aws_request_id, idempotency.client_key(app)

@@ -8,17 +8,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
 from videos_core.deadline import bounded
-from videos_core.http import json_response, make_resolver, owner_of
+from videos_core.http import Api, json_response, owner_of
 from videos_core.logic.delete import delete_video
 from videos_core.observability import logger, metrics, traced
 from videos_core.router import Response
 from videos_core.settings import get_settings
 
-app = make_resolver()
+app = Api("delete")
 
 
-@app.delete("/api/videos/<video_id>")
-@app.delete("/v1/videos/<video_id>")
+@app.serves()
 def delete(video_id: str) -> Response:
     deleted = delete_video(
         owner_of(app),

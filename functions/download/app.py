@@ -8,18 +8,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
 from videos_core.deadline import bounded
-from videos_core.http import json_response, make_resolver, owner_of, parse_query
+from videos_core.http import Api, json_response, owner_of, parse_query
 from videos_core.logic.download import download_link
 from videos_core.models.api import DownloadQuery
 from videos_core.observability import logger, metrics, traced
 from videos_core.router import Response
 from videos_core.settings import get_settings
 
-app = make_resolver()
+app = Api("download")
 
 
-@app.get("/api/videos/<video_id>/download")
-@app.get("/v1/videos/<video_id>/content")
+@app.serves()
 def download(video_id: str) -> Response:
     query = parse_query(app, DownloadQuery)
     link = download_link(

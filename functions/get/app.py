@@ -5,16 +5,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
 from videos_core.deadline import bounded
-from videos_core.http import json_response, make_resolver, owner_of
+from videos_core.http import Api, json_response, owner_of
 from videos_core.logic.read import get_video
 from videos_core.observability import logger, metrics, traced
 from videos_core.router import Response
 
-app = make_resolver()
+app = Api("get")
 
 
-@app.get("/api/videos/<video_id>")
-@app.get("/v1/videos/<video_id>")
+@app.serves()
 def get(video_id: str) -> Response:
     return json_response(get_video(owner_of(app), video_id, wiring.videos()))
 

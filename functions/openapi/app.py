@@ -7,15 +7,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core.deadline import bounded
-from videos_core.http import JSON, make_resolver
+from videos_core.http import JSON, Api
 from videos_core.observability import logger, metrics, traced
 from videos_core.openapi import openapi_document
 from videos_core.router import Response
 
-app = make_resolver(default_route=True)
+app = Api("openapi")
 
 
-@app.get("/openapi.json")
+@app.serves()
 def openapi() -> Response:
     return Response(200, JSON, json.dumps(openapi_document()), {"Cache-Control": "public, max-age=300"})
 

@@ -5,17 +5,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
 from videos_core.deadline import bounded
-from videos_core.http import json_response, make_resolver, owner_of, parse_query, time_left
+from videos_core.http import Api, json_response, owner_of, parse_query, time_left
 from videos_core.logic.poll import RETRY_AFTER_SECONDS, poll_video
 from videos_core.models.api import PollQuery
 from videos_core.observability import logger, metrics, traced
 from videos_core.router import Response
 from videos_core.settings import get_settings
 
-app = make_resolver()
+app = Api("poll")
 
 
-@app.get("/api/videos/<video_id>/poll")
+@app.serves()
 def poll(video_id: str) -> Response:
     outcome = poll_video(
         owner_of(app),

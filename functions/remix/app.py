@@ -7,20 +7,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import idempotency, wiring
 from videos_core.deadline import bounded
-from videos_core.http import make_resolver, owner_of, parse_body
+from videos_core.http import Api, owner_of, parse_body
 from videos_core.logic.create import remix_video
 from videos_core.models.api import RemixVideoRequest
 from videos_core.observability import logger, metrics, traced
 from videos_core.router import Response
 
-app = make_resolver()
+app = Api("remix")
 
 
-@app.post("/api/videos/<video_id>/remix")
-@app.post("/v1/videos/<video_id>/remix")
+@app.serves()
 def remix(video_id: str) -> Response:
     owner = owner_of(app)
-    request, _ = parse_body(app, RemixVideoRequest)
+    request, _ = parse_body(app, app.body_model(RemixVideoRequest))
 
     fingerprint = idempotency.fingerprint(request.model_dump() | {"source": video_id})
     holder, key = app.lambda_context.aws_request_id, idempotency.client_key(app)

@@ -7,17 +7,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
 from videos_core.deadline import bounded
-from videos_core.http import json_response, make_resolver, owner_of, parse_body
+from videos_core.http import Api, json_response, owner_of, parse_body
 from videos_core.logic.uploads import create_upload
 from videos_core.models.api import CreateUploadRequest
 from videos_core.observability import logger, metrics, traced
 from videos_core.router import Response
 from videos_core.settings import get_settings
 
-app = make_resolver()
+app = Api("uploads")
 
 
-@app.post("/v1/uploads")
+@app.serves()
 def upload() -> Response:
     owner = owner_of(app)
     request, _ = parse_body(app, CreateUploadRequest)

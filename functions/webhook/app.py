@@ -9,15 +9,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
 from videos_core.deadline import bounded, seconds_left
-from videos_core.http import JSON, make_resolver, time_left
+from videos_core.http import JSON, Api, time_left
 from videos_core.logic.webhook import receive, signed_headers
 from videos_core.observability import logger, metrics, traced
 from videos_core.router import Response
 
-app = make_resolver()
+app = Api("webhook")
 
 
-@app.post("/webhooks/openai")
+@app.serves()
 def webhook() -> Response:
     event = app.current_event
     headers = signed_headers(dict(event.headers))

@@ -13,7 +13,8 @@ from typing import Any
 
 from local.engine.render import RenderResult, RenderSpec
 
-MODELS = ("sora-2", "sora-2-pro")
+# The models and dated snapshots OpenAI's published spec lists.
+MODELS = ("sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08")
 SECONDS = ("4", "8", "12")
 SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from local.engine.errors import EngineError, invalid
 from local.engine.jobs import MODELS, SECONDS, SIZES
 
-MAX_PROMPT_CHARS = 10_000
+MAX_PROMPT_CHARS = 32_000  # the published spec's
 MAX_REFERENCE_BYTES = 10 * 1024 * 1024
 REFERENCE_FORMATS = {"PNG", "JPEG", "WEBP"}
 LIST_DEFAULT_LIMIT = 20

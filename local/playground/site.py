@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from local.serve.application import LocalApplication
-from videos_core.models.api import MAX_PROMPT_CHARS
+from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS
 from videos_core.settings import load_settings
 
 STATIC = Path(__file__).parent / "static"
@@ -37,7 +37,7 @@ def playground_config(application: LocalApplication, api_key: str) -> dict[str, 
         "apiKey": api_key,
         "models": list(settings.models),
         "prices": {model: {size: str(usd) for size, usd in rows.items()} for model, rows in prices.items()},
-        "maxPromptChars": MAX_PROMPT_CHARS,
+        "maxPromptChars": MAX_OPENAI_PROMPT_CHARS,
     }
 
 

@@ -17,6 +17,7 @@ from tests.conftest import DEV_KEY, new_owner_key
 from tests.e2e.browser import PHONE, Session, open_session
 from tests.media import jpeg_size, png_bytes, probe_mp4
 from tests.support import Served
+from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS
 
 JOB_TIMEOUT_S = 60
 
@@ -83,7 +84,7 @@ def test_the_page_and_its_configuration_are_served(served: Served) -> None:
         "apiKey": DEV_KEY,
         "models": ["sora-2", "sora-2-pro"],
         "prices": {"sora-2": {"*": "0.125"}, "sora-2-pro": {"*": "0.40"}},
-        "maxPromptChars": 500,
+        "maxPromptChars": MAX_OPENAI_PROMPT_CHARS,
     }
     assert httpx.get(f"{served.api}/playground/app.js").headers["content-type"].startswith("text/javascript")
 
@@ -102,7 +103,7 @@ def test_create_watch_play_and_download(session: Session, sdk: OpenAI) -> None:
     assert page.input_value("#api-key") == DEV_KEY  # pre-filled by serve
 
     page.fill("#prompt", "A paper boat drifting down a rainy street")
-    assert page.text_content("#prompt-count") == "41 / 500"
+    assert page.text_content("#prompt-count") == f"41 / {MAX_OPENAI_PROMPT_CHARS}"
     page.select_option("#size", "1280x720")
     assert page.text_content("#estimate") == "≈ $0.50"
     page.click("#create-submit")
@@ -192,19 +193,19 @@ def test_remix_then_delete_with_confirmation(session: Session, sdk: OpenAI) -> N
     assert page.locator(f'#cards li[data-id="{source}"]').count() == 1
 
 
-def test_a_501_character_prompt_shows_the_apis_error_beside_the_prompt(session: Session, sdk: OpenAI) -> None:
+def test_a_prompt_over_the_limit_shows_the_apis_error_beside_it(session: Session, sdk: OpenAI) -> None:
     session.console.allow(r"status of 400")  # the browser logs the rejected request itself
     page = session.page
     wait_until_ready(page)
     before = [video.id for video in sdk.videos.list(limit=100)]
-    page.fill("#prompt", "x" * 501)
-    assert page.text_content("#prompt-count") == "501 / 500"
+    page.fill("#prompt", "x" * (MAX_OPENAI_PROMPT_CHARS + 1))
+    assert page.text_content("#prompt-count") == f"{MAX_OPENAI_PROMPT_CHARS + 1} / {MAX_OPENAI_PROMPT_CHARS}"
     assert "over" in (page.get_attribute("#prompt-count", "class") or "")
     page.click("#create-submit")
 
     page.wait_for_selector("#prompt-error:not(:empty)")
     assert page.text_content("#prompt-error") == (
-        "Invalid body parameter 'prompt': String should have at most 500 characters."
+        f"Invalid body parameter 'prompt': String should have at most {MAX_OPENAI_PROMPT_CHARS} characters."
     )
     assert page.get_attribute("#prompt", "aria-invalid") == "true"
     assert page.evaluate("() => document.activeElement.id") == "prompt"
@@ -214,7 +215,7 @@ def test_a_501_character_prompt_shows_the_apis_error_beside_the_prompt(session: 
     assert [video.id for video in sdk.videos.list(limit=100)] == before
 
     # Fixing the prompt clears the error on the next submit.
-    page.fill("#prompt", "x" * 500)
+    page.fill("#prompt", "x" * MAX_OPENAI_PROMPT_CHARS)
     page.click("#create-submit")
     page.wait_for_selector("#job-body:not([hidden])")
     assert page.text_content("#prompt-error") == ""

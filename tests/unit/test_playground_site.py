@@ -10,6 +10,7 @@ from starlette.requests import Request
 from local.playground.site import Playground, playground_config
 from local.serve.application import load_application
 from local.template import application_template
+from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS
 
 KEY = "sk-unit-key"
 
@@ -30,7 +31,7 @@ def test_the_configuration_follows_the_templates_prices_and_routes() -> None:
         "apiKey": KEY,
         "models": ["sora-2", "sora-2-pro"],
         "prices": {"sora-2": {"*": "0.125"}, "sora-2-pro": {"*": "0.40"}},
-        "maxPromptChars": 500,
+        "maxPromptChars": MAX_OPENAI_PROMPT_CHARS,
     }
     overridden = config(
         {

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.apigw import FakeLambdaContext
-from videos_core.http import make_resolver, time_left
+from videos_core.http import Api, time_left
 from videos_core.router import Resolver, Response
 
 
@@ -24,11 +24,11 @@ def event(method: str, path: str, **extra: Any) -> dict[str, Any]:
 def app() -> Resolver:
     app = Resolver()
 
-    @app.get("/v1/videos/<video_id>")
+    @app.get("/v1/videos/{video_id}")
     def get(video_id: str) -> Response:
         return Response(200, "application/json", f'{{"id": "{video_id}"}}')
 
-    @app.post("/v1/videos/<video_id>/remix")
+    @app.post("/v1/videos/{video_id}/remix")
     def remix(video_id: str) -> Response:
         raise ValueError(video_id)
 
@@ -68,6 +68,14 @@ def test_anything_else_is_not_found(app: Resolver, method: str, path: str) -> No
     assert app.resolve(event(method, path), None)["statusCode"] == 404
 
 
+def test_the_matched_route_is_known_to_the_handler(app: Resolver) -> None:
+    app.resolve(event("GET", "/v1/videos/vid_1"), None)
+    assert app.current_route == "GET /v1/videos/{video_id}"
+
+    app.resolve(event("GET", "/v1/nothing"), None)
+    assert app.current_route is None
+
+
 def test_a_failing_handler_answers_through_on_error(app: Resolver) -> None:
     result = app.resolve(event("POST", "/v1/videos/vid_9/remix"), None)
     assert (result["statusCode"], result["body"]) == (500, "ValueError: vid_9")
@@ -92,7 +100,7 @@ def test_the_request_as_handlers_read_it(app: Resolver) -> None:
 def test_time_left_is_within_the_function_limit_and_api_gateway_wait(
     remaining_ms: int, expected: float
 ) -> None:
-    app = make_resolver()
+    app = Api("get")
     app.lambda_context = FakeLambdaContext(remaining_ms=remaining_ms)
 
     assert time_left(app) == expected

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
@@ -31,15 +32,16 @@ from videos_core.images import image_type
 from videos_core.models.api import ErrorBody, OpenAIErrorDetail, UpstreamError
 from videos_core.observability import logger
 from videos_core.ports import Reference
-from videos_core.router import Resolver, Response
-from videos_core.routes import methods_at
+from videos_core.router import Handler, Request, Resolver, Response
+from videos_core.routes import BY_KEY, Route, Surface, methods_at, routes_of
 
 M = TypeVar("M", bound=BaseModel)
 
 JSON = "application/json"
 DEFAULT_RETRY_AFTER = 5
 # Bounds on what a request may carry.
-MAX_JSON_BYTES = 64 * 1024
+# A JSON body is not base64-encoded in the event, but each character may be escaped (doubled).
+MAX_JSON_BYTES = 2 * 1024 * 1024
 # What reaches a function: Lambda takes an event of at most 6 MiB, in which a multipart body travels
 # base64-encoded (a third larger) beside up to 10 KiB of headers. 4 MiB of body is what fits.
 MAX_MULTIPART_BYTES = 4 * 1024 * 1024
@@ -88,36 +90,73 @@ def error_response(app: Resolver, error: ApiError) -> Response:
     return Response(error.status, JSON, body.model_dump_json(exclude=absent), headers)
 
 
-def make_resolver(*, default_route: bool = False) -> Resolver:
-    """An HTTP API (v2) resolver whose every failure answers in the contract's error body.
+class Api(Resolver):
+    """One function's resolver: its handlers registered from the route table, and every failure
+    answered in the contract's error body.
 
-    The function behind the API's `$default` route sets `default_route`: an unmatched request then
-    answers 405 (with Allow) where another method serves the path, else 404.
+    A request whose path a more specific route serves with other methods (API Gateway sends a
+    `GET /v1/videos/edits` to `GET /v1/videos/{video_id}`), like one no route matches (the function
+    behind the API's `$default` route), answers 405 with the methods that serve the path, else 404.
     """
-    app = Resolver()
 
-    def on_error(error: Exception) -> Response:
+    def __init__(self, function: str) -> None:
+        super().__init__()
+        self.function = function
+        self.on_error = self._on_error
+        self.on_not_found = self._on_not_found
+
+    def serves(self, surface: Surface | None = None) -> Callable[[Handler], Handler]:
+        """Registers the handler for every route of this function (on one surface, where the two are
+        answered by different handlers)."""
+        routes = [r for r in routes_of(self.function) if surface in (None, r.surface)]
+        if not routes:
+            raise LookupError(f"the route table gives {self.function} no route on {surface}")
+
+        def register(handler: Handler) -> Handler:
+            for route in routes:
+                self.route(route.method, route.path)(handler)
+            return handler
+
+        return register
+
+    @property
+    def matched(self) -> Route:
+        """The table's route of the request being handled."""
+        return BY_KEY[self.current_route or ""]
+
+    def body_model(self, kind: type[M]) -> type[M]:
+        """The body the matched route takes (the surfaces' prompt limits differ), a `kind`."""
+        body = self.matched.body
+        if body is None or not issubclass(body, kind):
+            raise TypeError(f"{self.matched.key} takes {body}, not a {kind.__name__}")
+        return body
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        request = Request(event)
+        if request.http_method not in methods_at(request.raw_path):
+            self.current_event, self.lambda_context, self.current_route = request, context, None
+            return self._on_not_found().to_lambda()
+        return super().resolve(event, context)
+
+    def _on_error(self, error: Exception) -> Response:
         if isinstance(error, ApiError):
-            return error_response(app, error)
+            return error_response(self, error)
         logger.exception("unhandled error")
-        return error_response(app, ApiError("The service failed to handle the request."))
+        return error_response(self, ApiError("The service failed to handle the request."))
 
-    def on_not_found() -> Response:
-        event = app.current_event
-        allowed = sorted(methods_at(event.raw_path)) if default_route else []
-        if allowed:
-            response = error_response(
-                app,
-                MethodNotAllowed(
-                    f"{event.http_method} is not served at {event.raw_path}; use {', '.join(allowed)}."
-                ),
-            )
-            response.headers["Allow"] = ", ".join(allowed)
-            return response
-        return error_response(app, RouteNotFound(f"No route {event.http_method} {event.raw_path}."))
-
-    app.on_error, app.on_not_found = on_error, on_not_found
-    return app
+    def _on_not_found(self) -> Response:
+        event = self.current_event
+        allowed = sorted(methods_at(event.raw_path))
+        if not allowed:
+            return error_response(self, RouteNotFound(f"No route {event.http_method} {event.raw_path}."))
+        response = error_response(
+            self,
+            MethodNotAllowed(
+                f"{event.http_method} is not served at {event.raw_path}; use {', '.join(allowed)}."
+            ),
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
 
 
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -157,17 +196,17 @@ def parse_query(app: Resolver, model: type[M]) -> M:
 def parse_body(
     app: Resolver, model: type[M], *, accepts_reference: bool = False
 ) -> tuple[M, Reference | None]:
-    """A JSON, multipart or url-encoded body as `model`, and an uploaded `input_reference` where accepted."""
+    """A JSON, multipart or url-encoded body as `model`, and an uploaded `input_reference` where accepted.
+    In a form, `name[key]` fields make an object, as the openai SDK sends them (`video[id]`)."""
     fields, reference = _read_body(app)
     if not accepts_reference and (reference is not None or "input_reference" in fields):
         raise InvalidRequest("input_reference is not accepted here.", param="input_reference")
-    # In a body, only an upload's {"file_id": …}: a file goes as a multipart part, and a URL never.
     if "input_reference" in fields and (
         reference is not None or not isinstance(fields["input_reference"], dict)
     ):
         raise InvalidRequest(
-            "input_reference must be an image file (multipart/form-data), or in JSON "
-            '{"file_id": …} of an image uploaded with POST /v1/uploads; the service fetches no URL.',
+            "input_reference must be an image file (multipart/form-data), or an object with the "
+            '"file_id" of an image uploaded with POST /v1/uploads or an "image_url" that is a data: URL.',
             param="input_reference",
         )
     try:
@@ -243,11 +282,18 @@ def _urlencoded_fields(raw: bytes) -> dict[str, Any]:
 
 
 def _unique(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Form fields as a body: each once, and `name[key]` fields as the object `name`."""
     fields: dict[str, Any] = {}
     for name, value in pairs:
-        if name in fields:
-            raise InvalidRequest(f"Parameter '{name}' is given more than once.", param=name)
-        fields[name] = value
+        parent, bracket, rest = name.partition("[")
+        if bracket and not (rest.endswith("]") and rest[:-1]):
+            raise InvalidRequest(
+                f"Parameter '{name}' is malformed: an object's field is name[key].", param=parent
+            )
+        into, field = (fields.setdefault(parent, {}), rest[:-1]) if bracket else (fields, name)
+        if not isinstance(into, dict) or field in into:
+            raise InvalidRequest(f"Parameter '{name}' is given more than once.", param=parent)
+        into[field] = value
     return fields
 
 

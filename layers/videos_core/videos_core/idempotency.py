@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core.adapters import aws
 from videos_core.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidRequest
-from videos_core.http import JSON
+from videos_core.http import JSON, Api
 from videos_core.models.record import VideoRecord
 from videos_core.outcomes import record_created
 from videos_core.router import Resolver, Response
@@ -103,8 +103,9 @@ def client_key(app: Resolver) -> str | None:
     return app.current_event.headers.get(HEADER)
 
 
-def respond_once(app: Resolver, owner: str, request: str, start: Callable[[], VideoRecord]) -> Response:
-    """201 with the video `start()` begins — or, for a repeated Idempotency-Key, the first one's."""
+def respond_once(app: Api, owner: str, request: str, start: Callable[[], VideoRecord]) -> Response:
+    """The video `start()` begins, with the route's status — or, for a repeated Idempotency-Key, the
+    first one's."""
 
     def begin() -> dict[str, Any]:
         record = start()
@@ -112,7 +113,7 @@ def respond_once(app: Resolver, owner: str, request: str, start: Callable[[], Vi
         return record.to_video().model_dump(mode="json")
 
     video = once(owner, client_key(app), request, app.lambda_context, begin)
-    return Response(201, JSON, json.dumps(video))
+    return Response(app.matched.status, JSON, json.dumps(video))
 
 
 def reset() -> None:

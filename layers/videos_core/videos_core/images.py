@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from videos_core.errors import InvalidRequest
+import base64
+import binascii
+
+from videos_core.errors import InvalidRequest, RequestTooLarge
+from videos_core.ports import Reference
 
 _SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
@@ -15,3 +19,20 @@ def image_type(content: bytes) -> str:
     if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
         return "image/webp"
     raise InvalidRequest("input_reference must be a PNG, JPEG or WebP image.", param="input_reference")
+
+
+def data_url_image(url: str, max_bytes: int) -> Reference:
+    """The image a base64 `data:` URL carries (`data:image/png;base64,…`), told by its bytes."""
+    header, comma, data = url.partition(",")
+    if not comma or not header.endswith(";base64"):
+        raise InvalidRequest(
+            "input_reference.image_url must be a base64 data: URL (data:image/png;base64,…).",
+            param="input_reference",
+        )
+    try:
+        content = base64.b64decode(data, validate=True)
+    except binascii.Error as e:
+        raise InvalidRequest("input_reference.image_url is not valid base64.", param="input_reference") from e
+    if len(content) > max_bytes:
+        raise RequestTooLarge(f"input_reference may be at most {max_bytes:,} bytes.", param="input_reference")
+    return Reference(filename="reference", content=content, content_type=image_type(content))

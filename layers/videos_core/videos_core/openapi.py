@@ -15,8 +15,10 @@ _ERROR_DESCRIPTIONS = {
     400: "Invalid parameter",
     401: "Missing, malformed, unknown or revoked API key",
     404: "No such video (or another owner's)",
-    409: "Not completed yet",
+    409: "Not completed yet, or a request with the same Idempotency-Key still in flight",
     410: "Past retention",
+    413: "The body (or an image in it) is larger than is accepted here",
+    422: "The Idempotency-Key was used with a different request",
     429: "Rate limited or over quota (see Retry-After)",
     500: "The upstream failed",
     503: "AWS or the upstream failing for a moment: nothing was kept; retry after Retry-After",
@@ -55,9 +57,12 @@ def _request_body(route: Route, schemas: _Schemas) -> dict[str, Any] | None:
         return None
     content: dict[str, Any] = {"application/json": {"schema": schemas.ref(route.body)}}
     if route.multipart:
-        form = route.body.model_json_schema()
+        form = route.body.model_json_schema(ref_template=_REF)
+        schemas.components.update(form.pop("$defs", {}))
         form.pop("title", None)
-        form["properties"]["input_reference"] = {"type": "string", "format": "binary"}
+        # An image file, or the JSON body's object as `input_reference[file_id]` / `[image_url]` fields.
+        given = form["properties"]["input_reference"]
+        form["properties"]["input_reference"] = {"anyOf": [{"type": "string", "format": "binary"}, given]}
         content["multipart/form-data"] = {"schema": form}
     return {"required": True, "content": content}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 Handler = TypeVar("Handler", bound=Callable[..., "Response"])
-_PARAMETER = re.compile(r"<(\w+)>")
+_PARAMETER = re.compile(r"\\\{(\w+)\\\}")
 
 
 class Response:
@@ -58,9 +58,13 @@ class Request:
 
 @dataclass(frozen=True)
 class _Route:
-    method: str
+    key: str
     pattern: re.Pattern[str]
     handler: Callable[..., Response]
+
+    @property
+    def method(self) -> str:
+        return self.key.split(" ", 1)[0]
 
 
 class Resolver:
@@ -70,6 +74,8 @@ class Resolver:
     def __init__(self) -> None:
         self._routes: list[_Route] = []
         self.current_event: Request = Request({})
+        # The route ("POST /v1/videos/{video_id}/remix") the current request matched.
+        self.current_route: str | None = None
         self.lambda_context: Any = None
         self.on_error: Callable[[Exception], Response] = _unhandled
         self.on_not_found: Callable[[], Response] = lambda: Response(404, "application/json", "{}")
@@ -78,7 +84,7 @@ class Resolver:
         pattern = re.compile("^" + _PARAMETER.sub(r"(?P<\1>[^/]+)", re.escape(path)) + "$")
 
         def register(handler: Handler) -> Handler:
-            self._routes.append(_Route(method, pattern, handler))
+            self._routes.append(_Route(f"{method} {path}", pattern, handler))
             return handler
 
         return register
@@ -94,11 +100,13 @@ class Resolver:
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         self.current_event, self.lambda_context = Request(event), context
+        self.current_route = None
         request = self.current_event
         try:
             for route in self._routes:
                 found = route.pattern.match(request.raw_path)
                 if found and route.method == request.http_method:
+                    self.current_route = route.key
                     return route.handler(**found.groupdict()).to_lambda()
             return self.on_not_found().to_lambda()
         except Exception as e:  # every failure answers in the contract's shape

@@ -1,12 +1,14 @@
 """Every public route: which function serves it, and what it takes and returns.
 
-The OpenAPI document is generated from this table and the contract models; tests keep it equal
-to template.yaml's routes and to the routes each function's resolver serves.
+A route is added here and nowhere else in code: each function's resolver registers its handlers from
+this table, and the OpenAPI document is generated from it and the contract models; a test keeps
+template.yaml's routes equal to it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -17,6 +19,8 @@ from videos_core.models.api import (
     DownloadLink,
     DownloadQuery,
     ListQuery,
+    OpenAICreateVideoRequest,
+    OpenAIRemixVideoRequest,
     PollQuery,
     RemixVideoRequest,
     Upload,
@@ -46,10 +50,28 @@ class Route:
     def key(self) -> str:
         return f"{self.method} {self.path}"
 
+    @property
+    def surface(self) -> Surface:
+        return "openai" if self.path.startswith("/v1/") else "seed"
 
-def _surfaces(seed: str, openai: str | None, **route: object) -> list[Route]:
-    paths = [seed] + ([openai] if openai else [])
-    return [Route(path=path, **route) for path in paths]  # type: ignore[arg-type]
+
+Surface = Literal["seed", "openai"]
+
+
+def _surfaces(
+    seed: str,
+    openai: str | None,
+    *,
+    bodies: tuple[type[BaseModel], type[BaseModel]] | None = None,
+    creates: bool = False,
+    **route: Any,
+) -> list[Route]:
+    """The route on the seed's surface and on OpenAI's. Where they differ: `bodies` (the seed's, then
+    OpenAI's), and a route that `creates` answers 201 on the seed's and 200 (the spec's) on OpenAI's."""
+    routes = [Route(path=seed, body=bodies[0] if bodies else None, status=201 if creates else 200, **route)]
+    if openai:
+        routes.append(Route(path=openai, body=bodies[1] if bodies else None, **route))
+    return routes
 
 
 ROUTES: tuple[Route, ...] = (
@@ -59,11 +81,11 @@ ROUTES: tuple[Route, ...] = (
         method="POST",
         function="create",
         summary="Create a video job",
-        status=201,
+        creates=True,
         response=Video,
-        body=CreateVideoRequest,
+        bodies=(CreateVideoRequest, OpenAICreateVideoRequest),
         multipart=True,
-        errors=(400, 401, 404, 429, 500),
+        errors=(400, 401, 404, 409, 413, 422, 429, 500),
     ),
     *_surfaces(
         "/api/videos/{video_id}",
@@ -128,10 +150,10 @@ ROUTES: tuple[Route, ...] = (
         method="POST",
         function="remix",
         summary="Remix a completed video with a new prompt",
-        status=201,
+        creates=True,
         response=Video,
-        body=RemixVideoRequest,
-        errors=(400, 401, 404, 409, 410, 429, 500),
+        bodies=(RemixVideoRequest, OpenAIRemixVideoRequest),
+        errors=(400, 401, 404, 409, 410, 413, 422, 429, 500),
     ),
     Route(
         "POST",
@@ -141,7 +163,7 @@ ROUTES: tuple[Route, ...] = (
         status=201,
         response=Upload,
         body=CreateUploadRequest,
-        errors=(400, 401),
+        errors=(400, 401, 413),
     ),
     Route(
         "POST",
@@ -155,19 +177,31 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+BY_KEY = {route.key: route for route in ROUTES}
+
+
 def routes_of(function: str) -> list[Route]:
     return [route for route in ROUTES if route.function == function]
 
 
 def methods_at(path: str) -> set[str]:
-    """The methods served at a concrete path (`/v1/videos/vid_…`), matching templates segment by segment."""
+    """The methods served at a concrete path (`/v1/videos/vid_…`): those of the most specific route
+    templates it matches, a literal segment before a {variable}, as API Gateway chooses. At
+    `/v1/videos/edits` that is POST alone, though `/v1/videos/{video_id}` matches it too."""
     segments = path.rstrip("/").split("/")
-    methods = set()
+    best: tuple[bool, ...] = ()
+    methods: set[str] = set()
     for route in ROUTES:
         template = route.path.split("/")
-        if len(template) == len(segments) and all(
-            t == s or (t.startswith("{") and t.endswith("}") and s)
-            for t, s in zip(template, segments, strict=True)
+        if len(template) != len(segments):
+            continue
+        literal = tuple(t == s for t, s in zip(template, segments, strict=True))
+        if not all(
+            same or (t.startswith("{") and s) for same, t, s in zip(literal, template, segments, strict=True)
         ):
+            continue
+        if literal > best:
+            best, methods = literal, set()
+        if literal == best:
             methods.add(route.method)
     return methods

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from videos_core.model_names import base_model
 from videos_core.pricing import PriceTable, merge_prices
 
 SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
@@ -125,7 +126,8 @@ class Settings(BaseModel):
         return tuple(sorted(self.upstream_routes)) if self.upstream_routes else tuple(sorted(self.prices))
 
     def upstream_url(self, model: str) -> str:
-        return self.upstream_routes.get(model, self.upstream_base_url)
+        routes = self.upstream_routes
+        return routes.get(model) or routes.get(base_model(model), self.upstream_base_url)
 
     @property
     def retention_seconds(self) -> int:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +17,7 @@ from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack, captured_logs, quota_slots
 from tests.media import png_bytes
-from videos_core.http import MAX_MULTIPART_BYTES, MAX_REFERENCE_BYTES
+from videos_core.http import MAX_JSON_BYTES, MAX_MULTIPART_BYTES, MAX_REFERENCE_BYTES
 
 MODELS = ("sora-2", "sora-2-pro")
 SECONDS = ("4", "8", "12")
@@ -44,7 +47,7 @@ def test_create_starts_a_job_on_both_surfaces(stack: Stack, path: str, engine_ur
         path=path,
     )
 
-    assert response.status == 201
+    assert response.status == (201 if path.startswith("/api/") else 200)  # the seed's, and OpenAI's spec
     video = response.json()
     assert set(video) == {
         "id",
@@ -106,7 +109,7 @@ def test_defaults_are_sora_2_four_seconds_portrait(stack: Stack) -> None:
 def test_every_valid_combination_is_accepted(stack: Stack, model: str, seconds: str, size: str) -> None:
     response, _ = create(stack, {"prompt": "Combination", "model": model, "seconds": seconds, "size": size})
 
-    assert response.status == 201, response.text
+    assert response.status == 200, response.text
     assert (response.json()["model"], response.json()["seconds"], response.json()["size"]) == (
         model,
         seconds,
@@ -120,7 +123,6 @@ def test_every_valid_combination_is_accepted(stack: Stack, model: str, seconds: 
         ({}, 400, "invalid_video_prompt", "prompt"),
         ({"prompt": ""}, 400, "invalid_video_prompt", "prompt"),
         ({"prompt": "   \n"}, 400, "invalid_video_prompt", "prompt"),
-        ({"prompt": "x" * 501}, 400, "invalid_video_prompt", "prompt"),
         ({"prompt": 42}, 400, "invalid_video_prompt", "prompt"),
         ({"prompt": ["a"]}, 400, "invalid_video_prompt", "prompt"),
         ({"prompt": None}, 400, "invalid_video_prompt", "prompt"),
@@ -139,6 +141,32 @@ def test_every_valid_combination_is_accepted(stack: Stack, model: str, seconds: 
             "invalid_request",
             "input_reference",
         ),
+        # The service fetches nothing on a client's behalf: an image_url is a data: URL.
+        (
+            {"prompt": "x", "input_reference": {"image_url": "http://169.254.169.254/a.png"}},
+            400,
+            "invalid_request",
+            "input_reference",
+        ),
+        ({"prompt": "x", "input_reference": {}}, 400, "invalid_request", "input_reference"),
+        (
+            {"prompt": "x", "input_reference": {"image_url": "data:image/png;base64,AAAA", "file_id": "f"}},
+            400,
+            "invalid_request",
+            "input_reference",
+        ),
+        (
+            {"prompt": "x", "input_reference": {"image_url": "data:image/png;base64,!!"}},
+            400,
+            "invalid_request",
+            "input_reference",
+        ),
+        (
+            {"prompt": "x", "input_reference": {"image_url": "data:text/plain;base64,aGVsbG8="}},
+            400,
+            "invalid_request",
+            "input_reference",
+        ),
     ],
 )
 @pytest.mark.parametrize("path", SURFACES)
@@ -152,6 +180,56 @@ def test_invalid_bodies_are_refused_before_any_upstream_call(
     assert_error(response, status, code, event, param=param)
     assert httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0) == before
     assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
+
+
+PROMPT_LIMITS = {"/api/videos": 500, "/v1/videos": 32_000}  # the seed's, and OpenAI's published spec
+
+
+@pytest.mark.parametrize("path", SURFACES)
+def test_each_surface_takes_prompts_up_to_its_own_limit(stack: Stack, engine_url: str, path: str) -> None:
+    limit = PROMPT_LIMITS[path]
+    before = httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0)
+
+    over, event = create(stack, {"prompt": "x" * (limit + 1)}, path=path)
+
+    assert_error(over, 400, "invalid_video_prompt", event, param="prompt")
+    assert httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0) == before
+    at_limit, _ = create(stack, {"prompt": "y" * limit}, path=path)
+    assert at_limit.status in (200, 201), at_limit.text
+    assert at_limit.json()["prompt"] == "y" * limit
+
+
+@pytest.mark.parametrize(("snapshot", "price"), [("sora-2-2025-12-08", 0.5), ("sora-2-pro-2025-10-06", 1.6)])
+def test_a_snapshot_is_accepted_and_priced_as_its_base_model_and_echoed_as_sent(
+    stack: Stack, snapshot: str, price: float
+) -> None:
+    response, _ = create(stack, {"prompt": "A dated model", "model": snapshot})
+
+    assert response.status == 200, response.text
+    assert response.json()["model"] == snapshot
+    record = stack.record("alice", response.json()["id"])
+    assert record is not None
+    assert (record["model"], float(record["cost_estimate"])) == (snapshot, price)
+    upstream = stack.engine.videos.retrieve(record["upstream_id"])
+    assert upstream.model == snapshot
+
+
+@pytest.mark.parametrize("multipart_form", [False, True])
+def test_an_input_reference_as_a_data_url_reaches_the_upstream(
+    stack: Stack, engine_data_dir: Path, multipart_form: bool
+) -> None:
+    image = png_bytes(64, 48)
+    data_url = "data:image/png;base64," + base64.b64encode(image).decode()
+    if multipart_form:  # as the openai SDK sends an object in a form: input_reference[image_url]
+        fields = {"prompt": "From a data URL", "input_reference[image_url]": data_url}
+        body, content_type = multipart(fields, {})
+        event = http_event("create_multipart", key=stack.keys["alice"], body=body, content_type=content_type)
+        response = invoke("create", event)
+    else:
+        response, _ = create(stack, {"prompt": "From a data URL", "input_reference": {"image_url": data_url}})
+
+    assert response.status == 200, response.text
+    assert (engine_data_dir / "references" / hashlib.sha256(image).hexdigest()).read_bytes() == image
 
 
 @pytest.mark.parametrize(
@@ -179,7 +257,7 @@ def test_multipart_create_forwards_the_input_reference(stack: Stack) -> None:
 
     response = invoke("create", event)
 
-    assert response.status == 201, response.text
+    assert response.status == 200, response.text
     record = stack.record("alice", response.json()["id"])
     assert record is not None
     upstream = stack.engine.videos.poll(record["upstream_id"], poll_interval_ms=100)
@@ -221,13 +299,13 @@ def test_an_input_reference_is_judged_by_its_bytes_not_its_name(stack: Stack) ->
     )
     event = http_event("create_multipart", key=stack.keys["alice"], body=body, content_type=content_type)
 
-    assert invoke("create", event).status == 201
+    assert invoke("create", event).status == 200
 
 
 @pytest.mark.parametrize(
     ("body", "content_type", "param"),
     [
-        (json.dumps({"prompt": "x" * 70_000}), "application/json", "body"),
+        (json.dumps({"prompt": "x" * MAX_JSON_BYTES}), "application/json", "body"),
         (b"x" * (MAX_MULTIPART_BYTES + 1), "multipart/form-data; boundary=b", "body"),
     ],
 )
@@ -245,7 +323,7 @@ def test_an_oversized_input_reference_is_413(stack: Stack) -> None:
     assert_error(invoke("create", event), 413, "request_too_large", event, param="input_reference")
 
 
-@pytest.mark.parametrize("depth", [17, 5000, 200_000])
+@pytest.mark.parametrize("depth", [17, 5000, 200_000, MAX_JSON_BYTES // 2])
 def test_deep_nesting_is_a_400_never_a_recursion_error(stack: Stack, depth: int) -> None:
     nested = '{"prompt": "x", "extra": ' + "[" * depth + "]" * depth + "}"
     event = http_event("create_json", key=stack.keys["alice"], body=nested)
@@ -254,8 +332,8 @@ def test_deep_nesting_is_a_400_never_a_recursion_error(stack: Stack, depth: int)
 
     assert_error(
         response,
-        413 if len(nested) > 65536 else 400,
-        "request_too_large" if len(nested) > 65536 else "invalid_request",
+        413 if len(nested) > MAX_JSON_BYTES else 400,
+        "request_too_large" if len(nested) > MAX_JSON_BYTES else "invalid_request",
         event,
         param="body",
     )
@@ -295,7 +373,7 @@ def test_a_failed_upstream_create_is_sent_once_and_given_back(
     assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
     assert quota_slots(stack, "alice") == set()
     retried, _ = create(stack, {"prompt": "Once"}, headers=headers)
-    assert retried.status == 201
+    assert retried.status == 200
     assert creates_sent(engine_url) == 2
 
 
@@ -322,7 +400,7 @@ def test_an_upstream_too_slow_for_the_invocation_gets_503_in_time_and_one_job_pe
     assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
     assert quota_slots(stack, "alice") == set()
     retried = invoke("create", event)
-    assert retried.status == 201
+    assert retried.status == 200
     time.sleep(max(0.0, 5.5 - (time.monotonic() - started)))  # the first request reaches the engine
     record = stack.record("alice", retried.json()["id"])
     assert record is not None

@@ -40,14 +40,14 @@ def today() -> str:
 
 def test_an_owner_over_the_running_job_limit_gets_429(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     limit(monkeypatch, MAX_RUNNING_JOBS="2")
-    assert [create(stack)[0].status for _ in range(2)] == [201, 201]
+    assert [create(stack)[0].status for _ in range(2)] == [200, 200]
 
     response, event = create(stack)
 
     body = assert_error(response, 429, "video_quota_exceeded", event)
     assert body["retry_after_seconds"] == 30
     assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 2
-    assert create(stack, owner="bob")[0].status == 201
+    assert create(stack, owner="bob")[0].status == 200
 
 
 def test_a_slot_frees_when_a_job_ends(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +64,7 @@ def test_a_slot_frees_when_a_job_ends(stack: Stack, monkeypatch: pytest.MonkeyPa
     )
 
     assert ended["finalised"] is True
-    assert create(stack)[0].status == 201
+    assert create(stack)[0].status == 200
 
 
 def test_deleting_a_running_job_frees_its_slot_once(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,14 +82,14 @@ def test_deleting_a_running_job_frees_its_slot_once(stack: Stack, monkeypatch: p
 
     assert ended["finalised"] is False
     assert quota_slots(stack, "alice") == set()
-    assert create(stack)[0].status == 201
+    assert create(stack)[0].status == 200
 
 
 def test_an_owner_over_the_daily_budget_gets_429_until_midnight(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     limit(monkeypatch, DAILY_BUDGET_USD="1.0")
-    assert [create(stack)[0].status for _ in range(2)] == [201, 201]  # 2 x $0.50
+    assert [create(stack)[0].status for _ in range(2)] == [200, 200]  # 2 x $0.50
 
     response, event = create(stack)
     too_dear, dear_event = create(stack, owner="bob", model="sora-2-pro", seconds="12")  # $4.80
@@ -114,14 +114,14 @@ def test_a_failed_job_gives_its_spend_back(stack: Stack, monkeypatch: pytest.Mon
     )
 
     assert Decimal(quota_item(stack, "alice", today())["spent_usd"]["N"]) == 0
-    assert create(stack)[0].status == 201
+    assert create(stack)[0].status == 200
 
 
 def test_a_refused_upstream_gives_the_quota_back(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     limit(monkeypatch, MAX_RUNNING_JOBS="1")
 
     assert create(stack, prompt="Busy [rate-limit]")[0].status == 429
-    assert create(stack)[0].status == 201
+    assert create(stack)[0].status == 200
 
 
 def test_a_take_is_all_or_nothing(stack: Stack) -> None:

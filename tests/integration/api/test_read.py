@@ -142,6 +142,17 @@ def test_an_owner_lists_only_their_own_videos(stack: Stack) -> None:
     assert [video["id"] for video in page["data"]] == bobs
 
 
+def test_limit_0_answers_no_videos_but_whether_there_are_any(stack: Stack) -> None:
+    """The spec allows 0 to 100."""
+    empty = invoke("list", http_event("list", key=stack.keys["alice"], query={"limit": "0"})).json()
+    seed_many(stack, "alice", 1)
+
+    page = invoke("list", http_event("list", key=stack.keys["alice"], query={"limit": "0"})).json()
+
+    assert (empty["data"], empty["has_more"]) == ([], False)
+    assert (page["data"], page["first_id"], page["has_more"]) == ([], None, True)
+
+
 def test_an_empty_list(stack: Stack) -> None:
     page = invoke("list", http_event("list", key=stack.keys["alice"], query={})).json()
 
@@ -151,7 +162,7 @@ def test_an_empty_list(stack: Stack) -> None:
 @pytest.mark.parametrize(
     ("query", "param"),
     [
-        ({"limit": "0"}, "limit"),
+        ({"limit": "-1"}, "limit"),
         ({"limit": "101"}, "limit"),
         ({"limit": "ten"}, "limit"),
         ({"limit": "1.5"}, "limit"),

@@ -36,7 +36,7 @@ def finished(stack: Stack) -> str:
 def test_a_remix_inherits_the_source_and_names_it(stack: Stack, finished: str, surface: str) -> None:
     response = invoke("remix", remix_event(stack, finished, {"prompt": "Now in snow"}, surface=surface))
 
-    assert response.status == 201, response.text
+    assert response.status == (201 if surface == "/api/videos" else 200), response.text
     video = response.json()
     assert video["id"] != finished
     assert video["remixed_from_video_id"] == finished
@@ -80,7 +80,7 @@ def test_a_source_the_upstream_no_longer_has_is_410_video_expired(stack: Stack) 
     [
         ({}, "invalid_video_prompt", "prompt"),
         ({"prompt": ""}, "invalid_video_prompt", "prompt"),
-        ({"prompt": "x" * 501}, "invalid_video_prompt", "prompt"),
+        ({"prompt": "x" * 32_001}, "invalid_video_prompt", "prompt"),  # OpenAI's limit on /v1
         ({"prompt": 7}, "invalid_video_prompt", "prompt"),
         ({"prompt": "x", "model": "sora-2-pro"}, "invalid_request", "model"),
         ({"prompt": "x", "seconds": "12"}, "invalid_request", "seconds"),

@@ -54,7 +54,7 @@ class Workflow:
         status, _, video = self.call(
             "CreateFunction", http_event("create_json", key=self.key, body={"prompt": prompt} | fields)
         )
-        assert status == 201, video
+        assert status == 200, video
         return dict(video)
 
     def record(self, video_id: str) -> dict[str, Any] | None:

@@ -25,9 +25,11 @@ from videos_core.errors import (
     VideoNotReady,
 )
 from videos_core.ids import new_video_id
+from videos_core.images import data_url_image
 from videos_core.logic.ending import Ender, persist
 from videos_core.logic.lookup import find_video
-from videos_core.models.api import CreateVideoRequest, RemixVideoRequest
+from videos_core.model_names import base_model
+from videos_core.models.api import MAX_UPLOAD_BYTES, CreateVideoRequest, RemixVideoRequest
 from videos_core.models.record import VideoRecord
 from videos_core.observability import log_upstream_interaction, logger
 from videos_core.ports import (
@@ -89,13 +91,16 @@ def create_video(
     client_key: str | None = None,
 ) -> VideoRecord:
     settings = ports.settings
-    if request.model not in settings.models:
+    if base_model(request.model) not in settings.models:
         raise VideoModelNotAvailable(
             f"Model '{request.model}' is not available; use one of: {', '.join(settings.models)}.",
             param="model",
         )
-    if request.input_reference is not None:
-        reference = ports.uploads.reference(owner, request.input_reference.file_id)
+    given = request.input_reference
+    if given is not None and given.file_id is not None:
+        reference = ports.uploads.reference(owner, given.file_id)
+    elif given is not None and given.image_url is not None:
+        reference = data_url_image(given.image_url, MAX_UPLOAD_BYTES)
     job = _Job(
         owner,
         request.model,
@@ -150,7 +155,7 @@ def remix_video(
 
 
 def _start(job: _Job, call_upstream: Callable[[str], UpstreamJob], ports: Launcher, now: int) -> VideoRecord:
-    cost = estimate_cost(ports.settings.prices, job.model, job.size, int(job.seconds))
+    cost = estimate_cost(ports.settings.prices, base_model(job.model), job.size, int(job.seconds))
     video_id = new_video_id()
     ports.quotas.take(job.owner, video_id, cost, now)
     started = time.perf_counter()

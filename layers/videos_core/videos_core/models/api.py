@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+# The seed's limit on /api/videos, and the one OpenAI's published spec gives /v1.
 MAX_PROMPT_CHARS = 500
+MAX_OPENAI_PROMPT_CHARS = 32_000
 
 VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
 Seconds = Literal["4", "8", "12"]
@@ -31,6 +33,9 @@ def _not_blank(value: str) -> str:
 Prompt = Annotated[
     str, Field(strict=True, min_length=1, max_length=MAX_PROMPT_CHARS), AfterValidator(_not_blank)
 ]
+OpenAIPrompt = Annotated[
+    str, Field(strict=True, min_length=1, max_length=MAX_OPENAI_PROMPT_CHARS), AfterValidator(_not_blank)
+]
 ModelName = Annotated[str, Field(strict=True, min_length=1, max_length=64)]
 
 
@@ -40,12 +45,33 @@ ImageType = Literal["image/png", "image/jpeg", "image/webp"]
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
-class UploadedReference(_Model):
-    """`input_reference` in a JSON body: an image uploaded beforehand (POST /v1/uploads)."""
+def _a_data_url(value: str) -> str:
+    if not value.startswith("data:"):
+        raise ValueError(
+            "must be a data: URL (data:image/png;base64,…); the service fetches nothing on a client's "
+            "behalf, so upload the image (multipart, or POST /v1/uploads and its file_id)"
+        )
+    return value
+
+
+# OpenAI's limit on an image_url, a data: URL included.
+DataUrl = Annotated[str, Field(strict=True, max_length=20_971_520), AfterValidator(_a_data_url)]
+
+
+class ImageReference(_Model):
+    """`input_reference` as an object: exactly one of an image uploaded beforehand (POST /v1/uploads)
+    or the image itself as a data: URL."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    file_id: FileId
+    file_id: FileId | None = None
+    image_url: DataUrl | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ImageReference:
+        if (self.file_id is None) == (self.image_url is None):
+            raise ValueError("give exactly one of file_id and image_url")
+        return self
 
 
 class CreateVideoRequest(_Model):
@@ -55,7 +81,13 @@ class CreateVideoRequest(_Model):
     model: ModelName = "sora-2"
     seconds: Seconds = "4"
     size: Size = "720x1280"
-    input_reference: UploadedReference | None = None
+    input_reference: ImageReference | None = None
+
+
+class OpenAICreateVideoRequest(CreateVideoRequest):
+    """A create on /v1: OpenAI's prompt limit."""
+
+    prompt: OpenAIPrompt
 
 
 class CreateUploadRequest(_Model):
@@ -89,6 +121,12 @@ class RemixVideoRequest(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     prompt: Prompt
+
+
+class OpenAIRemixVideoRequest(RemixVideoRequest):
+    """A remix on /v1: OpenAI's prompt limit."""
+
+    prompt: OpenAIPrompt
 
 
 class VideoError(_Model):
@@ -137,7 +175,7 @@ class DownloadLink(_Model):
 class ListQuery(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    limit: int = Field(default=10, ge=1, le=100)
+    limit: int = Field(default=10, ge=0, le=100)
     order: Order = "desc"
     after: str | None = Field(default=None, min_length=1, max_length=64)
 
