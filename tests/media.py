@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass
 
 import av
+import numpy as np
 from PIL import Image
 
 
@@ -47,3 +48,9 @@ def png_bytes(width: int = 64, height: int = 64, colour: tuple[int, int, int] = 
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def gray_frames(data: bytes) -> list[np.ndarray]:
+    """Every frame of an MP4's video, as luma planes (float, for comparing)."""
+    with av.open(io.BytesIO(data), mode="r") as container:
+        return [frame.to_ndarray(format="gray").astype(np.float32) for frame in container.decode(video=0)]

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from local.engine.errors import EngineError, error_body, error_response
 from local.engine.faults import FaultBook, FaultMiddleware, FaultSpecError, RequestStats, parse_fault
 from local.engine.jobs import Job
-from local.engine.params import parse_create, parse_list, parse_remix, parse_variant
+from local.engine.params import parse_base, parse_create, parse_list, parse_remix, parse_variant
 from local.engine.service import Engine, EngineConfig
 
 log = logging.getLogger("videos_api.engine")
@@ -95,6 +95,14 @@ class _VideosApi:
         prompt = await parse_remix(request)
         return self._once(request, lambda: self.engine.remix(request.path_params["video_id"], prompt))
 
+    async def edit(self, request: Request) -> Response:
+        params = await parse_base(request, extension=False)
+        return self._once(request, lambda: self.engine.edit(params))
+
+    async def extend(self, request: Request) -> Response:
+        params = await parse_base(request, extension=True)
+        return self._once(request, lambda: self.engine.extend(params))
+
     async def content(self, request: Request) -> Response:
         path, media_type = self.engine.asset(request.path_params["video_id"], parse_variant(request))
         return FileResponse(path, media_type=media_type)
@@ -103,6 +111,9 @@ class _VideosApi:
         return [
             Route("/v1/videos", _authorized(api_key, self.create), methods=["POST"]),
             Route("/v1/videos", _authorized(api_key, self.list_videos), methods=["GET"]),
+            # Before /v1/videos/{video_id}: a literal path wins, as on OpenAI's API.
+            Route("/v1/videos/edits", _authorized(api_key, self.edit), methods=["POST"]),
+            Route("/v1/videos/extensions", _authorized(api_key, self.extend), methods=["POST"]),
             Route("/v1/videos/{video_id}", _authorized(api_key, self.retrieve), methods=["GET"]),
             Route("/v1/videos/{video_id}", _authorized(api_key, self.delete), methods=["DELETE"]),
             Route("/v1/videos/{video_id}/remix", _authorized(api_key, self.remix), methods=["POST"]),

@@ -25,6 +25,21 @@ VARIANTS = ("video", "thumbnail", "spritesheet")
 
 CREATE_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
 REMIX_FIELDS = {"prompt"}
+EDIT_FIELDS = {"prompt", "video"}
+EXTEND_FIELDS = {"prompt", "seconds", "video"}
+# An extension's new segment, as OpenAI's spec gives it.
+EXTENSION_SECONDS = ("4", "8", "12", "16", "20")
+MAX_VIDEO_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BaseParams:
+    """What an edit or an extension starts from: a completed video of the engine's, or an upload."""
+
+    prompt: str
+    video_id: str | None
+    upload: bytes | None
+    seconds: str | None = None  # an extension's new segment
 
 
 @dataclass(frozen=True)
@@ -37,11 +52,12 @@ class CreateParams:
 
 
 async def _read_body(request: Request, allowed: set[str]) -> tuple[dict[str, str], bytes | None]:
-    """The text fields of a JSON, multipart or url-encoded body, and an uploaded reference image."""
+    """The text fields of a JSON, multipart or url-encoded body, and its uploaded file (a reference
+    image, or the video an edit or an extension starts from)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         try:
-            form = await request.form(max_files=2, max_fields=20, max_part_size=MAX_REFERENCE_BYTES)
+            form = await request.form(max_files=2, max_fields=20, max_part_size=MAX_VIDEO_BYTES)
         except Exception as e:  # starlette raises plain exceptions for unparseable multipart bodies
             raise EngineError(400, f"Could not parse the form body: {e}", code="invalid_body") from e
         try:
@@ -63,8 +79,14 @@ async def _read_body(request: Request, allowed: set[str]) -> tuple[dict[str, str
 
 
 def _json_fields(body: dict[str, Any], allowed: set[str]) -> dict[str, str]:
+    """A JSON body's fields, an object's as `name[key]` (as a form sends them)."""
     fields: dict[str, str] = {}
     for name, value in body.items():
+        if name == "video" and name in allowed and isinstance(value, dict):
+            if set(value) != {"id"} or not isinstance(value["id"], str):
+                raise invalid(name, 'video must be {"id": "<a completed video\'s id>"}.')
+            fields["video[id]"] = value["id"]
+            continue
         if name not in allowed or name == "input_reference":
             raise invalid(name, f"Unknown parameter: '{name}'.", "unknown_parameter")
         if not isinstance(value, str):
@@ -75,19 +97,25 @@ def _json_fields(body: dict[str, Any], allowed: set[str]) -> dict[str, str]:
 
 async def _form_fields(form: FormData, allowed: set[str]) -> tuple[dict[str, str], bytes | None]:
     fields: dict[str, str] = {}
-    reference: bytes | None = None
+    upload: bytes | None = None
     for name, value in form.multi_items():
         if name == "input_reference" and "input_reference" in allowed:
             if not isinstance(value, UploadFile):
                 raise invalid(name, "input_reference must be an uploaded image file.", "invalid_type")
-            reference = await value.read()
+            upload = await value.read()
         elif name == "input_reference[image_url]" and "input_reference" in allowed and isinstance(value, str):
-            reference = _data_url_bytes(value)
-        elif name in allowed and isinstance(value, str):
+            upload = _data_url_bytes(value)
+        elif name == "video" and "video" in allowed:
+            if not isinstance(value, UploadFile):
+                raise invalid(name, "video must be an uploaded MP4 file or video[id].", "invalid_type")
+            upload = await value.read()
+        elif (name == "video[id]" and "video" in allowed and isinstance(value, str)) or (
+            name in allowed and isinstance(value, str)
+        ):
             fields[name] = value
         else:
             raise invalid(name, f"Unknown parameter: '{name}'.", "unknown_parameter")
-    return fields, reference
+    return fields, upload
 
 
 def _data_url_bytes(url: str) -> bytes:
@@ -158,6 +186,25 @@ async def parse_create(request: Request) -> CreateParams:
     )
 
 
+async def parse_base(request: Request, extension: bool) -> BaseParams:
+    """An edit's or an extension's body: the prompt, and the video as `{"id"}` or an uploaded file."""
+    fields, upload = await _read_body(request, EXTEND_FIELDS if extension else EDIT_FIELDS)
+    prompt = _prompt(fields)
+    video_id = fields.get("video[id]")
+    if (video_id is None) == (upload is None):
+        raise invalid(
+            "video", 'Give the video as {"id": …} or as an uploaded file.', "missing_required_parameter"
+        )
+    if upload is not None and len(upload) > MAX_VIDEO_BYTES:
+        raise invalid("video", f"video must be at most {MAX_VIDEO_BYTES // 2**20} MiB.")
+    seconds = None
+    if extension:
+        if "seconds" not in fields:
+            raise invalid("seconds", "Missing required parameter: 'seconds'.", "missing_required_parameter")
+        seconds = _choice(fields, "seconds", EXTENSION_SECONDS, "")
+    return BaseParams(prompt=prompt, video_id=video_id, upload=upload, seconds=seconds)
+
+
 async def parse_remix(request: Request) -> str:
     fields, _ = await _read_body(request, REMIX_FIELDS)
     return _prompt(fields)
@@ -176,9 +223,9 @@ def parse_list(request: Request) -> ListParams:
     try:
         limit = int(raw_limit)
     except ValueError:
-        limit = 0
-    if not 1 <= limit <= LIST_MAX_LIMIT:
-        raise invalid("limit", f"limit must be an integer from 1 to {LIST_MAX_LIMIT}.")
+        limit = -1
+    if not 0 <= limit <= LIST_MAX_LIMIT:
+        raise invalid("limit", f"limit must be an integer from 0 to {LIST_MAX_LIMIT}.")
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
         raise invalid("order", "order must be 'asc' or 'desc'.")

@@ -1,23 +1,27 @@
 """Deterministic media for the engine: an H.264/AAC MP4, a JPEG thumbnail and a JPEG spritesheet.
 
-What a render shows depends only on its `RenderSpec` (prompt, size, seconds, a remix's source and
-an optional reference image), never on a job id, the clock or the model, so the same request
-renders the same frames and identical requests can share one render on disk.
+What a render shows depends only on its `RenderSpec` (prompt, size, seconds, a remix's source, an
+optional reference image, and the video an edit or an extension starts from), never on a job id, the
+clock or the model, so the same request renders the same frames and identical requests can share
+one render on disk. An edit is its base video's frames with the new prompt laid over them; an
+extension is its base video's frames followed by a new segment that carries on its motion.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import math
 import shutil
 import tempfile
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import av
 import numpy as np
@@ -54,6 +58,16 @@ class RenderSpec:
     source: RenderSpec | None = None
     reference_path: str | None = None
     reference_digest: str | None = None
+    # An edit or an extension: the MP4 it starts from, what identifies it, and its whole seconds.
+    mode: Literal["generate", "edit", "extension"] = "generate"
+    base_path: str | None = None
+    base_digest: str | None = None
+    base_seconds: int = 0
+
+    @property
+    def total_seconds(self) -> int:
+        """The clip's length: an extension's base and its new segment; an edit keeps its base's."""
+        return self.base_seconds + self.seconds if self.mode == "extension" else self.seconds
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(self._identity(), sort_keys=True).encode()).hexdigest()[:32]
@@ -66,6 +80,8 @@ class RenderSpec:
             "seconds": self.seconds,
             "source": self.source.key() if self.source else None,
             "reference": self.reference_digest,
+            "mode": self.mode,
+            "base": self.base_digest,
         }
 
     @property
@@ -74,7 +90,7 @@ class RenderSpec:
         root = self
         while root.source is not None:
             root = root.source
-        return _digest("motion", root.prompt)
+        return _digest("motion", root.base_digest or root.prompt)
 
 
 @dataclass(frozen=True)
@@ -254,9 +270,9 @@ def _soundtrack(spec: RenderSpec) -> npt.NDArray[np.float32]:
     own = _digest("chord", spec.prompt)
     root = 48 + root_seed[0] % 12
     notes = [root + PENTATONIC[own[i] % 5] + 12 * (i % 2) for i in range(3)]
-    samples = spec.seconds * AUDIO_RATE
+    samples = spec.total_seconds * AUDIO_RATE
     t = np.arange(samples, dtype=np.float32) / AUDIO_RATE
-    envelope = 0.5 - 0.5 * np.cos(2 * np.pi * t * (1 + own[4] % 3) / spec.seconds)
+    envelope = 0.5 - 0.5 * np.cos(2 * np.pi * t * (1 + own[4] % 3) / spec.total_seconds)
     wave = sum(np.sin(2 * np.pi * 440.0 * 2 ** ((n - 69) / 12) * t) for n in notes)
     mono = (0.12 * envelope * wave).astype(np.float32)
     pan = 0.3 + 0.4 * (own[5] / 255)
@@ -275,11 +291,77 @@ def _spritesheet(tiles: list[Image.Image], w: int, h: int) -> Image.Image:
     return sheet
 
 
+def _base_frames(spec: RenderSpec, count: int) -> Iterator[U8Array]:
+    """`count` frames of the base video at FPS, sized to the spec (a shorter base holds its last)."""
+    assert spec.base_path is not None
+    last: U8Array | None = None
+    with av.open(spec.base_path) as container:
+        stream = container.streams.video[0]
+        decoded = container.decode(stream)
+        for index in range(count):
+            wanted = index / FPS
+            for frame in decoded:
+                if frame.time is not None and frame.time + 1e-6 < wanted and last is not None:
+                    continue
+                picture = frame.reformat(width=spec.width, height=spec.height, format="yuv420p")
+                last = np.ascontiguousarray(picture.to_ndarray())
+                break
+            assert last is not None, "the base video has no frames"
+            yield last
+
+
+def _caption_band(spec: RenderSpec) -> U8Array:
+    """The edit's prompt on a dark band across the lower part of the frame, in the planes' layout."""
+    w, h = spec.width, spec.height
+    band_h = max(32, h // 6) & ~1
+    band = Image.new("RGB", (w, band_h), (16, 16, 24))
+    draw = ImageDraw.Draw(band)
+    size = max(14, band_h // 3)
+    draw.text(
+        (w // 2, band_h // 2),
+        f"edit: {spec.prompt[:80]}",
+        font=_font(size),
+        fill=(255, 255, 255),
+        anchor="mm",
+    )
+    return _to_yuv420(band)
+
+
+def _edited(spec: RenderSpec, frames: Iterator[U8Array]) -> Iterator[U8Array]:
+    w, h = spec.width, spec.height
+    band = _caption_band(spec)
+    band_h = band.shape[0] * 2 // 3
+    top = (h - band_h - h // 10) & ~1
+    chroma = band_h * w // 4
+    planes = band[band_h:].reshape(-1)
+    band_y, band_u, band_v = band[:band_h].reshape(-1), planes[:chroma], planes[chroma:]
+    for frame in frames:
+        flat = frame.reshape(-1).copy()
+        flat[top * w : (top + band_h) * w] = band_y
+        u_start, v_start = h * w + top * w // 4, h * w + h * w // 4 + top * w // 4
+        flat[u_start : u_start + chroma] = band_u
+        flat[v_start : v_start + chroma] = band_v
+        yield flat.reshape(frame.shape)
+
+
+def _frames(spec: RenderSpec) -> tuple[Iterator[U8Array], int]:
+    """The clip's frames in order, and how many there are."""
+    palette = _palette(spec)
+    if spec.mode == "edit":
+        total = spec.seconds * FPS
+        return _edited(spec, _base_frames(spec, total)), total
+    own = spec.seconds * FPS
+    drawer = _FrameDrawer(spec, _to_yuv420(_backdrop(spec, palette)), _sprites(spec, palette), own)
+    drawn = (drawer.draw(index) for index in range(own))
+    if spec.mode == "extension":
+        base = spec.base_seconds * FPS
+        return itertools.chain(_base_frames(spec, base), drawn), base + own
+    return drawn, own
+
+
 def _encode(spec: RenderSpec, target: Path) -> tuple[Image.Image, list[Image.Image]]:
     """Writes the MP4 and returns the thumbnail frame and the spritesheet tiles."""
-    palette = _palette(spec)
-    total = spec.seconds * FPS
-    drawer = _FrameDrawer(spec, _to_yuv420(_backdrop(spec, palette)), _sprites(spec, palette), total)
+    frames, total = _frames(spec)
     tiles = SPRITE_COLUMNS * SPRITE_ROWS
     sheet_indices = {(i * total) // tiles + total // (2 * tiles) for i in range(tiles)}
     thumbnail_index = total // 2
@@ -291,8 +373,8 @@ def _encode(spec: RenderSpec, target: Path) -> tuple[Image.Image, list[Image.Ima
         video.width, video.height, video.pix_fmt = spec.width, spec.height, "yuv420p"
         video.time_base = Fraction(1, FPS)
         audio = container.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
-        for index in range(total):
-            frame = av.VideoFrame.from_ndarray(drawer.draw(index), format="yuv420p")
+        for index, pixels in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(pixels, format="yuv420p")
             frame.pts = index
             if index in sheet_indices or index == thumbnail_index:
                 picture: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]

@@ -10,10 +10,13 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+import av
 
 from local.engine.errors import EngineError, invalid, not_found
-from local.engine.jobs import Job, Scenario, new_video_id, scenarios_in
-from local.engine.params import CreateParams, ListParams
+from local.engine.jobs import MODELS, Job, Scenario, new_video_id, scenarios_in
+from local.engine.params import BaseParams, CreateParams, ListParams
 from local.engine.render import SPRITESHEET_FILE, THUMBNAIL_FILE, VIDEO_FILE, RenderSpec
 from local.engine.render_pool import RenderPool
 from local.engine.webhooks import WebhookSender
@@ -26,6 +29,30 @@ VARIANT_FILES = {
     "thumbnail": (THUMBNAIL_FILE, "image/jpeg"),
     "spritesheet": (SPRITESHEET_FILE, "image/jpeg"),
 }
+
+
+@dataclass(frozen=True)
+class Base:
+    """The video an edit or an extension starts from: what it gives the new one, and its MP4."""
+
+    model: str
+    size: str
+    seconds: int
+    path: str
+    digest: str
+
+    def spec(self, prompt: str, seconds: int, mode: Literal["edit", "extension"]) -> RenderSpec:
+        width, height = (int(n) for n in self.size.split("x"))
+        return RenderSpec(
+            prompt,
+            width,
+            height,
+            seconds,
+            mode=mode,
+            base_path=self.path,
+            base_digest=self.digest,
+            base_seconds=self.seconds,
+        )
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,58 @@ class Engine:
         return self._start(
             prompt, source.model, source.seconds, source.size, spec, scenarios_in(prompt), source.id
         )
+
+    def edit(self, params: BaseParams) -> Job:
+        """A new video: the base's frames with the prompt laid over them (its size and length)."""
+        base = self._base(params, "edited")
+        spec = base.spec(params.prompt, base.seconds, "edit")
+        seconds = str(base.seconds)
+        return self._start(
+            params.prompt, base.model, seconds, base.size, spec, scenarios_in(params.prompt), None
+        )
+
+    def extend(self, params: BaseParams) -> Job:
+        """A new video: the base's frames, then a segment of `params.seconds` that carries them on;
+        its `seconds` is the stitched total."""
+        assert params.seconds is not None
+        base = self._base(params, "extended")
+        spec = base.spec(params.prompt, int(params.seconds), "extension")
+        seconds = str(spec.total_seconds)
+        return self._start(
+            params.prompt, base.model, seconds, base.size, spec, scenarios_in(params.prompt), None
+        )
+
+    def _base(self, params: BaseParams, done_to: str) -> Base:
+        if params.video_id is None:
+            assert params.upload is not None
+            return self._uploaded_base(params.upload)
+        source = self.get(params.video_id)
+        if source.status != "completed" or source.assets is None:
+            raise EngineError(
+                409,
+                f"Video '{params.video_id}' is not completed; only completed videos can be {done_to}.",
+                code="video_not_ready",
+                param="video",
+            )
+        path = str(source.assets.directory / VIDEO_FILE)
+        return Base(source.model, source.size, source.spec.total_seconds, path, source.spec.key())
+
+    def _uploaded_base(self, upload: bytes) -> Base:
+        """An uploaded MP4: kept by its digest, sized to the spec's size of its orientation."""
+        digest = hashlib.sha256(upload).hexdigest()
+        path = self.config.data_dir / "bases" / f"{digest}.mp4"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(upload)
+        try:
+            with av.open(str(path)) as container:
+                stream = container.streams.video[0]
+                landscape = stream.width >= stream.height
+                duration = (container.duration or 0) / av.time_base
+        except (av.FFmpegError, IndexError) as e:
+            path.unlink(missing_ok=True)
+            raise invalid("video", "video is not a readable MP4 with a video track.") from e
+        size = "1280x720" if landscape else "720x1280"
+        return Base(MODELS[0], size, max(1, round(duration)), str(path), digest)
 
     def get(self, video_id: str) -> Job:
         job = self.jobs.get(video_id)

@@ -120,7 +120,7 @@ def test_an_unknown_variant_is_a_400(client: OpenAI, http: httpx.Client) -> None
 @pytest.mark.parametrize(
     ("query", "param"),
     [
-        ({"limit": "0"}, "limit"),
+        ({"limit": "-1"}, "limit"),
         ({"limit": "101"}, "limit"),
         ({"limit": "ten"}, "limit"),
         ({"order": "up"}, "order"),
