@@ -6,23 +6,17 @@ import asyncio
 import contextlib
 import multiprocessing
 import multiprocessing.pool
-import os
 import signal
 from pathlib import Path
 
 from local.engine.render import ASSET_FILES, RenderResult, RenderSpec, render
 from local.process_names import ENGINE_RENDER, name_this_process
 
-# Renders take the CPU the API leaves: requests (the engine's, and serve's functions beside it) stay
-# quick while videos render, as they would against an upstream rendering on machines of its own.
-RENDER_NICENESS = 10
-
 
 def _start_worker() -> None:
     name_this_process(ENGINE_RENDER)
     # The engine stops its renderers itself: a terminal's Ctrl-C, sent to the whole group, is not theirs.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(RENDER_NICENESS)
 
 
 class RenderPool:

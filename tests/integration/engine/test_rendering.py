@@ -9,11 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-import psutil
 from openai import OpenAI
-
-from local.engine.render_pool import RENDER_NICENESS
-from local.process_names import ENGINE_RENDER
 
 
 def render_counts(engine_url: str) -> dict[str, Any]:
@@ -58,9 +54,5 @@ def test_requests_are_answered_while_many_jobs_render(client: OpenAI) -> None:
 
     # Generous: a list is a few milliseconds; a render blocking the event loop would take seconds.
     assert slowest < 1.0
-    # The renderers take the CPU the API leaves.
-    renderers = [p for p in psutil.process_iter(["name"]) if p.info["name"] == ENGINE_RENDER]
-    assert renderers
-    assert {p.nice() for p in renderers} == {RENDER_NICENESS}
     finished = [client.videos.poll(v.id, poll_interval_ms=200) for v in videos]
     assert {v.status for v in finished} == {"completed"}
