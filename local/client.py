@@ -72,6 +72,14 @@ class VideosClient:
     def remix(self, video_id: str, prompt: str) -> dict[str, Any]:
         return dict(self._request("POST", f"/v1/videos/{video_id}/remix", json={"prompt": prompt}).json())
 
+    def edit(self, video_id: str, prompt: str) -> dict[str, Any]:
+        body = {"prompt": prompt, "video": {"id": video_id}}
+        return dict(self._request("POST", "/v1/videos/edits", json=body).json())
+
+    def extend(self, video_id: str, prompt: str, seconds: str) -> dict[str, Any]:
+        body = {"prompt": prompt, "seconds": seconds, "video": {"id": video_id}}
+        return dict(self._request("POST", "/v1/videos/extensions", json=body).json())
+
     def get(self, video_id: str) -> dict[str, Any]:
         return dict(self._request("GET", f"/v1/videos/{video_id}").json())
 

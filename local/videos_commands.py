@@ -170,6 +170,39 @@ def remix(
         _finish(client, client.remix(video_id, prompt), wait, output, thumbnail, spritesheet)
 
 
+def edit(
+    video_id: Annotated[str, typer.Argument(help="A completed video of yours.")],
+    prompt: Annotated[str, typer.Argument(help="How to re-make it.")],
+    api_key: ApiKey,
+    base_url: BaseUrl = DEFAULT_BASE_URL,
+    wait: Wait = False,
+    output: Output = None,
+    thumbnail: Thumbnail = None,
+    spritesheet: Spritesheet = None,
+) -> None:
+    """Edit a completed video: re-made with a new prompt; with --wait, watch it and save it."""
+    with _client(base_url, api_key) as client:
+        _finish(client, client.edit(video_id, prompt), wait, output, thumbnail, spritesheet)
+
+
+def extend(
+    video_id: Annotated[str, typer.Argument(help="A completed video of yours.")],
+    prompt: Annotated[str, typer.Argument(help="What happens next.")],
+    api_key: ApiKey,
+    seconds: Annotated[
+        str, typer.Option(help="The new segment's length: 4, 8, 12, 16 or 20 (the video's is the sum).")
+    ] = "4",
+    base_url: BaseUrl = DEFAULT_BASE_URL,
+    wait: Wait = False,
+    output: Output = None,
+    thumbnail: Thumbnail = None,
+    spritesheet: Spritesheet = None,
+) -> None:
+    """Extend a completed video with a new segment; with --wait, watch it and save it."""
+    with _client(base_url, api_key) as client:
+        _finish(client, client.extend(video_id, prompt, seconds), wait, output, thumbnail, spritesheet)
+
+
 def get(video_id: str, api_key: ApiKey, base_url: BaseUrl = DEFAULT_BASE_URL) -> None:
     """Print a video as JSON."""
     with _client(base_url, api_key) as client:
@@ -238,6 +271,8 @@ def list_videos(
 COMMANDS: list[tuple[str, Callable[..., None]]] = [
     ("generate", generate),
     ("remix", remix),
+    ("edit", edit),
+    ("extend", extend),
     ("list", list_videos),
     ("get", get),
     ("delete", delete),

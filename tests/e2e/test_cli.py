@@ -73,15 +73,22 @@ def test_generate_without_wait_prints_the_id_then_get_list_download_delete(
     assert deleted.stdout.strip() == f"deleted {video_id}"
 
 
-def test_remix_waits_and_writes_its_video(served: Served, tmp_path: Path) -> None:
+def test_remix_edit_and_extend_wait_and_write_their_videos(served: Served, tmp_path: Path) -> None:
     source = cli(served, "generate", "A source for the CLI", "--wait", "-o", str(tmp_path / "a.mp4"))
     assert source.returncode == 0, source.stderr
-    source_id = cli(served, "list", "--limit", "1").stdout.split("vid_")[1].split()[0]
+    source_id = "vid_" + cli(served, "list", "--limit", "1").stdout.split("vid_")[1].split()[0]
 
-    remix = cli(served, "remix", f"vid_{source_id}", "Now at night", "--wait", "-o", str(tmp_path / "b.mp4"))
+    remix = cli(served, "remix", source_id, "Now at night", "--wait", "-o", str(tmp_path / "b.mp4"))
+    edit = cli(served, "edit", source_id, "In sepia", "--wait", "-o", str(tmp_path / "c.mp4"))
+    extend = cli(
+        served, "extend", source_id, "And on", "--seconds", "4", "--wait", "-o", str(tmp_path / "d.mp4")
+    )
 
-    assert remix.returncode == 0, remix.stderr
-    probe_mp4((tmp_path / "b.mp4").read_bytes())
+    for done in (remix, edit, extend):
+        assert done.returncode == 0, done.stderr
+    assert probe_mp4((tmp_path / "b.mp4").read_bytes()).frames == 4 * 24
+    assert probe_mp4((tmp_path / "c.mp4").read_bytes()).frames == 4 * 24
+    assert probe_mp4((tmp_path / "d.mp4").read_bytes()).frames == 8 * 24
 
 
 def test_an_error_is_one_line_and_a_non_zero_exit(served: Served) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import openai
 import pytest
 from openai import OpenAI
+from openai.types import Video
 
 from local.serve.aws_endpoint import client as aws_client
 from tests.media import jpeg_size, png_bytes, probe_mp4
@@ -81,6 +82,26 @@ def test_remix_makes_a_new_video_from_a_completed_one(sdk: OpenAI) -> None:
     assert remix.status == "completed"
     assert remix.remixed_from_video_id == source.id
     probe_mp4(sdk.videos.download_content(remix.id).content)
+
+
+def test_edits_and_extensions_of_a_completed_video_are_copied_like_any_other(fresh_sdk: OpenAI) -> None:
+    """By id in JSON, through the client's `post`: the SDK's `videos.edit` and `videos.extend` send a
+    form and take only a file for `video` (an object raises before anything is sent)."""
+    sdk = fresh_sdk
+    source = sdk.videos.create_and_poll(prompt="A harbour at noon", poll_interval_ms=POLL_MS)
+
+    edit = sdk.post("/videos/edits", body={"prompt": "In fog", "video": {"id": source.id}}, cast_to=Video)
+    extension = sdk.post(
+        "/videos/extensions",
+        body={"prompt": "The boats leave", "seconds": "8", "video": {"id": source.id}},
+        cast_to=Video,
+    )
+    edit, extension = (sdk.videos.poll(v.id, poll_interval_ms=POLL_MS) for v in (edit, extension))
+
+    assert (edit.status, edit.seconds) == ("completed", "4")
+    assert (extension.status, extension.seconds) == ("completed", "12")
+    assert probe_mp4(sdk.videos.download_content(extension.id).content).frames == 12 * 24
+    assert [v.id for v in sdk.videos.list(limit=3)] == [extension.id, edit.id, source.id]
 
 
 def test_a_failed_job_ends_failed_with_its_error(sdk: OpenAI) -> None:

@@ -12,7 +12,7 @@ import pytest
 from tests.support import ROOT
 
 LAYER = ROOT / "layers" / "videos_core"
-FUNCTIONS = ["create", "get", "poll", "download", "list", "delete", "remix"]
+FUNCTIONS = ["create", "get", "poll", "download", "list", "delete", "remix", "edit", "extend"]
 
 PROBE = """
 import importlib, json, sys

@@ -60,9 +60,11 @@ def _request_body(route: Route, schemas: _Schemas) -> dict[str, Any] | None:
         form = route.body.model_json_schema(ref_template=_REF)
         schemas.components.update(form.pop("$defs", {}))
         form.pop("title", None)
-        # An image file, or the JSON body's object as `input_reference[file_id]` / `[image_url]` fields.
-        given = form["properties"]["input_reference"]
-        form["properties"]["input_reference"] = {"anyOf": [{"type": "string", "format": "binary"}, given]}
+        # An object is sent as `name[key]` fields (`input_reference[file_id]`, `video[id]`); an
+        # input_reference may be an image file instead.
+        if "input_reference" in form["properties"]:
+            given = form["properties"]["input_reference"]
+            form["properties"]["input_reference"] = {"anyOf": [{"type": "string", "format": "binary"}, given]}
         content["multipart/form-data"] = {"schema": form}
     return {"required": True, "content": content}
 

@@ -189,6 +189,18 @@ class UpstreamCreate:
 
 
 @dataclass(frozen=True)
+class UpstreamDerive:
+    """An edit or an extension of the upstream's video `base_id`."""
+
+    kind: Literal["edit", "extension"]
+    model: str
+    base_id: str
+    prompt: str
+    seconds: str | None = None  # an extension's new segment
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
 class UpstreamJob:
     id: str
     status: str
@@ -202,6 +214,8 @@ class Upstream(Protocol):
     def remix(
         self, model: str, upstream_id: str, prompt: str, idempotency_key: str | None = None
     ) -> UpstreamJob: ...
+
+    def derive(self, request: UpstreamDerive) -> UpstreamJob: ...
 
     def delete(self, model: str, upstream_id: str) -> None: ...
 

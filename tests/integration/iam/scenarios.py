@@ -272,6 +272,34 @@ def remix(lab: Lab) -> None:
     )
 
 
+def edit(lab: Lab) -> None:
+    """POST /v1/videos/edits starts a job from a completed video of the caller's."""
+    _derive(lab, "EditFunction", "/v1/videos/edits", {})
+
+
+def extend(lab: Lab) -> None:
+    """POST /v1/videos/extensions starts a job whose seconds are the stitched total."""
+    video = _derive(lab, "ExtendFunction", "/v1/videos/extensions", {"seconds": "4"})
+    assert video["seconds"] == "8"
+
+
+def _derive(lab: Lab, function: str, path: str, body: dict[str, str]) -> dict[str, Any]:
+    source = lab.seed(upstream_id=lab.finished_upstream_id)
+    status, video = lab.api(
+        function,
+        "POST",
+        path,
+        path,
+        body={"prompt": "Once more", "video": {"id": source}} | body,
+        headers={"idempotency-key": secrets.token_hex(8)},
+    )
+    assert status == 200, video
+    assert lab.flow.client("stepfunctions").describe_execution(
+        executionArn=lab.flow.execution_arn(video["id"])
+    )
+    return dict(video)
+
+
 def get(lab: Lab) -> None:
     video_id = lab.seed()
     status, video = lab.api("GetFunction", "GET", f"/v1/videos/{video_id}", "/v1/videos/{video_id}")
@@ -470,6 +498,8 @@ SCENARIOS: dict[str, Scenario] = {
     "CreateFunctionRole.ReadUploads": upload_reference,
     "UploadsFunctionRole": upload_reference,
     "RemixFunctionRole": remix,
+    "EditFunctionRole": edit,
+    "ExtendFunctionRole": extend,
     "GetFunctionRole": get,
     "PollFunctionRole": poll,
     "DownloadFunctionRole": download,

@@ -35,7 +35,7 @@ from videos_core.errors import (
     VideoQuotaExceeded,
 )
 from videos_core.models.api import VideoError
-from videos_core.ports import UpstreamCreate, UpstreamJob, UpstreamNotFoundError
+from videos_core.ports import UpstreamCreate, UpstreamDerive, UpstreamJob, UpstreamNotFoundError
 from videos_core.settings import Settings
 
 T = TypeVar("T")
@@ -233,6 +233,24 @@ class OpenAIUpstream:
         return self._call(
             lambda timeout: _job(
                 client.videos.remix(upstream_id, prompt=prompt, extra_headers=headers, timeout=timeout)
+            ),
+            repeatable=False,
+        )
+
+    def derive(self, request: UpstreamDerive) -> UpstreamJob:
+        """POST /videos/edits or /videos/extensions, naming the base video by id in a JSON body (the
+        SDK's `videos.edit` and `videos.extend` send a form, and take only a file for `video`)."""
+        client = self._client(request.model)
+        path = "/videos/edits" if request.kind == "edit" else "/videos/extensions"
+        body: dict[str, object] = {"prompt": request.prompt, "video": {"id": request.base_id}}
+        if request.seconds is not None:
+            body["seconds"] = request.seconds
+        headers = _idempotency(request.idempotency_key)
+        return self._call(
+            lambda timeout: _job(
+                client.post(
+                    path, body=body, cast_to=OpenAIVideo, options={"headers": headers, "timeout": timeout}
+                )
             ),
             repeatable=False,
         )

@@ -1,4 +1,5 @@
-"""Creating and remixing videos: quota → upstream job → record (queued) → workflow execution.
+"""Creating, remixing, editing and extending videos: quota → upstream job → record (queued) →
+workflow execution.
 
 Whatever fails along the way, nothing is left half-made: the quota is given back, the upstream job
 is taken back, and a record that exists ends failed (through the one atomic end). The upstream's
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from videos_core.errors import (
     ApiError,
@@ -29,7 +31,13 @@ from videos_core.images import data_url_image
 from videos_core.logic.ending import Ender, persist
 from videos_core.logic.lookup import find_video
 from videos_core.model_names import base_model
-from videos_core.models.api import MAX_UPLOAD_BYTES, CreateVideoRequest, RemixVideoRequest
+from videos_core.models.api import (
+    MAX_UPLOAD_BYTES,
+    CreateVideoRequest,
+    EditVideoRequest,
+    ExtendVideoRequest,
+    RemixVideoRequest,
+)
 from videos_core.models.record import VideoRecord
 from videos_core.observability import log_upstream_interaction, logger
 from videos_core.ports import (
@@ -38,6 +46,7 @@ from videos_core.ports import (
     UploadStore,
     Upstream,
     UpstreamCreate,
+    UpstreamDerive,
     UpstreamJob,
     UpstreamNotFoundError,
     VideoRepository,
@@ -72,6 +81,8 @@ class _Job:
     request: dict[str, object]
     # The client's Idempotency-Key, if it sent one.
     client_key: str | None
+    # What the upstream makes, where it is not the whole video (an extension's new segment).
+    billed_seconds: int | None = None
 
 
 def upstream_key(owner: str, client_key: str | None, video_id: str) -> str:
@@ -128,11 +139,7 @@ def remix_video(
     now: int,
     client_key: str | None = None,
 ) -> VideoRecord:
-    source = find_video(owner, source_id, ports.videos)
-    if source.status != "completed":
-        raise VideoNotReady(f"Video '{source_id}' is {source.status}; only completed videos can be remixed.")
-    if source.expires_at is not None and now >= source.expires_at:
-        raise VideoExpired(f"Video '{source_id}' has expired and can no longer be remixed.")
+    source = _completed_source(owner, source_id, ports, now, "remixed")
     job = _Job(
         owner,
         source.model,
@@ -154,8 +161,73 @@ def remix_video(
     return _start(job, remix_upstream, ports, now)
 
 
+def edit_video(
+    owner: str, request: EditVideoRequest, ports: Launcher, now: int, client_key: str | None = None
+) -> VideoRecord:
+    """A completed video re-made with a new prompt: its model, size and length, priced as a new one."""
+    source = _completed_source(owner, request.video.id, ports, now, "edited")
+    job = _Job(
+        owner,
+        source.model,
+        source.seconds,
+        source.size,
+        request.prompt,
+        None,
+        "/v1/videos/edits",
+        request.model_dump(),
+        client_key,
+    )
+    return _start(job, _derive(source, "edit", request.prompt, None, ports), ports, now)
+
+
+def extend_video(
+    owner: str, request: ExtendVideoRequest, ports: Launcher, now: int, client_key: str | None = None
+) -> VideoRecord:
+    """A completed video carried on by a new segment: its `seconds` is the stitched total, its price
+    the new segment's."""
+    source = _completed_source(owner, request.video.id, ports, now, "extended")
+    total = str(int(source.seconds) + int(request.seconds))
+    job = _Job(
+        owner,
+        source.model,
+        total,
+        source.size,
+        request.prompt,
+        None,
+        "/v1/videos/extensions",
+        request.model_dump(),
+        client_key,
+        billed_seconds=int(request.seconds),
+    )
+    return _start(job, _derive(source, "extension", request.prompt, request.seconds, ports), ports, now)
+
+
+def _completed_source(owner: str, video_id: str, ports: Launcher, now: int, done_to: str) -> VideoRecord:
+    """The caller's completed video a new one starts from (another owner's is not found)."""
+    source = find_video(owner, video_id, ports.videos)
+    if source.status != "completed":
+        raise VideoNotReady(f"Video '{video_id}' is {source.status}; only completed videos can be {done_to}.")
+    if source.expires_at is not None and now >= source.expires_at:
+        raise VideoExpired(f"Video '{video_id}' has expired and can no longer be {done_to}.")
+    return source
+
+
+def _derive(
+    source: VideoRecord, kind: Literal["edit", "extension"], prompt: str, seconds: str | None, ports: Launcher
+) -> Callable[[str], UpstreamJob]:
+    def derive_upstream(key: str) -> UpstreamJob:
+        request = UpstreamDerive(kind, source.model, source.upstream_id, prompt, seconds, key)
+        try:
+            return ports.upstream.derive(request)
+        except UpstreamNotFoundError as e:
+            raise VideoExpired(f"The upstream no longer has video '{source.video_id}'.") from e
+
+    return derive_upstream
+
+
 def _start(job: _Job, call_upstream: Callable[[str], UpstreamJob], ports: Launcher, now: int) -> VideoRecord:
-    cost = estimate_cost(ports.settings.prices, base_model(job.model), job.size, int(job.seconds))
+    seconds = job.billed_seconds or int(job.seconds)
+    cost = estimate_cost(ports.settings.prices, base_model(job.model), job.size, seconds)
     video_id = new_video_id()
     ports.quotas.take(job.owner, video_id, cost, now)
     started = time.perf_counter()
@@ -182,7 +254,7 @@ def _start(job: _Job, call_upstream: Callable[[str], UpstreamJob], ports: Launch
         video_id=record.video_id,
         cost_estimate=cost,
         model=job.model,
-        duration_seconds=int(job.seconds),
+        duration_seconds=seconds,
     )
     return _launch(record, ports, now)
 

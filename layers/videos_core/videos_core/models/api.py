@@ -12,6 +12,9 @@ MAX_OPENAI_PROMPT_CHARS = 32_000
 
 VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
 Seconds = Literal["4", "8", "12"]
+# An extension's new segment (OpenAI's spec), and a video's length: an extension's is the stitched total.
+ExtensionSeconds = Literal["4", "8", "12", "16", "20"]
+Length = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}$")]
 Size = Literal["720x1280", "1280x720", "1024x1792", "1792x1024"]
 Variant = Literal["video", "thumbnail", "spritesheet"]
 Order = Literal["asc", "desc"]
@@ -129,6 +132,33 @@ class OpenAIRemixVideoRequest(RemixVideoRequest):
     prompt: OpenAIPrompt
 
 
+class VideoReference(_Model):
+    """A completed video of the caller's, by id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, Field(strict=True, min_length=1, max_length=64)]
+
+
+class EditVideoRequest(_Model):
+    """POST /v1/videos/edits: a completed video re-made with a new prompt."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: OpenAIPrompt
+    video: VideoReference
+
+
+class ExtendVideoRequest(_Model):
+    """POST /v1/videos/extensions: a completed video carried on by a new segment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: OpenAIPrompt
+    seconds: ExtensionSeconds
+    video: VideoReference
+
+
 class VideoError(_Model):
     code: str
     message: str
@@ -142,7 +172,7 @@ class Video(_Model):
     status: VideoStatus
     progress: int = Field(ge=0, le=100)
     model: str
-    seconds: Seconds
+    seconds: Length
     size: Size
     prompt: str | None
     created_at: int

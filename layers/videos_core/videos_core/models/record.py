@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from videos_core.models.api import Seconds, Size, Variant, Video, VideoError, VideoStatus
+from videos_core.models.api import Length, Size, Variant, Video, VideoError, VideoStatus
 
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed"})
 
@@ -27,7 +27,7 @@ class VideoRecord(BaseModel):
     status: VideoStatus
     progress: int = 0
     model: str
-    seconds: Seconds
+    seconds: Length
     size: Size
     prompt: str
     created_at: int

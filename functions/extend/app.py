@@ -1,0 +1,39 @@
+"""POST /v1/videos/extensions: a new job carrying a completed video on with a new segment."""
+
+import time
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videos_core import idempotency, wiring
+from videos_core.deadline import bounded
+from videos_core.http import Api, owner_of, parse_body
+from videos_core.logic.create import extend_video
+from videos_core.models.api import ExtendVideoRequest
+from videos_core.observability import logger, metrics, traced
+from videos_core.router import Response
+
+app = Api("extend")
+
+
+@app.serves()
+def extend() -> Response:
+    owner = owner_of(app)
+    request, _ = parse_body(app, app.body_model(ExtendVideoRequest))
+
+    fingerprint = idempotency.fingerprint(request.model_dump() | {"kind": "extension"})
+    holder, key = app.lambda_context.aws_request_id, idempotency.client_key(app)
+    return idempotency.respond_once(
+        app,
+        owner,
+        fingerprint,
+        lambda: extend_video(owner, request, wiring.launcher(holder), int(time.time()), key),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@traced
+@bounded
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return app.resolve(event, context)
