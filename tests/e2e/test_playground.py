@@ -193,6 +193,29 @@ def test_remix_then_delete_with_confirmation(session: Session, sdk: OpenAI) -> N
     assert page.locator(f'#cards li[data-id="{source}"]').count() == 1
 
 
+def test_extend_then_edit_a_completed_video(session: Session, sdk: OpenAI) -> None:
+    page = session.page
+    wait_until_ready(page)
+    source = create_in_page(page, "A kite over the dunes")
+    assert watch_job(page)[0] == "completed"
+
+    page.fill("#remix-prompt", "The kite climbs higher")
+    page.select_option("#extend-seconds", "8")
+    page.click("#extend-submit")
+    page.wait_for_function("id => document.getElementById('job-id').textContent !== id", arg=source)
+    extension = page.text_content("#job-id") or ""
+    assert watch_job(page)[0] == "completed"
+    assert video_state(page, extension)[1] == pytest.approx(12, abs=0.2)
+
+    page.fill("#remix-prompt", "At dusk")
+    page.click("#edit-submit")
+    page.wait_for_function("id => document.getElementById('job-id').textContent !== id", arg=extension)
+    edit = page.text_content("#job-id") or ""
+    assert watch_job(page)[0] == "completed"
+    assert [sdk.videos.retrieve(v).seconds for v in (source, extension, edit)] == ["4", "12", "12"]
+    assert sdk.videos.retrieve(edit).prompt == "At dusk"
+
+
 def test_a_prompt_over_the_limit_shows_the_apis_error_beside_it(session: Session, sdk: OpenAI) -> None:
     session.console.allow(r"status of 400")  # the browser logs the rejected request itself
     page = session.page

@@ -70,6 +70,14 @@ export class Api {
     return this.request("POST", `/v1/videos/${encodeURIComponent(id)}/remix`, { json: { prompt } });
   }
 
+  edit(id, prompt) {
+    return this.request("POST", "/v1/videos/edits", { json: { prompt, video: { id } } });
+  }
+
+  extend(id, prompt, seconds) {
+    return this.request("POST", "/v1/videos/extensions", { json: { prompt, seconds, video: { id } } });
+  }
+
   remove(id) {
     return this.request("DELETE", `/v1/videos/${encodeURIComponent(id)}`);
   }

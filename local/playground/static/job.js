@@ -1,5 +1,5 @@
 // One video up close: its status and progress while it runs, then the video itself, its downloads,
-// remix and delete.
+// remix, edit, extend and delete.
 
 import { clearErrors, showError } from "./fields.js";
 import { STATUS_LABELS, describe, estimateCost, formatCost, isTerminal } from "./format.js";
@@ -51,13 +51,13 @@ export class JobView {
       remixForm: $("remix-form"),
       remixPrompt: $("remix-prompt"),
       remixError: $("remix-error"),
-      remixSubmit: $("remix-submit"),
+      extendSeconds: $("extend-seconds"),
       deleteButton: $("delete-button"),
     };
     this.downloads = Object.fromEntries(VARIANTS.map((variant) => [variant, $(`download-${variant}`)]));
     this.el.remixForm.addEventListener("submit", (event) => {
       event.preventDefault();
-      this.remix();
+      this.derive(event.submitter?.value || "remix");
     });
     this.el.deleteButton.addEventListener("click", () => this.delete());
     for (const anchor of Object.values(this.downloads)) {
@@ -167,19 +167,27 @@ export class JobView {
     }
   }
 
-  async remix() {
-    const { remixForm, remixError, remixPrompt, remixSubmit } = this.el;
+  /** A new video from this one: a remix, an edit, or an extension by the chosen seconds. */
+  async derive(kind) {
+    const { remixForm, remixError, remixPrompt, extendSeconds } = this.el;
+    const buttons = remixForm.querySelectorAll("button[type=submit]");
     clearErrors(remixForm, remixError);
-    remixSubmit.disabled = true;
+    for (const button of buttons) button.disabled = true;
     try {
-      const video = await this.api.remix(this.video.id, remixPrompt.value);
+      const id = this.video.id;
+      const prompt = remixPrompt.value;
+      const video = await (kind === "edit"
+        ? this.api.edit(id, prompt)
+        : kind === "extend"
+          ? this.api.extend(id, prompt, extendSeconds.value)
+          : this.api.remix(id, prompt));
       remixPrompt.value = "";
       this.onCreated(video);
       this.show(video, { focus: true });
     } catch (error) {
       showError(remixForm, remixError, error);
     } finally {
-      remixSubmit.disabled = false;
+      for (const button of buttons) button.disabled = false;
     }
   }
 
