@@ -19,15 +19,17 @@ app = Api("edit")
 @app.serves()
 def edit() -> Response:
     owner = owner_of(app)
-    request, _ = parse_body(app, app.body_model(EditVideoRequest))
+    request, upload = parse_body(app, app.body_model(EditVideoRequest), attachment="video")
 
-    fingerprint = idempotency.fingerprint(request.model_dump() | {"kind": "edit"})
+    fingerprint = idempotency.fingerprint(
+        request.model_dump() | {"kind": "edit"}, upload.content if upload else None
+    )
     holder, key = app.lambda_context.aws_request_id, idempotency.client_key(app)
     return idempotency.respond_once(
         app,
         owner,
         fingerprint,
-        lambda: edit_video(owner, request, wiring.launcher(holder), int(time.time()), key),
+        lambda: edit_video(owner, request, upload, wiring.launcher(holder), int(time.time()), key),
     )
 
 

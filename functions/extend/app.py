@@ -19,15 +19,17 @@ app = Api("extend")
 @app.serves()
 def extend() -> Response:
     owner = owner_of(app)
-    request, _ = parse_body(app, app.body_model(ExtendVideoRequest))
+    request, upload = parse_body(app, app.body_model(ExtendVideoRequest), attachment="video")
 
-    fingerprint = idempotency.fingerprint(request.model_dump() | {"kind": "extension"})
+    fingerprint = idempotency.fingerprint(
+        request.model_dump() | {"kind": "extension"}, upload.content if upload else None
+    )
     holder, key = app.lambda_context.aws_request_id, idempotency.client_key(app)
     return idempotency.respond_once(
         app,
         owner,
         fingerprint,
-        lambda: extend_video(owner, request, wiring.launcher(holder), int(time.time()), key),
+        lambda: extend_video(owner, request, upload, wiring.launcher(holder), int(time.time()), key),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from typing import Any
 
 import openai
 import pytest
-from openai import OpenAI
+from openai import AsyncOpenAI, OpenAI
 from openai.types import Video
 
 from local.serve.aws_endpoint import client as aws_client
@@ -102,6 +103,24 @@ def test_edits_and_extensions_of_a_completed_video_are_copied_like_any_other(fre
     assert (extension.status, extension.seconds) == ("completed", "12")
     assert probe_mp4(sdk.videos.download_content(extension.id).content).frames == 12 * 24
     assert [v.id for v in sdk.videos.list(limit=3)] == [extension.id, edit.id, source.id]
+
+
+def test_the_sdks_edit_and_extend_upload_an_mp4_sync_and_async(served: Served, fresh_sdk: OpenAI) -> None:
+    sdk = fresh_sdk
+    source = sdk.videos.create_and_poll(prompt="A harbour at dusk", poll_interval_ms=POLL_MS)
+    clip = ("clip.mp4", sdk.videos.download_content(source.id).content, "video/mp4")
+
+    async def extend() -> Video:
+        async with AsyncOpenAI(base_url=str(sdk.base_url), api_key=sdk.api_key, max_retries=0) as client:
+            started = await client.videos.extend(prompt="Night falls", seconds="4", video=clip)
+            return await client.videos.poll(started.id, poll_interval_ms=POLL_MS)
+
+    edit = sdk.videos.poll(sdk.videos.edit(prompt="In rain", video=clip).id, poll_interval_ms=POLL_MS)
+    extension = asyncio.run(extend())
+
+    assert (edit.status, edit.seconds, edit.size) == ("completed", "4", "720x1280")
+    assert (extension.status, extension.seconds) == ("completed", "8")
+    assert probe_mp4(sdk.videos.download_content(extension.id).content).frames == 8 * 24
 
 
 def test_a_failed_job_ends_failed_with_its_error(sdk: OpenAI) -> None:

@@ -30,6 +30,7 @@ from videos_core.errors import (
 )
 from videos_core.images import image_type
 from videos_core.models.api import ErrorBody, OpenAIErrorDetail, UpstreamError
+from videos_core.mp4 import mp4_type
 from videos_core.observability import logger
 from videos_core.ports import Reference
 from videos_core.router import Handler, Request, Resolver, Response
@@ -193,24 +194,23 @@ def parse_query(app: Resolver, model: type[M]) -> M:
         raise validation_error(e, where="query") from e
 
 
-def parse_body(
-    app: Resolver, model: type[M], *, accepts_reference: bool = False
-) -> tuple[M, Reference | None]:
-    """A JSON, multipart or url-encoded body as `model`, and an uploaded `input_reference` where accepted.
-    In a form, `name[key]` fields make an object, as the openai SDK sends them (`video[id]`)."""
-    fields, reference = _read_body(app)
-    if not accepts_reference and (reference is not None or "input_reference" in fields):
-        raise InvalidRequest("input_reference is not accepted here.", param="input_reference")
-    if "input_reference" in fields and (
-        reference is not None or not isinstance(fields["input_reference"], dict)
-    ):
+# The fields a form may carry a file in, and how each file's type is told from its bytes.
+_FILE_TYPES: dict[str, Callable[[bytes], str]] = {"input_reference": image_type, "video": mp4_type}
+
+
+def parse_body(app: Resolver, model: type[M], *, attachment: str | None = None) -> tuple[M, Reference | None]:
+    """A JSON, multipart or url-encoded body as `model`, and the file a form carries in the field
+    `attachment` (an image as `input_reference`, an MP4 as `video`), where one is taken. In a form,
+    `name[key]` fields make an object, as the openai SDK sends them (`video[id]`)."""
+    fields, file = _read_body(app, attachment)
+    if "input_reference" in fields and (file is not None or not isinstance(fields["input_reference"], dict)):
         raise InvalidRequest(
             "input_reference must be an image file (multipart/form-data), or an object with the "
             '"file_id" of an image uploaded with POST /v1/uploads or an "image_url" that is a data: URL.',
             param="input_reference",
         )
     try:
-        return model.model_validate(fields), reference
+        return model.model_validate(fields), file
     except ValidationError as e:
         raise validation_error(e, where="body") from e
 
@@ -227,7 +227,7 @@ def _raw_body(app: Resolver) -> bytes:
     return event.body.encode()
 
 
-def _read_body(app: Resolver) -> tuple[dict[str, Any], Reference | None]:
+def _read_body(app: Resolver, attachment: str | None) -> tuple[dict[str, Any], Reference | None]:
     content_type = app.current_event.headers.get("content-type", JSON)
     media_type = content_type.split(";")[0].strip().lower()
     raw = _raw_body(app)
@@ -239,7 +239,7 @@ def _read_body(app: Resolver) -> tuple[dict[str, Any], Reference | None]:
     if media_type == JSON:
         return _json_fields(raw), None
     if media_type == "multipart/form-data":
-        return _multipart_fields(raw, content_type)
+        return _multipart_fields(raw, content_type, attachment)
     if media_type == "application/x-www-form-urlencoded":
         return _urlencoded_fields(raw), None
     raise InvalidRequest(
@@ -305,7 +305,9 @@ def _boundary(content_type: str) -> bytes:
     raise InvalidRequest("A multipart body needs a boundary in its Content-Type.", param="content-type")
 
 
-def _multipart_fields(raw: bytes, content_type: str) -> tuple[dict[str, Any], Reference | None]:
+def _multipart_fields(
+    raw: bytes, content_type: str, attachment: str | None
+) -> tuple[dict[str, Any], Reference | None]:
     pairs: list[tuple[str, str]] = []
     files: list[FormFile] = []
 
@@ -323,27 +325,25 @@ def _multipart_fields(raw: bytes, content_type: str) -> tuple[dict[str, Any], Re
             raise InvalidRequest("The multipart body could not be parsed.", param="body") from e
         if getattr(parser.parser, "state", None) != MultipartState.END:
             raise InvalidRequest("The multipart body is incomplete.", param="body")
-        return _unique(pairs), _reference_of(files)
+        return _unique(pairs), _file_of(files, attachment)
     finally:
         for file in files:
             file.close()
 
 
-def _reference_of(files: list[FormFile]) -> Reference | None:
-    reference = None
+def _file_of(files: list[FormFile], attachment: str | None) -> Reference | None:
+    found = None
     for file in files:
         name = (file.field_name or b"").decode(errors="replace")
-        if name != "input_reference" or reference is not None:
+        if name != attachment or found is not None:
             raise InvalidRequest(f"Unexpected file field '{name}'.", param=name)
         file.file_object.seek(0)
         content = file.file_object.read()
         if len(content) > MAX_REFERENCE_BYTES:
-            raise RequestTooLarge(
-                f"input_reference may be at most {MAX_REFERENCE_BYTES:,} bytes.", param="input_reference"
-            )
-        reference = Reference(
-            filename=(file.file_name or b"reference").decode(errors="replace"),
+            raise RequestTooLarge(f"{name} may be at most {MAX_REFERENCE_BYTES:,} bytes.", param=name)
+        found = Reference(
+            filename=(file.file_name or name.encode()).decode(errors="replace"),
             content=content,
-            content_type=image_type(content),
+            content_type=_FILE_TYPES[name](content),
         )
-    return reference
+    return found

@@ -190,11 +190,11 @@ class UpstreamCreate:
 
 @dataclass(frozen=True)
 class UpstreamDerive:
-    """An edit or an extension of the upstream's video `base_id`."""
+    """An edit or an extension of the upstream's video `base` (its id), or of an uploaded MP4."""
 
     kind: Literal["edit", "extension"]
     model: str
-    base_id: str
+    base: str | Reference
     prompt: str
     seconds: str | None = None  # an extension's new segment
     idempotency_key: str | None = None

@@ -113,3 +113,50 @@ def test_bad_bodies_are_400_naming_the_parameter(
 
     assert response.status == 400, response.text
     assert response.json()["error"]["param"] == param
+
+
+@pytest.fixture
+def clip(stack: Stack) -> bytes:
+    """An MP4 of the caller's own, 4 s, portrait."""
+    upstream = stack.engine.videos.create_and_poll(prompt="A clip of my own", poll_interval_ms=100)
+    return stack.engine.videos.download_content(upstream.id).content
+
+
+def upload_event(stack: Stack, function: str, fields: dict[str, str], video: bytes) -> dict[str, object]:
+    body, content_type = multipart(fields, {"video": ("clip.mp4", video, "video/mp4")})
+    path = PATHS[function]
+    return http_event(
+        "create_multipart",
+        path=path,
+        route_key=f"POST {path}",
+        key=stack.keys["alice"],
+        body=body,
+        content_type=content_type,
+    )
+
+
+def test_an_uploaded_mp4_is_edited_and_extended_as_the_upstream_gets_it(stack: Stack, clip: bytes) -> None:
+    edited = invoke("edit", upload_event(stack, "edit", {"prompt": "In sepia"}, clip))
+    extended = invoke("extend", upload_event(stack, "extend", {"prompt": "Onwards", "seconds": "8"}, clip))
+
+    assert (edited.status, extended.status) == (200, 200), (edited.text, extended.text)
+    assert (edited.json()["seconds"], edited.json()["size"]) == ("4", "720x1280")
+    assert (extended.json()["seconds"], extended.json()["size"]) == ("12", "720x1280")
+    for video in (edited.json(), extended.json()):
+        record = stack.record("alice", video["id"])
+        assert record is not None
+        upstream = stack.engine.videos.retrieve(record["upstream_id"])
+        assert (upstream.seconds, upstream.size, upstream.prompt) == (
+            video["seconds"],
+            "720x1280",
+            video["prompt"],
+        )
+    assert Decimal(stack.record("alice", extended.json()["id"])["cost_estimate"]) == Decimal("1.0")  # type: ignore[index]
+
+
+def test_an_upload_that_is_not_an_mp4_or_comes_with_an_id_is_refused(stack: Stack, clip: bytes) -> None:
+    not_mp4 = upload_event(stack, "edit", {"prompt": "x"}, b"\x00\x00\x00\x18notavideo" * 10)
+    both = upload_event(stack, "edit", {"prompt": "x", "video[id]": "vid_1"}, clip)
+
+    assert_error(invoke("edit", not_mp4), 400, "invalid_request", not_mp4, param="video")
+    assert_error(invoke("edit", both), 400, "invalid_request", both, param="video")

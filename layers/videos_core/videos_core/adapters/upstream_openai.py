@@ -238,18 +238,28 @@ class OpenAIUpstream:
         )
 
     def derive(self, request: UpstreamDerive) -> UpstreamJob:
-        """POST /videos/edits or /videos/extensions, naming the base video by id in a JSON body (the
-        SDK's `videos.edit` and `videos.extend` send a form, and take only a file for `video`)."""
+        """POST /videos/edits or /videos/extensions: a video named by id goes in a JSON body (the SDK's
+        `videos.edit` and `videos.extend` take only a file for `video`), an uploaded one as a form."""
         client = self._client(request.model)
         path = "/videos/edits" if request.kind == "edit" else "/videos/extensions"
-        body: dict[str, object] = {"prompt": request.prompt, "video": {"id": request.base_id}}
+        body: dict[str, object] = {"prompt": request.prompt}
         if request.seconds is not None:
             body["seconds"] = request.seconds
         headers = _idempotency(request.idempotency_key)
+        base, files = request.base, None
+        if isinstance(base, str):
+            body["video"] = {"id": base}
+        else:
+            headers["Content-Type"] = "multipart/form-data"
+            files = [("video", (base.filename, base.content, base.content_type))]
         return self._call(
             lambda timeout: _job(
                 client.post(
-                    path, body=body, cast_to=OpenAIVideo, options={"headers": headers, "timeout": timeout}
+                    path,
+                    body=body,
+                    files=files,
+                    cast_to=OpenAIVideo,
+                    options={"headers": headers, "timeout": timeout},
                 )
             ),
             repeatable=False,

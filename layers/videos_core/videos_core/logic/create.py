@@ -20,6 +20,7 @@ from typing import Literal
 
 from videos_core.errors import (
     ApiError,
+    InvalidRequest,
     ServiceUnavailable,
     UpstreamRetryableError,
     VideoExpired,
@@ -32,13 +33,16 @@ from videos_core.logic.ending import Ender, persist
 from videos_core.logic.lookup import find_video
 from videos_core.model_names import base_model
 from videos_core.models.api import (
+    DEFAULT_MODEL,
     MAX_UPLOAD_BYTES,
     CreateVideoRequest,
     EditVideoRequest,
     ExtendVideoRequest,
     RemixVideoRequest,
+    VideoReference,
 )
 from videos_core.models.record import VideoRecord
+from videos_core.mp4 import mp4_facts
 from videos_core.observability import log_upstream_interaction, logger
 from videos_core.ports import (
     Quotas,
@@ -161,45 +165,87 @@ def remix_video(
     return _start(job, remix_upstream, ports, now)
 
 
+@dataclass(frozen=True)
+class _Base:
+    """What an edit or an extension starts from: a completed video of the caller's, or an upload."""
+
+    model: str
+    seconds: int
+    size: str
+    upstream: str | Reference  # the upstream's id of the video, or the uploaded MP4
+    name: str
+
+
 def edit_video(
-    owner: str, request: EditVideoRequest, ports: Launcher, now: int, client_key: str | None = None
+    owner: str,
+    request: EditVideoRequest,
+    upload: Reference | None,
+    ports: Launcher,
+    now: int,
+    client_key: str | None = None,
 ) -> VideoRecord:
-    """A completed video re-made with a new prompt: its model, size and length, priced as a new one."""
-    source = _completed_source(owner, request.video.id, ports, now, "edited")
+    """A video re-made with a new prompt: its model, size and length, priced as a new one."""
+    base = _base_of(owner, request.video, upload, ports, now, "edited")
     job = _Job(
         owner,
-        source.model,
-        source.seconds,
-        source.size,
+        base.model,
+        str(base.seconds),
+        base.size,
         request.prompt,
         None,
         "/v1/videos/edits",
-        request.model_dump(),
+        request.model_dump() | {"video": base.name},
         client_key,
     )
-    return _start(job, _derive(source, "edit", request.prompt, None, ports), ports, now)
+    return _start(job, _derive(base, "edit", request.prompt, None, ports), ports, now)
 
 
 def extend_video(
-    owner: str, request: ExtendVideoRequest, ports: Launcher, now: int, client_key: str | None = None
+    owner: str,
+    request: ExtendVideoRequest,
+    upload: Reference | None,
+    ports: Launcher,
+    now: int,
+    client_key: str | None = None,
 ) -> VideoRecord:
-    """A completed video carried on by a new segment: its `seconds` is the stitched total, its price
-    the new segment's."""
-    source = _completed_source(owner, request.video.id, ports, now, "extended")
-    total = str(int(source.seconds) + int(request.seconds))
+    """A video carried on by a new segment: its `seconds` is the stitched total, its price the new
+    segment's."""
+    base = _base_of(owner, request.video, upload, ports, now, "extended")
     job = _Job(
         owner,
-        source.model,
-        total,
-        source.size,
+        base.model,
+        str(base.seconds + int(request.seconds)),
+        base.size,
         request.prompt,
         None,
         "/v1/videos/extensions",
-        request.model_dump(),
+        request.model_dump() | {"video": base.name},
         client_key,
         billed_seconds=int(request.seconds),
     )
-    return _start(job, _derive(source, "extension", request.prompt, request.seconds, ports), ports, now)
+    return _start(job, _derive(base, "extension", request.prompt, request.seconds, ports), ports, now)
+
+
+def _base_of(
+    owner: str,
+    video: VideoReference | None,
+    upload: Reference | None,
+    ports: Launcher,
+    now: int,
+    done_to: str,
+) -> _Base:
+    if (video is None) == (upload is None):
+        raise InvalidRequest(
+            'Name the video ({"id": …}) or upload it as the form\'s video file, one of the two.',
+            param="video",
+        )
+    if video is not None:
+        source = _completed_source(owner, video.id, ports, now, done_to)
+        return _Base(source.model, int(source.seconds), source.size, source.upstream_id, source.video_id)
+    assert upload is not None
+    facts = mp4_facts(upload.content)
+    size = "1280x720" if facts.width >= facts.height else "720x1280"
+    return _Base(DEFAULT_MODEL, max(1, round(facts.seconds)), size, upload, upload.filename)
 
 
 def _completed_source(owner: str, video_id: str, ports: Launcher, now: int, done_to: str) -> VideoRecord:
@@ -213,14 +259,14 @@ def _completed_source(owner: str, video_id: str, ports: Launcher, now: int, done
 
 
 def _derive(
-    source: VideoRecord, kind: Literal["edit", "extension"], prompt: str, seconds: str | None, ports: Launcher
+    base: _Base, kind: Literal["edit", "extension"], prompt: str, seconds: str | None, ports: Launcher
 ) -> Callable[[str], UpstreamJob]:
     def derive_upstream(key: str) -> UpstreamJob:
-        request = UpstreamDerive(kind, source.model, source.upstream_id, prompt, seconds, key)
+        request = UpstreamDerive(kind, base.model, base.upstream, prompt, seconds, key)
         try:
             return ports.upstream.derive(request)
         except UpstreamNotFoundError as e:
-            raise VideoExpired(f"The upstream no longer has video '{source.video_id}'.") from e
+            raise VideoExpired(f"The upstream no longer has video '{base.name}'.") from e
 
     return derive_upstream
 

@@ -77,11 +77,14 @@ class ImageReference(_Model):
         return self
 
 
+DEFAULT_MODEL = "sora-2"
+
+
 class CreateVideoRequest(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     prompt: Prompt
-    model: ModelName = "sora-2"
+    model: ModelName = DEFAULT_MODEL
     seconds: Seconds = "4"
     size: Size = "720x1280"
     input_reference: ImageReference | None = None
@@ -141,12 +144,13 @@ class VideoReference(_Model):
 
 
 class EditVideoRequest(_Model):
-    """POST /v1/videos/edits: a completed video re-made with a new prompt."""
+    """POST /v1/videos/edits: a completed video re-made with a new prompt. The video is named here,
+    or uploaded in a form's `video` field instead."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     prompt: OpenAIPrompt
-    video: VideoReference
+    video: VideoReference | None = None
 
 
 class ExtendVideoRequest(_Model):
@@ -156,7 +160,7 @@ class ExtendVideoRequest(_Model):
 
     prompt: OpenAIPrompt
     seconds: ExtensionSeconds
-    video: VideoReference
+    video: VideoReference | None = None
 
 
 class VideoError(_Model):
