@@ -18,7 +18,14 @@ from starlette.types import ASGIApp
 from local.engine.errors import EngineError, error_body, error_response
 from local.engine.faults import FaultBook, FaultMiddleware, FaultSpecError, RequestStats, parse_fault
 from local.engine.jobs import Job
-from local.engine.params import parse_base, parse_create, parse_list, parse_remix, parse_variant
+from local.engine.params import (
+    parse_base,
+    parse_character,
+    parse_create,
+    parse_list,
+    parse_remix,
+    parse_variant,
+)
 from local.engine.service import Engine, EngineConfig
 
 log = logging.getLogger("videos_api.engine")
@@ -103,6 +110,13 @@ class _VideosApi:
         params = await parse_base(request, extension=True)
         return self._once(request, lambda: self.engine.extend(params))
 
+    async def create_character(self, request: Request) -> Response:
+        name, video = await parse_character(request)
+        return JSONResponse(self.engine.characters.create(name, video).view())
+
+    async def get_character(self, request: Request) -> Response:
+        return JSONResponse(self.engine.characters.get(request.path_params["character_id"]).view())
+
     async def content(self, request: Request) -> Response:
         path, media_type = self.engine.asset(request.path_params["video_id"], parse_variant(request))
         return FileResponse(path, media_type=media_type)
@@ -114,6 +128,12 @@ class _VideosApi:
             # Before /v1/videos/{video_id}: a literal path wins, as on OpenAI's API.
             Route("/v1/videos/edits", _authorized(api_key, self.edit), methods=["POST"]),
             Route("/v1/videos/extensions", _authorized(api_key, self.extend), methods=["POST"]),
+            Route("/v1/videos/characters", _authorized(api_key, self.create_character), methods=["POST"]),
+            Route(
+                "/v1/videos/characters/{character_id}",
+                _authorized(api_key, self.get_character),
+                methods=["GET"],
+            ),
             Route("/v1/videos/{video_id}", _authorized(api_key, self.retrieve), methods=["GET"]),
             Route("/v1/videos/{video_id}", _authorized(api_key, self.delete), methods=["DELETE"]),
             Route("/v1/videos/{video_id}/remix", _authorized(api_key, self.remix), methods=["POST"]),

@@ -23,7 +23,8 @@ LIST_DEFAULT_LIMIT = 20
 LIST_MAX_LIMIT = 100
 VARIANTS = ("video", "thumbnail", "spritesheet")
 
-CREATE_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
+CREATE_FIELDS = {"prompt", "model", "seconds", "size", "input_reference", "characters"}
+MAX_CHARACTERS = 2
 REMIX_FIELDS = {"prompt"}
 EDIT_FIELDS = {"prompt", "video"}
 EXTEND_FIELDS = {"prompt", "seconds", "video"}
@@ -49,6 +50,7 @@ class CreateParams:
     seconds: str
     size: str
     reference: bytes | None = None
+    characters: tuple[str, ...] = ()
 
 
 async def _read_body(request: Request, allowed: set[str]) -> tuple[dict[str, str], bytes | None]:
@@ -82,6 +84,12 @@ def _json_fields(body: dict[str, Any], allowed: set[str]) -> dict[str, str]:
     """A JSON body's fields, an object's as `name[key]` (as a form sends them)."""
     fields: dict[str, str] = {}
     for name, value in body.items():
+        if name == "characters" and name in allowed and isinstance(value, list):
+            for n, item in enumerate(value):
+                if not (isinstance(item, dict) and set(item) == {"id"} and isinstance(item["id"], str)):
+                    raise invalid(name, 'characters must be a list of {"id": "char_…"}.')
+                fields[f"characters[{n}][id]"] = item["id"]
+            continue
         if name == "video" and name in allowed and isinstance(value, dict):
             if set(value) != {"id"} or not isinstance(value["id"], str):
                 raise invalid(name, 'video must be {"id": "<a completed video\'s id>"}.')
@@ -109,13 +117,21 @@ async def _form_fields(form: FormData, allowed: set[str]) -> tuple[dict[str, str
             if not isinstance(value, UploadFile):
                 raise invalid(name, "video must be an uploaded MP4 file or video[id].", "invalid_type")
             upload = await value.read()
-        elif (name == "video[id]" and "video" in allowed and isinstance(value, str)) or (
-            name in allowed and isinstance(value, str)
-        ):
+        elif isinstance(value, str) and (name in allowed or _object_field(name, allowed)):
+            if name.startswith("characters["):  # `characters[][id]` repeats: numbered in order
+                name = f"characters[{sum(key.startswith('characters[') for key in fields)}][id]"
             fields[name] = value
         else:
             raise invalid(name, f"Unknown parameter: '{name}'.", "unknown_parameter")
     return fields, upload
+
+
+def _object_field(name: str, allowed: set[str]) -> bool:
+    """A form's field of an object or a list of them, as the openai SDK writes it: `video[id]`,
+    `characters[][id]`, `characters[0][id]`."""
+    return (name == "video[id]" and "video" in allowed) or (
+        name.startswith("characters[") and name.endswith("][id]") and "characters" in allowed
+    )
 
 
 def _data_url_bytes(url: str) -> bytes:
@@ -177,12 +193,16 @@ async def parse_create(request: Request) -> CreateParams:
         )
     if reference is not None:
         _check_reference(reference)
+    characters = tuple(value for name, value in fields.items() if name.startswith("characters["))
+    if len(characters) > MAX_CHARACTERS:
+        raise invalid("characters", f"A video takes at most {MAX_CHARACTERS} characters.")
     return CreateParams(
         prompt=prompt,
         model=model,
         seconds=_choice(fields, "seconds", SECONDS, "4"),
         size=_choice(fields, "size", SIZES, "720x1280"),
         reference=reference,
+        characters=characters,
     )
 
 
@@ -203,6 +223,16 @@ async def parse_base(request: Request, extension: bool) -> BaseParams:
             raise invalid("seconds", "Missing required parameter: 'seconds'.", "missing_required_parameter")
         seconds = _choice(fields, "seconds", EXTENSION_SECONDS, "")
     return BaseParams(prompt=prompt, video_id=video_id, upload=upload, seconds=seconds)
+
+
+async def parse_character(request: Request) -> tuple[str, bytes]:
+    """A character's form: its `name` and its `video` file."""
+    fields, video = await _read_body(request, {"name", "video"})
+    if "name" not in fields:
+        raise invalid("name", "Missing required parameter: 'name'.", "missing_required_parameter")
+    if video is None:
+        raise invalid("video", "Missing required parameter: 'video' (a file).", "missing_required_parameter")
+    return fields["name"], video
 
 
 async def parse_remix(request: Request) -> str:

@@ -63,6 +63,8 @@ class RenderSpec:
     base_path: str | None = None
     base_digest: str | None = None
     base_seconds: int = 0
+    # The characters a create names: each one's video (its first picture is inset) and its digest.
+    characters: tuple[tuple[str, str], ...] = ()
 
     @property
     def total_seconds(self) -> int:
@@ -82,6 +84,7 @@ class RenderSpec:
             "reference": self.reference_digest,
             "mode": self.mode,
             "base": self.base_digest,
+            "characters": [digest for _, digest in self.characters],
         }
 
     @property
@@ -159,6 +162,7 @@ def _backdrop(spec: RenderSpec, palette: list[tuple[int, int, int]]) -> Image.Im
             stroke_fill=(0, 0, 0),
         )
         y += line_height
+    _inset_characters(image, spec)
     caption = _font(max(12, text_size // 2))
     label = f"{w}x{h} · {spec.seconds}s"
     if spec.source is not None:
@@ -173,6 +177,17 @@ def _backdrop(spec: RenderSpec, palette: list[tuple[int, int, int]]) -> Image.Im
         stroke_fill=(0, 0, 0),
     )
     return image
+
+
+def _inset_characters(image: Image.Image, spec: RenderSpec) -> None:
+    """Each named character's first picture, a quarter of the frame wide, along the lower edge."""
+    w, h = spec.width, spec.height
+    inset_w, inset_h = w // 4, h // 4
+    for n, (path, _) in enumerate(spec.characters):
+        with av.open(path) as container:
+            picture = next(container.decode(video=0)).to_image()  # type: ignore[no-untyped-call]
+        x = w - (n + 1) * (inset_w + w // 40)
+        image.paste(_cover(picture.convert("RGB"), inset_w, inset_h), (x, h - inset_h - h // 12))
 
 
 def _cover(image: Image.Image, w: int, h: int) -> Image.Image:

@@ -14,6 +14,7 @@ from typing import Literal
 
 import av
 
+from local.engine.characters import Characters
 from local.engine.errors import EngineError, invalid, not_found
 from local.engine.jobs import MODELS, Job, Scenario, new_video_id, scenarios_in
 from local.engine.params import BaseParams, CreateParams, ListParams
@@ -75,6 +76,7 @@ class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self.jobs: dict[str, Job] = {}
+        self.characters = Characters(config.data_dir)
         self._seq = itertools.count()
         self.renderer = RenderPool(config.renders_dir, config.render_workers)
         self.webhooks = (
@@ -98,6 +100,7 @@ class Engine:
             )
         width, height = (int(n) for n in params.size.split("x"))
         reference_path, reference_digest = self._store_reference(params.reference)
+        characters = tuple(self.characters.get(c) for c in params.characters)
         spec = RenderSpec(
             params.prompt,
             width,
@@ -105,6 +108,7 @@ class Engine:
             int(params.seconds),
             reference_path=reference_path,
             reference_digest=reference_digest,
+            characters=tuple((c.path, c.digest) for c in characters),
         )
         return self._start(params.prompt, params.model, params.seconds, params.size, spec, scenarios, None)
 

@@ -1,0 +1,63 @@
+"""The engine's characters (OpenAI's `POST /v1/videos/characters`): a name and a short video,
+kept by the video's digest; a create that names one in `characters` shows the character's picture
+in every frame, inset in the lower corner."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+
+from local.engine.errors import EngineError, invalid
+
+MAX_NAME_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Character:
+    id: str
+    name: str
+    path: str
+    digest: str
+    created_at: int = field(default_factory=lambda: int(time.time()))
+
+    def view(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "created_at": self.created_at}
+
+
+class Characters:
+    def __init__(self, data_dir: Path) -> None:
+        self._dir = data_dir / "characters"
+        self._by_id: dict[str, Character] = {}
+
+    def create(self, name: str, video: bytes) -> Character:
+        if not 1 <= len(name) <= MAX_NAME_CHARS:
+            raise invalid("name", f"name must be 1 to {MAX_NAME_CHARS} characters.")
+        digest = hashlib.sha256(video).hexdigest()
+        path = self._dir / f"{digest}.mp4"
+        self._dir.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(video)
+        try:
+            with av.open(str(path)) as container:
+                next(container.decode(video=0))
+        except (av.FFmpegError, StopIteration, IndexError) as e:
+            path.unlink(missing_ok=True)
+            raise invalid("video", "video is not a readable video with a video track.") from e
+        character = Character("char_" + secrets.token_hex(16), name, str(path), digest)
+        self._by_id[character.id] = character
+        return character
+
+    def get(self, character_id: str) -> Character:
+        character = self._by_id.get(character_id)
+        if character is None:
+            raise EngineError(
+                404,
+                f"Character with id '{character_id}' not found.",
+                code="character_not_found",
+                param="character_id",
+            )
+        return character
