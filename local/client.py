@@ -59,12 +59,16 @@ class VideosClient:
         seconds: str | None,
         size: str | None,
         input_reference: Path | None = None,
+        characters: list[str] | None = None,
     ) -> dict[str, Any]:
-        fields = {
+        fields: dict[str, Any] = {
             k: v for k, v in {"prompt": prompt, "model": model, "seconds": seconds, "size": size}.items() if v
         }
         if input_reference is None:
-            return dict(self._request("POST", "/v1/videos", json=fields).json())
+            body = fields | ({"characters": [{"id": c} for c in characters]} if characters else {})
+            return dict(self._request("POST", "/v1/videos", json=body).json())
+        if characters:
+            fields["characters[][id]"] = characters
         content_type = mimetypes.guess_type(input_reference.name)[0] or "application/octet-stream"
         files = {"input_reference": (input_reference.name, input_reference.read_bytes(), content_type)}
         return dict(self._request("POST", "/v1/videos", data=fields, files=files).json())
@@ -79,6 +83,13 @@ class VideosClient:
     def extend(self, video_id: str, prompt: str, seconds: str) -> dict[str, Any]:
         body = {"prompt": prompt, "seconds": seconds, "video": {"id": video_id}}
         return dict(self._request("POST", "/v1/videos/extensions", json=body).json())
+
+    def create_character(self, name: str, video: Path) -> dict[str, Any]:
+        files = {"video": (video.name, video.read_bytes(), "video/mp4")}
+        return dict(self._request("POST", "/v1/videos/characters", data={"name": name}, files=files).json())
+
+    def get_character(self, character_id: str) -> dict[str, Any]:
+        return dict(self._request("GET", f"/v1/videos/characters/{character_id}").json())
 
     def get(self, video_id: str) -> dict[str, Any]:
         return dict(self._request("GET", f"/v1/videos/{video_id}").json())

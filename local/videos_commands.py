@@ -1,4 +1,5 @@
-"""`videos-api generate | remix | list | get | delete | download`: the service from a terminal."""
+"""`videos-api generate | remix | edit | extend | list | get | delete | download | characters`: the
+service from a terminal."""
 
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ def _print_json(value: dict[str, Any]) -> None:
 
 
 def generate(
-    prompt: Annotated[str, typer.Argument(help="What the video shows (1-500 characters).")],
+    prompt: Annotated[str, typer.Argument(help="What the video shows (1-32,000 characters).")],
     api_key: ApiKey,
     base_url: BaseUrl = DEFAULT_BASE_URL,
     model: Annotated[str | None, typer.Option(help="sora-2 (default) or sora-2-pro.")] = None,
@@ -138,6 +139,12 @@ def generate(
     input_reference: Annotated[
         Path | None, typer.Option(exists=True, dir_okay=False, help="An image to guide the video.")
     ] = None,
+    character: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--character", help="A character of yours to appear (its id; up to 2); name it in the prompt."
+        ),
+    ] = None,
     wait: Wait = False,
     output: Output = None,
     thumbnail: Thumbnail = None,
@@ -147,7 +154,7 @@ def generate(
     with _client(base_url, api_key) as client:
         _finish(
             client,
-            client.create(prompt, model, seconds, size, input_reference),
+            client.create(prompt, model, seconds, size, input_reference, character or []),
             wait,
             output,
             thumbnail,
@@ -268,6 +275,28 @@ def list_videos(
         console.print(f"more: --after {page['last_id']}")
 
 
+characters = typer.Typer(help="Characters a create can name (--character).", no_args_is_help=True)
+
+
+@characters.command("create")
+def create_character(
+    name: Annotated[str, typer.Argument(help="The character's name (say it in prompts that name it).")],
+    video: Annotated[Path, typer.Argument(help="A short MP4 of the character.", exists=True, dir_okay=False)],
+    api_key: ApiKey,
+    base_url: BaseUrl = DEFAULT_BASE_URL,
+) -> None:
+    """Make a character from a name and a short video; prints it as JSON."""
+    with _client(base_url, api_key) as client:
+        _print_json(client.create_character(name, video))
+
+
+@characters.command("get")
+def get_character(character_id: str, api_key: ApiKey, base_url: BaseUrl = DEFAULT_BASE_URL) -> None:
+    """Print a character of yours as JSON."""
+    with _client(base_url, api_key) as client:
+        _print_json(client.get_character(character_id))
+
+
 COMMANDS: list[tuple[str, Callable[..., None]]] = [
     ("generate", generate),
     ("remix", remix),
@@ -283,3 +312,4 @@ COMMANDS: list[tuple[str, Callable[..., None]]] = [
 def register(app: typer.Typer) -> None:
     for name, command in COMMANDS:
         app.command(name)(command)
+    app.add_typer(characters, name="characters")

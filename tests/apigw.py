@@ -126,3 +126,22 @@ def invoke(function: str, event: dict[str, Any], remaining_ms: int = 29_000) -> 
         body = base64.b64decode(body).decode()
     headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
     return LambdaResponse(int(result["statusCode"]), headers, body)
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
+    """A multipart/form-data body of `fields` and `files` (name -> (filename, bytes, type)), and its type."""
+    boundary = "b0undary7e1f"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts += [
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{name}"\r\n'
+            f"Content-Type: {kind}\r\n\r\n"
+        ).encode()
+        + data
+        + b"\r\n"
+        for k, (name, data, kind) in files.items()
+    ]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"

@@ -19,7 +19,7 @@ app = Api("create")
 @app.serves()
 def create() -> Response:
     owner = owner_of(app)
-    request, reference = parse_body(app, app.body_model(CreateVideoRequest), attachment="input_reference")
+    request, reference = parse_body(app, app.body_model(CreateVideoRequest), attachment=app.matched.upload)
 
     fingerprint = idempotency.fingerprint(request.model_dump(), reference.content if reference else None)
     holder, key = app.lambda_context.aws_request_id, idempotency.client_key(app)

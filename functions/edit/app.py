@@ -19,7 +19,7 @@ app = Api("edit")
 @app.serves()
 def edit() -> Response:
     owner = owner_of(app)
-    request, upload = parse_body(app, app.body_model(EditVideoRequest), attachment="video")
+    request, upload = parse_body(app, app.body_model(EditVideoRequest), attachment=app.matched.upload)
 
     fingerprint = idempotency.fingerprint(
         request.model_dump() | {"kind": "edit"}, upload.content if upload else None

@@ -19,7 +19,7 @@ app = Api("extend")
 @app.serves()
 def extend() -> Response:
     owner = owner_of(app)
-    request, upload = parse_body(app, app.body_model(ExtendVideoRequest), attachment="video")
+    request, upload = parse_body(app, app.body_model(ExtendVideoRequest), attachment=app.matched.upload)
 
     fingerprint = idempotency.fingerprint(
         request.model_dump() | {"kind": "extension"}, upload.content if upload else None

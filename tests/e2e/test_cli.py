@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -89,6 +90,32 @@ def test_remix_edit_and_extend_wait_and_write_their_videos(served: Served, tmp_p
     assert probe_mp4((tmp_path / "b.mp4").read_bytes()).frames == 4 * 24
     assert probe_mp4((tmp_path / "c.mp4").read_bytes()).frames == 4 * 24
     assert probe_mp4((tmp_path / "d.mp4").read_bytes()).frames == 8 * 24
+
+
+def test_characters_create_get_and_a_generate_naming_one(served: Served, tmp_path: Path) -> None:
+    clip = tmp_path / "gull.mp4"
+    made = cli(served, "generate", "A gull for a character", "--wait", "-o", str(clip))
+    assert made.returncode == 0, made.stderr
+
+    created = cli(served, "characters", "create", "Captain Gull", str(clip))
+    assert created.returncode == 0, created.stderr
+    character = json.loads(created.stdout)
+    fetched = cli(served, "characters", "get", character["id"])
+    starring = cli(
+        served,
+        "generate",
+        "Captain Gull at sea",
+        "--character",
+        character["id"],
+        "--wait",
+        "-o",
+        str(tmp_path / "s.mp4"),
+    )
+
+    assert json.loads(fetched.stdout) == character
+    assert character["name"] == "Captain Gull"
+    assert starring.returncode == 0, starring.stderr
+    probe_mp4((tmp_path / "s.mp4").read_bytes())
 
 
 def test_an_error_is_one_line_and_a_non_zero_exit(served: Served) -> None:

@@ -14,6 +14,7 @@ from openai import AsyncOpenAI, OpenAI
 from openai.types import Video
 
 from local.serve.aws_endpoint import client as aws_client
+from tests.conftest import DEV_KEY
 from tests.media import jpeg_size, png_bytes, probe_mp4
 from tests.support import Served
 
@@ -121,6 +122,30 @@ def test_the_sdks_edit_and_extend_upload_an_mp4_sync_and_async(served: Served, f
     assert (edit.status, edit.seconds, edit.size) == ("completed", "4", "720x1280")
     assert (extension.status, extension.seconds) == ("completed", "8")
     assert probe_mp4(sdk.videos.download_content(extension.id).content).frames == 8 * 24
+
+
+def test_a_character_is_made_read_back_and_named_in_a_create(served: Served, fresh_sdk: OpenAI) -> None:
+    sdk = fresh_sdk
+    source = sdk.videos.create_and_poll(prompt="A gull on a post", poll_interval_ms=POLL_MS)
+    clip = ("gull.mp4", sdk.videos.download_content(source.id).content, "video/mp4")
+
+    character = sdk.videos.create_character(name="Captain Gull", video=clip)
+    assert character.id is not None
+    fetched = sdk.videos.get_character(character.id)
+    # The SDK's create has no `characters` parameter; extra_body sends it (as characters[][id]).
+    video = sdk.videos.create(
+        prompt="Captain Gull over the harbour", extra_body={"characters": [{"id": character.id}]}
+    )
+    video = sdk.videos.poll(video.id, poll_interval_ms=POLL_MS)
+
+    assert (fetched.id, fetched.name, fetched.created_at) == (
+        character.id,
+        "Captain Gull",
+        character.created_at,
+    )
+    assert video.status == "completed"
+    with pytest.raises(openai.NotFoundError):
+        OpenAI(base_url=str(sdk.base_url), api_key=DEV_KEY, max_retries=0).videos.get_character(character.id)
 
 
 def test_a_failed_job_ends_failed_with_its_error(sdk: OpenAI) -> None:

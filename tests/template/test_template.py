@@ -151,8 +151,9 @@ def test_function_policies_are_least_privilege(logical_id: str) -> None:
         assert not statement.not_resources
         assert all("*" not in action for action in statement.actions), statement
         for resource in statement.resources:
-            # Only the bucket's two prefixes and a state machine's executions are patterns.
-            bounded = resource.removesuffix("/videos/*").removesuffix("/uploads/*").removesuffix("-jobs:*")
+            # Only the bucket's three prefixes and a state machine's executions are patterns.
+            prefixes = ("/videos/*", "/uploads/*", "/characters/*", "-jobs:*")
+            bounded = next((resource.removesuffix(p) for p in prefixes if resource.endswith(p)), resource)
             assert "*" not in bounded, statement
         assert "dynamodb:DeleteTable" not in statement.actions
         if "dynamodb:Scan" in statement.actions:

@@ -12,7 +12,19 @@ import pytest
 from tests.support import ROOT
 
 LAYER = ROOT / "layers" / "videos_core"
-FUNCTIONS = ["create", "get", "poll", "download", "list", "delete", "remix", "edit", "extend"]
+FUNCTIONS = [
+    "create",
+    "get",
+    "poll",
+    "download",
+    "list",
+    "delete",
+    "remix",
+    "edit",
+    "extend",
+    "create_character",
+    "get_character",
+]
 
 PROBE = """
 import importlib, json, sys

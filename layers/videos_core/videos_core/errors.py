@@ -87,6 +87,14 @@ class VideoNotFound(ApiError):
     status, code, hint = 404, "video_not_found", "Check the video id; list your videos with GET /v1/videos"
 
 
+class CharacterNotFound(ApiError):
+    status, code, hint = (
+        404,
+        "character_not_found",
+        "Check the character id (POST /v1/videos/characters made it)",
+    )
+
+
 class VideoNotReady(ApiError):
     status, code, hint = 409, "video_not_ready", "Wait until the video is completed (poll it)"
 

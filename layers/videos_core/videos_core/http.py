@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -48,6 +49,7 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 MAX_MULTIPART_BYTES = 4 * 1024 * 1024
 MAX_REFERENCE_BYTES = MAX_MULTIPART_BYTES - 64 * 1024
 MAX_JSON_DEPTH = 16
+MAX_FORM_LIST = 16
 # Body fields whose validation errors have codes of their own (the seed's table).
 _FIELD_ERRORS: dict[str, type[ApiError]] = {
     "prompt": InvalidVideoPrompt,
@@ -281,10 +283,20 @@ def _urlencoded_fields(raw: bytes) -> dict[str, Any]:
     return _unique(pairs)
 
 
+# A form's field of a list of objects, as the openai SDK writes `characters`: `name[][key]` (each key
+# again starts the next object) or `name[N][key]`.
+_LIST_FIELD = re.compile(r"(\w+)\[(\d*)\]\[(\w+)\]")
+
+
 def _unique(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """Form fields as a body: each once, and `name[key]` fields as the object `name`."""
+    """Form fields as a body: each once, `name[key]` fields as the object `name`, and `name[][key]`
+    fields as its list of objects."""
     fields: dict[str, Any] = {}
     for name, value in pairs:
+        listed = _LIST_FIELD.fullmatch(name)
+        if listed:
+            _add_to_list(fields, listed.group(1), listed.group(2), listed.group(3), value)
+            continue
         parent, bracket, rest = name.partition("[")
         if bracket and not (rest.endswith("]") and rest[:-1]):
             raise InvalidRequest(
@@ -295,6 +307,20 @@ def _unique(pairs: list[tuple[str, str]]) -> dict[str, Any]:
             raise InvalidRequest(f"Parameter '{name}' is given more than once.", param=parent)
         into[field] = value
     return fields
+
+
+def _add_to_list(fields: dict[str, Any], parent: str, index: str, key: str, value: str) -> None:
+    items = fields.setdefault(parent, [])
+    if not isinstance(items, list):
+        raise InvalidRequest(f"Parameter '{parent}' is given more than once.", param=parent)
+    at = int(index) if index else len(items) - 1 if items and key not in items[-1] else len(items)
+    if at == len(items) and at < MAX_FORM_LIST:
+        items.append({})
+    if at >= len(items) or key in items[at]:
+        raise InvalidRequest(
+            f"Parameter '{parent}[{index}][{key}]' is out of order or repeated.", param=parent
+        )
+    items[at][key] = value
 
 
 def _boundary(content_type: str) -> bytes:

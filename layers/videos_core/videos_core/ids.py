@@ -30,6 +30,11 @@ def new_file_id() -> str:
     return "file_" + new_ulid()
 
 
+def new_character_id() -> str:
+    """A character's id: `char_` and a ULID."""
+    return "char_" + new_ulid()
+
+
 def created_at(video_id: str) -> float:
     """When a video id was minted (epoch seconds), read from its ULID's time."""
     value = 0

@@ -14,7 +14,7 @@ _REF = "#/components/schemas/{model}"
 _ERROR_DESCRIPTIONS = {
     400: "Invalid parameter",
     401: "Missing, malformed, unknown or revoked API key",
-    404: "No such video (or another owner's)",
+    404: "No such video or character (or another owner's)",
     409: "Not completed yet, or a request with the same Idempotency-Key still in flight",
     410: "Past retention",
     413: "The body (or an image in it) is larger than is accepted here",
@@ -60,11 +60,12 @@ def _request_body(route: Route, schemas: _Schemas) -> dict[str, Any] | None:
         form = route.body.model_json_schema(ref_template=_REF)
         schemas.components.update(form.pop("$defs", {}))
         form.pop("title", None)
-        # An object is sent as `name[key]` fields (`input_reference[file_id]`, `video[id]`); an
-        # input_reference may be an image file instead.
-        if "input_reference" in form["properties"]:
-            given = form["properties"]["input_reference"]
-            form["properties"]["input_reference"] = {"anyOf": [{"type": "string", "format": "binary"}, given]}
+        # An object is sent as `name[key]` fields (`input_reference[file_id]`, `video[id]`); the
+        # route's upload field may carry a file instead.
+        if route.upload is not None:
+            file = {"type": "string", "format": "binary"}
+            given = form["properties"].get(route.upload)
+            form["properties"][route.upload] = {"anyOf": [file, given]} if given else file
         content["multipart/form-data"] = {"schema": form}
     return {"required": True, "content": content}
 

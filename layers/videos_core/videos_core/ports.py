@@ -129,6 +129,20 @@ class UploadStore(Protocol):
     def reference(self, owner: str, file_id: str) -> Reference: ...
 
 
+@dataclass(frozen=True)
+class StoredCharacter:
+    id: str
+    name: str
+    created_at: int
+    upstream_id: str
+
+
+class CharacterStore(Protocol):
+    def put(self, owner: str, character: StoredCharacter) -> None: ...
+
+    def get(self, owner: str, character_id: str) -> StoredCharacter | None: ...
+
+
 class EventPublisher(Protocol):
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
 
@@ -184,6 +198,7 @@ class UpstreamCreate:
     seconds: str
     size: str
     reference: Reference | None = None
+    characters: tuple[str, ...] = ()  # the upstream's ids of the characters named
     # Sent to the upstream, which (where it honours one) makes a repeat of this create no second job.
     idempotency_key: str | None = None
 
@@ -216,6 +231,8 @@ class Upstream(Protocol):
     ) -> UpstreamJob: ...
 
     def derive(self, request: UpstreamDerive) -> UpstreamJob: ...
+
+    def create_character(self, model: str, name: str, video: Reference) -> str: ...
 
     def delete(self, model: str, upstream_id: str) -> None: ...
 

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from videos_core.models.api import (
+    Character,
+    CreateCharacterRequest,
     CreateUploadRequest,
     CreateVideoRequest,
     DeletedVideo,
@@ -42,6 +44,8 @@ class Route:
     response_is_array: bool = False
     body: type[BaseModel] | None = None
     multipart: bool = False
+    # The form field a file may come in (an image as input_reference, an MP4 as video).
+    upload: str | None = None
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = (401, 404)
     redirects: bool = False
@@ -87,6 +91,7 @@ ROUTES: tuple[Route, ...] = (
         response=Video,
         bodies=(CreateVideoRequest, OpenAICreateVideoRequest),
         multipart=True,
+        upload="input_reference",
         errors=(400, 401, 404, 409, 413, 422, 429, 500),
     ),
     *_surfaces(
@@ -165,6 +170,7 @@ ROUTES: tuple[Route, ...] = (
         response=Video,
         body=EditVideoRequest,
         multipart=True,
+        upload="video",
         errors=(400, 401, 404, 409, 410, 413, 422, 429, 500),
     ),
     Route(
@@ -175,7 +181,26 @@ ROUTES: tuple[Route, ...] = (
         response=Video,
         body=ExtendVideoRequest,
         multipart=True,
+        upload="video",
         errors=(400, 401, 404, 409, 410, 413, 422, 429, 500),
+    ),
+    Route(
+        "POST",
+        "/v1/videos/characters",
+        "create_character",
+        "Make a character from a name and a short video (then name it in a create's characters)",
+        response=Character,
+        body=CreateCharacterRequest,
+        multipart=True,
+        upload="video",
+        errors=(400, 401, 413, 500),
+    ),
+    Route(
+        "GET",
+        "/v1/videos/characters/{character_id}",
+        "get_character",
+        "Get a character of yours",
+        response=Character,
     ),
     Route(
         "POST",

@@ -15,6 +15,7 @@ from videos_core.adapters import aws
 from videos_core.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
+    from videos_core.adapters.characters import S3CharacterStore
     from videos_core.adapters.dynamodb import DynamoDeliveryLog, DynamoVideoRepository
     from videos_core.adapters.events import EventBridgePublisher
     from videos_core.adapters.job_ends import DynamoJobEnds
@@ -51,6 +52,13 @@ def assets() -> S3AssetStore:
     from videos_core.adapters.s3 import S3AssetStore
 
     return S3AssetStore(aws.s3(), get_settings().assets_bucket)
+
+
+@cache
+def characters() -> S3CharacterStore:
+    from videos_core.adapters.characters import S3CharacterStore
+
+    return S3CharacterStore(aws.s3(), get_settings().assets_bucket)
 
 
 @cache
@@ -135,7 +143,14 @@ def launcher(holder: str) -> Launcher:
     from videos_core.logic.create import Launcher
 
     return Launcher(
-        get_settings(), bounded_upstream(), videos(), workflow(), quotas(), uploads(), ender(holder)
+        get_settings(),
+        bounded_upstream(),
+        videos(),
+        workflow(),
+        quotas(),
+        uploads(),
+        characters(),
+        ender(holder),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.apigw import http_event, invoke
+from tests.apigw import http_event, invoke, multipart
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack, captured_logs, quota_slots
 from tests.media import png_bytes
@@ -262,24 +262,6 @@ def test_multipart_create_forwards_the_input_reference(stack: Stack) -> None:
     assert record is not None
     upstream = stack.engine.videos.poll(record["upstream_id"], poll_interval_ms=100)
     assert upstream.status == "completed"
-
-
-def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
-    boundary = "b0undary7e1f"
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    parts += [
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{name}"\r\n'
-            f"Content-Type: {kind}\r\n\r\n"
-        ).encode()
-        + data
-        + b"\r\n"
-        for k, (name, data, kind) in files.items()
-    ]
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.apigw import http_event, invoke
+from tests.apigw import http_event, invoke, multipart
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack
-from tests.integration.api.test_create import multipart
 
 PATHS = {"edit": "/v1/videos/edits", "extend": "/v1/videos/extensions"}
 

@@ -15,12 +15,14 @@ from typing import Any
 import httpx
 from openai import OpenAI
 
-from tests.apigw import http_event
+from tests.apigw import http_event, multipart
 from tests.integration.workflow.harness import Workflow
 from tests.media import png_bytes
+from videos_core.adapters.characters import character_key
 from videos_core.adapters.dynamodb import from_item, to_item
 from videos_core.auth import hash_key
-from videos_core.ids import new_video_id
+from videos_core.ids import new_character_id, new_video_id
+from videos_core.ports import StoredCharacter
 
 # One prompt for every job, so that the engine renders it once and serves it from its cache after.
 PROMPT = "A kite over the dunes"
@@ -67,6 +69,29 @@ class Lab:
         )["Item"]
         assert "last_used_at" in item, "the key's use was not recorded"
         return status, body
+
+    def seed_character(self) -> StoredCharacter:
+        """A character of this owner's as POST /v1/videos/characters keeps it, made by the engine."""
+        clip = self.engine.videos.download_content(self.finished_upstream_id).content
+        made = self.engine.videos.create_character(name="Gull", video=("gull.mp4", clip, "video/mp4"))
+        assert made.id is not None
+        character = StoredCharacter(new_character_id(), "Gull", int(time.time()), made.id)
+        self.flow.client("s3").put_object(
+            Bucket=self.stack.application.buckets["AssetsBucket"],
+            Key=character_key(self.flow.owner, character.id),
+            Body=json.dumps(character.__dict__).encode(),
+        )
+        return character
+
+    def character(self, character_id: str) -> dict[str, Any] | None:
+        """A character as kept in the bucket, if it is."""
+        s3 = self.flow.client("s3")
+        bucket = self.stack.application.buckets["AssetsBucket"]
+        try:
+            found = s3.get_object(Bucket=bucket, Key=character_key(self.flow.owner, character_id))
+        except s3.exceptions.NoSuchKey:
+            return None
+        return dict(json.loads(found["Body"].read()))
 
     def seed(
         self, status: str = "completed", upstream_id: str = "video_seeded", files: bool = True, age: int = 0
@@ -300,6 +325,34 @@ def _derive(lab: Lab, function: str, path: str, body: dict[str, str]) -> dict[st
     return dict(video)
 
 
+def create_character(lab: Lab) -> None:
+    """POST /v1/videos/characters makes the character upstream and keeps it under its owner."""
+    clip = lab.engine.videos.download_content(lab.finished_upstream_id).content
+    body, content_type = multipart({"name": "Gull"}, {"video": ("gull.mp4", clip, "video/mp4")})
+    path = "/v1/videos/characters"
+    status, character = lab.api(
+        "CreateCharacterFunction", "POST", path, path, body=body, content_type=content_type
+    )
+    assert status == 200, character
+    assert lab.character(character["id"]) is not None
+
+
+def get_character(lab: Lab) -> None:
+    character = lab.seed_character()
+    path = f"/v1/videos/characters/{character.id}"
+    status, got = lab.api("GetCharacterFunction", "GET", path, "/v1/videos/characters/{character_id}")
+    assert status == 200, got
+    assert got["name"] == character.name
+
+
+def create_with_character(lab: Lab) -> None:
+    """A create naming a character reads it and sends its upstream id."""
+    character = lab.seed_character()
+    body = {"prompt": f"{character.name} flies", "characters": [{"id": character.id}]}
+    status, video = lab.api("CreateFunction", "POST", "/v1/videos", "/v1/videos", body=body)
+    assert status == 200, video
+
+
 def get(lab: Lab) -> None:
     video_id = lab.seed()
     status, video = lab.api("GetFunction", "GET", f"/v1/videos/{video_id}", "/v1/videos/{video_id}")
@@ -496,6 +549,9 @@ Scenario = Callable[[Lab], None]
 SCENARIOS: dict[str, Scenario] = {
     "CreateFunctionRole": create,
     "CreateFunctionRole.ReadUploads": upload_reference,
+    "CreateFunctionRole.ReadCharacters": create_with_character,
+    "CreateCharacterFunctionRole": create_character,
+    "GetCharacterFunctionRole": get_character,
     "UploadsFunctionRole": upload_reference,
     "RemixFunctionRole": remix,
     "EditFunctionRole": edit,

@@ -29,6 +29,7 @@ from videos_core.errors import (
 )
 from videos_core.ids import new_video_id
 from videos_core.images import data_url_image
+from videos_core.logic.characters import upstream_ids
 from videos_core.logic.ending import Ender, persist
 from videos_core.logic.lookup import find_video
 from videos_core.model_names import base_model
@@ -45,6 +46,7 @@ from videos_core.models.record import VideoRecord
 from videos_core.mp4 import mp4_facts
 from videos_core.observability import log_upstream_interaction, logger
 from videos_core.ports import (
+    CharacterStore,
     Quotas,
     Reference,
     UploadStore,
@@ -70,6 +72,7 @@ class Launcher:
     workflow: Workflow
     quotas: Quotas
     uploads: UploadStore
+    characters: CharacterStore
     ender: Ender
 
 
@@ -116,6 +119,7 @@ def create_video(
         reference = ports.uploads.reference(owner, given.file_id)
     elif given is not None and given.image_url is not None:
         reference = data_url_image(given.image_url, MAX_UPLOAD_BYTES)
+    characters = upstream_ids(owner, request.characters, ports.characters)
     job = _Job(
         owner,
         request.model,
@@ -129,7 +133,15 @@ def create_video(
     )
 
     def create_upstream(key: str) -> UpstreamJob:
-        create = UpstreamCreate(request.prompt, request.model, request.seconds, request.size, reference, key)
+        create = UpstreamCreate(
+            request.prompt,
+            request.model,
+            request.seconds,
+            request.size,
+            reference,
+            characters=characters,
+            idempotency_key=key,
+        )
         return ports.upstream.create(create)
 
     return _start(job, create_upstream, ports, now)

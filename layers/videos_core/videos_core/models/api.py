@@ -78,6 +78,15 @@ class ImageReference(_Model):
 
 
 DEFAULT_MODEL = "sora-2"
+MAX_CHARACTERS = 2  # in one video
+
+
+class CharacterReference(_Model):
+    """A character of the caller's (POST /v1/videos/characters), by id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, Field(strict=True, min_length=1, max_length=64)]
 
 
 class CreateVideoRequest(_Model):
@@ -88,6 +97,8 @@ class CreateVideoRequest(_Model):
     seconds: Seconds = "4"
     size: Size = "720x1280"
     input_reference: ImageReference | None = None
+    # As OpenAI's guide has it: the characters' ids here, and each one's name in the prompt.
+    characters: list[CharacterReference] = Field(default_factory=list, max_length=MAX_CHARACTERS)
 
 
 class OpenAICreateVideoRequest(CreateVideoRequest):
@@ -161,6 +172,20 @@ class ExtendVideoRequest(_Model):
     prompt: OpenAIPrompt
     seconds: ExtensionSeconds
     video: VideoReference | None = None
+
+
+class CreateCharacterRequest(_Model):
+    """POST /v1/videos/characters: a name, beside the form's `video` file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(strict=True, min_length=1, max_length=80)]
+
+
+class Character(_Model):
+    id: str
+    name: str
+    created_at: int
 
 
 class VideoError(_Model):
