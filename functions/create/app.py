@@ -1,11 +1,9 @@
 """POST /api/videos, POST /v1/videos: create a video job."""
 
-import time
-
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from videos_core import idempotency, wiring
+from videos_core import idempotency
 from videos_core.deadline import bounded
 from videos_core.http import Api, owner_of, parse_body
 from videos_core.logic.create import create_video
@@ -20,14 +18,12 @@ app = Api("create")
 def create() -> Response:
     owner = owner_of(app)
     request, reference = parse_body(app, app.body_model(CreateVideoRequest), attachment=app.matched.upload)
-
-    fingerprint = idempotency.fingerprint(request.model_dump(), reference.content if reference else None)
-    holder, key = app.lambda_context.aws_request_id, idempotency.client_key(app)
-    return idempotency.respond_once(
+    return idempotency.start_once(
         app,
         owner,
-        fingerprint,
-        lambda: create_video(owner, request, reference, wiring.launcher(holder), int(time.time()), key),
+        request.model_dump(),
+        reference,
+        lambda ports, now, key: create_video(owner, request, reference, ports, now, key),
     )
 
 

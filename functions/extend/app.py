@@ -1,11 +1,9 @@
 """POST /v1/videos/extensions: a new job carrying a completed video on with a new segment."""
 
-import time
-
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from videos_core import idempotency, wiring
+from videos_core import idempotency
 from videos_core.deadline import bounded
 from videos_core.http import Api, owner_of, parse_body
 from videos_core.logic.create import extend_video
@@ -20,16 +18,12 @@ app = Api("extend")
 def extend() -> Response:
     owner = owner_of(app)
     request, upload = parse_body(app, app.body_model(ExtendVideoRequest), attachment=app.matched.upload)
-
-    fingerprint = idempotency.fingerprint(
-        request.model_dump() | {"kind": "extension"}, upload.content if upload else None
-    )
-    holder, key = app.lambda_context.aws_request_id, idempotency.client_key(app)
-    return idempotency.respond_once(
+    return idempotency.start_once(
         app,
         owner,
-        fingerprint,
-        lambda: extend_video(owner, request, upload, wiring.launcher(holder), int(time.time()), key),
+        request.model_dump() | {"kind": "extension"},
+        upload,
+        lambda ports, now, key: extend_video(owner, request, upload, ports, now, key),
     )
 
 

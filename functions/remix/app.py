@@ -1,11 +1,9 @@
 """POST /api/videos/{id}/remix, POST /v1/videos/{id}/remix: a new job from a completed video."""
 
-import time
-
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from videos_core import idempotency, wiring
+from videos_core import idempotency
 from videos_core.deadline import bounded
 from videos_core.http import Api, owner_of, parse_body
 from videos_core.logic.create import remix_video
@@ -20,14 +18,12 @@ app = Api("remix")
 def remix(video_id: str) -> Response:
     owner = owner_of(app)
     request, _ = parse_body(app, app.body_model(RemixVideoRequest))
-
-    fingerprint = idempotency.fingerprint(request.model_dump() | {"source": video_id})
-    holder, key = app.lambda_context.aws_request_id, idempotency.client_key(app)
-    return idempotency.respond_once(
+    return idempotency.start_once(
         app,
         owner,
-        fingerprint,
-        lambda: remix_video(owner, video_id, request, wiring.launcher(holder), int(time.time()), key),
+        request.model_dump() | {"source": video_id},
+        None,
+        lambda ports, now, key: remix_video(owner, video_id, request, ports, now, key),
     )
 
 

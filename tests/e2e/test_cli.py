@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.conftest import DEV_KEY
@@ -79,13 +80,15 @@ def test_remix_edit_and_extend_wait_and_write_their_videos(served: Served, tmp_p
     assert source.returncode == 0, source.stderr
     source_id = "vid_" + cli(served, "list", "--limit", "1").stdout.split("vid_")[1].split()[0]
 
-    remix = cli(served, "remix", source_id, "Now at night", "--wait", "-o", str(tmp_path / "b.mp4"))
-    edit = cli(served, "edit", source_id, "In sepia", "--wait", "-o", str(tmp_path / "c.mp4"))
-    extend = cli(
-        served, "extend", source_id, "And on", "--seconds", "4", "--wait", "-o", str(tmp_path / "d.mp4")
-    )
+    commands = [
+        ("remix", source_id, "Now at night", "--wait", "-o", str(tmp_path / "b.mp4")),
+        ("edit", source_id, "In sepia", "--wait", "-o", str(tmp_path / "c.mp4")),
+        ("extend", source_id, "And on", "--seconds", "4", "--wait", "-o", str(tmp_path / "d.mp4")),
+    ]
+    with ThreadPoolExecutor(len(commands)) as pool:  # three terminals at once
+        finished = list(pool.map(lambda args: cli(served, *args), commands))
 
-    for done in (remix, edit, extend):
+    for done in finished:
         assert done.returncode == 0, done.stderr
     assert probe_mp4((tmp_path / "b.mp4").read_bytes()).frames == 4 * 24
     assert probe_mp4((tmp_path / "c.mp4").read_bytes()).frames == 4 * 24

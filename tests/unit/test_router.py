@@ -10,6 +10,7 @@ import pytest
 from tests.apigw import FakeLambdaContext
 from videos_core.http import Api, time_left
 from videos_core.router import Resolver, Response
+from videos_core.routes import methods_at
 
 
 def event(method: str, path: str, **extra: Any) -> dict[str, Any]:
@@ -104,3 +105,27 @@ def test_time_left_is_within_the_function_limit_and_api_gateway_wait(
     app.lambda_context = FakeLambdaContext(remaining_ms=remaining_ms)
 
     assert time_left(app) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/v1/videos", {"GET", "POST"}),
+        ("/v1/videos/vid_1", {"GET", "DELETE"}),
+        ("/v1/videos/edits", {"POST"}),  # a literal segment wins over {video_id}, as API Gateway matches
+        ("/v1/videos/characters", {"POST"}),
+        ("/v1/videos/characters/char_1", {"GET"}),
+        ("/v1/videos/vid_1/content", {"GET"}),
+        ("/v1/nothing", set()),
+    ],
+)
+def test_the_methods_at_a_path_are_its_most_specific_routes(path: str, methods: set[str]) -> None:
+    assert methods_at(path) == methods
+
+
+def test_a_request_api_gateway_routes_to_a_less_specific_route_is_405_with_the_true_allow() -> None:
+    """API Gateway sends GET /v1/videos/edits to GET /v1/videos/{video_id}; edits is no video id."""
+    result = Api("get").resolve(event("GET", "/v1/videos/edits"), FakeLambdaContext())
+
+    assert result["statusCode"] == 405
+    assert result["headers"]["Allow"] == "POST"

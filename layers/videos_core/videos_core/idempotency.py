@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -24,13 +25,18 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from videos_core import wiring
 from videos_core.adapters import aws
 from videos_core.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidRequest
 from videos_core.http import JSON, Api
 from videos_core.models.record import VideoRecord
 from videos_core.outcomes import record_created
+from videos_core.ports import Reference
 from videos_core.router import Resolver, Response
 from videos_core.settings import SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from videos_core.logic.create import Launcher
 
 HEADER = "idempotency-key"
 # How long a key remembers its answer.
@@ -103,16 +109,24 @@ def client_key(app: Resolver) -> str | None:
     return app.current_event.headers.get(HEADER)
 
 
-def respond_once(app: Api, owner: str, request: str, start: Callable[[], VideoRecord]) -> Response:
-    """The video `start()` begins, with the route's status — or, for a repeated Idempotency-Key, the
-    first one's."""
+def start_once(
+    app: Api,
+    owner: str,
+    body: dict[str, Any],
+    attachment: Reference | None,
+    start: Callable[[Launcher, int, str | None], VideoRecord],
+) -> Response:
+    """The video `start(ports, now, client_key)` begins, answered with the route's status — or, for a
+    repeated Idempotency-Key with the same body (and file), the first one's."""
+    holder, key = app.lambda_context.aws_request_id, client_key(app)
 
     def begin() -> dict[str, Any]:
-        record = start()
+        record = start(wiring.launcher(holder), int(time.time()), key)
         record_created(record)
         return record.to_video().model_dump(mode="json")
 
-    video = once(owner, client_key(app), request, app.lambda_context, begin)
+    request = fingerprint(body, attachment.content if attachment else None)
+    video = once(owner, key, request, app.lambda_context, begin)
     return Response(app.matched.status, JSON, json.dumps(video))
 
 
