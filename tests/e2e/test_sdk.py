@@ -106,22 +106,45 @@ def test_edits_and_extensions_of_a_completed_video_are_copied_like_any_other(fre
     assert [v.id for v in sdk.videos.list(limit=3)] == [extension.id, edit.id, source.id]
 
 
-def test_the_sdks_edit_and_extend_upload_an_mp4_sync_and_async(served: Served, fresh_sdk: OpenAI) -> None:
+def test_the_sdks_edit_and_extend_upload_an_mp4(fresh_sdk: OpenAI) -> None:
     sdk = fresh_sdk
     source = sdk.videos.create_and_poll(prompt="A harbour at dusk", poll_interval_ms=POLL_MS)
     clip = ("clip.mp4", sdk.videos.download_content(source.id).content, "video/mp4")
 
-    async def extend() -> Video:
-        async with AsyncOpenAI(base_url=str(sdk.base_url), api_key=sdk.api_key, max_retries=0) as client:
-            started = await client.videos.extend(prompt="Night falls", seconds="4", video=clip)
-            return await client.videos.poll(started.id, poll_interval_ms=POLL_MS)
-
-    edit = sdk.videos.poll(sdk.videos.edit(prompt="In rain", video=clip).id, poll_interval_ms=POLL_MS)
-    extension = asyncio.run(extend())
+    edit = sdk.videos.edit(prompt="In rain", video=clip)
+    extension = sdk.videos.extend(prompt="Night falls", seconds="4", video=clip)
+    edit, extension = (sdk.videos.poll(v.id, poll_interval_ms=POLL_MS) for v in (edit, extension))
 
     assert (edit.status, edit.seconds, edit.size) == ("completed", "4", "720x1280")
     assert (extension.status, extension.seconds) == ("completed", "8")
     assert probe_mp4(sdk.videos.download_content(extension.id).content).frames == 8 * 24
+
+
+def test_every_videos_method_of_the_async_client(fresh_sdk: OpenAI) -> None:
+    async def run() -> None:
+        base_url, key = str(fresh_sdk.base_url), fresh_sdk.api_key
+        async with AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=60) as client:
+            videos = client.videos
+            source = await videos.create_and_poll(prompt="A harbour at dusk", poll_interval_ms=POLL_MS)
+            assert (await videos.retrieve(source.id)).status == "completed"
+            clip = ("clip.mp4", (await videos.download_content(source.id)).content, "video/mp4")
+            remix = await videos.remix(source.id, prompt="The harbour at dawn")
+            edit = await videos.edit(prompt="In rain", video=clip)
+            extension = await videos.extend(prompt="Night falls", seconds="4", video=clip)
+            character = await videos.create_character(name="Harbour", video=clip)
+            assert character.id is not None
+            assert (await videos.get_character(character.id)).name == "Harbour"
+            created = await videos.create(prompt="Harbour", extra_body={"characters": [{"id": character.id}]})
+            ended = [
+                await videos.poll(v.id, poll_interval_ms=POLL_MS) for v in (remix, edit, extension, created)
+            ]
+            assert [v.status for v in ended] == ["completed"] * 4
+            assert [v.seconds for v in ended] == ["4", "4", "8", "4"]
+            listed = [video.id async for video in videos.list(order="asc", limit=2)]
+            assert listed == [source.id, remix.id, edit.id, extension.id, created.id]
+            assert (await videos.delete(created.id)).deleted is True
+
+    asyncio.run(run())
 
 
 def test_a_character_is_made_read_back_and_named_in_a_create(served: Served, fresh_sdk: OpenAI) -> None:
