@@ -128,6 +128,8 @@ class UploadStore(Protocol):
 
     def reference(self, owner: str, file_id: str) -> Reference: ...
 
+    def video(self, owner: str, file_id: str) -> Reference: ...
+
 
 @dataclass(frozen=True)
 class StoredCharacter:

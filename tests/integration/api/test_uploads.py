@@ -15,7 +15,7 @@ from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import BUCKET, Stack
 from tests.media import png_bytes
 from videos_core.http import MAX_MULTIPART_BYTES
-from videos_core.models.api import MAX_UPLOAD_BYTES
+from videos_core.models.api import MAX_UPLOAD_BYTES, MAX_VIDEO_UPLOAD_BYTES
 
 
 def upload(stack: Stack, body: Any, owner: str = "alice") -> LambdaResponse:
@@ -127,3 +127,40 @@ def test_an_upload_needs_a_key(stack: Stack) -> None:
     )
 
     assert_error(invoke("uploads", event), 401, "unauthorized", event)
+
+
+def test_a_video_larger_than_a_body_takes_is_extended_through_an_upload(
+    stack: Stack, engine_data_dir: Path
+) -> None:
+    """An MP4 padded past 4 MiB with a `free` box (still a valid MP4) is uploaded, then extended by id."""
+    clip = stack.engine.videos.download_content(
+        stack.engine.videos.create_and_poll(prompt="A long clip", poll_interval_ms=100).id
+    ).content
+    padding = MAX_MULTIPART_BYTES + 8
+    video = clip + padding.to_bytes(4, "big") + b"free" + b"\0" * (padding - 8)
+    pending = upload(stack, {"filename": "long.mp4", "bytes": len(video), "mime_type": "video/mp4"}).json()
+    arrive(stack, pending["upload_url"], video, "video/mp4")
+    body = {"prompt": "And on", "seconds": "4", "video": {"id": pending["id"]}}
+
+    response = invoke(
+        "extend", http_event("create_json", path="/v1/videos/extensions", key=stack.keys["alice"], body=body)
+    )
+
+    assert response.status == 200, response.text
+    assert response.json()["seconds"] == "8"
+    assert (engine_data_dir / "bases" / f"{hashlib.sha256(video).hexdigest()}.mp4").read_bytes() == video
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"filename": "a.mp4", "bytes": MAX_VIDEO_UPLOAD_BYTES + 1, "mime_type": "video/mp4"}, "bytes"),
+        ({"filename": "a.png", "bytes": MAX_UPLOAD_BYTES + 1, "mime_type": "image/png"}, "bytes"),
+        ({"filename": "a.mov", "bytes": 10, "mime_type": "video/quicktime"}, "mime_type"),
+    ],
+)
+def test_uploads_are_bounded_by_kind(stack: Stack, body: dict[str, Any], param: str) -> None:
+    response = upload(stack, body)
+
+    assert response.status == 400, response.text
+    assert response.json()["error"]["param"] == param

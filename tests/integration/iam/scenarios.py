@@ -20,8 +20,9 @@ from tests.integration.workflow.harness import Workflow
 from tests.media import png_bytes
 from videos_core.adapters.characters import character_key
 from videos_core.adapters.dynamodb import from_item, to_item
+from videos_core.adapters.uploads import upload_key
 from videos_core.auth import hash_key
-from videos_core.ids import new_character_id, new_video_id
+from videos_core.ids import new_character_id, new_file_id, new_video_id
 from videos_core.ports import StoredCharacter
 
 # One prompt for every job, so that the engine renders it once and serves it from its cache after.
@@ -69,6 +70,18 @@ class Lab:
         )["Item"]
         assert "last_used_at" in item, "the key's use was not recorded"
         return status, body
+
+    def uploaded_video(self) -> str:
+        """A file id of this owner's whose bytes, an MP4, arrived through its signed PUT."""
+        file_id = new_file_id()
+        clip = self.engine.videos.download_content(self.finished_upstream_id).content
+        self.flow.client("s3").put_object(
+            Bucket=self.stack.application.buckets["AssetsBucket"],
+            Key=upload_key(self.flow.owner, file_id),
+            Body=clip,
+            ContentType="video/mp4",
+        )
+        return file_id
 
     def seed_character(self) -> StoredCharacter:
         """A character of this owner's as POST /v1/videos/characters keeps it, made by the engine."""
@@ -308,8 +321,19 @@ def extend(lab: Lab) -> None:
     assert video["seconds"] == "8"
 
 
-def _derive(lab: Lab, function: str, path: str, body: dict[str, str]) -> dict[str, Any]:
-    source = lab.seed(upstream_id=lab.finished_upstream_id)
+def edit_an_upload(lab: Lab) -> None:
+    """An edit of a video uploaded beforehand reads it from the bucket."""
+    _derive(lab, "EditFunction", "/v1/videos/edits", {}, source=lab.uploaded_video())
+
+
+def extend_an_upload(lab: Lab) -> None:
+    _derive(lab, "ExtendFunction", "/v1/videos/extensions", {"seconds": "4"}, source=lab.uploaded_video())
+
+
+def _derive(
+    lab: Lab, function: str, path: str, body: dict[str, str], source: str | None = None
+) -> dict[str, Any]:
+    source = source or lab.seed(upstream_id=lab.finished_upstream_id)
     status, video = lab.api(
         function,
         "POST",
@@ -555,7 +579,9 @@ SCENARIOS: dict[str, Scenario] = {
     "UploadsFunctionRole": upload_reference,
     "RemixFunctionRole": remix,
     "EditFunctionRole": edit,
+    "EditFunctionRole.ReadUploads": edit_an_upload,
     "ExtendFunctionRole": extend,
+    "ExtendFunctionRole.ReadUploads": extend_an_upload,
     "GetFunctionRole": get,
     "PollFunctionRole": poll,
     "DownloadFunctionRole": download,

@@ -1,6 +1,7 @@
-"""Reference images uploaded straight to the bucket (a presigned PUT), for those larger than what a
-request body can carry to a function. Each is kept under its owner's hash (an owner's name stays out
-of keys and URLs), so another owner's file id finds nothing."""
+"""Files uploaded straight to the bucket (a presigned PUT), for those larger than what a request body
+can carry to a function: reference images, and the videos edits and extensions start from. Each is
+kept under its owner's hash (an owner's name stays out of keys and URLs), so another owner's file id
+finds nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from videos_core.errors import InvalidRequest, RequestTooLarge, ServiceUnavailable
 from videos_core.images import image_type
-from videos_core.models.api import MAX_UPLOAD_BYTES
+from videos_core.models.api import MAX_UPLOAD_BYTES, MAX_VIDEO_UPLOAD_BYTES
+from videos_core.mp4 import mp4_type
 from videos_core.ports import Reference
 
 if TYPE_CHECKING:
@@ -45,25 +47,32 @@ class S3UploadStore:
     def reference(self, owner: str, file_id: str) -> Reference:
         """The uploaded image, its type told by its bytes; InvalidRequest while nothing of this owner's is
         there (or it is not an image)."""
+        content = self._read(owner, file_id, "input_reference", MAX_UPLOAD_BYTES)
+        return Reference(filename=file_id, content=content, content_type=image_type(content))
+
+    def video(self, owner: str, file_id: str) -> Reference:
+        """The uploaded MP4 an edit or an extension starts from, told by its bytes."""
+        content = self._read(owner, file_id, "video", MAX_VIDEO_UPLOAD_BYTES)
+        return Reference(filename=f"{file_id}.mp4", content=content, content_type=mp4_type(content))
+
+    def _read(self, owner: str, file_id: str, param: str, limit: int) -> bytes:
         try:
             found = self._client.get_object(Bucket=self._bucket, Key=upload_key(owner, file_id))
         except ClientError as e:
             if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise InvalidRequest(
                     f"No upload {file_id} of yours has arrived: PUT its bytes to its upload_url first.",
-                    param="input_reference",
+                    param=param,
                 ) from e
             raise ServiceUnavailable("The upload could not be read; try again.", retry_after=1) from e
         except BotoCoreError as e:
             raise ServiceUnavailable("The upload could not be read; try again.", retry_after=1) from e
         body = found["Body"]
         try:
-            if found["ContentLength"] > MAX_UPLOAD_BYTES:
+            if found["ContentLength"] > limit:
                 raise RequestTooLarge(
-                    f"Upload {file_id} is {found['ContentLength']:,} bytes; at most {MAX_UPLOAD_BYTES:,}.",
-                    param="input_reference",
+                    f"Upload {file_id} is {found['ContentLength']:,} bytes; at most {limit:,}.", param=param
                 )
-            content = body.read()
+            return body.read()
         finally:
             body.close()
-        return Reference(filename=file_id, content=content, content_type=image_type(content))

@@ -251,7 +251,9 @@ def _base_of(
             'Name the video ({"id": …}) or upload it as the form\'s video file, one of the two.',
             param="video",
         )
-    if video is not None:
+    if video is not None and video.id.startswith("file_"):  # a video uploaded with POST /v1/uploads
+        upload = ports.uploads.video(owner, video.id)
+    elif video is not None:
         source = _completed_source(owner, video.id, ports, now, done_to)
         return _Base(source.model, int(source.seconds), source.size, source.upstream_id, source.video_id)
     assert upload is not None

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 # The seed's limit on /api/videos, and the one OpenAI's published spec gives /v1.
 MAX_PROMPT_CHARS = 500
@@ -44,8 +52,12 @@ ModelName = Annotated[str, Field(strict=True, min_length=1, max_length=64)]
 
 FileId = Annotated[str, Field(strict=True, pattern=r"^file_[0-7][0-9A-HJKMNP-TV-Z]{25}$")]
 ImageType = Literal["image/png", "image/jpeg", "image/webp"]
+UploadType = Literal["image/png", "image/jpeg", "image/webp", "video/mp4"]
 # What the upstream takes as a reference image (OpenAI's limit); the body of a request takes 4 MiB.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# A video to edit or extend, uploaded beforehand: no upstream documents a limit; this bounds what a
+# function holds in memory.
+MAX_VIDEO_UPLOAD_BYTES = 64 * 1024 * 1024
 
 
 def _a_data_url(value: str) -> str:
@@ -108,24 +120,34 @@ class OpenAICreateVideoRequest(CreateVideoRequest):
 
 
 class CreateUploadRequest(_Model):
-    """An image to upload straight to storage, for a reference larger than a request body takes."""
+    """A file to upload straight to storage, for one larger than a request body takes: an image (a
+    create's input_reference, up to 10 MiB) or an MP4 (the video an edit or an extension starts from,
+    up to 64 MiB)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     filename: Annotated[str, Field(strict=True, min_length=1, max_length=255)]
-    bytes: Annotated[int, Field(strict=True, ge=1, le=MAX_UPLOAD_BYTES)]
-    mime_type: ImageType
+    mime_type: UploadType  # before bytes, whose bound depends on it
+    bytes: Annotated[int, Field(strict=True, ge=1, le=MAX_VIDEO_UPLOAD_BYTES)]
+
+    @field_validator("bytes")
+    @classmethod
+    def _within_its_kind(cls, size: int, info: ValidationInfo) -> int:
+        if info.data.get("mime_type", "video/mp4") != "video/mp4" and size > MAX_UPLOAD_BYTES:
+            raise ValueError(f"an image may be at most {MAX_UPLOAD_BYTES} bytes")
+        return size
 
 
 class Upload(_Model):
-    """A pending upload: PUT the image's bytes to `upload_url` with `upload_headers` before `expires_at`,
-    then create with `"input_reference": {"file_id": id}`. The file is kept a day."""
+    """A pending upload: PUT the file's bytes to `upload_url` with `upload_headers` before `expires_at`,
+    then name it: an image in a create's `"input_reference": {"file_id": id}`, a video in an edit's or
+    an extension's `"video": {"id": id}`. The file is kept a day."""
 
     id: str
     object: Literal["upload"] = "upload"
     filename: str
     bytes: int
-    mime_type: ImageType
+    mime_type: UploadType
     status: Literal["pending"] = "pending"
     created_at: int
     expires_at: int
