@@ -18,7 +18,8 @@ app = Api("create_character")
 def create() -> Response:
     owner = owner_of(app)
     request, video = parse_body(app, CreateCharacterRequest, attachment=app.matched.upload)
-    character = create_character(owner, request, video, wiring.bounded_upstream(), wiring.characters())
+    upstream, characters, uploads = wiring.bounded_upstream(), wiring.characters(), wiring.uploads()
+    character = create_character(owner, request, video, upstream, characters, uploads)
     return json_response(character)
 
 

@@ -361,6 +361,16 @@ def create_character(lab: Lab) -> None:
     assert lab.character(character["id"]) is not None
 
 
+def create_character_from_an_upload(lab: Lab) -> None:
+    """A character's video uploaded beforehand is read from the bucket."""
+    body, content_type = multipart({"name": "Gull", "video[id]": lab.uploaded_video()}, {})
+    path = "/v1/videos/characters"
+    status, character = lab.api(
+        "CreateCharacterFunction", "POST", path, path, body=body, content_type=content_type
+    )
+    assert status == 200, character
+
+
 def get_character(lab: Lab) -> None:
     character = lab.seed_character()
     path = f"/v1/videos/characters/{character.id}"
@@ -575,6 +585,7 @@ SCENARIOS: dict[str, Scenario] = {
     "CreateFunctionRole.ReadUploads": upload_reference,
     "CreateFunctionRole.ReadCharacters": create_with_character,
     "CreateCharacterFunctionRole": create_character,
+    "CreateCharacterFunctionRole.ReadUploads": create_character_from_an_upload,
     "GetCharacterFunctionRole": get_character,
     "UploadsFunctionRole": upload_reference,
     "RemixFunctionRole": remix,

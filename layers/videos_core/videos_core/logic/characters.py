@@ -9,7 +9,7 @@ from videos_core.errors import CharacterNotFound, InvalidRequest
 from videos_core.ids import new_character_id
 from videos_core.models.api import DEFAULT_MODEL, Character, CharacterReference, CreateCharacterRequest
 from videos_core.mp4 import mp4_facts
-from videos_core.ports import CharacterStore, Reference, StoredCharacter, Upstream
+from videos_core.ports import CharacterStore, Reference, StoredCharacter, UploadStore, Upstream
 
 
 def create_character(
@@ -18,9 +18,14 @@ def create_character(
     video: Reference | None,
     upstream: Upstream,
     store: CharacterStore,
+    uploads: UploadStore,
 ) -> Character:
-    if video is None:
-        raise InvalidRequest("A character needs its video: the form's video file.", param="video")
+    if (video is None) == (request.video is None):
+        message = "A character needs its video: the form's video file, or video[id] of an upload."
+        raise InvalidRequest(message, param="video")
+    if request.video is not None:
+        video = uploads.video(owner, request.video.id)
+    assert video is not None
     mp4_facts(video.content)
     upstream_id = upstream.create_character(DEFAULT_MODEL, request.name, video)
     stored = StoredCharacter(new_character_id(), request.name, int(time.time()), upstream_id)

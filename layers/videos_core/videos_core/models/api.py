@@ -168,6 +168,14 @@ class OpenAIRemixVideoRequest(RemixVideoRequest):
     prompt: OpenAIPrompt
 
 
+class UploadReference(_Model):
+    """A file of the caller's uploaded with POST /v1/uploads, by id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: FileId
+
+
 class VideoReference(_Model):
     """A completed video of the caller's, by id."""
 
@@ -197,11 +205,13 @@ class ExtendVideoRequest(_Model):
 
 
 class CreateCharacterRequest(_Model):
-    """POST /v1/videos/characters: a name, beside the form's `video` file."""
+    """POST /v1/videos/characters: a name, beside the form's `video` file — or, for a video larger than
+    a request body takes, `video[id]` naming one uploaded with POST /v1/uploads."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, Field(strict=True, min_length=1, max_length=80)]
+    video: UploadReference | None = None
 
 
 class Character(_Model):
