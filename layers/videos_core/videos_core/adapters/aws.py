@@ -46,6 +46,11 @@ _TRANSIENT = frozenset(
 )
 
 
+def no_such_key(error: ClientError) -> bool:
+    """Whether S3 answered that the object is not there."""
+    return error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404")
+
+
 def error_of(error: ClientError | BotoCoreError, what: str) -> ApiError:
     """The domain's error for a failed AWS call: ServiceUnavailable (retryable) when AWS was busy,
     failing or out of reach; otherwise an internal error (a fault of this service, such as a grant)."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from videos_core.errors import ServiceUnavailable
+from videos_core.adapters.aws import error_of, no_such_key
 from videos_core.ports import StoredCharacter
 
 if TYPE_CHECKING:
@@ -37,16 +37,16 @@ class S3CharacterStore:
                 ContentType="application/json",
             )
         except (ClientError, BotoCoreError) as e:
-            raise ServiceUnavailable("The character could not be kept; try again.", retry_after=1) from e
+            raise error_of(e, "The bucket") from e
 
     def get(self, owner: str, character_id: str) -> StoredCharacter | None:
         try:
             found = self._client.get_object(Bucket=self._bucket, Key=character_key(owner, character_id))
         except ClientError as e:
-            if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if no_such_key(e):
                 return None
-            raise ServiceUnavailable("The character could not be read; try again.", retry_after=1) from e
+            raise error_of(e, "The bucket") from e
         except BotoCoreError as e:
-            raise ServiceUnavailable("The character could not be read; try again.", retry_after=1) from e
+            raise error_of(e, "The bucket") from e
         with found["Body"] as body:
             return StoredCharacter(**json.loads(body.read()))

@@ -93,6 +93,11 @@ def _never_sent(error: openai.APIConnectionError) -> bool:
     return isinstance(error.__cause__, (httpx2.ConnectError, httpx2.ConnectTimeout))
 
 
+def _file(upload: Reference) -> tuple[str, bytes, str]:
+    """A file as the SDK sends it in a form."""
+    return upload.filename, upload.content, upload.content_type
+
+
 def _idempotency(key: str | None) -> dict[str, str]:
     return {"Idempotency-Key": key} if key else {}
 
@@ -217,9 +222,7 @@ class OpenAIUpstream:
                     model=request.model,
                     seconds=request.seconds,  # type: ignore[arg-type]
                     size=request.size,  # type: ignore[arg-type]
-                    input_reference=(
-                        (reference.filename, reference.content, reference.content_type) if reference else omit
-                    ),
+                    input_reference=_file(reference) if reference else omit,
                     extra_body=characters,
                     extra_headers=headers,
                     timeout=timeout,
@@ -254,7 +257,7 @@ class OpenAIUpstream:
             body["video"] = {"id": base}
         else:
             headers["Content-Type"] = "multipart/form-data"
-            files = [("video", (base.filename, base.content, base.content_type))]
+            files = [("video", _file(base))]
         return self._call(
             lambda timeout: _job(
                 client.post(
@@ -272,9 +275,7 @@ class OpenAIUpstream:
         """POST /videos/characters: the upstream's id of the character it made."""
         client = self._client(model)
         made = self._call(
-            lambda timeout: client.videos.create_character(
-                name=name, video=(video.filename, video.content, video.content_type), timeout=timeout
-            ),
+            lambda timeout: client.videos.create_character(name=name, video=_file(video), timeout=timeout),
             repeatable=False,
         )
         if made.id is None:
