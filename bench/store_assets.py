@@ -90,7 +90,7 @@ def copy_once(s3_endpoint: str, upstream: str) -> dict[str, float]:
         }
     )
     store = S3AssetStore(s3_client(s3_endpoint), BUCKET)  # type: ignore[arg-type]
-    source = OpenAIUpstream(settings, lambda: "k", attempts=1)
+    source = OpenAIUpstream(settings, lambda _: "k", attempts=1)
     with source.open_content("sora-2", "video_warm", "thumbnail") as content:  # warm: clients, imports
         for _ in content.chunks():
             break

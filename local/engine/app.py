@@ -1,4 +1,5 @@
-"""The engine's HTTP API: OpenAI's Videos endpoints, plus `/_faults` and `/_stats` for tests."""
+"""The engine's HTTP API: OpenAI's Videos endpoints, the other providers' dialects (Gemini's Veo,
+fal's queue under /fal, OpenRouter's under /api/v1), plus `/_faults` and `/_stats` for tests."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from local.engine.dialects.fal import FalQueue
+from local.engine.dialects.gemini import GeminiApi
+from local.engine.dialects.openrouter import OpenRouterVideos
 from local.engine.errors import EngineError, error_body, error_response
 from local.engine.faults import FaultBook, FaultMiddleware, FaultSpecError, RequestStats, parse_fault
 from local.engine.jobs import Job
@@ -216,7 +220,12 @@ def create_app(config: EngineConfig) -> ASGIApp:
         await engine.aclose()
 
     app = Starlette(
-        routes=_VideosApi(engine).routes(config.api_key) + _ControlApi(engine, faults, stats).routes(),
+        routes=_VideosApi(engine).routes(config.api_key)
+        + GeminiApi(engine, config.api_key).routes()
+        + OpenRouterVideos(engine, config.api_key).routes()
+        + _ControlApi(engine, faults, stats).routes()
+        # Last: fal's submit path takes any app id under /fal.
+        + FalQueue(engine, config.api_key).routes(),
         exception_handlers={
             EngineError: _on_engine_error,
             HTTPException: _on_http_error,

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from local.serve.application import rate_seconds
 from videos_core.adapters.aws import error_of
-from videos_core.adapters.upstream_openai import _never_sent
+from videos_core.adapters.upstream_calls import never_sent
 from videos_core.errors import ApiError, ServiceUnavailable
 
 
@@ -57,8 +57,8 @@ def test_only_a_request_that_never_left_may_be_sent_again() -> None:
     cut = openai.APIConnectionError(request=request)
     cut.__cause__ = httpx2.ReadError("reset")
 
-    assert _never_sent(refused) is True
-    assert _never_sent(cut) is False
+    assert never_sent(refused.__cause__) is True
+    assert never_sent(cut.__cause__) is False
 
 
 def test_schedules_are_read_from_their_rate_expressions() -> None:

@@ -21,7 +21,7 @@ def request(method: str, path: str) -> Request:
 
 def config(parameters: dict[str, str]) -> dict[str, object]:
     application = load_application(
-        application_template(), {"UpstreamBaseUrl": "http://up/v1"} | parameters, {}
+        application_template(), {"UpstreamBaseUrl": "https://up.example/v1"} | parameters, {}
     )
     return playground_config(application, KEY)
 
@@ -35,15 +35,23 @@ def test_the_configuration_follows_the_templates_prices_and_routes() -> None:
     }
     overridden = config(
         {
-            "PriceOverrides": json.dumps({"sora-2": {"1792x1024": "0.2"}, "house-1": {"*": "0.01"}}),
-            "UpstreamRoutes": json.dumps({"sora-2": "http://a/v1", "house-1": "http://b/v1"}),
+            "PriceOverrides": json.dumps({"sora-2": {"1792x1024": "0.2"}}),
+            "UpstreamRoutes": json.dumps(
+                {
+                    "sora-2": "https://a.example/v1",
+                    "house-1": {
+                        "base_url": "https://b.example/v1",
+                        "profile": "vllm-omni",
+                        "price_per_second": "0.02",
+                    },
+                }
+            ),
         }
     )
     assert overridden["models"] == ["house-1", "sora-2"]
     assert overridden["prices"] == {
         "sora-2": {"*": "0.125", "1792x1024": "0.2"},
-        "sora-2-pro": {"*": "0.40"},
-        "house-1": {"*": "0.01"},
+        "house-1": {"*": "0.02"},
     }
 
 

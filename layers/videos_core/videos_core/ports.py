@@ -21,6 +21,10 @@ class UpstreamNotFoundError(Exception):
     """The upstream no longer has the video (deleted, or past its retention)."""
 
 
+class VariantNotOfferedError(Exception):
+    """The upstream makes the video only, not this variant (a thumbnail, a spritesheet)."""
+
+
 @dataclass(frozen=True)
 class Page:
     records: list[VideoRecord]

@@ -1,7 +1,7 @@
 """Estimated cost of a video: price per second by model (and size, where it differs).
 
-The seed's figures are the defaults; configuration may override or add rows, and the priced
-models are the ones the service accepts.
+The catalog gives each model its price (the providers' figures, the seed's for OpenAI's models);
+PRICE_OVERRIDES may replace a model's or add a row per size.
 """
 
 from __future__ import annotations
@@ -9,16 +9,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 # model -> {size or "*": USD per second}
-DEFAULT_PRICES: dict[str, dict[str, Decimal]] = {
-    "sora-2": {"*": Decimal("0.125")},
-    "sora-2-pro": {"*": Decimal("0.40")},
-}
-
 PriceTable = dict[str, dict[str, Decimal]]
 
 
-def merge_prices(overrides: PriceTable) -> PriceTable:
-    prices = {model: dict(rows) for model, rows in DEFAULT_PRICES.items()}
+def merge_prices(listed: PriceTable, overrides: PriceTable) -> PriceTable:
+    prices = {model: dict(rows) for model, rows in listed.items()}
     for model, rows in overrides.items():
         prices.setdefault(model, {}).update(rows)
     return prices

@@ -9,16 +9,14 @@ from __future__ import annotations
 import json
 import os
 from decimal import Decimal
-from functools import cache
-from typing import Annotated, Any
+from functools import cache, cached_property
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from videos_core.catalog import BaseUrl, Entry, Route, build_catalog
 from videos_core.model_names import base_model
 from videos_core.pricing import PriceTable, merge_prices
-
-SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
-SECONDS = ("4", "8", "12")
 
 # Environment variable -> field. Every variable is listed here, so the template and `serve` can
 # be checked against one list.
@@ -74,9 +72,9 @@ class Settings(BaseModel):
     state_machine_arn: str = Field(pattern=r"^arn:aws[a-z-]*:states:")
     event_bus_name: str = Field(min_length=1)
 
-    upstream_base_url: str = Field(pattern=r"^https?://")
-    # model -> base URL; by default every priced model goes to upstream_base_url.
-    upstream_routes: dict[str, Annotated[str, Field(pattern=r"^https?://")]] = Field(default_factory=dict)
+    upstream_base_url: BaseUrl
+    # model -> route (videos_core.catalog); by default OpenAI's models go to upstream_base_url.
+    upstream_routes: dict[str, Route] = Field(default_factory=dict)
     # The SSM SecureString parameter holding the upstream's key (read there offline too, never
     # handed in through the environment).
     upstream_api_key_parameter: str = Field(pattern=r"^/[A-Za-z0-9_./-]+$")
@@ -107,27 +105,39 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        prices = self.prices
-        for model, rows in prices.items():
-            if "*" not in rows and not set(SIZES) <= set(rows):
-                raise ValueError(f"PRICE_OVERRIDES: model {model} needs a '*' price or one per size")
-        unpriced = set(self.upstream_routes) - set(prices)
-        if unpriced:
-            raise ValueError(f"UPSTREAM_ROUTES: no price for {', '.join(sorted(unpriced))}")
+        try:
+            catalog = self.catalog
+        except ValueError as e:
+            raise ValueError(f"UPSTREAM_ROUTES: {e}") from e
+        unknown = set(self.price_overrides) - set(catalog)
+        if unknown:
+            raise ValueError(f"PRICE_OVERRIDES: no route for {', '.join(sorted(unknown))}")
         return self
 
-    @property
+    @cached_property
+    def catalog(self) -> dict[str, Entry]:
+        """Every accepted model: its route and capabilities."""
+        return build_catalog(self.upstream_routes, self.upstream_base_url, self.upstream_api_key_parameter)
+
+    @cached_property
     def prices(self) -> PriceTable:
-        return merge_prices(self.price_overrides)
+        """USD per second by model: the catalog's, with PRICE_OVERRIDES' rows (per size) on top."""
+        listed = {model: {"*": entry.capabilities.price_per_second} for model, entry in self.catalog.items()}
+        return merge_prices(listed, self.price_overrides)
 
     @property
     def models(self) -> tuple[str, ...]:
-        """The accepted models: the routed ones, or every priced one when no route is configured."""
-        return tuple(sorted(self.upstream_routes)) if self.upstream_routes else tuple(sorted(self.prices))
+        return tuple(sorted(self.catalog))
 
-    def upstream_url(self, model: str) -> str:
-        routes = self.upstream_routes
-        return routes.get(model) or routes.get(base_model(model), self.upstream_base_url)
+    def entry(self, model: str) -> Entry | None:
+        """A model's catalog entry; a dated snapshot's is its base model's."""
+        return self.catalog.get(model) or self.catalog.get(base_model(model))
+
+    def route(self, model: str) -> Entry:
+        found = self.entry(model)
+        if found is None:
+            raise KeyError(model)
+        return found
 
     @property
     def retention_seconds(self) -> int:

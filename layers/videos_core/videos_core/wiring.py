@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from videos_core.adapters.s3 import S3AssetStore
     from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
     from videos_core.adapters.uploads import S3UploadStore
-    from videos_core.adapters.upstream_openai import OpenAIUpstream
+    from videos_core.adapters.upstream_router import RoutedUpstream
     from videos_core.auth import OwnerResolver
     from videos_core.logic.create import Launcher
     from videos_core.logic.ending import Ender
@@ -83,8 +83,10 @@ def _secret(parameter: str | None, variable: str) -> str:
     return read_secret(aws.ssm(), _needs(parameter, variable))
 
 
-def upstream_api_key(settings: Settings) -> str:
-    return _secret(settings.upstream_api_key_parameter, "UPSTREAM_API_KEY_PARAMETER")
+@cache
+def upstream_api_key(parameter: str) -> str:
+    """A route's upstream key, by its SSM parameter (read once per container)."""
+    return _secret(parameter, "UPSTREAM_API_KEY_PARAMETER")
 
 
 @cache
@@ -132,7 +134,7 @@ def ender(holder: str) -> Ender:
     return Ender(job_ends(), outbox(), events(), settings.assets_bucket, holder, settings.bill_failed_jobs)
 
 
-def bounded_upstream() -> OpenAIUpstream:
+def bounded_upstream() -> RoutedUpstream:
     """The upstream for one attempt per call, over in time for what this invocation does after it
     (store and start a job, or give back what it took)."""
     return upstream(1).until(time.monotonic() + deadline.upstream_seconds())
@@ -177,13 +179,12 @@ def deliveries() -> DynamoDeliveryLog:
 
 
 @cache
-def upstream(attempts: int = 3) -> OpenAIUpstream:
-    """The upstream client; the workflow's tasks make one attempt and leave retries to the state machine."""
-    # Above all here: only functions that call the upstream pay for the openai SDK.
-    from videos_core.adapters.upstream_openai import OpenAIUpstream
+def upstream(attempts: int = 3) -> RoutedUpstream:
+    """The upstreams of every route; the workflow's tasks make one attempt and leave retries to the
+    state machine. Only functions that call an upstream pay for its adapter (the openai SDK above all)."""
+    from videos_core.adapters.upstream_router import RoutedUpstream
 
-    settings = get_settings()
-    return OpenAIUpstream(settings, cache(lambda: upstream_api_key(settings)), attempts=attempts)
+    return RoutedUpstream(get_settings(), upstream_api_key, attempts=attempts)
 
 
 @cache
@@ -204,6 +205,7 @@ def reset() -> None:
         upstream,
         events,
         webhook_secret,
+        upstream_api_key,
         deliveries,
         quotas,
         outbox,

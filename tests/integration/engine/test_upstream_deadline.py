@@ -19,7 +19,7 @@ def upstream(engine_url: str) -> OpenAIUpstream:
     settings = load_settings(
         BASE_ENV | {"UPSTREAM_BASE_URL": f"{engine_url}/v1", "UPSTREAM_TIMEOUT_SECONDS": "20"}
     )
-    return OpenAIUpstream(settings, lambda: "sk-test", attempts=3)
+    return OpenAIUpstream(settings, lambda _: "sk-test", attempts=3)
 
 
 def arm(engine_url: str, **fault: object) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from videos_core.capabilities import Capabilities
 from videos_core.errors import (
     ApiError,
     InvalidRequest,
@@ -108,12 +109,13 @@ def create_video(
     now: int,
     client_key: str | None = None,
 ) -> VideoRecord:
-    settings = ports.settings
-    if base_model(request.model) not in settings.models:
-        raise VideoModelNotAvailable(
-            f"Model '{request.model}' is not available; use one of: {', '.join(settings.models)}.",
-            param="model",
-        )
+    capabilities = capabilities_of(request.model, ports.settings)
+    seconds = request.seconds or capabilities.seconds[0]
+    size = request.size or capabilities.sizes[0]
+    has_reference = reference is not None or request.input_reference is not None
+    capabilities.check(request.model, seconds, size, request.prompt, has_reference)
+    if request.characters:
+        capabilities.allows(request.model, "characters", "characters")
     given = request.input_reference
     if given is not None and given.file_id is not None:
         reference = ports.uploads.reference(owner, given.file_id)
@@ -123,8 +125,8 @@ def create_video(
     job = _Job(
         owner,
         request.model,
-        request.seconds,
-        request.size,
+        seconds,
+        size,
         request.prompt,
         None,
         "/v1/videos",
@@ -136,8 +138,8 @@ def create_video(
         create = UpstreamCreate(
             request.prompt,
             request.model,
-            request.seconds,
-            request.size,
+            seconds,
+            size,
             reference,
             characters=characters,
             idempotency_key=key,
@@ -145,6 +147,18 @@ def create_video(
         return ports.upstream.create(create)
 
     return _start(job, create_upstream, ports, now)
+
+
+def capabilities_of(model: str, settings: Settings) -> Capabilities:
+    """The model's capabilities; a model not in the catalog is a 404."""
+    entry = settings.entry(model)
+    if entry is None:
+        raise VideoModelNotAvailable(
+            f"Model '{model}' is not available; use one of: {', '.join(settings.models)} "
+            "(GET /v1/videos/models lists them).",
+            param="model",
+        )
+    return entry.capabilities
 
 
 def remix_video(
@@ -156,6 +170,7 @@ def remix_video(
     client_key: str | None = None,
 ) -> VideoRecord:
     source = _completed_source(owner, source_id, ports, now, "remixed")
+    capabilities_of(source.model, ports.settings).allows(source.model, "remix")
     job = _Job(
         owner,
         source.model,
@@ -255,8 +270,10 @@ def _base_of(
         upload = ports.uploads.video(owner, video.id)
     elif video is not None:
         source = _completed_source(owner, video.id, ports, now, done_to)
+        capabilities_of(source.model, ports.settings).allows(source.model, "edits")
         return _Base(source.model, int(source.seconds), source.size, source.upstream_id, source.video_id)
     assert upload is not None
+    capabilities_of(DEFAULT_MODEL, ports.settings)
     facts = mp4_facts(upload.content)
     size = "1280x720" if facts.width >= facts.height else "720x1280"
     return _Base(DEFAULT_MODEL, max(1, round(facts.seconds)), size, upload, upload.filename)

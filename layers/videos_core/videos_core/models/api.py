@@ -19,11 +19,12 @@ MAX_PROMPT_CHARS = 500
 MAX_OPENAI_PROMPT_CHARS = 32_000
 
 VideoStatus = Literal["queued", "in_progress", "completed", "failed"]
-Seconds = Literal["4", "8", "12"]
+# A length and a size in their shape; what each model takes is its catalog entry's (400s name them).
+Seconds = Annotated[str, Field(strict=True, pattern=r"^[1-9][0-9]{0,2}$")]
 # An extension's new segment (OpenAI's spec), and a video's length: an extension's is the stitched total.
 ExtensionSeconds = Literal["4", "8", "12", "16", "20"]
 Length = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}$")]
-Size = Literal["720x1280", "1280x720", "1024x1792", "1792x1024"]
+Size = Annotated[str, Field(strict=True, pattern=r"^[1-9][0-9]{2,4}x[1-9][0-9]{2,4}$")]
 Variant = Literal["video", "thumbnail", "spritesheet"]
 Order = Literal["asc", "desc"]
 
@@ -106,8 +107,9 @@ class CreateVideoRequest(_Model):
 
     prompt: Prompt
     model: ModelName = DEFAULT_MODEL
-    seconds: Seconds = "4"
-    size: Size = "720x1280"
+    # The model's defaults when absent (its catalog entry's first length and size).
+    seconds: Seconds | None = None
+    size: Size | None = None
     input_reference: ImageReference | None = None
     # As OpenAI's guide has it: the characters' ids here, and each one's name in the prompt.
     characters: list[CharacterReference] = Field(default_factory=list, max_length=MAX_CHARACTERS)

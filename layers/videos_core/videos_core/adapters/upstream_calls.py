@@ -1,0 +1,157 @@
+"""What every upstream adapter shares: calls bounded by a deadline and retried with backoff, the
+contract's error for an upstream's status, and a download streamed in chunks.
+
+A repeatable call (a read, a delete) is retried on 5xx answers, timeouts and failed connections; a
+create, which a repeat could make twice, only when the request never left.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Self, TypeVar
+
+import httpx2
+
+from videos_core.errors import (
+    ApiError,
+    InvalidRequest,
+    InvalidVideoDuration,
+    InvalidVideoPrompt,
+    InvalidVideoSize,
+    UpstreamErrorInfo,
+    UpstreamRetryableError,
+    VideoGenerationFailed,
+    VideoModelNotAvailable,
+    VideoQuotaExceeded,
+)
+from videos_core.ports import UpstreamNotFoundError
+from videos_core.settings import Settings
+
+T = TypeVar("T")
+RETRY_BASE_SECONDS = 0.4
+CHUNK_BYTES = 1024 * 1024
+DEFAULT_RETRY_AFTER = 5
+_PARAM_ERRORS: dict[str | None, type[ApiError]] = {
+    "prompt": InvalidVideoPrompt,
+    "seconds": InvalidVideoDuration,
+    "size": InvalidVideoSize,
+    "model": VideoModelNotAvailable,
+}
+
+
+def retry_after(headers: Any) -> int:
+    try:
+        return max(1, int(float(headers.get("retry-after", DEFAULT_RETRY_AFTER))))
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+
+
+def status_error(status: int, info: UpstreamErrorInfo, param: str | None, headers: Any) -> Exception:
+    """The contract's error for what an upstream answered."""
+    message = info.message
+    if status == 429:
+        return VideoQuotaExceeded(
+            f"The upstream is rate limiting: {message}", retry_after=retry_after(headers), upstream=info
+        )
+    if status == 404 and info.code == "model_not_found":
+        return VideoModelNotAvailable(f"The upstream does not offer this model: {message}", upstream=info)
+    if status == 404:
+        return UpstreamNotFoundError(message)
+    if info.code == "moderation_blocked":
+        return InvalidVideoPrompt(f"The upstream refused the prompt: {message}", upstream=info)
+    if status in (400, 422):
+        kind = _PARAM_ERRORS.get(param, InvalidRequest)
+        return kind(f"The upstream rejected the request: {message}", param=param, upstream=info)
+    if status in (401, 403):
+        return VideoGenerationFailed("The upstream refused this service's credentials.", upstream=info)
+    if status >= 500 or status == 409:
+        # 409: the upstream is not ready for this yet (content of a job it only just finished).
+        return UpstreamRetryableError(f"The upstream failed: {message}", upstream=info)
+    return VideoGenerationFailed(f"The upstream failed: {message}", upstream=info)
+
+
+def never_sent(error: BaseException | None) -> bool:
+    """Whether a request failed before any byte of it could reach the upstream."""
+    return isinstance(error, (httpx2.ConnectError, httpx2.ConnectTimeout))
+
+
+class StreamedContent:
+    """One variant's bytes as the upstream streams them; a cut or short body, or one still arriving at
+    the caller's deadline, is a retryable error."""
+
+    def __init__(
+        self,
+        response: Any,
+        out_of_time: Callable[[], bool],
+        cuts: tuple[type[BaseException], ...] = (httpx2.TransportError,),
+    ) -> None:
+        self._response = response
+        self._out_of_time = out_of_time
+        self._cuts = cuts
+        self.content_type: str = response.headers.get("content-type", "application/octet-stream")
+        length = response.headers.get("content-length")
+        self.length: int | None = int(length) if length and length.isdigit() else None
+
+    def chunks(self) -> Iterator[bytes]:
+        received = 0
+        try:
+            for chunk in self._response.iter_bytes(CHUNK_BYTES):
+                received += len(chunk)
+                yield chunk
+                if self._out_of_time():
+                    raise UpstreamRetryableError("The download did not end in the time this call had.")
+        except self._cuts as e:
+            raise UpstreamRetryableError("The upstream cut the download short.") from e
+        if self.length is not None and received != self.length:
+            raise UpstreamRetryableError(f"The upstream sent {received} of {self.length} bytes.")
+
+
+class Bounded:
+    """An upstream adapter's calls, each over by the deadline its caller set (`until`). `api_key` is
+    asked for a route's key (by its SSM parameter) when that route is first called: a step that never
+    calls the upstream never reads a secret, and needs no permission to."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        api_key: Callable[[str], str],
+        attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._api_key = api_key
+        self._attempts = attempts
+        self._sleep = sleep
+        self._clock = clock
+        self._deadline: float | None = None
+
+    def until(self, deadline: float) -> Self:
+        """This upstream, every call and retry of it over by `deadline` (on its clock): a caller with
+        a time limit of its own gets a retryable error in time instead of being cut off."""
+        bounded = copy.copy(self)
+        bounded._deadline = deadline
+        return bounded
+
+    def _seconds_left(self) -> float:
+        return math.inf if self._deadline is None else self._deadline - self._clock()
+
+    def _timeout(self) -> float:
+        """The next request's timeout: the configured one, or less when the deadline is nearer."""
+        left = self._seconds_left()
+        if left <= 0:
+            raise UpstreamRetryableError("The upstream could not be asked in the time this call had.")
+        return min(self._settings.upstream_timeout_seconds, left)
+
+    def _out_of_time(self) -> bool:
+        return self._seconds_left() <= 0
+
+    def _pause_before_retry(self, attempt: int) -> None:
+        pause = RETRY_BASE_SECONDS * 2**attempt * (0.5 + random.random())  # noqa: S311 - jitter
+        if pause >= self._seconds_left():
+            raise UpstreamRetryableError("The upstream kept failing in the time this call had.")
+        self._sleep(pause)

@@ -1,0 +1,128 @@
+"""What the adapters of providers with plain REST APIs share (Gemini, fal, OpenRouter): JSON calls
+retried as `upstream_calls` says, errors in the contract's terms, and downloads that carry the key
+only to the provider's own host."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+
+from videos_core.adapters.upstream_calls import Bounded, StreamedContent, never_sent, status_error
+from videos_core.catalog import Entry, is_loopback
+from videos_core.errors import (
+    InvalidRequest,
+    UpstreamErrorInfo,
+    UpstreamRetryableError,
+    VideoGenerationFailed,
+)
+from videos_core.ports import UpstreamDerive, UpstreamJob
+
+
+class RestUpstream(Bounded):
+    """A provider's adapter. Subclasses say how the key is sent (`auth_headers`) and read the
+    provider's error bodies (`error_info`); what a provider does not offer is a 400."""
+
+    def auth_headers(self, entry: Entry) -> dict[str, str]:
+        raise NotImplementedError
+
+    def error_info(self, body: Any, status: int) -> tuple[UpstreamErrorInfo, str | None]:
+        """The provider's error, and the parameter it names; by default `{"error": {"message", …}}`."""
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):
+            code = error.get("code") or error.get("status")
+            return UpstreamErrorInfo(
+                type=str(error.get("status") or "upstream_error"),
+                code=None if code is None else str(code),
+                message=str(error.get("message") or f"HTTP {status}"),
+            ), None
+        message = error if isinstance(error, str) else f"HTTP {status}"
+        return UpstreamErrorInfo(type="upstream_error", code=None, message=message), None
+
+    def _http(self) -> httpx2.Client:
+        client: httpx2.Client | None = self.__dict__.get("_client")
+        if client is None:
+            client = httpx2.Client(follow_redirects=False)
+            self.__dict__["_client"] = client
+        return client
+
+    def request(self, entry: Entry, method: str, url: str, *, repeatable: bool, body: Any = None) -> Any:
+        """A JSON call to the provider; its JSON answer (None when empty)."""
+        headers = self.auth_headers(entry) | {"Accept": "application/json"}
+        for attempt in range(self._attempts):
+            last = attempt == self._attempts - 1
+            try:
+                response = self._http().request(
+                    method, url, json=body, headers=headers, timeout=self._timeout()
+                )
+            except httpx2.TimeoutException as e:
+                if last or not (repeatable or never_sent(e)):
+                    raise UpstreamRetryableError("The upstream did not answer in time.") from e
+            except httpx2.TransportError as e:
+                if last or not (repeatable or never_sent(e)):
+                    raise UpstreamRetryableError("The upstream could not be reached.") from e
+            else:
+                if response.status_code < 400:
+                    return self._json(response)
+                if last or response.status_code < 500 or not repeatable:
+                    raise self._error(response)
+            self._pause_before_retry(attempt)
+        raise AssertionError("unreachable")
+
+    def _json(self, response: httpx2.Response) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise UpstreamRetryableError("The upstream answered with a malformed body.") from e
+
+    def _error(self, response: httpx2.Response) -> Exception:
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        info, param = self.error_info(body, response.status_code)
+        return status_error(response.status_code, info, param, response.headers)
+
+    @contextmanager
+    def stream(self, entry: Entry, url: str) -> Iterator[StreamedContent]:
+        """A download from the provider's host (with the key) or from where it keeps its files (a CDN,
+        without it); an address of neither kind is refused."""
+        headers = self.auth_headers(entry) if _same_host(url, entry.base_url) else {}
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not (parts.hostname and is_loopback(parts.hostname)):
+            raise VideoGenerationFailed(f"The upstream gave a download address that is not https: {url}")
+        try:
+            with self._http().stream("GET", url, headers=headers, timeout=self._timeout()) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise self._error(response)
+                yield StreamedContent(response, self._out_of_time)
+        except httpx2.TransportError as e:
+            raise UpstreamRetryableError("The upstream could not be reached for the download.") from e
+
+    # What these providers do not offer (the catalog says so first: these answer a route that
+    # claims otherwise).
+
+    def remix(self, model: str, *_: object, **__: object) -> UpstreamJob:
+        raise _not_offered(model, "remix")
+
+    def derive(self, request: UpstreamDerive) -> UpstreamJob:
+        raise _not_offered(request.model, "edits")
+
+    def create_character(self, model: str, *_: object) -> str:
+        raise _not_offered(model, "characters")
+
+
+def _same_host(url: str, base_url: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base_url)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+def _not_offered(model: str, operation: str) -> Exception:
+    return InvalidRequest(f"Model '{model}' does not support {operation}.", param="model")

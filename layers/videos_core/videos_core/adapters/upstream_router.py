@@ -1,0 +1,87 @@
+"""The upstream port over every route of the catalog: each call goes to the adapter of its model's
+provider, built on first use (a function imports only the adapters its models need)."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Self
+
+from videos_core.errors import VideoGenerationFailed
+from videos_core.ports import ContentStream, Reference, UpstreamCreate, UpstreamDerive, UpstreamJob
+from videos_core.settings import Settings
+
+# provider -> (module, class) of its adapter
+ADAPTERS = {
+    "openai": ("videos_core.adapters.upstream_openai", "OpenAIUpstream"),
+    "gemini": ("videos_core.adapters.upstream_gemini", "GeminiUpstream"),
+    "fal": ("videos_core.adapters.upstream_fal", "FalUpstream"),
+    "openrouter": ("videos_core.adapters.upstream_openrouter", "OpenRouterUpstream"),
+}
+
+
+class RoutedUpstream:
+    def __init__(
+        self,
+        settings: Settings,
+        api_key: Callable[[str], str],
+        attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._make: Callable[[type[Any]], Any] = lambda kind: kind(settings, api_key, attempts, sleep, clock)
+        self._adapters: dict[str, Any] = {}
+        self._deadline: float | None = None
+
+    def until(self, deadline: float) -> Self:
+        bounded = type(self).__new__(type(self))
+        bounded.__dict__.update(self.__dict__)
+        bounded._deadline = deadline
+        return bounded
+
+    def _for(self, model: str) -> Any:
+        entry = self._settings.entry(model)
+        if entry is None:
+            raise VideoGenerationFailed(f"Model '{model}' is no longer routed to an upstream.")
+        adapter = self._adapters.get(entry.provider)
+        if adapter is None:
+            module, name = ADAPTERS[entry.provider]
+            adapter = self._make(getattr(importlib.import_module(module), name))
+            self._adapters[entry.provider] = adapter
+        return adapter if self._deadline is None else adapter.until(self._deadline)
+
+    def create(self, request: UpstreamCreate) -> UpstreamJob:
+        job: UpstreamJob = self._for(request.model).create(request)
+        return job
+
+    def remix(
+        self, model: str, upstream_id: str, prompt: str, idempotency_key: str | None = None
+    ) -> UpstreamJob:
+        job: UpstreamJob = self._for(model).remix(model, upstream_id, prompt, idempotency_key)
+        return job
+
+    def derive(self, request: UpstreamDerive) -> UpstreamJob:
+        job: UpstreamJob = self._for(request.model).derive(request)
+        return job
+
+    def create_character(self, model: str, name: str, video: Reference) -> str:
+        made: str = self._for(model).create_character(model, name, video)
+        return made
+
+    def delete(self, model: str, upstream_id: str) -> None:
+        self._for(model).delete(model, upstream_id)
+
+    def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
+        job: UpstreamJob = self._for(model).retrieve(model, upstream_id)
+        return job
+
+    def open_content(
+        self, model: str, upstream_id: str, variant: str
+    ) -> AbstractContextManager[ContentStream]:
+        content: AbstractContextManager[ContentStream] = self._for(model).open_content(
+            model, upstream_id, variant
+        )
+        return content

@@ -1,0 +1,45 @@
+"""Google's Veo models through the Gemini API (`predictLongRunning`).
+
+Sources: the Gemini API's video guide (ai.google.dev/gemini-api/docs/video) and the google-genai
+SDK's request mapping (`_GenerateVideosParameters_to_mldev`): durations, aspect ratios 16:9 and
+9:16, resolutions 720p and 1080p, an image to start from; prices from the Gemini API's pricing page.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from videos_core.capabilities import Capabilities
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
+_720P = ("1280x720", "720x1280")
+_1080P = ("1920x1080", "1080x1920")
+# About 1,024 tokens, the documented limit.
+_PROMPT_CHARS = 4000
+
+
+def _veo(seconds: tuple[str, ...], sizes: tuple[str, ...], audio: bool, price: str) -> Capabilities:
+    return Capabilities(
+        seconds=seconds,
+        sizes=sizes,
+        max_prompt_chars=_PROMPT_CHARS,
+        image_reference=True,
+        audio=audio,
+        price_per_second=Decimal(price),
+    )
+
+
+PROFILES = {
+    "veo-3.1-generate": _veo(("8", "4", "6"), _720P + _1080P, True, "0.40"),
+    "veo-3.1-fast-generate": _veo(("8", "4", "6"), _720P + _1080P, True, "0.15"),
+    "veo-3.0-generate": _veo(("8", "4", "6"), _720P + _1080P, True, "0.40"),
+    "veo-3.0-fast-generate": _veo(("8", "4", "6"), _720P + _1080P, True, "0.15"),
+    "veo-2.0-generate": _veo(("8", "5", "6"), _720P, False, "0.35"),
+}
+# Sizes as the API asks for them: an aspect ratio and a resolution.
+ASPECT_AND_RESOLUTION = {
+    "1280x720": ("16:9", "720p"),
+    "720x1280": ("9:16", "720p"),
+    "1920x1080": ("16:9", "1080p"),
+    "1080x1920": ("9:16", "1080p"),
+}

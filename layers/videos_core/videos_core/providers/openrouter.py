@@ -1,0 +1,35 @@
+"""OpenRouter's video generation API (POST /api/v1/videos, then polling).
+
+Sources: OpenRouter's API reference ("Video Generation": submit, poll, content, models) and its
+official Python SDK, openrouter (`video_generation.generate`, `get_generation`,
+`get_video_content`, `list_videos_models`); prices from OpenRouter's model pages.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from videos_core.capabilities import Capabilities
+
+DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
+_PROMPT_CHARS = 4000
+
+
+def _model(seconds: tuple[str, ...], sizes: tuple[str, ...], reference: bool, price: str) -> Capabilities:
+    return Capabilities(
+        seconds=seconds,
+        sizes=sizes,
+        max_prompt_chars=_PROMPT_CHARS,
+        image_reference=reference,
+        audio=True,
+        price_per_second=Decimal(price),
+    )
+
+
+_SORA_PRO = ("1280x720", "720x1280", "1792x1024", "1024x1792")
+_HD = ("1280x720", "720x1280", "1920x1080", "1080x1920")
+PROFILES = {
+    "google/veo-3.1": _model(("8", "4", "6"), _HD, True, "0.40"),
+    "openai/sora-2-pro": _model(("4", "8", "12"), _SORA_PRO, True, "0.30"),
+    "alibaba/wan": _model(("5", "10"), _HD, True, "0.05"),
+}
