@@ -65,6 +65,8 @@ bench: setup
 requirements:
 	$(UV) export --frozen --only-group layer --no-emit-project --format requirements-txt \
 		-o layers/videos_core/requirements.txt --quiet
+	$(UV) export --frozen --only-group media --no-emit-project --format requirements-txt \
+		-o layers/media/requirements.txt --quiet
 
 ## `sam build` without Docker or a matching Python, then every function imported from what it built.
 artifacts: setup
@@ -77,6 +79,10 @@ build-CoreLayer:
 	$(UV) pip install --quiet --target "$(ARTIFACTS_DIR)/python" --python-version $(LAMBDA_PYTHON) \
 		--python-platform $(LAMBDA_PLATFORM) --only-binary :all: --no-deps --require-hashes -r requirements.txt
 	tar --exclude=__pycache__ -cf - videos_core | tar -xf - -C "$(ARTIFACTS_DIR)/python"
+
+build-MediaLayer:
+	$(UV) pip install --quiet --target "$(ARTIFACTS_DIR)/python" --python-version $(LAMBDA_PYTHON) \
+		--python-platform $(LAMBDA_PLATFORM) --only-binary :all: --no-deps --require-hashes -r requirements.txt
 
 build-%Function:
 	cp *.py "$(ARTIFACTS_DIR)/"

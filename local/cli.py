@@ -130,6 +130,13 @@ def serve(
     upstream_api_key: Annotated[
         str | None, typer.Option(envvar="UPSTREAM_API_KEY", help="The real upstream's API key.")
     ] = None,
+    routes: Annotated[
+        Path | None,
+        typer.Option(
+            help="A routes document (UpstreamRoutes) mapping models to providers; a route may hold its "
+            "api_key, and one without base_url goes to the engine's dialect of its provider.",
+        ),
+    ] = None,
     parameter: Annotated[
         list[str] | None,
         typer.Option(
@@ -143,6 +150,7 @@ def serve(
     from local.engine.server import PortInUseError
     from local.keys import new_key
     from local.serve.command import ServeOptions, run_serve
+    from local.serve.routes_file import RoutesFileError
 
     if (upstream_base_url is None) != (upstream_api_key is None):
         raise fail("--upstream-base-url and --upstream-api-key go together")
@@ -162,10 +170,11 @@ def serve(
         upstream_key=upstream_api_key,
         parameters=parameters,
         render_cache=render_cache.resolve() if render_cache else None,
+        routes=routes,
     )
     try:
         run_serve(options)
-    except PortInUseError as e:
+    except (PortInUseError, RoutesFileError) as e:
         raise fail(str(e)) from e
     except KeyError as e:  # a parameter the template does not declare
         raise fail(str(e.args[0])) from e

@@ -105,6 +105,9 @@ class VideosClient:
         params = {"limit": str(limit), "order": order} | ({"after": after} if after else {})
         return dict(self._request("GET", "/v1/videos", params=params).json())
 
+    def models(self) -> dict[str, Any]:
+        return dict(self._request("GET", "/v1/videos/models").json())
+
     def delete(self, video_id: str) -> dict[str, Any]:
         return dict(self._request("DELETE", f"/v1/videos/{video_id}").json())
 

@@ -131,10 +131,14 @@ def generate(
     prompt: Annotated[str, typer.Argument(help="What the video shows (1-32,000 characters).")],
     api_key: ApiKey,
     base_url: BaseUrl = DEFAULT_BASE_URL,
-    model: Annotated[str | None, typer.Option(help="sora-2 (default) or sora-2-pro.")] = None,
-    seconds: Annotated[str | None, typer.Option(help='"4" (default), "8" or "12".')] = None,
+    model: Annotated[
+        str | None, typer.Option(help="sora-2 by default; `videos-api models` lists the others.")
+    ] = None,
+    seconds: Annotated[
+        str | None, typer.Option(help="The length: the model's default, or one it lists.")
+    ] = None,
     size: Annotated[
-        str | None, typer.Option(help="720x1280 (default), 1280x720, 1024x1792 or 1792x1024.")
+        str | None, typer.Option(help="WIDTHxHEIGHT: the model's default, or one it lists.")
     ] = None,
     input_reference: Annotated[
         Path | None, typer.Option(exists=True, dir_okay=False, help="An image to guide the video.")
@@ -275,6 +279,33 @@ def list_videos(
         console.print(f"more: --after {page['last_id']}")
 
 
+def models(api_key: ApiKey, base_url: BaseUrl = DEFAULT_BASE_URL) -> None:
+    """List the models the service accepts: provider, lengths, sizes and price (tab-separated when piped)."""
+    with _client(base_url, api_key) as client:
+        listed = client.models()["data"]
+    columns = ("model", "provider", "seconds", "sizes", "usd/s", "reference", "remix/edits")
+    rows = [
+        (
+            model["id"],
+            model["provider"],
+            ",".join(model["seconds"]),
+            ",".join(model["sizes"]),
+            model["price_per_second"],
+            "yes" if model["image_reference"] else "no",
+            "yes" if model["remix"] or model["edits"] else "no",
+        )
+        for model in listed
+    ]
+    if not out.is_terminal:
+        for row in rows:
+            print("\t".join(row))
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
 characters = typer.Typer(help="Characters a create can name (--character).", no_args_is_help=True)
 
 
@@ -303,6 +334,7 @@ COMMANDS: list[tuple[str, Callable[..., None]]] = [
     ("edit", edit),
     ("extend", extend),
     ("list", list_videos),
+    ("models", models),
     ("get", get),
     ("delete", delete),
     ("download", download),

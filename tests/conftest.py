@@ -56,7 +56,7 @@ def new_owner_key(served: Served, owner: str) -> str:
 
 
 # The e2e suites that start a `serve` of their own rather than share `served`.
-OWN_SERVE = ("tests/e2e/test_stop.py",)
+OWN_SERVE = ("tests/e2e/test_stop.py", "tests/e2e/test_providers.py")
 
 
 # The suites that take longest, handed out first (with --no-loadscope-reorder, xdist gives the workers

@@ -1,5 +1,7 @@
 """POST /webhooks/openai: the upstream's signed video.completed / video.failed events end a job at once
-(no API key: the Standard Webhooks signature authenticates the sender)."""
+(no API key: the Standard Webhooks signature authenticates the sender). POST
+/webhooks/{provider}/{token}: fal's and OpenRouter's callbacks, authenticated by the URL's per-job
+token."""
 
 import base64
 import time
@@ -10,33 +12,57 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from videos_core import wiring
 from videos_core.deadline import bounded, seconds_left
 from videos_core.http import JSON, Api, time_left
-from videos_core.logic.webhook import receive, signed_headers
+from videos_core.logic.webhook import Received, callback_token, receive, receive_callback, signed_headers
+from videos_core.logic.workflow import Finisher
 from videos_core.observability import logger, metrics, traced
 from videos_core.router import Response
 
 app = Api("webhook")
 
 
-@app.serves()
-def webhook() -> Response:
-    event = app.current_event
-    headers = signed_headers(dict(event.headers))
-    raw = event.body or ""
-    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
-    ports = wiring.finisher(
+def _body() -> bytes:
+    raw = app.current_event.body or ""
+    return base64.b64decode(raw) if app.current_event.is_base64_encoded else raw.encode()
+
+
+def _finisher() -> Finisher:
+    return wiring.finisher(
         app.lambda_context.aws_request_id,
         seconds_left(),
         upstream_attempts=3,
         upstream_time_left=time_left(app),
     )
+
+
+@app.serves(path="/webhooks/openai")
+def webhook() -> Response:
+    headers = signed_headers(dict(app.current_event.headers))
     received = receive(
-        body,
+        _body(),
         headers,
         secret=wiring.webhook_secret(),
         deliveries=wiring.deliveries(),
-        ports=ports,
+        ports=_finisher(),
         now=int(time.time()),
     )
+    return _answer(received)
+
+
+@app.serves(path="/webhooks/{provider}/{token}")
+def callback(provider: str, token: str) -> Response:
+    received = receive_callback(
+        provider,
+        callback_token(token),
+        _body(),
+        secret=wiring.webhook_secret(),
+        deliveries=wiring.deliveries(),
+        ports=_finisher(),
+        now=int(time.time()),
+    )
+    return _answer(received)
+
+
+def _answer(received: Received) -> Response:
     logger.info(
         "webhook",
         extra={

@@ -68,6 +68,8 @@ class Job:
     error: dict[str, str] | None = None
     assets: RenderResult | None = None
     status_reads: int = 0
+    # Made through OpenAI's API, which announces its end by webhook (the other dialects do not).
+    openai_dialect: bool = True
     task: asyncio.Task[None] | None = None
 
     @property

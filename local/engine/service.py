@@ -8,12 +8,14 @@ import hashlib
 import itertools
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import av
 
+from local.engine.callbacks import CallbackSender
 from local.engine.characters import Characters
 from local.engine.errors import EngineError, invalid, not_found
 from local.engine.jobs import MODELS, Job, Scenario, new_video_id, scenarios_in
@@ -85,6 +87,9 @@ class Engine:
             else None
         )
         self._background: set[asyncio.Task[None]] = set()
+        # A job's callback (fal's and OpenRouter's dialects): its URL, and its body once the job ends.
+        self.callbacks: dict[str, tuple[str, Callable[[Job], dict[str, Any]]]] = {}
+        self.callback_sender = CallbackSender()
 
     # Requests
 
@@ -285,11 +290,23 @@ class Engine:
             job.fail("video_generation_failed", "Video generation failed while rendering.")
         self._notify(job)
 
+    def call_back(self, job: Job, url: str, body: Callable[[Job], dict[str, Any]]) -> None:
+        """Calls `url` with `body(job)` when the job ends; the job sends no OpenAI webhook."""
+        self.callbacks[job.id] = (url, body)
+
     def _notify(self, job: Job) -> None:
-        if self.webhooks is None or job.id not in self.jobs:
+        if job.id not in self.jobs:
             return
-        event = "video.completed" if job.status == "completed" else "video.failed"
-        task = asyncio.get_running_loop().create_task(self.webhooks.send(event, job.id))
+        callback = self.callbacks.pop(job.id, None)
+        if callback is not None:
+            url, body = callback
+            self._in_background(self.callback_sender.send(url, body(job)))
+        elif self.webhooks is not None and job.openai_dialect:
+            event = "video.completed" if job.status == "completed" else "video.failed"
+            self._in_background(self.webhooks.send(event, job.id))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -301,6 +318,7 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.renderer.close()
+        await self.callback_sender.aclose()
         if self.webhooks is not None:
             await self.webhooks.aclose()
 

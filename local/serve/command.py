@@ -25,6 +25,7 @@ from local.engine.webhooks import new_secret
 from local.playground.site import Playground, playground_config
 from local.serve.application import STACK
 from local.serve.gateway import Gateway
+from local.serve.routes_file import read_routes
 from local.serve.stack import ENGINE_KEY, LocalStack
 
 DEV_OWNER = "dev"
@@ -32,6 +33,7 @@ DEV_OWNER = "dev"
 GRACE_SECONDS = 1
 # `--fast`: the status checks' backoff a tenth (the first check after a second), and a failed step's
 # retries starting within a second.
+DEFAULT_KEYS_PATH = "/videos-api/upstream-keys/"
 FAST_PARAMETERS = {"BackoffScale": "0.1", "FirstCheckSeconds": "1", "RetryIntervalSeconds": "1"}
 
 
@@ -52,6 +54,8 @@ class ServeOptions:
     # Template parameters, as a deployment would override them.
     parameters: dict[str, str] = field(default_factory=dict)
     render_cache: Path | None = None
+    # A routes document (local.serve.routes_file).
+    routes: Path | None = None
 
     @property
     def api_url(self) -> str:
@@ -110,6 +114,12 @@ def _bind_all(options: ServeOptions) -> tuple[socket.socket, socket.socket]:
 
 
 def run_serve(options: ServeOptions) -> None:
+    parameters = (FAST_PARAMETERS if options.fast else {}) | options.parameters
+    routes = None
+    if options.routes is not None:
+        keys_path = parameters.get("UpstreamKeysPath", DEFAULT_KEYS_PATH)
+        routes = read_routes(options.routes, keys_path, None if options.upstream_url else options.engine_url)
+        parameters["UpstreamRoutes"] = routes.document
     api_socket, engine_socket = _bind_all(options)
     secret = new_secret()
     stack = LocalStack(
@@ -119,7 +129,8 @@ def run_serve(options: ServeOptions) -> None:
         upstream_key=options.upstream_key or ENGINE_KEY,
         webhook_secret=secret,
         log_dir=options.data_dir / "logs",
-        parameters=(FAST_PARAMETERS if options.fast else {}) | options.parameters,
+        parameters=parameters,
+        secrets=routes.keys if routes else {},
     )
     stack.add_key(DEV_OWNER, options.api_key)
     playground = Playground(playground_config(stack.application, options.api_key), stack.aws.endpoint)

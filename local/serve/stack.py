@@ -50,7 +50,9 @@ class LocalStack:
         log_dir: Path,
         upstream_key: str = ENGINE_KEY,
         parameters: dict[str, str] | None = None,
+        secrets: dict[str, str] | None = None,
     ) -> None:
+        """`secrets`: SecureString parameters to store (the routes' own keys), by name."""
         self.aws = LocalAws(host, aws_port)
         self._closing = threading.Lock()
         self._closed = False
@@ -72,11 +74,10 @@ class LocalStack:
             raise
         self.log = InvocationLog(log_dir, self.aws.client("cloudwatch"))
         self.aws.provision(self.application, upstream_key)
-        self.aws.client("ssm").put_parameter(
-            Name=self.application.parameters["WebhookSecretParameter"],
-            Value=webhook_secret,
-            Type="SecureString",
-        )
+        ssm = self.aws.client("ssm")
+        stored = {self.application.parameters["WebhookSecretParameter"]: webhook_secret} | (secrets or {})
+        for name, value in stored.items():
+            ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
 
     def invoke(self, name_or_arn: str, event: Any) -> Invocation:
         function = self.application.function_named(name_or_arn)

@@ -7,6 +7,8 @@ import re
 import shutil
 import subprocess
 
+import pytest
+
 from local.template import application_template, resources_of_type
 from tests.support import ROOT
 
@@ -19,14 +21,15 @@ def _make_variable(name: str) -> str:
     return found.group(1)
 
 
-def test_the_layer_requirements_are_exported_from_the_lock() -> None:
+@pytest.mark.parametrize(("group", "layer"), [("layer", "videos_core"), ("media", "media")])
+def test_the_layer_requirements_are_exported_from_the_lock(group: str, layer: str) -> None:
     exported = subprocess.run(
         [
             shutil.which("uv") or "uv",
             "export",
             "--frozen",
             "--only-group",
-            "layer",
+            group,
             "--no-emit-project",
             "--format",
             "requirements-txt",
@@ -37,7 +40,7 @@ def test_the_layer_requirements_are_exported_from_the_lock() -> None:
         text=True,
         check=True,
     ).stdout
-    committed = (ROOT / "layers" / "videos_core" / "requirements.txt").read_text()
+    committed = (ROOT / "layers" / layer / "requirements.txt").read_text()
 
     assert committed.split("\n", 2)[2] == exported, "run `make requirements`"
 
@@ -45,13 +48,15 @@ def test_the_layer_requirements_are_exported_from_the_lock() -> None:
 def test_the_build_targets_the_templates_runtime_and_architecture() -> None:
     template = application_template()
     function_globals = template["Globals"]["Function"]
-    (layer,) = resources_of_type(template, "AWS::Serverless::LayerVersion").values()
+    layers = resources_of_type(template, "AWS::Serverless::LayerVersion")
 
+    assert sorted(layers) == ["CoreLayer", "MediaLayer"]
     assert function_globals["Runtime"] == f"python{_make_variable('LAMBDA_PYTHON')}"
-    assert layer["Properties"]["CompatibleRuntimes"] == [function_globals["Runtime"]]
     architecture = {"aarch64": "arm64", "x86_64": "x86_64"}[_make_variable("LAMBDA_PLATFORM").split("-")[0]]
     assert function_globals["Architectures"] == [architecture]
-    assert layer["Metadata"]["BuildArchitecture"] == architecture
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleRuntimes"] == [function_globals["Runtime"]]
+        assert layer["Metadata"]["BuildArchitecture"] == architecture
     for logical_id, function in resources_of_type(template, "AWS::Serverless::Function").items():
         metadata = function["Metadata"]
         assert (metadata["BuildMethod"], metadata["ContextPath"]) == ("makefile", "."), logical_id

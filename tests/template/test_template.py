@@ -53,7 +53,7 @@ def test_sam_transforms_the_template_offline() -> None:
     kinds = [resource["Type"] for resource in output["Resources"].values()]
     assert kinds.count("AWS::Lambda::Function") == len(FUNCTIONS)
     assert kinds.count("AWS::StepFunctions::StateMachine") == 1
-    assert kinds.count("AWS::Lambda::LayerVersion") == 1
+    assert kinds.count("AWS::Lambda::LayerVersion") == 2
     assert "AWS::ApiGatewayV2::Api" in kinds
     api = next(r for r in output["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api")
     body_routes = {
@@ -151,8 +151,15 @@ def test_function_policies_are_least_privilege(logical_id: str) -> None:
         assert not statement.not_resources
         assert all("*" not in action for action in statement.actions), statement
         for resource in statement.resources:
-            # Only the bucket's three prefixes and a state machine's executions are patterns.
-            prefixes = ("/videos/*", "/uploads/*", "/characters/*", "-jobs:*")
+            # Only the bucket's three prefixes, a state machine's executions and the SSM path of the
+            # routes' own keys are patterns.
+            prefixes = (
+                "/videos/*",
+                "/uploads/*",
+                "/characters/*",
+                "-jobs:*",
+                ":parameter/videos-api/upstream-keys/*",
+            )
             bounded = next((resource.removesuffix(p) for p in prefixes if resource.endswith(p)), resource)
             assert "*" not in bounded, statement
         assert "dynamodb:DeleteTable" not in statement.actions

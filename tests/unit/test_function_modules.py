@@ -24,6 +24,7 @@ FUNCTIONS = [
     "extend",
     "create_character",
     "get_character",
+    "list_models",
 ]
 
 PROBE = """

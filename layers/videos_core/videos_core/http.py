@@ -35,7 +35,7 @@ from videos_core.mp4 import mp4_type
 from videos_core.observability import logger
 from videos_core.ports import Reference
 from videos_core.router import Handler, Request, Resolver, Response
-from videos_core.routes import BY_KEY, Route, Surface, methods_at, routes_of
+from videos_core.routes import BY_KEY, Route, Surface, methods_at, routes_at, routes_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -108,10 +108,12 @@ class Api(Resolver):
         self.on_error = self._on_error
         self.on_not_found = self._on_not_found
 
-    def serves(self, surface: Surface | None = None) -> Callable[[Handler], Handler]:
-        """Registers the handler for every route of this function (on one surface, where the two are
-        answered by different handlers)."""
-        routes = [r for r in routes_of(self.function) if surface in (None, r.surface)]
+    def serves(self, surface: Surface | None = None, path: str | None = None) -> Callable[[Handler], Handler]:
+        """Registers the handler for every route of this function (on one surface, or at one path,
+        where they are answered by different handlers)."""
+        routes = [
+            r for r in routes_of(self.function) if surface in (None, r.surface) and path in (None, r.path)
+        ]
         if not routes:
             raise LookupError(f"the route table gives {self.function} no route on {surface}")
 
@@ -136,10 +138,15 @@ class Api(Resolver):
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         request = Request(event)
-        if request.http_method not in methods_at(request.raw_path):
-            self.current_event, self.lambda_context, self.current_route = request, context, None
-            return self._on_not_found().to_lambda()
-        return super().resolve(event, context)
+        served = [r for r in routes_at(request.raw_path) if r.method == request.http_method]
+        if served and served[0].function == self.function:
+            return super().resolve(event, context)
+        self.current_event, self.lambda_context, self.current_route = request, context, None
+        if served:
+            # Another function's route (API Gateway never sends it here): unknown to this one.
+            unknown = RouteNotFound(f"No route {request.http_method} {request.raw_path}.")
+            return error_response(self, unknown).to_lambda()
+        return self._on_not_found().to_lambda()
 
     def _on_error(self, error: Exception) -> Response:
         if isinstance(error, ApiError):

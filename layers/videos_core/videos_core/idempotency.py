@@ -121,7 +121,7 @@ def start_once(
     holder, key = app.lambda_context.aws_request_id, client_key(app)
 
     def begin() -> dict[str, Any]:
-        record = start(wiring.launcher(holder), int(time.time()), key)
+        record = start(wiring.launcher(holder, app.current_event.domain_name), int(time.time()), key)
         record_created(record)
         return record.to_video().model_dump(mode="json")
 

@@ -207,6 +207,8 @@ class UpstreamCreate:
     characters: tuple[str, ...] = ()  # the upstream's ids of the characters named
     # Sent to the upstream, which (where it honours one) makes a repeat of this create no second job.
     idempotency_key: str | None = None
+    # Where the upstream calls when the job ends (providers with callbacks).
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ class Request:
         self.raw_path: str = event.get("rawPath") or "/"
         self.http_method: str = (context.get("http") or {}).get("method", "GET").upper()
         self.request_id: str | None = context.get("requestId")
+        # The API's own host (a callback URL is made on it).
+        self.domain_name: str | None = context.get("domainName")
         self.headers: dict[str, str] = {
             name.lower(): value for name, value in (event.get("headers") or {}).items()
         }

@@ -23,6 +23,7 @@ from videos_core.models.api import (
     EditVideoRequest,
     ExtendVideoRequest,
     ListQuery,
+    ModelList,
     OpenAICreateVideoRequest,
     OpenAIRemixVideoRequest,
     PollQuery,
@@ -197,6 +198,13 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET",
+        "/v1/videos/models",
+        "list_models",
+        "List the models this service accepts: what each makes (lengths, sizes, inputs) and its price",
+        response=ModelList,
+    ),
+    Route(
+        "GET",
         "/v1/videos/characters/{character_id}",
         "get_character",
         "Get a character of yours",
@@ -220,6 +228,14 @@ ROUTES: tuple[Route, ...] = (
         authenticated=False,
         errors=(400, 401),
     ),
+    Route(
+        "POST",
+        "/webhooks/{provider}/{token}",
+        "webhook",
+        "A provider's call when a job ends (fal, OpenRouter): the URL's per-job token authenticates it",
+        authenticated=False,
+        errors=(400, 401, 404),
+    ),
     Route("GET", "/openapi.json", "openapi", "This document", authenticated=False, errors=()),
 )
 
@@ -231,13 +247,13 @@ def routes_of(function: str) -> list[Route]:
     return [route for route in ROUTES if route.function == function]
 
 
-def methods_at(path: str) -> set[str]:
-    """The methods served at a concrete path (`/v1/videos/vid_…`): those of the most specific route
-    templates it matches, a literal segment before a {variable}, as API Gateway chooses. At
-    `/v1/videos/edits` that is POST alone, though `/v1/videos/{video_id}` matches it too."""
+def routes_at(path: str) -> list[Route]:
+    """The routes that serve a concrete path (`/v1/videos/vid_…`): the most specific templates it
+    matches, a literal segment before a {variable}, as API Gateway chooses. At `/v1/videos/edits`
+    that is POST alone, though `/v1/videos/{video_id}` matches it too."""
     segments = path.rstrip("/").split("/")
     best: tuple[bool, ...] = ()
-    methods: set[str] = set()
+    found: list[Route] = []
     for route in ROUTES:
         template = route.path.split("/")
         if len(template) != len(segments):
@@ -248,7 +264,12 @@ def methods_at(path: str) -> set[str]:
         ):
             continue
         if literal > best:
-            best, methods = literal, set()
+            best, found = literal, []
         if literal == best:
-            methods.add(route.method)
-    return methods
+            found.append(route)
+    return found
+
+
+def methods_at(path: str) -> set[str]:
+    """The methods served at a concrete path."""
+    return {route.method for route in routes_at(path)}

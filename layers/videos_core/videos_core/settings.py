@@ -29,6 +29,7 @@ ENVIRONMENT = {
     "UPSTREAM_BASE_URL": "upstream_base_url",
     "UPSTREAM_ROUTES": "upstream_routes",
     "UPSTREAM_API_KEY_PARAMETER": "upstream_api_key_parameter",
+    "UPSTREAM_KEYS_PATH": "upstream_keys_path",
     "UPSTREAM_TIMEOUT_SECONDS": "upstream_timeout_seconds",
     "RETENTION_DAYS": "retention_days",
     "DOWNLOAD_URL_TTL_SECONDS": "download_url_ttl_seconds",
@@ -78,6 +79,8 @@ class Settings(BaseModel):
     # The SSM SecureString parameter holding the upstream's key (read there offline too, never
     # handed in through the environment).
     upstream_api_key_parameter: str = Field(pattern=r"^/[A-Za-z0-9_./-]+$")
+    # Where the routes' own keys live: the only parameters the functions may read besides the one above.
+    upstream_keys_path: str = Field(default="/videos-api/upstream-keys/", pattern=r"^/([A-Za-z0-9_.-]+/)+$")
     upstream_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
 
     retention_days: int = Field(default=7, ge=1, le=3650)
@@ -109,6 +112,15 @@ class Settings(BaseModel):
             catalog = self.catalog
         except ValueError as e:
             raise ValueError(f"UPSTREAM_ROUTES: {e}") from e
+        for model, entry in catalog.items():
+            parameter = entry.api_key_parameter
+            if parameter != self.upstream_api_key_parameter and not parameter.startswith(
+                self.upstream_keys_path
+            ):
+                raise ValueError(
+                    f"UPSTREAM_ROUTES: route {model!r}: api_key_parameter {parameter} is neither "
+                    f"UPSTREAM_API_KEY_PARAMETER nor under UPSTREAM_KEYS_PATH ({self.upstream_keys_path})"
+                )
         unknown = set(self.price_overrides) - set(catalog)
         if unknown:
             raise ValueError(f"PRICE_OVERRIDES: no route for {', '.join(sorted(unknown))}")

@@ -7,12 +7,13 @@ start pays for what the function does, not for what the layer holds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
 from videos_core import deadline
 from videos_core.adapters import aws
-from videos_core.settings import Settings, SettingsError, get_settings
+from videos_core.settings import SettingsError, get_settings
 
 if TYPE_CHECKING:
     from videos_core.adapters.characters import S3CharacterStore
@@ -140,8 +141,23 @@ def bounded_upstream() -> RoutedUpstream:
     return upstream(1).until(time.monotonic() + deadline.upstream_seconds())
 
 
-def launcher(holder: str) -> Launcher:
-    """Starting a job in the invocation named `holder`."""
+def callbacks(domain: str | None) -> Callable[[str, str], str | None]:
+    """A job's callback URL on the API's `domain`, for the providers that call back."""
+    from videos_core.callbacks import PROVIDERS, callback_url
+
+    settings = get_settings()
+
+    def url(model: str, video_id: str) -> str | None:
+        entry = settings.entry(model)
+        if domain is None or entry is None or entry.provider not in PROVIDERS:
+            return None
+        return callback_url(domain, entry.provider, webhook_secret(), video_id)
+
+    return url
+
+
+def launcher(holder: str, domain: str | None = None) -> Launcher:
+    """Starting a job in the invocation named `holder`, answering a request to `domain`."""
     from videos_core.logic.create import Launcher
 
     return Launcher(
@@ -153,6 +169,7 @@ def launcher(holder: str) -> Launcher:
         uploads(),
         characters(),
         ender(holder),
+        callbacks(domain),
     )
 
 

@@ -11,6 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from local.engine.errors import EngineError
+from local.engine.jobs import Job
+from local.engine.params import CreateParams
+from local.engine.service import Engine
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -25,6 +28,13 @@ def speaking(render: Callable[[EngineError], Response], endpoint: Endpoint) -> E
             return render(e)
 
     return answered
+
+
+def start(engine: Engine, params: CreateParams) -> Job:
+    """A job of another provider's dialect: it sends no OpenAI webhook when it ends."""
+    job = engine.create(params)
+    job.openai_dialect = False
+    return job
 
 
 def key_matches(given: str | None, expected: str | None) -> bool:

@@ -3,7 +3,9 @@
 `POST /fal/{app}` (`Authorization: Key …`) queues a request; `GET …/requests/{id}/status` says
 IN_QUEUE (with `queue_position`), IN_PROGRESS or COMPLETED (with `error` and `error_type` when it
 failed); `GET …/requests/{id}` is the result, `{"video": {"url", …}}`; `PUT …/requests/{id}/cancel`
-cancels one not yet done (202 CANCELLATION_REQUESTED, else 400 ALREADY_COMPLETED). The request paths
+cancels one not yet done (202 CANCELLATION_REQUESTED, else 400 ALREADY_COMPLETED). A submit's
+`?fal_webhook=URL` is called when the request ends: `{request_id, status: OK, payload}` or
+`{…, status: ERROR, error, payload}`. The request paths
 drop an app's sub-path. Errors are `{"detail": …}`, a list of `{loc, msg, type}` for bad input.
 """
 
@@ -17,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import key_matches, size_of, speaking
+from local.engine.dialects import key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -94,9 +96,30 @@ class FalQueue:
             raise _InvalidInputError("aspect_ratio", f"Input should be {_one_of(spec.aspect_ratios)}.")
         resolution = body.get("resolution", spec.resolution)
         size = size_of(aspect_ratio, resolution if resolution in ("720p", "1080p") else spec.resolution)
-        job = self.engine.create(CreateParams(prompt, endpoint, duration.removesuffix("s"), size))
+        job = start(self.engine, CreateParams(prompt, endpoint, duration.removesuffix("s"), size))
         self.apps[job.id] = app
+        webhook = request.query_params.get("fal_webhook")
+        if webhook:
+            base = str(request.base_url)
+            self.engine.call_back(job, webhook, lambda ended: self._webhook_body(ended, base))
         return JSONResponse({"request_id": job.id, **self._urls(str(request.base_url), app, job.id)})
+
+    def _webhook_body(self, job: Job, base_url: str) -> dict[str, Any]:
+        """fal's webhook: the request's id, OK with the result as `payload`, or ERROR with `error`."""
+        body: dict[str, Any] = {"request_id": job.id, "gateway_request_id": job.id}
+        if job.status == "completed":
+            return body | {"status": "OK", "payload": self._result(job, base_url)}
+        message, error_type = _failure(job, job.id in self.cancelled)
+        return body | {
+            "status": "ERROR",
+            "error": message,
+            "error_type": error_type,
+            "payload": {"detail": message},
+        }
+
+    def _result(self, job: Job, base_url: str) -> dict[str, Any]:
+        url = f"{base_url}{PREFIX.lstrip('/')}/files/{job.id}/video.mp4"
+        return {"video": {"url": url, "content_type": "video/mp4", "file_name": "video.mp4"}}
 
     def _job(self, request: Request) -> tuple[Job, str]:
         self._check_key(request)
@@ -127,8 +150,7 @@ class FalQueue:
         if state == "failed":
             message, error_type = _failure(job, job.id in self.cancelled)
             raise EngineError(422 if error_type == "content_policy_violation" else 500, message)
-        url = f"{request.base_url}{PREFIX.lstrip('/')}/files/{job.id}/video.mp4"
-        return JSONResponse({"video": {"url": url, "content_type": "video/mp4", "file_name": "video.mp4"}})
+        return JSONResponse(self._result(job, str(request.base_url)))
 
     async def cancel(self, request: Request) -> Response:
         job, _ = self._job(request)

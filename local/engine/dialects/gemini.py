@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import key_matches, size_of, speaking
+from local.engine.dialects import key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -84,7 +84,7 @@ class GeminiApi:
         if not isinstance(prompt, str) or not prompt.strip():
             raise _bad("instances[0].prompt is required.")
         reference = _image(instances[0].get("image"))
-        job = self.engine.create(CreateParams(prompt, model, *params, reference=reference))
+        job = start(self.engine, CreateParams(prompt, model, *params, reference=reference))
         return JSONResponse({"name": f"models/{model}/operations/{job.id}"})
 
     async def operation(self, request: Request) -> Response:

@@ -4,6 +4,7 @@
 `GET /api/v1/videos/{id}` says pending, in_progress, completed (with `unsigned_urls` and `usage`)
 or failed (with `error`); `GET /api/v1/videos/{id}/content?index=0` is the file (key needed);
 `GET /api/v1/videos/models` lists each model's durations, resolutions, aspect ratios and sizes.
+A submit's `callback_url` is called with the job, as a poll answers it, when the job ends.
 Errors are `{"error": {"code", "message"}}`.
 """
 
@@ -20,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import key_matches, size_of, speaking
+from local.engine.dialects import key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -85,8 +86,12 @@ class OpenRouterVideos:
             raise _bad(f"duration must be one of {list(model.durations)} for {name}.")
         size = _size(body, model, str(name))
         reference = _reference(body.get("input_references"))
-        job = self.engine.create(CreateParams(prompt, str(name), str(duration), size, reference=reference))
+        job = start(self.engine, CreateParams(prompt, str(name), str(duration), size, reference=reference))
         self.costs[job.id] = round(model.cost_per_second * duration, 4)
+        callback = body.get("callback_url")
+        if isinstance(callback, str) and callback:
+            base = str(request.base_url)
+            self.engine.call_back(job, callback, lambda ended: self._view(ended, base))
         return JSONResponse(self._view(job, str(request.base_url)), 202)
 
     def _view(self, job: Job, base_url: str) -> dict[str, Any]:

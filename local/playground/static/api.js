@@ -47,6 +47,10 @@ export class Api {
     return data;
   }
 
+  models() {
+    return this.request("GET", "/v1/videos/models");
+  }
+
   create({ prompt, model, seconds, size }, reference) {
     if (!reference) return this.request("POST", "/v1/videos", { json: { prompt, model, seconds, size } });
     const form = new FormData();

@@ -54,11 +54,35 @@ function setUpCreateForm(config, api, onCreated) {
   const formError = $("create-error");
   const model = $("model");
   for (const name of config.models) model.append(new Option(name, name));
+  // Each model's card from GET /v1/videos/models: its lengths, sizes and prompt limit.
+  const cards = new Map();
+  let maxPromptChars = config.maxPromptChars;
+
+  const choose = (select, values, chosen, label) => {
+    select.replaceChildren(...values.map((value) => new Option(label(value), value)));
+    select.value = values.includes(chosen) ? chosen : values[0];
+  };
+  const applyModel = () => {
+    const card = cards.get(model.value);
+    if (!card) return;
+    choose($("seconds"), card.seconds, $("seconds").value, (s) => `${s} s`);
+    choose($("size"), card.sizes, $("size").value, (s) => s.replace("x", "×"));
+    maxPromptChars = Math.min(config.maxPromptChars, card.max_prompt_chars);
+  };
+  model.addEventListener("change", applyModel);
+  api
+    .models()
+    .then((listed) => {
+      for (const card of listed.data) cards.set(card.id, card);
+      applyModel();
+      update();
+    })
+    .catch(() => {}); // a refused key keeps the page's own choices; the banner says why
 
   const update = () => {
     const length = [...prompt.value].length; // characters, as the API counts them
-    count.textContent = `${length} / ${config.maxPromptChars}`;
-    count.classList.toggle("over", length > config.maxPromptChars);
+    count.textContent = `${length} / ${maxPromptChars}`;
+    count.classList.toggle("over", length > maxPromptChars);
     const cost = estimateCost(config.prices, model.value, $("size").value, $("seconds").value);
     estimate.textContent = `≈ ${formatCost(cost)}`;
     clearReference.hidden = reference.files.length === 0;

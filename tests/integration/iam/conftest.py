@@ -16,7 +16,7 @@ from openai import OpenAI
 from local.iam.enforce import AUDIT_DIR_ENV
 from local.serve.application import declared_application
 from local.serve.stack import LocalStack
-from tests.integration.iam.scenarios import NOT_CALLED_OFFLINE, PROMPT, Lab, scenario_for
+from tests.integration.iam.scenarios import FAL_MODEL, NOT_CALLED_OFFLINE, PROMPT, Lab, scenario_for
 from tests.integration.workflow.harness import new_owner, running_stack
 
 _APPLICATION = declared_application()
@@ -52,7 +52,12 @@ def audit_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def stack(audit_dir: Path, engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with running_stack(engine_url, tmp_path_factory.mktemp("iam-logs")) as local:
+    # A model on fal's queue too: a create routed there names a callback URL, made with the webhook secret.
+    routes = {"sora-2": {}, "sora-2-pro": {}, FAL_MODEL: {"provider": "fal", "upstream_model": "fal-ai/veo3"}}
+    routes[FAL_MODEL]["base_url"] = f"{engine_url}/fal"
+    with running_stack(
+        engine_url, tmp_path_factory.mktemp("iam-logs"), UpstreamRoutes=json.dumps(routes)
+    ) as local:
         yield local
 
 

@@ -27,6 +27,8 @@ from videos_core.ports import StoredCharacter
 
 # One prompt for every job, so that the engine renders it once and serves it from its cache after.
 PROMPT = "A kite over the dunes"
+# A model routed to fal's queue (the labs' stack routes it to the engine's fal dialect).
+FAL_MODEL = "veo-3-fal"
 JOB_SECONDS = 15
 FAILED_EVENTS = frozenset(
     {"TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "ExecutionFailed"}
@@ -379,6 +381,19 @@ def get_character(lab: Lab) -> None:
     assert got["name"] == character.name
 
 
+def list_models(lab: Lab) -> None:
+    status, models = lab.api("ListModelsFunction", "GET", "/v1/videos/models", "/v1/videos/models")
+    assert status == 200, models
+    assert [model["id"] for model in models["data"]] == ["sora-2", "sora-2-pro", FAL_MODEL]
+
+
+def create_with_callback(lab: Lab) -> None:
+    """A create routed to fal names a callback URL, whose token is made with the webhook secret."""
+    body = {"prompt": "A heron", "model": FAL_MODEL, "seconds": "4", "size": "1280x720"}
+    status, video = lab.api("CreateFunction", "POST", "/v1/videos", "/v1/videos", body=body)
+    assert status == 200, video
+
+
 def create_with_character(lab: Lab) -> None:
     """A create naming a character reads it and sends its upstream id."""
     character = lab.seed_character()
@@ -584,9 +599,11 @@ SCENARIOS: dict[str, Scenario] = {
     "CreateFunctionRole": create,
     "CreateFunctionRole.ReadUploads": upload_reference,
     "CreateFunctionRole.ReadCharacters": create_with_character,
+    "CreateFunctionRole.ReadWebhookSecret": create_with_callback,
     "CreateCharacterFunctionRole": create_character,
     "CreateCharacterFunctionRole.ReadUploads": create_character_from_an_upload,
     "GetCharacterFunctionRole": get_character,
+    "ListModelsFunctionRole": list_models,
     "UploadsFunctionRole": upload_reference,
     "RemixFunctionRole": remix,
     "EditFunctionRole": edit,

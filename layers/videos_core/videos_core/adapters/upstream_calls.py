@@ -129,6 +129,8 @@ class Bounded:
         self._sleep = sleep
         self._clock = clock
         self._deadline: float | None = None
+        # HTTP clients by what they reach, shared by the bounded copies of this adapter (`until`).
+        self.clients: dict[str, Any] = {}
 
     def until(self, deadline: float) -> Self:
         """This upstream, every call and retry of it over by `deadline` (on its clock): a caller with
@@ -149,6 +151,12 @@ class Bounded:
 
     def _out_of_time(self) -> bool:
         return self._seconds_left() <= 0
+
+    def close(self) -> None:
+        """Closes the HTTP clients this adapter opened."""
+        for client in self.clients.values():
+            client.close()
+        self.clients.clear()
 
     def _pause_before_retry(self, attempt: int) -> None:
         pause = RETRY_BASE_SECONDS * 2**attempt * (0.5 + random.random())  # noqa: S311 - jitter

@@ -5,8 +5,9 @@ the model writes it, `aspect_ratio`, and `resolution` where the model takes one)
 `request_id`. Status: `GET {base}/{owner}/{alias}/requests/{id}/status`: IN_QUEUE (with
 `queue_position`), IN_PROGRESS, COMPLETED (with `error` when the request failed). Result:
 `GET …/requests/{id}`, whose `video.url` is the file. Delete: `PUT …/requests/{id}/cancel`, which
-stops a request still queued. The status and result paths drop an app's sub-path
-(`fal-ai/kling-video/v2.1/…` is `fal-ai/kling-video`), as fal's documentation says.
+stops a request still queued. A create names its callback in `?fal_webhook=`. The status and
+result paths drop an app's sub-path (`fal-ai/kling-video/v2.1/…` is `fal-ai/kling-video`), as fal's
+documentation says.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 from videos_core.adapters.upstream_calls import StreamedContent
 from videos_core.adapters.upstream_rest import RestUpstream
@@ -62,9 +64,10 @@ class FalUpstream(RestUpstream):
         }
         if entry.family == "fal-ai/veo3":
             body["resolution"] = resolution
-        queued = self.request(
-            entry, "POST", f"{entry.base_url}/{entry.upstream_model}", repeatable=False, body=body
-        )
+        url = f"{entry.base_url}/{entry.upstream_model}"
+        if request.callback_url:
+            url += "?" + urlencode({"fal_webhook": request.callback_url})
+        queued = self.request(entry, "POST", url, repeatable=False, body=body)
         if not isinstance(queued, dict) or not isinstance(queued.get("request_id"), str):
             raise UpstreamRetryableError("The upstream queued the request without a request_id.")
         return UpstreamJob(id=queued["request_id"], status="queued", progress=0)

@@ -3,8 +3,9 @@
 Only the functions that call the upstream import this module (the SDK is the heaviest import in the
 layer). Upstream errors become the contract's errors here. A repeatable call is retried as
 `upstream_calls` says; a create, a remix, an edit or an extension carries an Idempotency-Key for the
-upstreams that honour one. A self-hosted server's route may name its `profile`: vLLM-Omni takes a
-create only as a form, LiteLLM's proxy reports statuses of its own (`processing`).
+upstreams that honour one. A self-hosted server's route may name its `profile`: SGLang takes a
+create only as JSON (the SDK sends a form, which vLLM-Omni requires), LiteLLM's proxy reports
+statuses of its own (`processing`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ _STATUSES = {
     "running": "in_progress",
     "succeeded": "completed",
 }
-# Servers that take a create only as multipart/form-data.
-_FORM_ONLY = {"vllm-omni"}
+# Servers that take a create only as JSON (the SDK's create sends a form, which vLLM-Omni requires).
+_JSON_ONLY = {"sglang"}
 _CUTS = (httpx2.TransportError, openai.APIConnectionError)
 
 
@@ -66,16 +67,16 @@ def _job(video: OpenAIVideo) -> UpstreamJob:
 class OpenAIUpstream(Bounded):
     def _client(self, model: str) -> tuple[OpenAI, Entry]:
         entry = self._settings.route(model)
-        clients: dict[str, OpenAI] = self.__dict__.setdefault("_clients", {})
         key = f"{entry.base_url}\n{entry.api_key_parameter}"
-        if key not in clients:
-            clients[key] = OpenAI(
+        if key not in self.clients:
+            self.clients[key] = OpenAI(
                 base_url=entry.base_url,
                 api_key=self._api_key(entry.api_key_parameter),
                 max_retries=0,
                 timeout=self._settings.upstream_timeout_seconds,
             )
-        return clients[key], entry
+        client: OpenAI = self.clients[key]
+        return client, entry
 
     def _call(self, call: Callable[[float], T], *, repeatable: bool) -> T:
         """Calls the upstream (`call` takes the request's timeout). A repeatable call is retried on 5xx,
@@ -104,15 +105,32 @@ class OpenAIUpstream(Bounded):
         client, entry = self._client(request.model)
         reference = request.reference
         headers = _idempotency(request.idempotency_key)
-        if entry.family in _FORM_ONLY:
-            headers["Content-Type"] = "multipart/form-data"
+        model = _upstream_model(request.model, entry)
+        if entry.family in _JSON_ONLY:
+            body = {
+                "prompt": request.prompt,
+                "model": model,
+                "seconds": request.seconds,
+                "size": request.size,
+            }
+            return self._call(
+                lambda timeout: _job(
+                    client.post(
+                        "/videos",
+                        body=body,
+                        cast_to=OpenAIVideo,
+                        options={"headers": headers, "timeout": timeout},
+                    )
+                ),
+                repeatable=False,
+            )
         # OpenAI's guide names characters in `characters`, which the SDK's create has no parameter for.
         characters = {"characters": [{"id": c} for c in request.characters]} if request.characters else None
         return self._call(
             lambda timeout: _job(
                 client.videos.create(
                     prompt=request.prompt,
-                    model=_upstream_model(request.model, entry),
+                    model=model,
                     seconds=request.seconds,  # type: ignore[arg-type]
                     size=request.size,  # type: ignore[arg-type]
                     input_reference=_file(reference) if reference else omit,

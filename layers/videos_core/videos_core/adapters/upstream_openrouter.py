@@ -41,6 +41,8 @@ class OpenRouterUpstream(RestUpstream):
             body["aspect_ratio"], body["resolution"] = ASPECT_RATIOS[request.size]
         else:
             body["size"] = request.size
+        if request.callback_url:
+            body["callback_url"] = request.callback_url
         if request.reference is not None:
             data = base64.b64encode(request.reference.content).decode()
             url = f"data:{request.reference.content_type};base64,{data}"

@@ -44,10 +44,9 @@ class RestUpstream(Bounded):
         return UpstreamErrorInfo(type="upstream_error", code=None, message=message), None
 
     def _http(self) -> httpx2.Client:
-        client: httpx2.Client | None = self.__dict__.get("_client")
-        if client is None:
-            client = httpx2.Client(follow_redirects=False)
-            self.__dict__["_client"] = client
+        if "http" not in self.clients:
+            self.clients["http"] = httpx2.Client(follow_redirects=False)
+        client: httpx2.Client = self.clients["http"]
         return client
 
     def request(self, entry: Entry, method: str, url: str, *, repeatable: bool, body: Any = None) -> Any:

@@ -42,6 +42,11 @@ class RoutedUpstream:
         bounded._deadline = deadline
         return bounded
 
+    def close(self) -> None:
+        """Closes every adapter's connections (a container's last act; tests')."""
+        for adapter in self._adapters.values():
+            adapter.close()
+
     def _for(self, model: str) -> Any:
         entry = self._settings.entry(model)
         if entry is None:

@@ -75,6 +75,8 @@ class Launcher:
     uploads: UploadStore
     characters: CharacterStore
     ender: Ender
+    # Where a model's provider calls back when the job ends (None: it does not, or cannot reach us).
+    callback_url: Callable[[str, str], str | None] = lambda _model, _video_id: None
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def create_video(
         client_key,
     )
 
-    def create_upstream(key: str) -> UpstreamJob:
+    def create_upstream(key: str, video_id: str) -> UpstreamJob:
         create = UpstreamCreate(
             request.prompt,
             request.model,
@@ -143,6 +145,7 @@ def create_video(
             reference,
             characters=characters,
             idempotency_key=key,
+            callback_url=ports.callback_url(request.model, video_id),
         )
         return ports.upstream.create(create)
 
@@ -183,7 +186,7 @@ def remix_video(
         client_key,
     )
 
-    def remix_upstream(key: str) -> UpstreamJob:
+    def remix_upstream(key: str, _: str) -> UpstreamJob:
         try:
             return ports.upstream.remix(source.model, source.upstream_id, request.prompt, key)
         except UpstreamNotFoundError as e:
@@ -291,8 +294,8 @@ def _completed_source(owner: str, video_id: str, ports: Launcher, now: int, done
 
 def _derive(
     base: _Base, kind: Literal["edit", "extension"], prompt: str, seconds: str | None, ports: Launcher
-) -> Callable[[str], UpstreamJob]:
-    def derive_upstream(key: str) -> UpstreamJob:
+) -> Callable[[str, str], UpstreamJob]:
+    def derive_upstream(key: str, _: str) -> UpstreamJob:
         request = UpstreamDerive(kind, base.model, base.upstream, prompt, seconds, key)
         try:
             return ports.upstream.derive(request)
@@ -302,14 +305,17 @@ def _derive(
     return derive_upstream
 
 
-def _start(job: _Job, call_upstream: Callable[[str], UpstreamJob], ports: Launcher, now: int) -> VideoRecord:
+def _start(
+    job: _Job, call_upstream: Callable[[str, str], UpstreamJob], ports: Launcher, now: int
+) -> VideoRecord:
+    """Starts the job: `call_upstream(idempotency key, video id)` asks the upstream for it."""
     seconds = job.billed_seconds or int(job.seconds)
     cost = estimate_cost(ports.settings.prices, base_model(job.model), job.size, seconds)
     video_id = new_video_id()
     ports.quotas.take(job.owner, video_id, cost, now)
     started = time.perf_counter()
     try:
-        upstream_job = call_upstream(upstream_key(job.owner, job.client_key, video_id))
+        upstream_job = call_upstream(upstream_key(job.owner, job.client_key, video_id), video_id)
     except BaseException as e:
         _give_back(job.owner, video_id, cost, now, ports)
         if isinstance(e, UpstreamRetryableError):

@@ -1,17 +1,21 @@
-"""The upstream's webhooks (`video.completed`, `video.failed`): verified, deduplicated, and turned into
-the same conditional endings the state machine uses, so a job ends once whoever is first."""
+"""The upstream's webhooks (OpenAI's `video.completed`, `video.failed`; fal's and OpenRouter's
+callbacks): verified, deduplicated, and turned into the same conditional endings the state machine
+uses, so a job ends once whoever is first."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from videos_core.callbacks import PROVIDERS, video_id_of, well_formed
 from videos_core.errors import (
     ApiError,
     InvalidRequest,
+    RouteNotFound,
     ServiceUnavailable,
     Unauthorized,
     UpstreamRetryableError,
@@ -65,13 +69,56 @@ def verify(secret: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
 def receive(
     body: bytes, headers: dict[str, str], *, secret: str, deliveries: DeliveryLog, ports: Finisher, now: int
 ) -> Received:
-    """Applies a delivery once. A repeat of one applied answers as it did and changes nothing; a
-    repeat while another invocation still applies it is told to come back (503). The claim on a
-    delivery lasts no longer than this invocation's own time, so one that died frees it."""
+    """Applies an OpenAI delivery once (see `_once`)."""
     headers = signed_headers(headers)
     event = verify(secret, body, headers)
     event_type, upstream_id = str(event.get("type")), str(event["data"].get("id"))
-    delivery_id, holder = headers["webhook-id"], ports.ender.holder
+    found = ports.videos.find_by_upstream_id(upstream_id) if event_type in EVENT_TYPES else None
+    return _once(headers["webhook-id"], event_type, found, deliveries, ports, now)
+
+
+def callback_token(token: str) -> str:
+    """A callback's token, refused before any lookup when it has not a token's shape."""
+    if not well_formed(token):
+        raise Unauthorized("The callback's token was not made by this service.")
+    return token
+
+
+def receive_callback(
+    provider: str, token: str, body: bytes, *, secret: str, deliveries: DeliveryLog, ports: Finisher, now: int
+) -> Received:
+    """Applies a provider's callback once: its URL's token must be the one made for the job the call
+    names (fal's `request_id`, OpenRouter's `id`)."""
+    video_id = video_id_of(secret, callback_token(token))
+    if video_id is None:
+        raise Unauthorized("The callback's token was not made by this service.")
+    if provider not in PROVIDERS:
+        raise RouteNotFound(f"No callbacks are taken from '{provider}'.")
+    try:
+        event = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InvalidRequest("The callback body is not JSON.", param="body") from e
+    upstream_id = event.get("request_id") or event.get("id") if isinstance(event, dict) else None
+    if not isinstance(upstream_id, str):
+        raise InvalidRequest("The callback names no job (request_id or id).", param="body")
+    found = ports.videos.find_by_upstream_id(upstream_id)
+    if found is not None and found[1] != video_id:
+        raise Unauthorized("The callback's token is another job's.")
+    return _once(f"{provider}:{upstream_id}", f"{provider}.callback", found, deliveries, ports, now)
+
+
+def _once(
+    delivery_id: str,
+    event_type: str,
+    found: tuple[str, str] | None,
+    deliveries: DeliveryLog,
+    ports: Finisher,
+    now: int,
+) -> Received:
+    """Applies a delivery once. A repeat of one applied answers as it did and changes nothing; a
+    repeat while another invocation still applies it is told to come back (503). The claim on a
+    delivery lasts no longer than this invocation's own time, so one that died frees it."""
+    holder = ports.ender.holder
     state = deliveries.begin(delivery_id, holder, now, ports.lease_until(now), now + REMEMBER_SECONDS)
     if state == "applied":
         return Received(event_type, None, Outcome(finalised=False), duplicate=True)
@@ -80,7 +127,7 @@ def receive(
             f"Webhook {delivery_id} is being applied; deliver it again later.", retry_after=5
         )
     try:
-        received = _apply(event_type, upstream_id, ports, now)
+        received = _apply(event_type, found, ports, now)
     except (UpstreamRetryableError, VideoQuotaExceeded) as e:
         # Failing or rate limiting when asked about its own job: the upstream delivers again later.
         _forget(deliveries, delivery_id, holder)
@@ -99,8 +146,7 @@ def _forget(deliveries: DeliveryLog, delivery_id: str, holder: str) -> None:
         deliveries.forget(delivery_id, holder)
 
 
-def _apply(event_type: str, upstream_id: str, ports: Finisher, now: int) -> Received:
-    found = ports.videos.find_by_upstream_id(upstream_id) if event_type in EVENT_TYPES else None
+def _apply(event_type: str, found: tuple[str, str] | None, ports: Finisher, now: int) -> Received:
     if found is None:
         return Received(event_type, None, Outcome(finalised=False))
     owner, video_id = found

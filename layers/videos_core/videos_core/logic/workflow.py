@@ -9,8 +9,11 @@ it still waits in the outbox.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO
 
 from videos_core.backoff import informed_wait_seconds
 from videos_core.errors import UpstreamRetryableError, VideoQuotaExceeded
@@ -25,9 +28,11 @@ from videos_core.ports import (
     Upstream,
     UpstreamJob,
     UpstreamNotFoundError,
+    VariantNotOfferedError,
     VideoRepository,
 )
 from videos_core.settings import Settings
+from videos_core.stills import Stills, make_stills
 
 VARIANTS: dict[Variant, str] = {
     "video": "video.mp4",
@@ -231,12 +236,32 @@ def store_assets(
 def _copy_files(
     record: VideoRecord, ports: Finisher, claim: _Claim, stored: dict[Variant, AssetRecord]
 ) -> None:
-    for variant in VARIANTS:
-        key = asset_key(record, variant)
-        with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
-            size = ports.assets.put_stream(key, content.chunks(), CONTENT_TYPES[variant], claim.keep)
-        stored[variant] = AssetRecord(key=key, size=size, content_type=CONTENT_TYPES[variant])
+    """Streams each variant from the upstream into S3, the video first. A variant the upstream does not
+    make (most providers give the video only) is made from the video, kept on local disk meanwhile."""
+    made: list[Stills] = []
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as video:
+        for variant in VARIANTS:
+            key = asset_key(record, variant)
+            try:
+                with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
+                    chunks = content.chunks()
+                    if variant == "video":
+                        chunks = _kept(chunks, video)
+                    size = ports.assets.put_stream(key, chunks, CONTENT_TYPES[variant], claim.keep)
+            except VariantNotOfferedError:
+                if not made:
+                    video.flush()
+                    made.append(make_stills(video.name))
+                still = made[0].thumbnail if variant == "thumbnail" else made[0].spritesheet
+                size = ports.assets.put_stream(key, iter([still]), CONTENT_TYPES[variant], claim.keep)
+            stored[variant] = AssetRecord(key=key, size=size, content_type=CONTENT_TYPES[variant])
     claim.keep()
+
+
+def _kept(chunks: Iterator[bytes], into: IO[bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        into.write(chunk)
+        yield chunk
 
 
 def end_failed(

@@ -245,6 +245,32 @@ class Video(_Model):
     error: VideoError | None = None
 
 
+class ModelCard(_Model):
+    """A model this service accepts: its provider, what it can make, and its price."""
+
+    id: str
+    object: Literal["model"] = "model"
+    provider: str
+    seconds: list[str]
+    sizes: list[str]
+    default_seconds: str
+    default_size: str
+    max_prompt_chars: int
+    image_reference: bool
+    audio: bool
+    remix: bool
+    edits: bool
+    characters: bool
+    # USD per second as a decimal string, and the sizes priced otherwise.
+    price_per_second: str
+    prices_by_size: dict[str, str]
+
+
+class ModelList(_Model):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
 class VideoList(_Model):
     object: Literal["list"] = "list"
     data: list[Video]

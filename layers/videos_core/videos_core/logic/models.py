@@ -1,0 +1,32 @@
+"""GET /v1/videos/models: the catalog as clients see it."""
+
+from __future__ import annotations
+
+from videos_core.models.api import ModelCard, ModelList
+from videos_core.settings import Settings
+
+
+def list_models(settings: Settings) -> ModelList:
+    cards = []
+    for model, entry in sorted(settings.catalog.items()):
+        capabilities = entry.capabilities
+        prices = settings.prices[model]
+        cards.append(
+            ModelCard(
+                id=model,
+                provider=entry.provider,
+                seconds=list(capabilities.seconds),
+                sizes=list(capabilities.sizes),
+                default_seconds=capabilities.seconds[0],
+                default_size=capabilities.sizes[0],
+                max_prompt_chars=capabilities.max_prompt_chars,
+                image_reference=capabilities.image_reference,
+                audio=capabilities.audio,
+                remix=capabilities.remix,
+                edits=capabilities.edits,
+                characters=capabilities.characters,
+                price_per_second=str(prices["*"]),
+                prices_by_size={size: str(usd) for size, usd in prices.items() if size != "*"},
+            )
+        )
+    return ModelList(data=cards)

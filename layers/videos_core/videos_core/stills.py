@@ -1,0 +1,68 @@
+"""A thumbnail and a spritesheet made from an MP4, for upstreams that give the video only.
+
+Decoded in one pass, holding one frame and sixteen small tiles at a time, whatever the video's length
+or size: the thumbnail is the middle frame at the video's size, the spritesheet a 4x4 grid of frames
+spread evenly over it, the video's size in all (each tile a quarter of each side), as the engine
+makes them. PyAV and Pillow come from the media layer, which only the finalising functions carry.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+COLUMNS = ROWS = 4
+JPEG_QUALITY = 85
+
+
+@dataclass(frozen=True)
+class Stills:
+    thumbnail: bytes
+    spritesheet: bytes
+
+
+def _frame_count(stream: Any, container: Any) -> int:
+    if stream.frames:
+        return int(stream.frames)
+    rate = float(stream.average_rate or 24)
+    return max(1, round(float(container.duration or 0) / 1_000_000 * rate))
+
+
+def make_stills(path: str) -> Stills:
+    import av
+    from PIL import Image
+
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        total = _frame_count(stream, container)
+        tiles = COLUMNS * ROWS
+        wanted = {round(i * (total - 1) / (tiles - 1)): i for i in range(tiles)}
+        middle = total // 2
+        width, height = stream.codec_context.width, stream.codec_context.height
+        tile_size = (width // COLUMNS, height // ROWS)
+        sheet = Image.new("RGB", (tile_size[0] * COLUMNS, tile_size[1] * ROWS))
+        thumbnail = None
+        last = None
+        for index, frame in enumerate(container.decode(stream)):
+            if index not in wanted and index != middle:
+                continue
+            picture = frame.to_image()  # type: ignore[no-untyped-call]
+            if index == middle:
+                thumbnail = picture
+            if index in wanted:
+                tile = wanted[index]
+                sheet.paste(
+                    picture.resize(tile_size),
+                    ((tile % COLUMNS) * tile_size[0], (tile // COLUMNS) * tile_size[1]),
+                )
+            last = picture
+        if last is None:
+            raise ValueError("the video has no frames")
+    return Stills(_jpeg(thumbnail or last), _jpeg(sheet))
+
+
+def _jpeg(picture: Any) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=JPEG_QUALITY)
+    return out.getvalue()

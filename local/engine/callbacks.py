@@ -1,0 +1,43 @@
+"""Callbacks as fal and OpenRouter make them: when a job ends, its body is POSTed to the URL the
+request gave (fal's `fal_webhook`, OpenRouter's `callback_url`), retried until a 2xx. Neither is
+signed here: the URL carries whatever secret its owner put in it. An offline engine calls back only
+to this machine: a URL elsewhere is logged and left alone."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+
+from local.engine.webhooks import RETRY_DELAYS
+
+log = logging.getLogger("videos_api.engine.callbacks")
+
+
+class CallbackSender:
+    def __init__(self, retry_delays: tuple[float, ...] = RETRY_DELAYS) -> None:
+        self._retry_delays = retry_delays
+        self._client = httpx.AsyncClient(timeout=10.0)
+        self.delivered = 0
+
+    async def send(self, url: str, body: dict[str, Any]) -> None:
+        host = httpx.URL(url).host
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            log.info("callback to %s not sent: the engine calls back only to this machine", url)
+            return
+        for delay in (0.0, *self._retry_delays):
+            await asyncio.sleep(delay)
+            try:
+                response = await self._client.post(url, json=body)
+            except httpx.HTTPError as e:
+                log.info("callback to %s failed: %s", url, e)
+                continue
+            if response.is_success:
+                self.delivered += 1
+                return
+        log.warning("callback to %s abandoned after %d attempts", url, len(self._retry_delays) + 1)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

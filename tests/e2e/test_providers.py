@@ -1,0 +1,263 @@
+"""Each provider's dialect through `serve --routes`: a Veo model on the Gemini API, a model on fal's
+queue and one on OpenRouter, beside OpenAI's. Each video is created with the openai SDK, polled (or
+announced) to completion, copied into S3 with all three variants (the thumbnail and spritesheet made
+from the video, which these providers alone give) and downloaded with the SDK."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import openai
+import pytest
+from openai import OpenAI
+from openai.types import Video
+from PIL import Image
+from playwright.sync_api import Browser
+
+from tests.conftest import DEV_KEY
+from tests.e2e.browser import open_session
+from tests.media import gray_frames, jpeg_size, png_bytes, probe_mp4
+from tests.support import ROOT, Served, serving
+
+POLL_MS = 200
+ROUTES = {
+    "sora-2": {},
+    "veo-3.1": {"provider": "gemini", "upstream_model": "veo-3.1-generate-preview", "api_key": "sk-gemini"},
+    "veo-3-fal": {"provider": "fal", "upstream_model": "fal-ai/veo3", "api_key": "sk-fal"},
+    "wan-2.6": {"provider": "openrouter", "upstream_model": "alibaba/wan-2.6", "api_key": "sk-openrouter"},
+}
+
+
+@pytest.fixture(scope="module")
+def routed(tmp_path_factory: pytest.TempPathFactory, render_cache: Path) -> Iterator[Served]:
+    data_dir = tmp_path_factory.mktemp("routed")
+    routes = data_dir / "routes.json"
+    routes.write_text(json.dumps(ROUTES))
+    with serving(
+        DEV_KEY, data_dir, "--routes", str(routes), "--no-webhooks", render_cache=render_cache
+    ) as served:
+        yield served
+
+
+@pytest.fixture
+def sdk(routed: Served) -> Iterator[OpenAI]:
+    with OpenAI(base_url=f"{routed.api}/v1", api_key=DEV_KEY, max_retries=0, timeout=60) as client:
+        yield client
+
+
+def made(sdk: OpenAI, prompt: str, model: str, seconds: str, size: str = "1280x720", **more: Any) -> Video:
+    """A video of `model` created and polled to its end with the openai SDK."""
+    return sdk.videos.create_and_poll(
+        prompt=prompt,
+        model=model,
+        seconds=seconds,  # type: ignore[arg-type]
+        size=size,  # type: ignore[arg-type]
+        poll_interval_ms=POLL_MS,
+        **more,
+    )
+
+
+def engine_calls(routed: Served) -> dict[str, int]:
+    routes: dict[str, int] = httpx.get(f"{routed.engine}/_stats").json()["routes"]
+    return routes
+
+
+def test_the_models_endpoint_lists_each_route_with_its_capabilities_and_price(routed: Served) -> None:
+    listed = httpx.get(
+        f"{routed.api}/v1/videos/models", headers={"Authorization": f"Bearer {DEV_KEY}"}
+    ).json()
+
+    by_id = {model["id"]: model for model in listed["data"]}
+    assert sorted(by_id) == ["sora-2", "veo-3-fal", "veo-3.1", "wan-2.6"]
+    assert {m: by_id[m]["provider"] for m in by_id} == {
+        "sora-2": "openai",
+        "veo-3.1": "gemini",
+        "veo-3-fal": "fal",
+        "wan-2.6": "openrouter",
+    }
+    assert by_id["veo-3.1"]["seconds"] == ["8", "4", "6"]
+    assert by_id["veo-3.1"]["default_seconds"] == "8"
+    assert by_id["wan-2.6"]["seconds"] == ["5", "10"]
+    assert by_id["veo-3.1"]["price_per_second"] == "0.40"
+    assert by_id["sora-2"]["remix"] is True
+    assert by_id["veo-3.1"]["remix"] is False
+    assert httpx.get(f"{routed.api}/v1/videos/models").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("model", "seconds"),
+    [("veo-3.1", "4"), ("veo-3-fal", "4"), ("wan-2.6", "5")],
+)
+def test_a_providers_video_is_stored_with_every_variant(sdk: OpenAI, model: str, seconds: str) -> None:
+    video = made(sdk, "Lanterns rising over a dark lake", model, seconds)
+
+    assert video.status == "completed", video.error
+    assert (video.model, video.seconds, video.size) == (model, seconds, "1280x720")
+    clip = sdk.videos.download_content(video.id).content
+    facts = probe_mp4(clip)
+    assert (facts.width, facts.height) == (1280, 720)
+    assert facts.duration == pytest.approx(int(seconds), abs=0.2)
+    thumbnail = sdk.videos.download_content(video.id, variant="thumbnail").content
+    assert jpeg_size(thumbnail) == (1280, 720)
+    assert jpeg_size(sdk.videos.download_content(video.id, variant="spritesheet").content) == (1280, 720)
+    # The thumbnail is the video's middle frame, made from the stored video.
+    frames = gray_frames(clip)
+    middle = frames[len(frames) // 2].astype(float)
+    picture = np.asarray(Image.open(io.BytesIO(thumbnail)).convert("L"), dtype=float)
+    assert abs(picture - middle).mean() < 12
+
+
+def callbacks_applied(routed: Served) -> dict[str, dict[str, object]]:
+    """The callbacks the webhook function applied, by video id, from its log."""
+    applied = {}
+    for line in (routed.data_dir / "logs" / "WebhookFunction.log").read_text().splitlines():
+        if line.startswith("{") and '"webhook"' in line:
+            entry = json.loads(line)
+            if str(entry.get("type", "")).endswith(".callback") and entry.get("video_id"):
+                applied[entry["video_id"]] = entry
+    return applied
+
+
+@pytest.mark.parametrize(("model", "seconds"), [("veo-3-fal", "4"), ("wan-2.6", "5")])
+def test_a_providers_callback_ends_the_job_before_any_status_check(
+    sdk: OpenAI, routed: Served, model: str, seconds: str
+) -> None:
+    video = made(sdk, "Swallows over a bell tower", model, seconds, "720x1280")
+
+    assert video.status == "completed"
+    # The function's log line is written once its invocation returns, just after the job completed.
+    deadline = time.monotonic() + 10
+    while video.id not in callbacks_applied(routed) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    entry = callbacks_applied(routed)[video.id]
+    assert entry["type"] == f"{ROUTES[model]['provider']}.callback"
+    assert entry["finalised"] is True
+
+
+def test_a_callback_with_a_forged_token_is_refused(routed: Served) -> None:
+    url = f"{routed.api}/webhooks/fal/vid_01JZ0000000000000000000000.notthetoken"
+    refused = httpx.post(url, json={"request_id": "x", "status": "OK"})
+
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_length_the_model_lacks_is_refused_before_any_upstream_call(sdk: OpenAI, routed: Served) -> None:
+    before = engine_calls(routed)
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.videos.create(prompt="A kite", model="veo-3.1", seconds="12")
+
+    error = refused.value.body
+    assert isinstance(error, dict)
+    assert error["code"] == "invalid_video_duration"
+    assert error["param"] == "seconds"
+    assert "'8', '4' or '6'" in error["message"]
+    with pytest.raises(openai.BadRequestError) as wrong_size:
+        sdk.videos.create(prompt="A kite", model="wan-2.6", seconds="5", size="1024x1792")  # type: ignore[arg-type]
+    assert "size" in str(wrong_size.value)
+    assert engine_calls(routed) == before
+
+
+@pytest.mark.parametrize(
+    ("model", "seconds", "tag", "reason"),
+    [
+        ("veo-3.1", "4", "[moderation]", "Responsible AI"),
+        ("veo-3-fal", "4", "[fail]", "Video generation failed"),
+        ("wan-2.6", "5", "[fail]", "Video generation failed"),
+    ],
+)
+def test_a_failed_generation_carries_the_providers_reason(
+    sdk: OpenAI, model: str, seconds: str, tag: str, reason: str
+) -> None:
+    video = made(sdk, f"A storm over the harbour {tag}", model, seconds)
+
+    assert video.status == "failed"
+    assert video.error is not None
+    assert reason in video.error.message
+
+
+def test_deleting_a_running_fal_job_cancels_it_upstream(sdk: OpenAI, routed: Served) -> None:
+    prompt = "A clock that never stops [stall]"
+    video = sdk.videos.create(prompt=prompt, model="veo-3-fal", seconds="4", size="1280x720")
+    cancels = "PUT /fal/{owner}/{alias}/requests/{request_id}/cancel"
+    before = engine_calls(routed).get(cancels, 0)
+
+    deleted = sdk.videos.delete(video.id)
+
+    assert deleted.deleted is True
+    assert engine_calls(routed).get(cancels, 0) == before + 1
+    upstream_jobs = httpx.get(
+        f"{routed.engine}/v1/videos?limit=100", headers={"Authorization": "Bearer k"}
+    ).json()
+    (job,) = [job for job in upstream_jobs["data"] if job["prompt"] == prompt]
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "cancelled"
+
+
+def test_the_command_line_lists_the_models(routed: Served) -> None:
+    env = os.environ | {"VIDEOS_API_BASE_URL": routed.api, "VIDEOS_API_KEY": DEV_KEY}
+    listed = subprocess.run(
+        [sys.executable, "-m", "local", "models"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split("\t")[0]: line.split("\t") for line in listed.stdout.splitlines()}
+    assert rows["veo-3-fal"][1:3] == ["fal", "8,4,6"]
+    assert rows["wan-2.6"][1] == "openrouter"
+
+
+def test_the_playground_offers_each_models_own_lengths_and_sizes(browser: Browser, routed: Served) -> None:
+    for session in open_session(browser, f"{routed.api}/", "models"):
+        page = session.page
+        page.wait_for_selector("body[data-ready]")
+        page.select_option("#model", "wan-2.6")
+        page.wait_for_function("() => document.getElementById('seconds').options[0].value === '5'")
+
+        seconds = page.eval_on_selector_all("#seconds option", "os => os.map(o => o.value)")
+        sizes = page.eval_on_selector_all("#size option", "os => os.map(o => o.value)")
+        assert seconds == ["5", "10"]
+        assert sizes == ["1280x720", "720x1280", "1920x1080", "1080x1920"]
+        page.select_option("#model", "sora-2")
+        assert page.eval_on_selector_all("#seconds option", "os => os.map(o => o.value)") == ["4", "8", "12"]
+
+
+@pytest.mark.parametrize(("model", "seconds"), [("veo-3.1", "4"), ("wan-2.6", "5")])
+def test_a_reference_image_reaches_the_providers_that_take_one(sdk: OpenAI, model: str, seconds: str) -> None:
+    red = ("red.png", png_bytes(1280, 720, (220, 20, 20)), "image/png")
+    video = made(sdk, "The red square comes alive", model, seconds, input_reference=red)
+
+    assert video.status == "completed", video.error
+    first = gray_frames(sdk.videos.download_content(video.id).content)[0]
+    # The engine draws on the reference: most of the picture is the red image's luma (about 84).
+    assert 70 < float(np.median(first)) < 100
+
+
+def test_a_model_without_reference_images_refuses_one(sdk: OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.videos.create(
+            prompt="A kite",
+            model="veo-3-fal",
+            seconds="4",
+            size="1280x720",
+            input_reference=("square.png", png_bytes(), "image/png"),
+        )
+    error = refused.value.body
+    assert isinstance(error, dict)
+    assert (error["code"], error["param"]) == ("invalid_request", "input_reference")
+    assert "takes no reference image" in error["message"]

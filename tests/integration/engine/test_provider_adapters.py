@@ -1,0 +1,131 @@
+"""The provider adapters against the engine's dialects (and an OpenAI-shaped server of the
+self-hosted kinds): requests as each provider takes them, and its errors in the contract's terms."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+
+from videos_core.adapters.upstream_router import RoutedUpstream
+from videos_core.errors import InvalidRequest, InvalidVideoDuration
+from videos_core.ports import UpstreamCreate, VariantNotOfferedError
+from videos_core.settings import Settings, load_settings
+
+ENV = {
+    "VIDEOS_TABLE": "videos",
+    "KEYS_TABLE": "keys",
+    "ASSETS_BUCKET": "assets",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:jobs",
+    "EVENT_BUS_NAME": "bus",
+    "UPSTREAM_API_KEY_PARAMETER": "/videos-api/upstream-api-key",
+}
+
+
+@contextlib.contextmanager
+def routed(base_url: str, routes: dict[str, Any]) -> Iterator[RoutedUpstream]:
+    settings: Settings = load_settings(
+        ENV | {"UPSTREAM_BASE_URL": f"{base_url}/v1", "UPSTREAM_ROUTES": json.dumps(routes)}
+    )
+    with contextlib.closing(RoutedUpstream(settings, lambda _: "sk-test", attempts=1)) as upstream:
+        yield upstream
+
+
+def test_a_providers_refusal_of_a_parameter_is_the_contracts_error(engine_url: str) -> None:
+    # Routes that claim more than the providers take, so the providers' own refusals show.
+    with routed(
+        engine_url,
+        {
+            "fal-veo": {
+                "provider": "fal",
+                "upstream_model": "fal-ai/veo3",
+                "base_url": f"{engine_url}/fal",
+                "seconds": ["7"],
+            },
+            "veo": {
+                "provider": "gemini",
+                "upstream_model": "veo-3.1-generate-preview",
+                "base_url": engine_url,
+                "seconds": ["5"],
+            },
+        },
+    ) as upstream:
+        with pytest.raises(InvalidVideoDuration) as fal:
+            upstream.create(UpstreamCreate("a heron", "fal-veo", "7", "1280x720"))
+        assert fal.value.param == "seconds"
+        with pytest.raises(InvalidRequest) as gemini:
+            upstream.create(UpstreamCreate("a heron", "veo", "5", "1280x720"))
+        assert gemini.value.upstream is not None
+        assert gemini.value.upstream.code == "INVALID_ARGUMENT"
+        with (
+            pytest.raises(VariantNotOfferedError),
+            upstream.open_content("veo", "models/x/operations/y", "thumbnail"),
+        ):
+            pass
+
+
+class _SelfHosted(BaseHTTPRequestHandler):
+    """An OpenAI-shaped server as LiteLLM's proxy answers: `processing` while a job runs."""
+
+    seen: ClassVar[list[tuple[str, str]]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.seen.append((self.path, self.headers.get("content-type", "")))
+        self._video()
+
+    def do_GET(self) -> None:
+        self._video()
+
+    def _video(self) -> None:
+        body = {
+            "id": "video_litellm_openai_abc",
+            "object": "video",
+            "status": "processing",
+            "progress": 30,
+            "model": "house",
+            "seconds": "4",
+            "size": "832x480",
+            "created_at": 1,
+        }
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def self_hosted() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SelfHosted)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_sglang_gets_json_vllm_omni_a_form_and_litellms_processing_is_in_progress(self_hosted: str) -> None:
+    route = {"base_url": f"{self_hosted}/v1", "seconds": ["4"], "sizes": ["832x480"]}
+    profiles = {"sglang": "sglang", "vllm": "vllm-omni", "proxy": "litellm"}
+    routes = {model: route | {"profile": profile} for model, profile in profiles.items()}
+    _SelfHosted.seen.clear()
+
+    with routed(self_hosted, routes) as upstream:
+        started = [upstream.create(UpstreamCreate("a heron", model, "4", "832x480")) for model in profiles]
+        running = upstream.retrieve("proxy", started[2].id)
+
+    (sglang, vllm, proxy) = _SelfHosted.seen
+    assert sglang == ("/v1/videos", "application/json")
+    assert vllm[1].startswith("multipart/form-data")
+    assert proxy[1].startswith("multipart/form-data")
+    assert [job.status for job in started] == ["in_progress"] * 3
+    assert (running.status, running.progress) == ("in_progress", 30)

@@ -1,0 +1,155 @@
+"""The model catalog: routes, each provider's profiles, a route's overrides, and a create checked
+against its model; `serve --routes` files."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from local.serve.routes_file import RoutesFileError, read_routes
+from videos_core.callbacks import callback_url, token_for, video_id_of
+from videos_core.errors import InvalidRequest, InvalidVideoDuration, InvalidVideoPrompt, InvalidVideoSize
+from videos_core.ids import new_video_id
+from videos_core.logic.models import list_models
+from videos_core.settings import load_settings
+
+ENV = {
+    "VIDEOS_TABLE": "videos",
+    "KEYS_TABLE": "keys",
+    "ASSETS_BUCKET": "assets",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:jobs",
+    "EVENT_BUS_NAME": "bus",
+    "UPSTREAM_BASE_URL": "https://videos.example.com/v1",
+    "UPSTREAM_API_KEY_PARAMETER": "/videos-api/upstream-api-key",
+}
+ROUTES = {
+    "veo-3.1": {
+        "provider": "gemini",
+        "upstream_model": "veo-3.1-generate-preview",
+        "api_key_parameter": "/videos-api/upstream-keys/gemini",
+    },
+    "kling": {"provider": "fal", "upstream_model": "fal-ai/kling-video/v2.1/standard/text-to-video"},
+    "house": {
+        "base_url": "http://127.0.0.1:8000/v1",
+        "profile": "vllm-omni",
+        "seconds": ["2", "4"],
+        "sizes": ["832x480"],
+        "price_per_second": "0.02",
+    },
+}
+
+
+def settings(routes: object = ROUTES, **more: str):  # type: ignore[no-untyped-def]
+    return load_settings(ENV | {"UPSTREAM_ROUTES": json.dumps(routes)} | more)
+
+
+def test_each_route_finds_its_providers_profile_and_default_address() -> None:
+    catalog = settings().catalog
+
+    veo, kling, house = catalog["veo-3.1"], catalog["kling"], catalog["house"]
+    assert (veo.provider, veo.family, veo.base_url) == (
+        "gemini",
+        "veo-3.1-generate",
+        "https://generativelanguage.googleapis.com",
+    )
+    assert veo.api_key_parameter == "/videos-api/upstream-keys/gemini"
+    assert (kling.family, kling.base_url) == ("fal-ai/kling-video", "https://queue.fal.run")
+    assert kling.api_key_parameter == "/videos-api/upstream-api-key"
+    assert kling.capabilities.seconds == ("5", "10")
+    # A route's overrides replace its profile's values, the rest stay.
+    assert (house.capabilities.seconds, house.capabilities.sizes) == (("2", "4"), ("832x480",))
+    assert house.capabilities.price_per_second == Decimal("0.02")
+    assert house.capabilities.max_prompt_chars == 32_000
+
+
+def test_prices_come_from_the_catalog_with_overrides_per_size_on_top() -> None:
+    prices = settings(PRICE_OVERRIDES='{"veo-3.1": {"1920x1080": "0.5"}}').prices
+
+    assert prices["veo-3.1"] == {"*": Decimal("0.40"), "1920x1080": Decimal("0.5")}
+    assert prices["kling"] == {"*": Decimal("0.07")}
+
+
+def test_a_create_is_checked_against_its_model() -> None:
+    veo = settings().catalog["veo-3.1"].capabilities
+
+    veo.check("veo-3.1", "6", "1080x1920", "a heron", reference=True)
+    with pytest.raises(InvalidVideoDuration, match="'8', '4' or '6' seconds, not '12'") as duration:
+        veo.check("veo-3.1", "12", "1280x720", "a heron", reference=False)
+    assert duration.value.param == "seconds"
+    with pytest.raises(InvalidVideoSize, match="not '1024x1792'"):
+        veo.check("veo-3.1", "8", "1024x1792", "a heron", reference=False)
+    with pytest.raises(InvalidVideoPrompt, match="at most 4000"):
+        veo.check("veo-3.1", "8", "1280x720", "x" * 4001, reference=False)
+    with pytest.raises(InvalidRequest, match="no reference image"):
+        settings().catalog["kling"].capabilities.check("kling", "5", "1920x1080", "a", reference=True)
+    with pytest.raises(InvalidRequest, match="does not support remix"):
+        veo.allows("veo-3.1", "remix")
+
+
+@pytest.mark.parametrize(
+    ("routes", "problem"),
+    [
+        ({"veo": {"provider": "gemini", "base_url": "http://veo.example.com"}}, "must be https"),
+        ({"veo": {"provider": "gemini", "upstream_model": "veo-9"}}, "no gemini profile for 'veo-9'"),
+        (
+            {"veo-2.0-generate-001": {"provider": "gemini", "api_key_parameter": "/elsewhere/k"}},
+            "UPSTREAM_KEYS_PATH",
+        ),
+        ({"veo-2.0-generate-001": {"provider": "gemini", "seconds": []}}, "UPSTREAM_ROUTES"),
+        ({"veo-2.0-generate-001": {"provider": "gemini", "colour": "red"}}, "UPSTREAM_ROUTES"),
+    ],
+)
+def test_a_bad_route_names_the_problem(routes: object, problem: str) -> None:
+    with pytest.raises(Exception, match=problem):
+        settings(routes)
+
+
+def test_the_models_list_shows_each_models_choices_and_price() -> None:
+    cards = {card.id: card for card in list_models(settings()).data}
+
+    assert cards["veo-3.1"].provider == "gemini"
+    assert (cards["veo-3.1"].default_seconds, cards["veo-3.1"].default_size) == ("8", "1280x720")
+    assert cards["house"].price_per_second == "0.02"
+    assert cards["kling"].image_reference is False
+
+
+def test_a_callback_token_is_the_jobs_and_made_with_the_secret() -> None:
+    one, other = new_video_id(), new_video_id()
+    token = token_for("whsec_one", one)
+
+    assert video_id_of("whsec_one", token) == one
+    assert video_id_of("whsec_two", token) is None
+    assert video_id_of("whsec_one", other + "." + token.split(".")[1]) is None
+    assert video_id_of("whsec_one", "vid_1." + token.split(".")[1]) is None
+    assert callback_url("abc.execute-api.us-east-1.amazonaws.com", "fal", "whsec_one", one).startswith(
+        f"https://abc.execute-api.us-east-1.amazonaws.com/webhooks/fal/{one}."
+    )
+    assert callback_url("127.0.0.1:3000", "fal", "whsec_one", one).startswith("http://127.0.0.1:3000/")
+
+
+def test_a_routes_file_keeps_its_keys_out_of_the_document(tmp_path: Path) -> None:
+    file = tmp_path / "routes.json"
+    file.write_text(
+        json.dumps({"veo": {"provider": "gemini", "upstream_model": "veo-3.0-generate-001", "api_key": "k1"}})
+    )
+
+    routes = read_routes(file, "/videos-api/upstream-keys/", "http://127.0.0.1:4010")
+
+    document = json.loads(routes.document)
+    assert document["veo"]["api_key_parameter"] == "/videos-api/upstream-keys/veo"
+    assert document["veo"]["base_url"] == "http://127.0.0.1:4010"
+    assert "k1" not in routes.document
+    assert routes.keys == {"/videos-api/upstream-keys/veo": "k1"}
+
+
+def test_a_bad_routes_file_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "routes.json"
+    file.write_text(json.dumps({"veo": {"provider": "runway"}}))
+    with pytest.raises(RoutesFileError, match="veo"):
+        read_routes(file, "/k/", None)
+    file.write_text("[]")
+    with pytest.raises(RoutesFileError, match="JSON object"):
+        read_routes(file, "/k/", None)
