@@ -122,6 +122,9 @@ def test_sglang_gets_json_vllm_omni_a_form_and_litellms_processing_is_in_progres
     with routed(self_hosted, routes) as upstream:
         started = [upstream.create(UpstreamCreate("a heron", model, "4", "832x480")) for model in profiles]
         running = upstream.retrieve("proxy", started[2].id)
+        # A self-hosted server makes the video alone: the other variants are made from it.
+        with pytest.raises(VariantNotOfferedError), upstream.open_content("vllm", started[1].id, "thumbnail"):
+            pass
 
     (sglang, vllm, proxy) = _SelfHosted.seen
     assert sglang == ("/v1/videos", "application/json")

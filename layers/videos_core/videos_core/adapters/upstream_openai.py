@@ -23,7 +23,7 @@ from videos_core.adapters.upstream_calls import Bounded, StreamedContent, never_
 from videos_core.catalog import Entry
 from videos_core.errors import UpstreamErrorInfo, UpstreamRetryableError
 from videos_core.models.api import VideoError
-from videos_core.ports import Reference, UpstreamCreate, UpstreamDerive, UpstreamJob
+from videos_core.ports import Reference, UpstreamCreate, UpstreamDerive, UpstreamJob, VariantNotOfferedError
 
 T = TypeVar("T")
 # Statuses of OpenAI-shaped servers that are not OpenAI's own, as the contract's.
@@ -35,6 +35,8 @@ _STATUSES = {
 }
 # Servers that take a create only as JSON (the SDK's create sends a form, which vLLM-Omni requires).
 _JSON_ONLY = {"sglang"}
+# OpenAI's own models make a thumbnail and a spritesheet; a self-hosted server's, the video alone.
+_MAKES_EVERY_VARIANT = {"sora-2", "sora-2-pro"}
 _CUTS = (httpx2.TransportError, openai.APIConnectionError)
 
 
@@ -205,7 +207,9 @@ class OpenAIUpstream(Bounded):
 
     @contextmanager
     def open_content(self, model: str, upstream_id: str, variant: str) -> Iterator[StreamedContent]:
-        client, _ = self._client(model)
+        client, entry = self._client(model)
+        if variant != "video" and entry.family not in _MAKES_EVERY_VARIANT:
+            raise VariantNotOfferedError(variant)
         try:
             with client.videos.with_streaming_response.download_content(
                 upstream_id,

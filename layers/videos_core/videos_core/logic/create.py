@@ -276,7 +276,8 @@ def _base_of(
         capabilities_of(source.model, ports.settings).allows(source.model, "edits")
         return _Base(source.model, int(source.seconds), source.size, source.upstream_id, source.video_id)
     assert upload is not None
-    capabilities_of(DEFAULT_MODEL, ports.settings)
+    # An uploaded video is edited or extended as OpenAI's default model does it.
+    capabilities_of(DEFAULT_MODEL, ports.settings).allows(DEFAULT_MODEL, "edits")
     facts = mp4_facts(upload.content)
     size = "1280x720" if facts.width >= facts.height else "720x1280"
     return _Base(DEFAULT_MODEL, max(1, round(facts.seconds)), size, upload, upload.filename)

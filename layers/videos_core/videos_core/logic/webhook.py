@@ -98,7 +98,7 @@ def receive_callback(
         event = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InvalidRequest("The callback body is not JSON.", param="body") from e
-    upstream_id = event.get("request_id") or event.get("id") if isinstance(event, dict) else None
+    upstream_id = (event.get("request_id") or event.get("id")) if isinstance(event, dict) else None
     if not isinstance(upstream_id, str):
         raise InvalidRequest("The callback names no job (request_id or id).", param="body")
     found = ports.videos.find_by_upstream_id(upstream_id)
