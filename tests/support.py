@@ -110,3 +110,15 @@ def serving(
         args += ["--render-cache", str(render_cache)]
     with running(args, f"{api}/openapi.json", data_dir / "serve.log", env):
         yield Served(api, aws, engine, data_dir, ports)
+
+
+# What every function's settings need, as the tests give them (no table or bucket is reached).
+SETTINGS_ENV = {
+    "VIDEOS_TABLE": "videos",
+    "KEYS_TABLE": "keys",
+    "ASSETS_BUCKET": "assets",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:jobs",
+    "EVENT_BUS_NAME": "bus",
+    "UPSTREAM_BASE_URL": "http://127.0.0.1:4010/v1",
+    "UPSTREAM_API_KEY_PARAMETER": "/videos-api/upstream-api-key",
+}

@@ -10,21 +10,14 @@ from pathlib import Path
 import pytest
 
 from local.serve.routes_file import RoutesFileError, read_routes
+from tests.support import SETTINGS_ENV
 from videos_core.callbacks import callback_url, token_for, video_id_of
 from videos_core.errors import InvalidRequest, InvalidVideoDuration, InvalidVideoPrompt, InvalidVideoSize
 from videos_core.ids import new_video_id
 from videos_core.logic.models import list_models
 from videos_core.settings import load_settings
 
-ENV = {
-    "VIDEOS_TABLE": "videos",
-    "KEYS_TABLE": "keys",
-    "ASSETS_BUCKET": "assets",
-    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:jobs",
-    "EVENT_BUS_NAME": "bus",
-    "UPSTREAM_BASE_URL": "https://videos.example.com/v1",
-    "UPSTREAM_API_KEY_PARAMETER": "/videos-api/upstream-api-key",
-}
+ENV = SETTINGS_ENV | {"UPSTREAM_BASE_URL": "https://videos.example.com/v1"}
 ROUTES = {
     "veo-3.1": {
         "provider": "gemini",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import SETTINGS_ENV
 from videos_core.auth import OwnerResolver, hash_key
 from videos_core.backoff import informed_wait_seconds, schedule, wait_seconds
 from videos_core.errors import Unauthorized
@@ -15,15 +16,7 @@ from videos_core.ports import KeyRecord
 from videos_core.pricing import estimate_cost, merge_prices
 from videos_core.settings import SettingsError, load_settings
 
-BASE_ENV = {
-    "VIDEOS_TABLE": "videos",
-    "KEYS_TABLE": "keys",
-    "ASSETS_BUCKET": "assets",
-    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:jobs",
-    "EVENT_BUS_NAME": "bus",
-    "UPSTREAM_BASE_URL": "http://127.0.0.1:4010/v1",
-    "UPSTREAM_API_KEY_PARAMETER": "/videos-api/upstream-api-key",
-}
+BASE_ENV = SETTINGS_ENV
 
 
 def test_video_ids_are_vid_and_a_ulid_that_sorts_by_time() -> None:

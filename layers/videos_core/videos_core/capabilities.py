@@ -55,6 +55,20 @@ class Capabilities(BaseModel):
             raise InvalidRequest(f"Model '{model}' does not support {operation}.", param=param or "model")
 
 
+def profile(
+    seconds: tuple[str, ...], sizes: tuple[str, ...], *, prompt: int, reference: bool, audio: bool, price: str
+) -> Capabilities:
+    """A model family's capabilities as a provider's module lists them (a create and nothing past it)."""
+    return Capabilities(
+        seconds=seconds,
+        sizes=sizes,
+        max_prompt_chars=prompt,
+        image_reference=reference,
+        audio=audio,
+        price_per_second=Decimal(price),
+    )
+
+
 class Overrides(BaseModel):
     """A route's own values for any capability of its model's family."""
 

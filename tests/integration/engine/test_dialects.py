@@ -5,7 +5,8 @@ A mistake in an emulation shows as the SDK failing to parse, poll or download.""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import fal_client
 import fal_client.client
@@ -20,6 +21,28 @@ from openrouter import errors as openrouter_errors
 from tests.media import png_bytes, probe_mp4
 
 PROMPT = "A lighthouse beam sweeping over a night sea"
+T = TypeVar("T")
+
+
+def polled(first: T, again: Callable[[T], T], running: Callable[[T], bool]) -> T:
+    """What a client sees once a job stops running, reading it again every 0.2 s (for 60 s at most)."""
+    deadline, job = time.monotonic() + 60, first
+    while running(job) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job = again(job)
+    return job
+
+
+def gemini_done(gemini: genai.Client, operation: Any) -> Any:
+    return polled(operation, gemini.operations.get, lambda op: not op.done)
+
+
+def openrouter_done(openrouter: OpenRouter, job: Any) -> Any:
+    return polled(
+        job,
+        lambda j: openrouter.video_generation.get_generation(job_id=j.id),
+        lambda j: j.status in ("pending", "in_progress"),
+    )
 
 
 @pytest.fixture
@@ -35,10 +58,7 @@ def test_veo_through_the_gemini_sdk_makes_downloadable_video(gemini: genai.Clien
     operation = gemini.models.generate_videos(model="veo-3.1-generate-preview", source=source, config=config)
     assert operation.name is not None
     assert "/operations/" in operation.name
-    deadline = time.monotonic() + 60
-    while not operation.done and time.monotonic() < deadline:
-        time.sleep(0.2)
-        operation = gemini.operations.get(operation)
+    operation = gemini_done(gemini, operation)
 
     assert operation.done
     assert operation.response
@@ -76,10 +96,7 @@ def test_the_gemini_dialect_starts_from_an_image_and_refuses_what_veo_refuses(ge
 def test_a_filtered_veo_prompt_ends_without_a_video_and_with_the_reason(gemini: genai.Client) -> None:
     source = genai_types.GenerateVideosSource(prompt=f"{PROMPT} [moderation]")
     operation = gemini.models.generate_videos(model="veo-3.1-fast-generate-preview", source=source)
-    deadline = time.monotonic() + 60
-    while not operation.done and time.monotonic() < deadline:
-        time.sleep(0.2)
-        operation = gemini.operations.get(operation)
+    operation = gemini_done(gemini, operation)
 
     assert operation.response is not None
     assert not operation.response.generated_videos
@@ -149,10 +166,7 @@ def test_an_openrouter_job_is_polled_to_completion_and_its_content_downloaded(op
     )
     assert job.status == "pending"
     assert job.polling_url.endswith(job.id)
-    deadline = time.monotonic() + 60
-    while job.status in ("pending", "in_progress") and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job = openrouter.video_generation.get_generation(job_id=job.id)
+    job = openrouter_done(openrouter, job)
 
     assert job.status == "completed"
     assert job.unsigned_urls
@@ -168,9 +182,6 @@ def test_openrouter_refuses_a_length_its_model_lacks_and_reports_a_failure(openr
     assert "duration" in str(bad.value)
 
     job = openrouter.video_generation.generate(model="alibaba/wan-2.6", prompt=f"{PROMPT} [fail]", duration=5)
-    deadline = time.monotonic() + 60
-    while job.status in ("pending", "in_progress") and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job = openrouter.video_generation.get_generation(job_id=job.id)
+    job = openrouter_done(openrouter, job)
     assert job.status == "failed"
     assert job.error

@@ -12,19 +12,13 @@ from typing import Any, ClassVar
 
 import pytest
 
+from tests.support import SETTINGS_ENV
 from videos_core.adapters.upstream_router import RoutedUpstream
 from videos_core.errors import InvalidRequest, InvalidVideoDuration
 from videos_core.ports import UpstreamCreate, VariantNotOfferedError
 from videos_core.settings import Settings, load_settings
 
-ENV = {
-    "VIDEOS_TABLE": "videos",
-    "KEYS_TABLE": "keys",
-    "ASSETS_BUCKET": "assets",
-    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:jobs",
-    "EVENT_BUS_NAME": "bus",
-    "UPSTREAM_API_KEY_PARAMETER": "/videos-api/upstream-api-key",
-}
+ENV = SETTINGS_ENV
 
 
 @contextlib.contextmanager

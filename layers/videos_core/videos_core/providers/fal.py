@@ -7,23 +7,14 @@ its input (`duration` as "8s" for Veo 3, "5" for Kling and MiniMax) and its pric
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from videos_core.capabilities import Capabilities
+from videos_core.capabilities import Capabilities, profile
 
 DEFAULT_BASE_URL = "https://queue.fal.run"
 _PROMPT_CHARS = 2500
 
 
 def _model(seconds: tuple[str, ...], sizes: tuple[str, ...], audio: bool, price: str) -> Capabilities:
-    return Capabilities(
-        seconds=seconds,
-        sizes=sizes,
-        max_prompt_chars=_PROMPT_CHARS,
-        image_reference=False,
-        audio=audio,
-        price_per_second=Decimal(price),
-    )
+    return profile(seconds, sizes, prompt=_PROMPT_CHARS, reference=False, audio=audio, price=price)
 
 
 PROFILES = {

@@ -7,9 +7,7 @@ SDK's request mapping (`_GenerateVideosParameters_to_mldev`): durations, aspect 
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from videos_core.capabilities import Capabilities
+from videos_core.capabilities import Capabilities, profile
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 _720P = ("1280x720", "720x1280")
@@ -19,14 +17,7 @@ _PROMPT_CHARS = 4000
 
 
 def _veo(seconds: tuple[str, ...], sizes: tuple[str, ...], audio: bool, price: str) -> Capabilities:
-    return Capabilities(
-        seconds=seconds,
-        sizes=sizes,
-        max_prompt_chars=_PROMPT_CHARS,
-        image_reference=True,
-        audio=audio,
-        price_per_second=Decimal(price),
-    )
+    return profile(seconds, sizes, prompt=_PROMPT_CHARS, reference=True, audio=audio, price=price)
 
 
 PROFILES = {

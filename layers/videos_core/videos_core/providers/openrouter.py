@@ -7,23 +7,14 @@ official Python SDK, openrouter (`video_generation.generate`, `get_generation`,
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from videos_core.capabilities import Capabilities
+from videos_core.capabilities import Capabilities, profile
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 _PROMPT_CHARS = 4000
 
 
 def _model(seconds: tuple[str, ...], sizes: tuple[str, ...], reference: bool, price: str) -> Capabilities:
-    return Capabilities(
-        seconds=seconds,
-        sizes=sizes,
-        max_prompt_chars=_PROMPT_CHARS,
-        image_reference=reference,
-        audio=True,
-        price_per_second=Decimal(price),
-    )
+    return profile(seconds, sizes, prompt=_PROMPT_CHARS, reference=reference, audio=True, price=price)
 
 
 _SORA_PRO = ("1280x720", "720x1280", "1792x1024", "1024x1792")
