@@ -53,8 +53,9 @@ def callback(provider: str, token: str) -> Response:
     received = receive_callback(
         provider,
         callback_token(token),
-        _body(),
+        (dict(app.current_event.headers), _body()),
         secret=wiring.webhook_secret(),
+        signing_keys=wiring.signing_keys(),
         deliveries=wiring.deliveries(),
         ports=_finisher(),
         now=int(time.time()),

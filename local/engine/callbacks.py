@@ -1,12 +1,15 @@
 """Callbacks as fal and OpenRouter make them: when a job ends, its body is POSTed to the URL the
 request gave (fal's `fal_webhook`, OpenRouter's `callback_url`), retried until a 2xx. Neither is
-signed here: the URL carries whatever secret its owner put in it. An offline engine calls back only
+signed but for fal's (Ed25519, `local.engine.dialects.fal`): the URL carries whatever secret its
+owner put in it. An offline engine calls back only
 to this machine: a URL elsewhere is logged and left alone."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -22,15 +25,20 @@ class CallbackSender:
         self._client = httpx.AsyncClient(timeout=10.0)
         self.delivered = 0
 
-    async def send(self, url: str, body: dict[str, Any]) -> None:
+    async def send(
+        self, url: str, body: dict[str, Any], sign: Callable[[bytes], dict[str, str]] | None = None
+    ) -> None:
+        """POSTs `body`, with the headers `sign` makes for each attempt (fal signs its webhooks)."""
         host = httpx.URL(url).host
         if host not in ("127.0.0.1", "localhost", "::1"):
             log.info("callback to %s not sent: the engine calls back only to this machine", url)
             return
         for delay in (0.0, *self._retry_delays):
             await asyncio.sleep(delay)
+            content = json.dumps(body).encode()
+            headers = {"content-type": "application/json"} | (sign(content) if sign else {})
             try:
-                response = await self._client.post(url, json=body)
+                response = await self._client.post(url, content=content, headers=headers)
             except httpx.HTTPError as e:
                 log.info("callback to %s failed: %s", url, e)
                 continue

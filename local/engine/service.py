@@ -25,6 +25,8 @@ from local.engine.render_pool import RenderPool
 from local.engine.webhooks import WebhookSender
 
 log = logging.getLogger("videos_api.engine")
+# A dialect's signature of a callback body: the headers that carry it.
+Signer = Callable[[bytes], dict[str, str]]
 
 RATE_LIMIT_RETRY_AFTER = 2
 VARIANT_FILES = {
@@ -87,8 +89,9 @@ class Engine:
             else None
         )
         self._background: set[asyncio.Task[None]] = set()
-        # A job's callback (fal's and OpenRouter's dialects): its URL, and its body once the job ends.
-        self.callbacks: dict[str, tuple[str, Callable[[Job], dict[str, Any]]]] = {}
+        # A job's callback (fal's and OpenRouter's dialects): its URL, its body once the job ends, and
+        # how its dialect signs it.
+        self.callbacks: dict[str, tuple[str, Callable[[Job], dict[str, Any]], Signer | None]] = {}
         self.callback_sender = CallbackSender()
 
     # Requests
@@ -290,17 +293,19 @@ class Engine:
             job.fail("video_generation_failed", "Video generation failed while rendering.")
         self._notify(job)
 
-    def call_back(self, job: Job, url: str, body: Callable[[Job], dict[str, Any]]) -> None:
-        """Calls `url` with `body(job)` when the job ends; the job sends no OpenAI webhook."""
-        self.callbacks[job.id] = (url, body)
+    def call_back(
+        self, job: Job, url: str, body: Callable[[Job], dict[str, Any]], sign: Signer | None = None
+    ) -> None:
+        """Calls `url` with `body(job)` when the job ends, signed by `sign`; no OpenAI webhook is sent."""
+        self.callbacks[job.id] = (url, body, sign)
 
     def _notify(self, job: Job) -> None:
         if job.id not in self.jobs:
             return
         callback = self.callbacks.pop(job.id, None)
         if callback is not None:
-            url, body = callback
-            self._in_background(self.callback_sender.send(url, body(job)))
+            url, body, sign = callback
+            self._in_background(self.callback_sender.send(url, body(job), sign))
         elif self.webhooks is not None and job.openai_dialect:
             event = "video.completed" if job.status == "completed" else "video.failed"
             self._in_background(self.webhooks.send(event, job.id))

@@ -2,7 +2,8 @@
 hold its key itself (`"api_key": "…"`) instead of naming its SSM parameter. `serve` stores each such
 key as a SecureString under UpstreamKeysPath and hands the functions the parameter, as deployed: a
 key never reaches a function through its environment. A route without a base URL goes to the
-built-in engine's dialect of its provider when the engine runs."""
+built-in engine's dialect of its provider when the engine runs (and a fal route takes the engine's
+webhook keys)."""
 
 from __future__ import annotations
 
@@ -48,8 +49,11 @@ def read_routes(path: Path, keys_path: str, engine_url: str | None) -> Routes:
             parameter = keys_path + re.sub(r"[^A-Za-z0-9_.-]", "-", model)
             keys[parameter] = str(key)
             route["api_key_parameter"] = parameter
-        if "base_url" not in route and engine_url is not None:
-            route["base_url"] = engine_url + ENGINE_PATHS[str(route.get("provider", "openai"))]
+        provider = str(route.get("provider", "openai"))
+        if "base_url" not in route and engine_url is not None and provider in ENGINE_PATHS:
+            route["base_url"] = engine_url + ENGINE_PATHS[provider]
+            if provider == "fal":
+                route.setdefault("webhook_keys_url", f"{engine_url}/fal/.well-known/jwks.json")
         try:
             Route.model_validate(route)
         except ValidationError as e:

@@ -24,10 +24,12 @@ from openai.types import Video
 from PIL import Image
 from playwright.sync_api import Browser
 
+from local.serve.aws_endpoint import client as aws_client
 from tests.conftest import DEV_KEY
 from tests.e2e.browser import open_session
 from tests.media import gray_frames, jpeg_size, png_bytes, probe_mp4
 from tests.support import ROOT, Served, serving
+from videos_core.callbacks import token_for
 
 POLL_MS = 200
 LANTERNS = "Lanterns rising over a dark lake"
@@ -44,9 +46,10 @@ def routed(tmp_path_factory: pytest.TempPathFactory, render_cache: Path) -> Iter
     data_dir = tmp_path_factory.mktemp("routed")
     routes = data_dir / "routes.json"
     routes.write_text(json.dumps(ROUTES))
-    with serving(
-        DEV_KEY, data_dir, "--routes", str(routes), "--no-webhooks", render_cache=render_cache
-    ) as served:
+    # The first status check waits 20 s: a job on fal or OpenRouter (2 s in the engine) is ended by the
+    # provider's callback first, however loaded the machine (Veo's jobs, never called back, wait).
+    args = ("--routes", str(routes), "--no-webhooks", "--parameter", "FirstCheckSeconds=20")
+    with serving(DEV_KEY, data_dir, *args, render_cache=render_cache) as served:
         yield served
 
 
@@ -264,3 +267,21 @@ def test_a_model_without_reference_images_refuses_one(sdk: OpenAI) -> None:
     assert isinstance(error, dict)
     assert (error["code"], error["param"]) == ("invalid_request", "input_reference")
     assert "takes no reference image" in error["message"]
+
+
+def test_a_fal_callback_without_fals_signature_is_refused(sdk: OpenAI, routed: Served) -> None:
+    """Even with the job's own token: fal signs its calls, so one it did not sign is not from fal."""
+    video = sdk.videos.create(prompt="An hourglass [stall]", model="veo-3-fal", seconds="4", size="1280x720")
+    secret = aws_client("ssm", routed.aws).get_parameter(
+        Name="/videos-api/webhook-secret", WithDecryption=True
+    )
+    record = aws_client("dynamodb", routed.aws).get_item(
+        TableName="videos-api-VideosTable", Key={"owner": {"S": "dev"}, "video_id": {"S": video.id}}
+    )["Item"]
+    url = f"{routed.api}/webhooks/fal/{token_for(secret['Parameter']['Value'], video.id)}"
+
+    unsigned = httpx.post(url, json={"request_id": record["upstream_id"]["S"], "status": "OK", "payload": {}})
+
+    assert unsigned.status_code == 401
+    assert "signature" in unsigned.json()["message"]
+    sdk.videos.delete(video.id)

@@ -54,6 +54,8 @@ class Route(Overrides):
     api_key_parameter: ParameterName | None = None
     # The provider's model family whose capabilities apply (by default, found from the model id).
     profile: str | None = None
+    # Where the provider publishes the keys its webhooks are signed with (fal's, by default).
+    webhook_keys_url: BaseUrl | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -73,6 +75,7 @@ class Entry:
     api_key_parameter: str
     family: str
     capabilities: Capabilities
+    webhook_keys_url: str | None = None
 
 
 def build_catalog(routes: dict[str, Route], base_url: str, api_key_parameter: str) -> dict[str, Entry]:
@@ -101,4 +104,5 @@ def _entry(model: str, route: Route, base_url: str, api_key_parameter: str) -> E
         api_key_parameter=route.api_key_parameter or api_key_parameter,
         family=family,
         capabilities=known[family].model_copy(update=overrides),
+        webhook_keys_url=route.webhook_keys_url or getattr(MODULES[provider], "WEBHOOK_KEYS_URL", None),
     )

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from videos_core.adapters.dynamodb import DynamoDeliveryLog, DynamoVideoRepository
     from videos_core.adapters.events import EventBridgePublisher
     from videos_core.adapters.job_ends import DynamoJobEnds
+    from videos_core.adapters.jwks import KeySets
     from videos_core.adapters.outbox import DynamoOutbox
     from videos_core.adapters.quotas import DynamoQuotas
     from videos_core.adapters.s3 import S3AssetStore
@@ -188,6 +189,14 @@ def finisher(
 
 
 @cache
+def signing_keys() -> KeySets:
+    """The providers' published webhook keys, kept per container."""
+    from videos_core.adapters.jwks import KeySets
+
+    return KeySets()
+
+
+@cache
 def deliveries() -> DynamoDeliveryLog:
     from videos_core.adapters.dynamodb import DynamoDeliveryLog
 
@@ -223,6 +232,7 @@ def reset() -> None:
         events,
         webhook_secret,
         upstream_api_key,
+        signing_keys,
         deliveries,
         quotas,
         outbox,

@@ -5,16 +5,23 @@ IN_QUEUE (with `queue_position`), IN_PROGRESS or COMPLETED (with `error` and `er
 failed); `GET …/requests/{id}` is the result, `{"video": {"url", …}}`; `PUT …/requests/{id}/cancel`
 cancels one not yet done (202 CANCELLATION_REQUESTED, else 400 ALREADY_COMPLETED). A submit's
 `?fal_webhook=URL` is called when the request ends: `{request_id, status: OK, payload}` or
-`{…, status: ERROR, error, payload}`. The request paths
+`{…, status: ERROR, error, payload}`, signed as fal signs them (Ed25519; the key set at
+`/fal/.well-known/jwks.json`). The request paths
 drop an app's sub-path. Errors are `{"detail": …}`, a list of `{loc, msg, type}` for bad input.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -26,6 +33,7 @@ from local.engine.params import CreateParams
 from local.engine.service import Engine
 
 PREFIX = "/fal"
+USER_ID = "engine-user"
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,31 @@ class FalQueue:
         self.engine, self.api_key = engine, api_key
         self.apps: dict[str, str] = {}  # request id -> owner/alias
         self.cancelled: set[str] = set()
+        # The key this engine signs its webhooks with, published at /fal/.well-known/jwks.json.
+        self.signing_key = Ed25519PrivateKey.generate()
+
+    def _signed(self, request_id: str) -> Callable[[bytes], dict[str, str]]:
+        """fal's webhook signature: Ed25519 over request id, user id, timestamp and the body's SHA-256."""
+
+        def sign(body: bytes) -> dict[str, str]:
+            timestamp = str(int(time.time()))
+            digest = hashlib.sha256(body).hexdigest()
+            message = "\n".join((request_id, USER_ID, timestamp, digest)).encode()
+            return {
+                "x-fal-webhook-request-id": request_id,
+                "x-fal-webhook-user-id": USER_ID,
+                "x-fal-webhook-timestamp": timestamp,
+                "x-fal-webhook-signature": self.signing_key.sign(message).hex(),
+            }
+
+        return sign
+
+    async def jwks(self, _: Request) -> Response:
+        public = self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        x = base64.urlsafe_b64encode(public).rstrip(b"=").decode()
+        return JSONResponse(
+            {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "engine", "use": "sig"}]}
+        )
 
     def _check_key(self, request: Request) -> None:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
@@ -101,7 +134,9 @@ class FalQueue:
         webhook = request.query_params.get("fal_webhook")
         if webhook:
             base = str(request.base_url)
-            self.engine.call_back(job, webhook, lambda ended: self._webhook_body(ended, base))
+            self.engine.call_back(
+                job, webhook, lambda ended: self._webhook_body(ended, base), self._signed(job.id)
+            )
         return JSONResponse({"request_id": job.id, **self._urls(str(request.base_url), app, job.id)})
 
     def _webhook_body(self, job: Job, base_url: str) -> dict[str, Any]:
@@ -171,6 +206,7 @@ class FalQueue:
     def routes(self) -> list[Route]:
         requests = PREFIX + "/{owner}/{alias}/requests/{request_id}"
         return [
+            Route(PREFIX + "/.well-known/jwks.json", self.jwks, methods=["GET"]),
             Route(PREFIX + "/files/{request_id}/video.mp4", speaking(_fal_error, self.file), methods=["GET"]),
             Route(requests + "/status", speaking(_fal_error, self.status), methods=["GET"]),
             Route(requests + "/cancel", speaking(_fal_error, self.cancel), methods=["PUT"]),

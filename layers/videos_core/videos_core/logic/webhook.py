@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from videos_core import fal_signatures
 from videos_core.callbacks import PROVIDERS, video_id_of, well_formed
 from videos_core.errors import (
     ApiError,
@@ -85,10 +87,20 @@ def callback_token(token: str) -> str:
 
 
 def receive_callback(
-    provider: str, token: str, body: bytes, *, secret: str, deliveries: DeliveryLog, ports: Finisher, now: int
+    provider: str,
+    token: str,
+    delivery: tuple[dict[str, str], bytes],
+    *,
+    secret: str,
+    signing_keys: Callable[[str], list[bytes]],
+    deliveries: DeliveryLog,
+    ports: Finisher,
+    now: int,
 ) -> Received:
-    """Applies a provider's callback once: its URL's token must be the one made for the job the call
-    names (fal's `request_id`, OpenRouter's `id`)."""
+    """Applies a provider's callback (`delivery`: its headers, lower-cased, and body) once: its URL's
+    token must be the one made for the job the call names (fal's `request_id`, OpenRouter's `id`), and
+    a provider that signs its calls (fal) must have signed it with a key it publishes."""
+    headers, body = delivery
     video_id = video_id_of(secret, callback_token(token))
     if video_id is None:
         raise Unauthorized("The callback's token was not made by this service.")
@@ -104,6 +116,10 @@ def receive_callback(
     found = ports.videos.find_by_upstream_id(upstream_id)
     if found is not None and found[1] != video_id:
         raise Unauthorized("The callback's token is another job's.")
+    record = ports.videos.get(*found) if found is not None else None
+    entry = ports.settings.entry(record.model) if record is not None else None
+    if entry is not None and entry.webhook_keys_url is not None:
+        fal_signatures.verify(headers, body, signing_keys(entry.webhook_keys_url), now)
     return _once(f"{provider}:{upstream_id}", f"{provider}.callback", found, deliveries, ports, now)
 
 

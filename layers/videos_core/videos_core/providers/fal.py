@@ -10,6 +10,8 @@ from __future__ import annotations
 from videos_core.capabilities import Capabilities, profile
 
 DEFAULT_BASE_URL = "https://queue.fal.run"
+# The keys fal signs its webhooks with (fal's webhook documentation).
+WEBHOOK_KEYS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
 _PROMPT_CHARS = 2500
 
 
