@@ -59,16 +59,41 @@ def sdk(routed: Served) -> Iterator[OpenAI]:
         yield client
 
 
-def made(sdk: OpenAI, prompt: str, model: str, seconds: str, size: str = "1280x720", **more: Any) -> Video:
-    """A video of `model` created and polled to its end with the openai SDK."""
-    return sdk.videos.create_and_poll(
-        prompt=prompt,
-        model=model,
-        seconds=seconds,  # type: ignore[arg-type]
-        size=size,  # type: ignore[arg-type]
-        poll_interval_ms=POLL_MS,
-        **more,
-    )
+RED = ("red.png", png_bytes(1280, 720, (220, 20, 20)), "image/png")
+# The jobs the tests below look at, by what they show and their model: all created at once when the
+# module starts, so that their waits (a Veo job waits 20 s for its first status check) overlap.
+JOBS: dict[tuple[str, str], dict[str, Any]] = {
+    **{
+        ("variants", m): {"prompt": LANTERNS, "seconds": s}
+        for m, s in (("veo-3.1", "4"), ("veo-3-fal", "4"), ("wan-2.6", "5"))
+    },
+    # The variants' videos again: their render is shared, so these end in the engine's 2 s.
+    **{
+        ("callback", m): {"prompt": LANTERNS, "seconds": s} for m, s in (("veo-3-fal", "4"), ("wan-2.6", "5"))
+    },
+    ("failure", "veo-3.1"): {"prompt": "A storm over the harbour [moderation]", "seconds": "4"},
+    ("failure", "veo-3-fal"): {"prompt": "A storm over the harbour [fail]", "seconds": "4"},
+    ("failure", "wan-2.6"): {"prompt": "A storm over the harbour [fail]", "seconds": "5"},
+    **{
+        ("reference", m): {"prompt": "The red square comes alive", "seconds": s, "input_reference": RED}
+        for m, s in (("veo-3.1", "4"), ("wan-2.6", "5"))
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def started(routed: Served) -> dict[tuple[str, str], str]:
+    """Each of JOBS created with the openai SDK: its video id."""
+    with OpenAI(base_url=f"{routed.api}/v1", api_key=DEV_KEY, max_retries=0, timeout=60) as client:
+        return {
+            (kind, model): client.videos.create(model=model, size="1280x720", **job).id
+            for (kind, model), job in JOBS.items()
+        }
+
+
+def made(sdk: OpenAI, started: dict[tuple[str, str], str], kind: str, model: str) -> Video:
+    """One of the module's jobs, polled to its end with the openai SDK."""
+    return sdk.videos.poll(started[(kind, model)], poll_interval_ms=POLL_MS)
 
 
 def engine_calls(routed: Served) -> dict[str, int]:
@@ -102,8 +127,10 @@ def test_the_models_endpoint_lists_each_route_with_its_capabilities_and_price(ro
     ("model", "seconds"),
     [("veo-3.1", "4"), ("veo-3-fal", "4"), ("wan-2.6", "5")],
 )
-def test_a_providers_video_is_stored_with_every_variant(sdk: OpenAI, model: str, seconds: str) -> None:
-    video = made(sdk, LANTERNS, model, seconds)
+def test_a_providers_video_is_stored_with_every_variant(
+    sdk: OpenAI, started: dict[tuple[str, str], str], model: str, seconds: str
+) -> None:
+    video = made(sdk, started, "variants", model)
 
     assert video.status == "completed", video.error
     assert (video.model, video.seconds, video.size) == (model, seconds, "1280x720")
@@ -132,13 +159,11 @@ def callbacks_applied(routed: Served) -> dict[str, dict[str, object]]:
     return applied
 
 
-@pytest.mark.parametrize(("model", "seconds"), [("veo-3-fal", "4"), ("wan-2.6", "5")])
+@pytest.mark.parametrize("model", ["veo-3-fal", "wan-2.6"])
 def test_a_providers_callback_ends_the_job_before_any_status_check(
-    sdk: OpenAI, routed: Served, model: str, seconds: str
+    sdk: OpenAI, routed: Served, started: dict[tuple[str, str], str], model: str
 ) -> None:
-    # The variants test's video: its render is cached, so the job ends in the engine's 2 s, whatever the
-    # machine's load.
-    video = made(sdk, LANTERNS, model, seconds)
+    video = made(sdk, started, "callback", model)
 
     assert video.status == "completed"
     # The function's log line is written once its invocation returns, just after the job completed.
@@ -176,17 +201,17 @@ def test_a_length_the_model_lacks_is_refused_before_any_upstream_call(sdk: OpenA
 
 
 @pytest.mark.parametrize(
-    ("model", "seconds", "tag", "reason"),
+    ("model", "reason"),
     [
-        ("veo-3.1", "4", "[moderation]", "Responsible AI"),
-        ("veo-3-fal", "4", "[fail]", "Video generation failed"),
-        ("wan-2.6", "5", "[fail]", "Video generation failed"),
+        ("veo-3.1", "Responsible AI"),
+        ("veo-3-fal", "Video generation failed"),
+        ("wan-2.6", "Video generation failed"),
     ],
 )
 def test_a_failed_generation_carries_the_providers_reason(
-    sdk: OpenAI, model: str, seconds: str, tag: str, reason: str
+    sdk: OpenAI, started: dict[tuple[str, str], str], model: str, reason: str
 ) -> None:
-    video = made(sdk, f"A storm over the harbour {tag}", model, seconds)
+    video = made(sdk, started, "failure", model)
 
     assert video.status == "failed"
     assert video.error is not None
@@ -243,10 +268,11 @@ def test_the_playground_offers_each_models_own_lengths_and_sizes(browser: Browse
         assert page.eval_on_selector_all("#seconds option", "os => os.map(o => o.value)") == ["4", "8", "12"]
 
 
-@pytest.mark.parametrize(("model", "seconds"), [("veo-3.1", "4"), ("wan-2.6", "5")])
-def test_a_reference_image_reaches_the_providers_that_take_one(sdk: OpenAI, model: str, seconds: str) -> None:
-    red = ("red.png", png_bytes(1280, 720, (220, 20, 20)), "image/png")
-    video = made(sdk, "The red square comes alive", model, seconds, input_reference=red)
+@pytest.mark.parametrize("model", ["veo-3.1", "wan-2.6"])
+def test_a_reference_image_reaches_the_providers_that_take_one(
+    sdk: OpenAI, started: dict[tuple[str, str], str], model: str
+) -> None:
+    video = made(sdk, started, "reference", model)
 
     assert video.status == "completed", video.error
     first = gray_frames(sdk.videos.download_content(video.id).content)[0]
