@@ -11,9 +11,6 @@ import binascii
 import hashlib
 from collections.abc import Iterable
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from videos_core.errors import InvalidRequest, Unauthorized
 
 TOLERANCE_SECONDS = 300
@@ -42,6 +39,10 @@ def public_keys(jwks: object) -> list[bytes]:
 
 def verify(headers: dict[str, str], body: bytes, keys: Iterable[bytes], now: int) -> None:
     """Refuses (401) a delivery no key of fal's signed, and (400) one too old or too new."""
+    # Imported here: the webhook function loads the cryptography package only for fal's calls.
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     request_id, user_id, timestamp, signature = (headers.get(name) for name in HEADERS)
     if request_id is None or user_id is None or not timestamp or not signature:
         raise Unauthorized(f"A fal webhook must carry {', '.join(HEADERS)}.")
