@@ -25,6 +25,7 @@ from videos_core.errors import (
 )
 from videos_core.logic.ending import publish_pending
 from videos_core.logic.workflow import Finisher, Outcome, end_failed, failure_of, store_assets
+from videos_core.models.record import VideoRecord
 from videos_core.ports import DeliveryLog
 
 # Standard Webhooks' tolerance is 5 minutes either way; ids are kept well past it.
@@ -101,7 +102,7 @@ def receive_callback(
     token must be the one made for the job the call names (fal's `request_id`, OpenRouter's `id`), and
     a provider that signs its calls (fal) must have signed it with a key it publishes."""
     headers, body = delivery
-    video_id = video_id_of(secret, callback_token(token))
+    video_id = video_id_of(secret, token)
     if video_id is None:
         raise Unauthorized("The callback's token was not made by this service.")
     if provider not in PROVIDERS:
@@ -116,11 +117,13 @@ def receive_callback(
     found = ports.videos.find_by_upstream_id(upstream_id)
     if found is not None and found[1] != video_id:
         raise Unauthorized("The callback's token is another job's.")
+    # Read once: the route's keys are the record's model's, and applying the call starts from it.
     record = ports.videos.get(*found) if found is not None else None
     entry = ports.settings.entry(record.model) if record is not None else None
     if entry is not None and entry.webhook_keys_url is not None:
         fal_signatures.verify(headers, body, signing_keys(entry.webhook_keys_url), now)
-    return _once(f"{provider}:{upstream_id}", f"{provider}.callback", found, deliveries, ports, now)
+    delivery_id = f"{provider}:{upstream_id}"
+    return _once(delivery_id, f"{provider}.callback", found, deliveries, ports, now, record)
 
 
 def _once(
@@ -130,10 +133,12 @@ def _once(
     deliveries: DeliveryLog,
     ports: Finisher,
     now: int,
+    record: VideoRecord | None = None,
 ) -> Received:
-    """Applies a delivery once. A repeat of one applied answers as it did and changes nothing; a
-    repeat while another invocation still applies it is told to come back (503). The claim on a
-    delivery lasts no longer than this invocation's own time, so one that died frees it."""
+    """Applies a delivery once (`record`: the job's, when the caller has just read it). A repeat of
+    one applied answers as it did and changes nothing; a repeat while another invocation still
+    applies it is told to come back (503). The claim on a delivery lasts no longer than this
+    invocation's own time, so one that died frees it."""
     holder = ports.ender.holder
     state = deliveries.begin(delivery_id, holder, now, ports.lease_until(now), now + REMEMBER_SECONDS)
     if state == "applied":
@@ -143,7 +148,7 @@ def _once(
             f"Webhook {delivery_id} is being applied; deliver it again later.", retry_after=5
         )
     try:
-        received = _apply(event_type, found, ports, now)
+        received = _apply(event_type, found, ports, now, record)
     except (UpstreamRetryableError, VideoQuotaExceeded) as e:
         # Failing or rate limiting when asked about its own job: the upstream delivers again later.
         _forget(deliveries, delivery_id, holder)
@@ -162,11 +167,15 @@ def _forget(deliveries: DeliveryLog, delivery_id: str, holder: str) -> None:
         deliveries.forget(delivery_id, holder)
 
 
-def _apply(event_type: str, found: tuple[str, str] | None, ports: Finisher, now: int) -> Received:
+def _apply(
+    event_type: str, found: tuple[str, str] | None, ports: Finisher, now: int, record: VideoRecord | None
+) -> Received:
     if found is None:
         return Received(event_type, None, Outcome(finalised=False))
     owner, video_id = found
-    record = ports.videos.get(owner, video_id)
+    # A record read a moment ago may have ended since: the ends below are conditional, so a stale one
+    # costs an upstream read, never a second end.
+    record = record or ports.videos.get(owner, video_id)
     if record is None or record.terminal:
         # Ended already; its event may still wait for the bus (a redelivery after a refused publish).
         publish_pending(video_id, ports.ender, now)

@@ -32,7 +32,7 @@ from videos_core.ports import (
     VideoRepository,
 )
 from videos_core.settings import Settings
-from videos_core.stills import Stills, make_stills
+from videos_core.stills import make_stills
 
 VARIANTS: dict[Variant, str] = {
     "video": "video.mp4",
@@ -236,26 +236,43 @@ def store_assets(
 def _copy_files(
     record: VideoRecord, ports: Finisher, claim: _Claim, stored: dict[Variant, AssetRecord]
 ) -> None:
-    """Streams each variant from the upstream into S3, the video first. A variant the upstream does not
-    make (most providers give the video only) is made from the video, kept on local disk meanwhile."""
-    made: list[Stills] = []
-    with tempfile.NamedTemporaryFile(suffix=".mp4") as video:
-        for variant in VARIANTS:
-            key = asset_key(record, variant)
-            try:
-                with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
-                    chunks = content.chunks()
-                    if variant == "video":
-                        chunks = _kept(chunks, video)
-                    size = ports.assets.put_stream(key, chunks, CONTENT_TYPES[variant], claim.keep)
-            except VariantNotOfferedError:
-                if not made:
-                    video.flush()
-                    made.append(make_stills(video.name))
-                still = made[0].thumbnail if variant == "thumbnail" else made[0].spritesheet
-                size = ports.assets.put_stream(key, iter([still]), CONTENT_TYPES[variant], claim.keep)
-            stored[variant] = AssetRecord(key=key, size=size, content_type=CONTENT_TYPES[variant])
+    """Streams each variant from the upstream into S3. The variants the upstream does not make (most
+    providers give the video only) are made from the video, kept on local disk while it is copied:
+    so those are asked for first, and the video last."""
+    missing: list[Variant] = []
+    for variant in ("thumbnail", "spritesheet"):
+        try:
+            stored[variant] = _copy(record, variant, ports, claim)
+        except VariantNotOfferedError:
+            missing.append(variant)
+    if not missing:
+        stored["video"] = _copy(record, "video", ports, claim)
+    else:
+        with tempfile.NamedTemporaryFile(suffix=".mp4") as video:
+            stored["video"] = _copy(record, "video", ports, claim, kept_in=video)
+            video.flush()
+            stills = make_stills(video.name)
+        made = {"thumbnail": stills.thumbnail, "spritesheet": stills.spritesheet}
+        for variant in missing:
+            stored[variant] = _put(record, variant, iter([made[variant]]), ports, claim)
     claim.keep()
+
+
+def _copy(
+    record: VideoRecord, variant: Variant, ports: Finisher, claim: _Claim, kept_in: IO[bytes] | None = None
+) -> AssetRecord:
+    """One variant streamed from the upstream into S3 (and into `kept_in`, when given)."""
+    with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
+        chunks = content.chunks() if kept_in is None else _kept(content.chunks(), kept_in)
+        return _put(record, variant, chunks, ports, claim)
+
+
+def _put(
+    record: VideoRecord, variant: Variant, chunks: Iterator[bytes], ports: Finisher, claim: _Claim
+) -> AssetRecord:
+    key = asset_key(record, variant)
+    size = ports.assets.put_stream(key, chunks, CONTENT_TYPES[variant], claim.keep)
+    return AssetRecord(key=key, size=size, content_type=CONTENT_TYPES[variant])
 
 
 def _kept(chunks: Iterator[bytes], into: IO[bytes]) -> Iterator[bytes]:
