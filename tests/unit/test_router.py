@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.apigw import FakeLambdaContext
+from videos_core import deadline
 from videos_core.http import Api, time_left
 from videos_core.router import Resolver, Response
 from videos_core.routes import methods_at
@@ -105,6 +106,17 @@ def test_time_left_is_within_the_function_limit_and_api_gateway_wait(
     app.lambda_context = FakeLambdaContext(remaining_ms=remaining_ms)
 
     assert time_left(app) == expected
+
+
+def test_time_left_ends_before_the_aws_calls_deadline() -> None:
+    """A long poll's last read starts before the deadline its AWS clients enforce."""
+    app = Api("poll")
+    app.lambda_context = FakeLambdaContext(remaining_ms=29_000)
+    deadline.start(23)
+    try:
+        assert 20.9 < time_left(app) <= 21.0
+    finally:
+        deadline.clear()
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from python_multipart.multipart import Field as FormField
 from python_multipart.multipart import File as FormFile
 from python_multipart.multipart import FormParser, MultipartState
 
-from videos_core import wiring
+from videos_core import deadline, wiring
 from videos_core.auth import bearer_key
 from videos_core.errors import (
     ApiError,
@@ -174,10 +174,12 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
 
 
 def time_left(app: Resolver) -> float:
-    """Seconds this invocation may still spend before answering: within its own time limit and
-    API Gateway's wait, leaving time to send the answer."""
+    """Seconds this invocation may still spend before answering: within its own time limit, API
+    Gateway's wait and its AWS calls' deadline (a read started at the end must still be allowed),
+    leaving time to send the answer."""
     remaining_ms: int = app.lambda_context.get_remaining_time_in_millis()
-    return max(0.0, min(remaining_ms / 1000, API_GATEWAY_WAIT_SECONDS) - ANSWER_MARGIN_SECONDS)
+    limit = min(remaining_ms / 1000, API_GATEWAY_WAIT_SECONDS, deadline.seconds_left())
+    return max(0.0, limit - ANSWER_MARGIN_SECONDS)
 
 
 def owner_of(app: Resolver) -> str:
