@@ -53,6 +53,22 @@ def create_in_page(page: Page, prompt: str, *, seconds: str = "4", size: str = "
     return page.text_content("#job-id") or ""
 
 
+# An API call's answer can take API Gateway's 30 s wait plus a new worker's start.
+ANSWER_TIMEOUT_MS = 45_000
+
+
+def derived_from(page: Page, source: str) -> str:
+    """The new video a remix, edit or extension shows in place of `source` (or the error it met)."""
+    page.wait_for_function(
+        "id => document.getElementById('job-id').textContent !== id"
+        " || document.getElementById('remix-error').textContent !== ''",
+        arg=source,
+        timeout=ANSWER_TIMEOUT_MS,
+    )
+    assert page.text_content("#remix-error") == ""
+    return page.text_content("#job-id") or ""
+
+
 def video_state(page: Page, video_id: str) -> tuple[int, float]:
     """The player's readyState and duration once it has loaded this video's data."""
     page.wait_for_function(
@@ -167,8 +183,7 @@ def test_remix_then_delete_with_confirmation(session: Session, sdk: OpenAI) -> N
 
     page.fill("#remix-prompt", "The same lighthouse at dawn, calm sea")
     page.click("#remix-submit")
-    page.wait_for_function("id => document.getElementById('job-id').textContent !== id", arg=source)
-    remix = page.text_content("#job-id") or ""
+    remix = derived_from(page, source)
     assert f"remix of {source}" in (page.text_content("#job-meta") or "")
     assert watch_job(page)[0] == "completed"
     assert video_state(page, remix)[0] >= 2
@@ -202,15 +217,13 @@ def test_extend_then_edit_a_completed_video(session: Session, sdk: OpenAI) -> No
     page.fill("#remix-prompt", "The kite climbs higher")
     page.select_option("#extend-seconds", "8")
     page.click("#extend-submit")
-    page.wait_for_function("id => document.getElementById('job-id').textContent !== id", arg=source)
-    extension = page.text_content("#job-id") or ""
+    extension = derived_from(page, source)
     assert watch_job(page)[0] == "completed"
     assert video_state(page, extension)[1] == pytest.approx(12, abs=0.2)
 
     page.fill("#remix-prompt", "At dusk")
     page.click("#edit-submit")
-    page.wait_for_function("id => document.getElementById('job-id').textContent !== id", arg=extension)
-    edit = page.text_content("#job-id") or ""
+    edit = derived_from(page, extension)
     assert watch_job(page)[0] == "completed"
     assert [sdk.videos.retrieve(v).seconds for v in (source, extension, edit)] == ["4", "12", "12"]
     assert sdk.videos.retrieve(edit).prompt == "At dusk"

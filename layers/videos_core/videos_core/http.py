@@ -60,6 +60,8 @@ _OPENAI_TYPES = {401: "authentication_error", 429: "rate_limit_error"}
 
 # What an answer needs after the work is done: shaping it, and the function's logs and metrics.
 ANSWER_MARGIN_SECONDS = 2.0
+# Between the end of a wait and its AWS calls' deadline: time to start the read that ends it.
+LAST_READ_SECONDS = 0.5
 # How long API Gateway waits for a function's answer (an HTTP API's integration timeout).
 API_GATEWAY_WAIT_SECONDS = 30.0
 
@@ -174,12 +176,12 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
 
 
 def time_left(app: Resolver) -> float:
-    """Seconds this invocation may still spend before answering: within its own time limit, API
-    Gateway's wait and its AWS calls' deadline (a read started at the end must still be allowed),
-    leaving time to send the answer."""
+    """Seconds this invocation may still spend before answering: within its own time limit and API
+    Gateway's wait, leaving time to send the answer, and ending early enough that a read started
+    then still comes before its AWS calls' deadline (which keeps its own time for the answer)."""
     remaining_ms: int = app.lambda_context.get_remaining_time_in_millis()
-    limit = min(remaining_ms / 1000, API_GATEWAY_WAIT_SECONDS, deadline.seconds_left())
-    return max(0.0, limit - ANSWER_MARGIN_SECONDS)
+    answer_by = min(remaining_ms / 1000, API_GATEWAY_WAIT_SECONDS) - ANSWER_MARGIN_SECONDS
+    return max(0.0, min(answer_by, deadline.seconds_left() - LAST_READ_SECONDS))
 
 
 def owner_of(app: Resolver) -> str:
