@@ -103,6 +103,8 @@ class LocalAws:
         self.endpoint = f"http://{host}:{port}"
         self._process: multiprocessing.process.BaseProcess | None = None
         self._pipe: Connection | None = None
+        # For the calls to its own routes: one client, not one (and its TLS context) per call.
+        self._http = httpx.Client(base_url=self.endpoint)
 
     def start(self, lambda_url: str, task_role: Role) -> None:
         """Starts the endpoint, the state machine's tasks calling AWS (and `lambda_url` for Lambda) as
@@ -120,7 +122,7 @@ class LocalAws:
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.post(f"{self.endpoint}/moto-api/config", json=MOTO_CONFIG, timeout=2).raise_for_status()
+                self._http.post("/moto-api/config", json=MOTO_CONFIG, timeout=2).raise_for_status()
                 return
             except httpx.HTTPError:
                 if time.monotonic() > deadline or not self._process.is_alive():
@@ -129,6 +131,7 @@ class LocalAws:
                 time.sleep(0.05)
 
     def stop(self) -> None:
+        self._http.close()
         if self._pipe is not None:
             self._pipe.close()
         if self._process is not None:
@@ -143,17 +146,17 @@ class LocalAws:
 
     def arm_fault(self, **rule: object) -> str:
         """Arms an AWS-side fault (see local.serve.aws_faults); its id."""
-        return str(httpx.post(f"{self.endpoint}/_faults", json=rule).raise_for_status().json()["id"])
+        return str(self._http.post("/_faults", json=rule).raise_for_status().json()["id"])
 
     def faults(self) -> list[dict[str, Any]]:
-        return list(httpx.get(f"{self.endpoint}/_faults").raise_for_status().json()["faults"])
+        return list(self._http.get("/_faults").raise_for_status().json()["faults"])
 
     def calls(self) -> dict[str, dict[str, int]]:
         """The API calls served since the last `forget_calls`: caller -> `service:Operation` -> count."""
-        return dict(httpx.get(f"{self.endpoint}/_calls").raise_for_status().json()["calls"])
+        return dict(self._http.get("/_calls").raise_for_status().json()["calls"])
 
     def forget_calls(self) -> None:
-        httpx.delete(f"{self.endpoint}/_calls").raise_for_status()
+        self._http.delete("/_calls").raise_for_status()
 
     def provision(self, application: LocalApplication, upstream_key: str) -> None:
         """Creates what the template declares: tables, buckets, event buses, state machines, and the

@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import openai
 import pytest
 from openai import OpenAI
@@ -16,7 +15,7 @@ from playwright.sync_api import Browser, FilePayload, Page
 from tests.conftest import DEV_KEY, new_owner_key
 from tests.e2e.browser import PHONE, Session, open_session
 from tests.media import jpeg_size, png_bytes, probe_mp4
-from tests.support import Served
+from tests.support import HTTP, Served
 from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS
 
 JOB_TIMEOUT_S = 60
@@ -88,29 +87,29 @@ def download(page: Page, selector: str) -> tuple[str, bytes]:
 
 
 def test_the_page_and_its_configuration_are_served(served: Served) -> None:
-    page = httpx.get(f"{served.api}/")
+    page = HTTP.get(f"{served.api}/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert served.aws in page.headers["content-security-policy"]  # the bucket's presigned media
     assert '<script type="module" src="/playground/app.js">' in page.text
 
-    config = httpx.get(f"{served.api}/playground/config.json").json()
+    config = HTTP.get(f"{served.api}/playground/config.json").json()
     assert config == {
         "apiKey": DEV_KEY,
         "models": ["sora-2", "sora-2-pro"],
         "prices": {"sora-2": {"*": "0.125"}, "sora-2-pro": {"*": "0.40"}},
         "maxPromptChars": MAX_OPENAI_PROMPT_CHARS,
     }
-    assert httpx.get(f"{served.api}/playground/app.js").headers["content-type"].startswith("text/javascript")
+    assert HTTP.get(f"{served.api}/playground/app.js").headers["content-type"].startswith("text/javascript")
 
     # What is not the playground's is the API's, with the contract's errors.
-    missing = httpx.get(f"{served.api}/playground/../openapi.json")
+    missing = HTTP.get(f"{served.api}/playground/../openapi.json")
     assert missing.status_code == 200
-    unknown = httpx.get(f"{served.api}/playground/secrets.py")
+    unknown = HTTP.get(f"{served.api}/playground/secrets.py")
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "not_found"
-    assert httpx.post(f"{served.api}/").status_code in (404, 405)
+    assert HTTP.post(f"{served.api}/").status_code in (404, 405)
 
 
 def test_create_watch_play_and_download(session: Session, sdk: OpenAI) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import openai
 import pytest
@@ -28,7 +27,7 @@ from local.serve.aws_endpoint import client as aws_client
 from tests.conftest import DEV_KEY
 from tests.e2e.browser import open_session
 from tests.media import gray_frames, jpeg_size, png_bytes, probe_mp4
-from tests.support import ROOT, Served, serving
+from tests.support import HTTP, ROOT, Served, serving
 from videos_core.callbacks import token_for
 
 POLL_MS = 200
@@ -97,14 +96,12 @@ def made(sdk: OpenAI, started: dict[tuple[str, str], str], kind: str, model: str
 
 
 def engine_calls(routed: Served) -> dict[str, int]:
-    routes: dict[str, int] = httpx.get(f"{routed.engine}/_stats").json()["routes"]
+    routes: dict[str, int] = HTTP.get(f"{routed.engine}/_stats").json()["routes"]
     return routes
 
 
 def test_the_models_endpoint_lists_each_route_with_its_capabilities_and_price(routed: Served) -> None:
-    listed = httpx.get(
-        f"{routed.api}/v1/videos/models", headers={"Authorization": f"Bearer {DEV_KEY}"}
-    ).json()
+    listed = HTTP.get(f"{routed.api}/v1/videos/models", headers={"Authorization": f"Bearer {DEV_KEY}"}).json()
 
     by_id = {model["id"]: model for model in listed["data"]}
     assert sorted(by_id) == ["sora-2", "veo-3-fal", "veo-3.1", "wan-2.6"]
@@ -120,7 +117,7 @@ def test_the_models_endpoint_lists_each_route_with_its_capabilities_and_price(ro
     assert by_id["veo-3.1"]["price_per_second"] == "0.40"
     assert by_id["sora-2"]["remix"] is True
     assert by_id["veo-3.1"]["remix"] is False
-    assert httpx.get(f"{routed.api}/v1/videos/models").status_code == 401
+    assert HTTP.get(f"{routed.api}/v1/videos/models").status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -177,7 +174,7 @@ def test_a_providers_callback_ends_the_job_before_any_status_check(
 
 def test_a_callback_with_a_forged_token_is_refused(routed: Served) -> None:
     url = f"{routed.api}/webhooks/fal/vid_01JZ0000000000000000000000.notthetoken"
-    refused = httpx.post(url, json={"request_id": "x", "status": "OK"})
+    refused = HTTP.post(url, json={"request_id": "x", "status": "OK"})
 
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "unauthorized"
@@ -228,7 +225,7 @@ def test_deleting_a_running_fal_job_cancels_it_upstream(sdk: OpenAI, routed: Ser
 
     assert deleted.deleted is True
     assert engine_calls(routed).get(cancels, 0) == before + 1
-    upstream_jobs = httpx.get(
+    upstream_jobs = HTTP.get(
         f"{routed.engine}/v1/videos?limit=100", headers={"Authorization": "Bearer k"}
     ).json()
     (job,) = [job for job in upstream_jobs["data"] if job["prompt"] == prompt]
@@ -306,7 +303,7 @@ def test_a_fal_callback_without_fals_signature_is_refused(sdk: OpenAI, routed: S
     )["Item"]
     url = f"{routed.api}/webhooks/fal/{token_for(secret['Parameter']['Value'], video.id)}"
 
-    unsigned = httpx.post(url, json={"request_id": record["upstream_id"]["S"], "status": "OK", "payload": {}})
+    unsigned = HTTP.post(url, json={"request_id": record["upstream_id"]["S"], "status": "OK", "payload": {}})
 
     assert unsigned.status_code == 401
     assert "signature" in unsigned.json()["message"]

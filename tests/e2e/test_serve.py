@@ -13,7 +13,7 @@ import pytest
 from openai import OpenAI
 
 from tests.media import png_bytes, probe_mp4
-from tests.support import ROOT, Served
+from tests.support import HTTP, ROOT, Served
 
 
 def test_the_openai_sdk_creates_retrieves_and_lists(sdk: OpenAI) -> None:
@@ -73,8 +73,8 @@ def test_a_wrong_key_is_401(served: Served) -> None:
 
 
 def test_unmatched_routes_answer_in_the_contract(served: Served) -> None:
-    missing = httpx.get(f"{served.api}/v2/videos")
-    wrong_method = httpx.put(f"{served.api}/v1/videos")
+    missing = HTTP.get(f"{served.api}/v2/videos")
+    wrong_method = HTTP.put(f"{served.api}/v1/videos")
 
     assert (missing.status_code, missing.json()["error_code"]) == (404, "not_found")
     assert (wrong_method.status_code, wrong_method.json()["error_code"]) == (405, "method_not_allowed")
@@ -82,7 +82,7 @@ def test_unmatched_routes_answer_in_the_contract(served: Served) -> None:
 
 
 def test_the_openapi_document_is_served(served: Served) -> None:
-    document = httpx.get(f"{served.api}/openapi.json").json()
+    document = HTTP.get(f"{served.api}/openapi.json").json()
 
     assert document["openapi"] == "3.1.0"
     assert "/v1/videos/{video_id}/content" in document["paths"]
@@ -208,7 +208,7 @@ def test_fifty_concurrent_duplicates_make_one_job(served: Served, api: httpx.Cli
     headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "checkout-42"}
 
     def post(_: int) -> httpx.Response:
-        return httpx.post(
+        return HTTP.post(
             f"{served.api}/v1/videos", json={"prompt": "Only once, please"}, headers=headers, timeout=120
         )
 
@@ -223,7 +223,7 @@ def test_fifty_concurrent_duplicates_make_one_job(served: Served, api: httpx.Cli
         r.json()["error_code"] == "idempotency_in_progress" and int(r.headers["retry-after"]) >= 1
         for r in in_flight
     )
-    listed = httpx.get(
+    listed = HTTP.get(
         f"{served.api}/v1/videos", params={"limit": "100"}, headers={"Authorization": f"Bearer {key}"}
     ).json()
     assert [video["id"] for video in listed["data"]] == list(created)
@@ -244,7 +244,7 @@ def test_a_reference_larger_than_a_body_goes_in_through_an_upload_and_renders(
     )
     assert pending.status_code == 201, pending.text
     upload = pending.json()
-    assert httpx.put(upload["upload_url"], content=image, headers=upload["upload_headers"]).status_code == 200
+    assert HTTP.put(upload["upload_url"], content=image, headers=upload["upload_headers"]).status_code == 200
     created = api.post(
         "/v1/videos",
         json={

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 
 from local.serve.aws_endpoint import LocalAws
@@ -36,6 +35,7 @@ from tests.apigw import http_event
 from tests.faults.conftest import UPSTREAM_TIMEOUT_SECONDS
 from tests.integration.workflow.harness import Workflow
 from tests.media import jpeg_size, probe_mp4
+from tests.support import HTTP
 from videos_core.adapters.dynamodb import from_item, to_item
 from videos_core.adapters.quotas import spend_period
 
@@ -146,7 +146,7 @@ class Tally:
     answers: Counter[str] = field(default_factory=Counter)  # "<what> <status>" seen by clients
 
     def arm(self, engine: str, label: str, spec: dict[str, Any]) -> None:
-        fault = httpx.post(f"{engine}/_faults", json=spec | {"times": 1}).raise_for_status().json()
+        fault = HTTP.post(f"{engine}/_faults", json=spec | {"times": 1}).raise_for_status().json()
         with self.lock:
             self.armed[fault["id"]] = label
 
@@ -164,7 +164,7 @@ class Tally:
             self.answers[f"{what} {status}"] += 1
 
     def injected(self, engine: str, aws: LocalAws) -> Counter[str]:
-        pending = {f["id"]: f["times"] for f in httpx.get(f"{engine}/_faults").json()["faults"]}
+        pending = {f["id"]: f["times"] for f in HTTP.get(f"{engine}/_faults").json()["faults"]}
         aws_triggered = {f["id"]: f["triggered"] for f in aws.faults()}
         counts: Counter[str] = Counter(self.done)
         with self.lock:
@@ -213,7 +213,7 @@ class Run:
         return str(record["upstream_id"])
 
     def upstream_status(self, upstream_id: str) -> str:
-        return str(httpx.get(f"{self.engine}/_videos/{upstream_id}").json()["status"])
+        return str(HTTP.get(f"{self.engine}/_videos/{upstream_id}").json()["status"])
 
     def job(self, plan: Plan) -> str:
         video_id = self.create(plan)
@@ -419,8 +419,8 @@ def test_randomised_faults_leave_every_job_terminal_and_consistent(workflow: Wor
     injected = tally.injected(run.engine, aws)
     # What is still armed goes; what the faults left for later (an event still in the outbox, a job
     # whose last resort failed its execution) is the reconciler's, as on AWS at its next pass.
-    httpx.delete(f"{aws.endpoint}/_faults")
-    httpx.delete(f"{run.engine}/_faults")
+    HTTP.delete(f"{aws.endpoint}/_faults")
+    HTTP.delete(f"{run.engine}/_faults")
     for video_id in created:
         workflow.wait_execution(video_id, timeout=JOB_TIMEOUT)
     reconciled = workflow.stack.invoke(workflow.function_name("ReconcileFunction"), {})

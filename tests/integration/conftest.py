@@ -9,7 +9,7 @@ from moto import mock_aws
 from openai import OpenAI
 
 from tests.integration.engine_process import LATENCY, WEBHOOK_SECRET
-from tests.support import free_port, running
+from tests.support import HTTP, free_port, running
 from tests.webhook_receiver import WebhookReceiver
 
 
@@ -64,7 +64,7 @@ def http(engine_url: str) -> Iterator[httpx.Client]:
 def _disarm_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "engine_url" in request.fixturenames:
-        httpx.delete(f"{request.getfixturevalue('engine_url')}/_faults")
+        HTTP.delete(f"{request.getfixturevalue('engine_url')}/_faults")
 
 
 @pytest.fixture

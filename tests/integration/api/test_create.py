@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.apigw import http_event, invoke, multipart
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack, captured_logs, quota_slots
 from tests.media import png_bytes
+from tests.support import HTTP
 from videos_core.http import MAX_JSON_BYTES, MAX_MULTIPART_BYTES, MAX_REFERENCE_BYTES
 
 MODELS = ("sora-2", "sora-2-pro")
@@ -173,12 +173,12 @@ def test_every_valid_combination_is_accepted(stack: Stack, model: str, seconds: 
 def test_invalid_bodies_are_refused_before_any_upstream_call(
     stack: Stack, engine_url: str, path: str, body: Any, status: int, code: str, param: str
 ) -> None:
-    before = httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0)
+    before = HTTP.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0)
 
     response, event = create(stack, body, path=path)
 
     assert_error(response, status, code, event, param=param)
-    assert httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0) == before
+    assert HTTP.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0) == before
     assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
 
 
@@ -188,12 +188,12 @@ PROMPT_LIMITS = {"/api/videos": 500, "/v1/videos": 32_000}  # the seed's, and Op
 @pytest.mark.parametrize("path", SURFACES)
 def test_each_surface_takes_prompts_up_to_its_own_limit(stack: Stack, engine_url: str, path: str) -> None:
     limit = PROMPT_LIMITS[path]
-    before = httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0)
+    before = HTTP.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0)
 
     over, event = create(stack, {"prompt": "x" * (limit + 1)}, path=path)
 
     assert_error(over, 400, "invalid_video_prompt", event, param="prompt")
-    assert httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0) == before
+    assert HTTP.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0) == before
     at_limit, _ = create(stack, {"prompt": "y" * limit}, path=path)
     assert at_limit.status in (200, 201), at_limit.text
     assert at_limit.json()["prompt"] == "y" * limit
@@ -331,7 +331,7 @@ def test_an_upstream_rate_limit_is_429_video_quota_exceeded_with_its_hint(stack:
 
 
 def creates_sent(engine_url: str) -> int:
-    return int(httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0))
+    return int(HTTP.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0))
 
 
 @pytest.mark.parametrize(
@@ -343,8 +343,8 @@ def test_a_failed_upstream_create_is_sent_once_and_given_back(
     """An upstream create that failed may still have made a video: it is never sent again blindly.
     The client is answered 503 with Retry-After, the quota is given back, and its retry with the same
     Idempotency-Key makes the job."""
-    httpx.delete(f"{engine_url}/_stats")
-    httpx.post(f"{engine_url}/_faults", json=fault | {"method": "POST", "path": "/v1/videos", "times": 1})
+    HTTP.delete(f"{engine_url}/_stats")
+    HTTP.post(f"{engine_url}/_faults", json=fault | {"method": "POST", "path": "/v1/videos", "times": 1})
     headers = {"idempotency-key": "retry-me"}
 
     response, event = create(stack, {"prompt": "Once"}, headers=headers)
@@ -365,7 +365,7 @@ def test_an_upstream_too_slow_for_the_invocation_gets_503_in_time_and_one_job_pe
     """The upstream's create hangs past what the invocation may wait: 503 in time, with nothing kept
     (no record, slot and spend given back); the retry with the same Idempotency-Key reaches the same
     upstream job, so one create is one video."""
-    httpx.post(
+    HTTP.post(
         f"{engine_url}/_faults",
         json={"kind": "delay", "seconds": 5, "method": "POST", "path": "/v1/videos", "times": 1},
     )
@@ -390,9 +390,7 @@ def test_an_upstream_too_slow_for_the_invocation_gets_503_in_time_and_one_job_pe
 
 
 def engine_jobs(engine_url: str) -> list[str]:
-    listed = httpx.get(
-        f"{engine_url}/v1/videos", params={"limit": 100}, headers={"Authorization": "Bearer k"}
-    )
+    listed = HTTP.get(f"{engine_url}/v1/videos", params={"limit": 100}, headers={"Authorization": "Bearer k"})
     return [video["id"] for video in listed.json()["data"]]
 
 
@@ -404,14 +402,14 @@ def test_an_unstartable_workflow_leaves_nothing_behind(
     from videos_core import wiring
 
     wiring.reset()
-    httpx.delete(f"{engine_url}/_stats")
+    HTTP.delete(f"{engine_url}/_stats")
 
     response, event = create(stack, {"prompt": "Orphan"})
 
     assert_error(response, 503, "service_unavailable", event)
     assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
     assert quota_slots(stack, "alice") == set()
-    assert httpx.get(f"{engine_url}/_stats").json()["routes"].get("DELETE /v1/videos/{video_id}") == 1
+    assert HTTP.get(f"{engine_url}/_stats").json()["routes"].get("DELETE /v1/videos/{video_id}") == 1
 
 
 def test_create_emits_videos_created_by_model(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import openai
 import pytest
 
 from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import BUCKET, Stack, quota_slots, table_of
+from tests.support import HTTP
 from videos_core.models.api import Variant
 
 
@@ -86,7 +86,7 @@ def test_a_delete_against_a_hanging_upstream_ends_the_job_and_answers_in_time(
     """The job ends first, in one write (record gone, slot and spend back, its event out); the
     upstream's DELETE, hanging past the invocation's time, is given up in time to answer."""
     video_id = create(stack, "Deleted while the upstream hangs")
-    httpx.post(
+    HTTP.post(
         f"{engine_url}/_faults",
         json={"kind": "delay", "seconds": 10, "method": "DELETE", "path": "/v1/videos/*", "times": 1},
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack
+from tests.support import HTTP
 
 
 def create(
@@ -20,7 +20,7 @@ def create(
 
 
 def upstream_creates(engine_url: str) -> int:
-    return int(httpx.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0))
+    return int(HTTP.get(f"{engine_url}/_stats").json()["routes"].get("POST /v1/videos", 0))
 
 
 def test_a_repeat_replays_the_first_answer_and_starts_nothing(stack: Stack, engine_url: str) -> None:

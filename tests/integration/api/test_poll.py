@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
-import httpx
 import pytest
 
 from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack
+from tests.support import HTTP
 from videos_core import wiring
 from videos_core.adapters.dynamodb import to_item
 
@@ -47,7 +47,7 @@ def test_a_running_video_answers_202_with_retry_after_once_the_hold_ends(
     stack: Stack, engine_url: str
 ) -> None:
     video_id = stack.seed_video("alice", status="in_progress", progress=20)
-    calls = httpx.get(f"{engine_url}/_stats").json()["total"]
+    calls = HTTP.get(f"{engine_url}/_stats").json()["total"]
 
     started = time.monotonic()
     response = invoke("poll", poll_event(stack, video_id))
@@ -56,7 +56,7 @@ def test_a_running_video_answers_202_with_retry_after_once_the_hold_ends(
     assert response.status == 202
     assert response.headers["retry-after"] == "1"
     assert response.json()["status"] == "in_progress"
-    assert httpx.get(f"{engine_url}/_stats").json()["total"] == calls
+    assert HTTP.get(f"{engine_url}/_stats").json()["total"] == calls
 
 
 def test_a_video_finishing_during_the_hold_answers_200(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:

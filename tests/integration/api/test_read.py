@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
 from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack
+from tests.support import HTTP
 
 UNKNOWN = "vid_01JDQ2X8Y3K4M5N6P7Q8R9S0TV"
 
@@ -17,7 +17,7 @@ UNKNOWN = "vid_01JDQ2X8Y3K4M5N6P7Q8R9S0TV"
 @pytest.mark.parametrize("path", ["/api/videos/{}", "/v1/videos/{}"])
 def test_get_reads_the_record_and_never_the_upstream(stack: Stack, engine_url: str, path: str) -> None:
     video_id = stack.seed_video("alice", status="in_progress", progress=40)
-    calls = httpx.get(f"{engine_url}/_stats").json()["total"]
+    calls = HTTP.get(f"{engine_url}/_stats").json()["total"]
 
     response = invoke("get", http_event("get", path=path.format(video_id), key=stack.keys["alice"]))
 
@@ -29,7 +29,7 @@ def test_get_reads_the_record_and_never_the_upstream(stack: Stack, engine_url: s
         40,
         "video",
     )
-    assert httpx.get(f"{engine_url}/_stats").json()["total"] == calls
+    assert HTTP.get(f"{engine_url}/_stats").json()["total"] == calls
 
 
 def test_a_failed_video_shows_its_error(stack: Stack) -> None:

@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 import fal_client
 import fal_client.client
-import httpx
 import pytest
 from google import genai
 from google.genai import errors as genai_errors
@@ -19,6 +18,7 @@ from openrouter import OpenRouter
 from openrouter import errors as openrouter_errors
 
 from tests.media import png_bytes, probe_mp4
+from tests.support import HTTP
 
 PROMPT = "A lighthouse beam sweeping over a night sea"
 T = TypeVar("T")
@@ -125,7 +125,7 @@ def test_a_fal_request_walks_the_queue_and_its_result_names_the_file(fal: fal_cl
 
     assert seen >= {"InProgress", "Completed"}
     assert result["video"]["content_type"] == "video/mp4"
-    facts = probe_mp4(httpx.get(result["video"]["url"], timeout=30).content)
+    facts = probe_mp4(HTTP.get(result["video"]["url"], timeout=30).content)
     assert (facts.width, facts.height) == (1920, 1080)
     assert facts.duration == pytest.approx(5, abs=0.2)
 

@@ -11,7 +11,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.support import free_port, running
+from tests.support import HTTP, free_port, running
 
 
 def error_of(response: httpx.Response) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def test_bad_list_queries_are_400s(http: httpx.Client, query: dict[str, str], pa
 
 def test_a_missing_key_is_a_401(engine_url: str) -> None:
     for headers in [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}]:
-        response = httpx.get(f"{engine_url}/v1/videos", headers=headers)
+        response = HTTP.get(f"{engine_url}/v1/videos", headers=headers)
         assert response.status_code == 401
         assert error_of(response)["code"] == "missing_api_key"
 

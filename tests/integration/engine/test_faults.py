@@ -12,9 +12,11 @@ import openai
 import pytest
 from openai import OpenAI
 
+from tests.support import HTTP
+
 
 def arm(engine_url: str, **fault: Any) -> dict[str, Any]:
-    response = httpx.post(f"{engine_url}/_faults", json=fault)
+    response = HTTP.post(f"{engine_url}/_faults", json=fault)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -46,7 +48,7 @@ def test_a_fault_matches_only_its_method_and_path(engine_url: str, client: OpenA
     client.videos.retrieve(video.id)
     client.videos.list()
 
-    assert httpx.get(f"{engine_url}/_faults").json()["faults"][0]["times"] == 1
+    assert HTTP.get(f"{engine_url}/_faults").json()["faults"][0]["times"] == 1
 
 
 def test_a_delay_fault_causes_a_client_read_timeout(engine_url: str, client: OpenAI) -> None:
@@ -66,7 +68,7 @@ def test_a_reset_fault_drops_the_connection(engine_url: str, client: OpenAI) -> 
         client.videos.create(prompt="reset")
     arm(engine_url, kind="reset", path="/v1/videos")
     with pytest.raises(httpx.TransportError):
-        httpx.get(f"{engine_url}/v1/videos", headers={"Authorization": "Bearer k"})
+        HTTP.get(f"{engine_url}/v1/videos", headers={"Authorization": "Bearer k"})
 
 
 def test_a_malformed_fault_answers_200_with_broken_json(engine_url: str, http: httpx.Client) -> None:
@@ -137,7 +139,7 @@ def test_a_pause_fault_holds_the_second_half_of_a_download(engine_url: str, clie
     ],
 )
 def test_an_invalid_fault_is_refused(engine_url: str, fault: Any) -> None:
-    response = httpx.post(f"{engine_url}/_faults", json=fault)
+    response = HTTP.post(f"{engine_url}/_faults", json=fault)
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_fault"
@@ -145,14 +147,14 @@ def test_an_invalid_fault_is_refused(engine_url: str, fault: Any) -> None:
 
 def test_stats_count_requests_by_route_and_video(engine_url: str, client: OpenAI) -> None:
     video = client.videos.create(prompt="counted")
-    httpx.delete(f"{engine_url}/_stats")
+    HTTP.delete(f"{engine_url}/_stats")
     arm(engine_url, kind="status", status=503, path=f"/v1/videos/{video.id}")
 
     for _ in range(3):
         with contextlib.suppress(openai.InternalServerError):
             client.videos.retrieve(video.id)
     client.videos.list()
-    stats = httpx.get(f"{engine_url}/_stats").json()
+    stats = HTTP.get(f"{engine_url}/_stats").json()
 
     assert stats["routes"] == {"GET /v1/videos/{video_id}": 3, "GET /v1/videos": 1}
     assert stats["videos"] == {video.id: {"GET /v1/videos/{video_id}": 3}}
@@ -163,12 +165,12 @@ def test_stats_count_requests_by_route_and_video(engine_url: str, client: OpenAI
 def test_a_peek_at_a_job_meets_no_fault_and_is_not_counted(engine_url: str, client: OpenAI) -> None:
     video = client.videos.create(prompt="looked at from the side")
     arm(engine_url, kind="status", status=500, path=f"/v1/videos/{video.id}")
-    before = httpx.get(f"{engine_url}/_stats").json()["videos"].get(video.id, {})
+    before = HTTP.get(f"{engine_url}/_stats").json()["videos"].get(video.id, {})
 
-    peeked = httpx.get(f"{engine_url}/_videos/{video.id}")
+    peeked = HTTP.get(f"{engine_url}/_videos/{video.id}")
 
     assert peeked.status_code == 200
     assert peeked.json()["id"] == video.id
-    assert httpx.get(f"{engine_url}/_stats").json()["videos"].get(video.id, {}) == before
-    assert len(httpx.get(f"{engine_url}/_faults").json()["faults"]) == 1
-    assert httpx.get(f"{engine_url}/_videos/video_unknown").status_code == 404
+    assert HTTP.get(f"{engine_url}/_stats").json()["videos"].get(video.id, {}) == before
+    assert len(HTTP.get(f"{engine_url}/_faults").json()["faults"]) == 1
+    assert HTTP.get(f"{engine_url}/_videos/video_unknown").status_code == 404

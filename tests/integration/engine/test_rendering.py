@@ -8,12 +8,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 from openai import OpenAI
+
+from tests.support import HTTP
 
 
 def render_counts(engine_url: str) -> dict[str, Any]:
-    counts: dict[str, Any] = httpx.get(f"{engine_url}/_stats").json()["renders"]
+    counts: dict[str, Any] = HTTP.get(f"{engine_url}/_stats").json()["renders"]
     return counts
 
 

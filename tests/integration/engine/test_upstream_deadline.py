@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 from openai import OpenAI
 
+from tests.support import HTTP
 from tests.unit.test_domain_rules import BASE_ENV
 from videos_core.adapters.upstream_openai import OpenAIUpstream
 from videos_core.errors import UpstreamRetryableError
@@ -23,7 +23,7 @@ def upstream(engine_url: str) -> OpenAIUpstream:
 
 
 def arm(engine_url: str, **fault: object) -> None:
-    httpx.post(f"{engine_url}/_faults", json=fault).raise_for_status()
+    HTTP.post(f"{engine_url}/_faults", json=fault).raise_for_status()
 
 
 def finished_video(client: OpenAI) -> str:

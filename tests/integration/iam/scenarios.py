@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from openai import OpenAI
 
 from tests.apigw import http_event, multipart
 from tests.integration.workflow.harness import Workflow
 from tests.media import png_bytes
+from tests.support import HTTP
 from videos_core.adapters.characters import character_key
 from videos_core.adapters.dynamodb import from_item, to_item
 from videos_core.adapters.uploads import upload_key
@@ -282,7 +282,7 @@ def upload_reference(lab: Lab) -> None:
         body={"filename": "ref.png", "bytes": len(image), "mime_type": "image/png"},
     )
     assert status == 201, pending
-    put = httpx.put(pending["upload_url"], content=image, headers=pending["upload_headers"])
+    put = HTTP.put(pending["upload_url"], content=image, headers=pending["upload_headers"])
     assert put.status_code == 200, put.text
     status, video = lab.api(
         "CreateFunction",
@@ -452,7 +452,7 @@ def delete(lab: Lab) -> None:
     assert body["deleted"] is True
     assert lab.flow.wait_execution(running, timeout=10)["status"] == "ABORTED"
     # The upstream's copy goes too (the delete asks the upstream, with the key it reads from SSM).
-    assert httpx.get(f"{lab.flow.engine_url}/_videos/{record['upstream_id']}").status_code == 404
+    assert HTTP.get(f"{lab.flow.engine_url}/_videos/{record['upstream_id']}").status_code == 404
     assert lab.running_jobs() == 0
     # The job ended here: its event is out, and not left in the outbox.
     lab.one_event(running, "Video Failed")

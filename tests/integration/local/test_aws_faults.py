@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local.serve.aws_endpoint import LocalAws, client
+from tests.support import HTTP
 
 ONE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
@@ -33,7 +33,7 @@ def _resources(aws: LocalAws) -> None:
 @pytest.fixture(autouse=True)
 def _disarmed(aws: LocalAws) -> Iterator[None]:
     yield
-    httpx.delete(f"{aws.endpoint}/_faults")
+    HTTP.delete(f"{aws.endpoint}/_faults")
 
 
 def function_client(aws: LocalAws, service: str) -> Any:
@@ -126,7 +126,7 @@ def test_step_functions_throttling(aws: LocalAws) -> None:
     ],
 )
 def test_a_rule_that_cannot_be_applied_is_refused(aws: LocalAws, rule: dict[str, Any]) -> None:
-    answer = httpx.post(f"{aws.endpoint}/_faults", json=rule)
+    answer = HTTP.post(f"{aws.endpoint}/_faults", json=rule)
 
     assert answer.status_code == 400
     assert answer.json()["error"]

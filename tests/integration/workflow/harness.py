@@ -13,13 +13,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from local.engine.webhooks import secret_key, sign
 from local.serve.command import FAST_PARAMETERS
 from local.serve.stack import LocalStack
 from tests.apigw import http_event
-from tests.support import free_port
+from tests.support import HTTP, free_port
 from videos_core.adapters.dynamodb import from_item, to_item
 from videos_core.adapters.quotas import spend_period
 
@@ -120,7 +118,7 @@ class Workflow:
 
     def arm_upstream(self, **fault: Any) -> None:
         """A fault at the engine (its `/_faults`)."""
-        httpx.post(f"{self.engine_url}/_faults", json=fault).raise_for_status()
+        HTTP.post(f"{self.engine_url}/_faults", json=fault).raise_for_status()
 
     def slots(self) -> set[str]:
         """The video ids holding the owner's running-job slots."""

@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-import httpx
-
 from tests.integration.workflow.harness import Workflow
+from tests.support import HTTP
 from videos_core.logic.history import EVENTS_PER_CHECK
 
 FILES = {"video.mp4", "thumbnail.jpg", "spritesheet.jpg"}
@@ -56,7 +55,7 @@ def test_a_webhook_whose_event_the_bus_refuses_still_announces_the_job_once(work
     video = workflow.create("Webhook, bus down")
     workflow.client("stepfunctions").stop_execution(executionArn=workflow.execution_arn(video["id"]))
     upstream_id = workflow.upstream_id(video["id"])
-    while httpx.get(f"{workflow.engine_url}/_videos/{upstream_id}").json()["status"] != "completed":
+    while HTTP.get(f"{workflow.engine_url}/_videos/{upstream_id}").json()["status"] != "completed":
         time.sleep(0.1)
     workflow.stack.aws.arm_fault(service="events", error="FailedEntry", operation="PutEvents", times=1)
 

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.integration.workflow.harness import Workflow
+from tests.support import HTTP
 from videos_core.adapters.dynamodb import to_item
 
 
@@ -19,11 +20,10 @@ def upstream_id_of(workflow: Workflow, video_id: str) -> str:
 
 
 def wait_upstream_done(workflow: Workflow, upstream_id: str) -> None:
-    import httpx
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        video = httpx.get(
+        video = HTTP.get(
             f"{workflow.engine_url}/v1/videos/{upstream_id}", headers={"Authorization": "Bearer k"}
         )
         if video.json()["status"] in ("completed", "failed"):

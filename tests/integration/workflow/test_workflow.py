@@ -7,14 +7,13 @@ import json
 import math
 import time
 
-import httpx
 import jsonschema
 import pytest
 
 from local.serve.command import FAST_PARAMETERS
 from tests.integration.workflow.harness import Workflow
 from tests.media import jpeg_size, probe_mp4
-from tests.support import ROOT
+from tests.support import HTTP, ROOT
 from videos_core.backoff import CAP_SECONDS
 
 EVENT_SCHEMA = json.loads((ROOT / "events" / "video-event.schema.json").read_text())
@@ -55,7 +54,7 @@ def test_a_job_ends_completed_with_its_files_in_s3_and_one_event(workflow: Workf
 
 
 def test_progress_is_written_while_the_job_runs(workflow: Workflow, engine_url: str) -> None:
-    httpx.post(f"{engine_url}/_faults", json={"kind": "delay", "seconds": 0, "times": 1})
+    HTTP.post(f"{engine_url}/_faults", json={"kind": "delay", "seconds": 0, "times": 1})
     video = workflow.create("A slow sunrise [stall]")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -153,7 +152,7 @@ def test_status_check_blips_are_retried(
     workflow: Workflow, engine_url: str, fault: dict[str, object]
 ) -> None:
     video = workflow.create("A blip on the line")
-    httpx.post(
+    HTTP.post(
         f"{engine_url}/_faults", json=fault | {"method": "GET", "path": "/v1/videos/video_*", "times": 2}
     )
 
@@ -164,7 +163,7 @@ def test_status_check_blips_are_retried(
 
 
 def test_a_truncated_download_is_retried_and_leaves_no_parts(workflow: Workflow, engine_url: str) -> None:
-    httpx.post(
+    HTTP.post(
         f"{engine_url}/_faults",
         json={"kind": "truncate", "method": "GET", "path": "/v1/videos/*/content", "times": 1},
     )
