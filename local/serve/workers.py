@@ -21,6 +21,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from multiprocessing.connection import Connection
@@ -160,9 +161,11 @@ class _Worker:
         self.process.start()
         child.close()
         self._initialised = False
+        self.event: Any = None  # the invocation under way, if one is
 
     def invoke(self, event: Any, timeout: float) -> tuple[Any, dict[str, str] | None, str]:
         """One invocation; a new worker's first waits for its init phase, whose output it carries."""
+        self.event = event
         try:
             init_output = ""
             if not self._initialised:
@@ -176,6 +179,8 @@ class _Worker:
         except (EOFError, OSError):
             # The process exited, or serve is shutting down under this invocation.
             return None, dict(_EXITED), ""
+        finally:
+            self.event = None
         return result, error, init_output + output
 
     def _timed_out(self, message: str) -> tuple[None, dict[str, str], str]:
@@ -230,14 +235,12 @@ class FunctionPool:
                     self._all.remove(worker)
             return Invocation(result, error, output, cold, seconds)
 
-    def crash_busy(self, *, only_if_alone: bool = False) -> int:
-        """Kills the workers in the middle of an invocation, as when a container dies (fault tests);
-        their invocations end with Runtime.ExitError. With `only_if_alone`, kills only when a single
-        invocation is running (so the one a test is watching). Returns how many were killed."""
+    def crash_busy(self, handling: Callable[[Any], bool] = lambda _: True) -> int:
+        """Kills the workers in the middle of an invocation whose event is `handling`'s, as when a
+        container dies (fault tests); their invocations end with Runtime.ExitError. Returns how many
+        were killed."""
         with self._lock:
-            busy = [worker for worker in self._all if worker not in self._idle and worker.alive]
-        if only_if_alone and len(busy) != 1:
-            return 0
+            busy = [w for w in self._all if w not in self._idle and w.alive and handling(w.event)]
         for worker in busy:
             worker.process.kill()
         return len(busy)

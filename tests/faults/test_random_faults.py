@@ -33,7 +33,7 @@ import pytest
 from local.serve.aws_endpoint import LocalAws
 from tests.apigw import http_event
 from tests.faults.conftest import UPSTREAM_TIMEOUT_SECONDS
-from tests.integration.workflow.harness import Workflow
+from tests.integration.workflow.harness import Workflow, copying
 from tests.media import jpeg_size, probe_mp4
 from tests.support import HTTP
 from videos_core.adapters.dynamodb import from_item, to_item
@@ -308,9 +308,8 @@ class Run:
             record = self.flow.record(video_id) or {}
             if record.get("status") in ("completed", "failed"):
                 return
-            # Killed while it holds the claim and is the only copy running: a crash mid-copy, not one
-            # of another job's copies at some other point.
-            if record.get("finaliser") and self.store_pool.crash_busy(only_if_alone=True):
+            # The worker copying this job killed while it holds the claim: a crash mid-copy.
+            if record.get("finaliser") and self.store_pool.crash_busy(copying(video_id)):
                 self.tally.did("StoreAssets crashed mid-copy")
                 return
             time.sleep(0.02)

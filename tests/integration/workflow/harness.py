@@ -7,7 +7,7 @@ import contextlib
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -204,6 +204,11 @@ def running_stack(engine_url: str, log_dir: Path, **parameters: str) -> Iterator
         yield stack
     finally:
         stack.close()
+
+
+def copying(video_id: str) -> Callable[[Any], bool]:
+    """Whether a StoreAssets invocation's event is the copy of `video_id` (to kill its worker)."""
+    return lambda event: isinstance(event, dict) and event.get("job", {}).get("video_id") == video_id
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.integration.workflow.harness import Workflow
+from tests.integration.workflow.harness import Workflow, copying
 from videos_core.adapters.dynamodb import to_item
 from videos_core.ids import new_video_id
 
@@ -54,7 +54,7 @@ def test_the_reconciler_ends_a_job_whose_store_assets_died_with_its_execution(wo
         assert time.monotonic() < deadline
         time.sleep(0.02)
     workflow.client("stepfunctions").stop_execution(executionArn=workflow.execution_arn(video["id"]))
-    assert pool.crash_busy(only_if_alone=True)
+    assert pool.crash_busy(copying(video["id"]))
     assert workflow.wait_execution(video["id"])["status"] in ("ABORTED", "FAILED")
     time.sleep(2.1)
 
