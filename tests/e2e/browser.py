@@ -81,12 +81,17 @@ class Session:
         return path
 
 
+ANSWER_TIMEOUT_MS = 45_000
+
+
 def open_session(
     browser: Browser, url: str, name: str, viewport: ViewportSize = DESKTOP
 ) -> Iterator[Session]:
     """A new browser context (empty local storage) on `url`; fails the test on unexpected console errors."""
     context = browser.new_context(viewport=viewport, accept_downloads=True)
     page = context.new_page()
+    # A wait may span an API answer: API Gateway's 30 s wait, and a new worker's start before it.
+    page.set_default_timeout(ANSWER_TIMEOUT_MS)
     console = Console()
     page.on("console", console.on_message)
     page.on("pageerror", console.on_page_error)
