@@ -1,4 +1,9 @@
 # Everything installs itself: uv comes from PyPI when the machine lacks it, the rest from uv.lock.
+
+# Python keeps each module's compiled bytecode even where the machine's environment turns that off:
+# the tests start hundreds of interpreters (servers, function workers, the CLI), and each would
+# otherwise compile every module it imports again, which doubles the CPU of their imports.
+unexport PYTHONDONTWRITEBYTECODE
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
