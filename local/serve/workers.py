@@ -15,7 +15,6 @@ import importlib
 import io
 import multiprocessing
 import os
-import signal
 import sys
 import threading
 import time
@@ -34,6 +33,7 @@ from local.serve.limits import check_request, response_error
 
 MAX_WORKERS_PER_FUNCTION = 4
 PRELOADED = (
+    "local.serve.fork_server_signals",  # first: every worker is forked ignoring SIGINT
     "local.serve.workers",
     "boto3",
     "botocore.client",
@@ -96,8 +96,6 @@ def _worker_main(
     before the first invocation (whose time limit, as on Lambda, does not include it). Its role's
     revocations are serve's at the worker's start (a forked worker has the fork server's environment)."""
     name_this_process(function_process_name(function.logical_id))
-    # serve stops its workers itself: a terminal's Ctrl-C, sent to the whole process group, is not theirs.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(function.environment)
     # As on Lambda, every AWS call the function makes is made as its execution role.

@@ -4,6 +4,7 @@ an invocation's time limit, an invocation past its limit is cut off, and a broke
 from __future__ import annotations
 
 import os
+import signal
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,14 @@ HANDLERS = {
     """,
     "broken": """
         raise RuntimeError("no such thing")
+    """,
+    "ctrl_c": """
+        import signal
+
+        IGNORED_FROM_THE_START = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+        def handler(event, context):
+            return {"ignored": IGNORED_FROM_THE_START}
     """,
 }
 
@@ -105,3 +114,14 @@ def test_a_handler_that_cannot_be_imported_answers_every_invocation_with_the_imp
         assert invocation.error["errorType"] == "Runtime.ImportModuleError"
         assert "no such thing" in invocation.error["errorMessage"]
     assert "RuntimeError" in first.output
+
+
+@pytest.mark.parametrize("pool", [("ctrl_c", 5)], indirect=True)
+def test_a_worker_ignores_ctrl_c_from_its_start_and_serve_does_not(pool: FunctionPool) -> None:
+    """A terminal's Ctrl-C reaches every process of serve's group; a worker forked at that moment must
+    not print a KeyboardInterrupt before its own code could set a handler."""
+    invocation = pool.invoke({})
+
+    assert invocation.error is None, invocation
+    assert invocation.result == {"ignored": True}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
