@@ -26,8 +26,15 @@ from videos_core.models.api import Variant
 from videos_core.observability import metrics
 
 
+@pytest.fixture(scope="session")
+def engine_sdk(engine_url: str) -> Iterator[OpenAI]:
+    """The engine through the openai SDK, for every test of a worker (a client costs a TLS context)."""
+    with OpenAI(base_url=f"{engine_url}/v1", api_key="sk-engine-test", max_retries=0) as engine:
+        yield engine
+
+
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str) -> Iterator[Stack]:
+def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str, engine_sdk: OpenAI) -> Iterator[Stack]:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -70,22 +77,20 @@ def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str) -> Iterator[Stack]:
             monkeypatch.setenv(name, value)
         wiring.reset()
         idempotency.reset()
-        with OpenAI(base_url=f"{engine_url}/v1", api_key="sk-engine-test", max_retries=0) as engine:
-            stack = Stack(tables["VideosTable"], tables["KeysTable"], state_machine_arn, engine)
-            stack.keys = {"alice": stack.add_key("alice"), "bob": stack.add_key("bob")}
-            yield stack
+        stack = Stack(tables["VideosTable"], tables["KeysTable"], state_machine_arn, engine_sdk)
+        stack.keys = {"alice": stack.add_key("alice"), "bob": stack.add_key("bob")}
+        yield stack
         wiring.reset()
     metrics.clear_metrics()
 
 
 @pytest.fixture(scope="session")
-def media(engine_url: str) -> dict[Variant, bytes]:
+def media(engine_sdk: OpenAI) -> dict[Variant, bytes]:
     """Real engine-rendered files, for records seeded as completed."""
-    with OpenAI(base_url=f"{engine_url}/v1", api_key="sk-engine-test", max_retries=0) as engine:
-        video = engine.videos.create_and_poll(prompt="Seeded media", poll_interval_ms=100)
-        files = {
-            variant: engine.videos.download_content(video.id, variant=variant).content
-            for variant in CONTENT_TYPES
-        }
+    video = engine_sdk.videos.create_and_poll(prompt="Seeded media", poll_interval_ms=100)
+    files = {
+        variant: engine_sdk.videos.download_content(video.id, variant=variant).content
+        for variant in CONTENT_TYPES
+    }
     assert jpeg_size(files["thumbnail"]) == (720, 1280)
     return files
