@@ -233,8 +233,8 @@ class FunctionPool:
                     self._all.remove(worker)
             return Invocation(result, error, output, cold, seconds)
 
-    def crash_busy(self, handling: Callable[[Any], bool] = lambda _: True) -> int:
-        """Kills the workers in the middle of an invocation whose event is `handling`'s, as when a
+    def crash_busy(self, handling: Callable[[Any], bool]) -> int:
+        """Kills the workers in the middle of an invocation whose event `handling` accepts, as when a
         container dies (fault tests); their invocations end with Runtime.ExitError. Returns how many
         were killed."""
         with self._lock:
