@@ -4,7 +4,6 @@ in every frame, inset in the lower corner."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from pathlib import Path
 import av
 
 from local.engine.errors import EngineError, invalid
+from local.engine.stored_files import keep
 
 MAX_NAME_CHARS = 80
 
@@ -37,10 +37,7 @@ class Characters:
     def create(self, name: str, video: bytes) -> Character:
         if not 1 <= len(name) <= MAX_NAME_CHARS:
             raise invalid("name", f"name must be 1 to {MAX_NAME_CHARS} characters.")
-        digest = hashlib.sha256(video).hexdigest()
-        path = self._dir / f"{digest}.mp4"
-        self._dir.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(video)
+        path, digest = keep(self._dir, video, ".mp4")
         try:
             with av.open(str(path)) as container:
                 next(container.decode(video=0))

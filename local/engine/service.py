@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import itertools
 import logging
 import time
@@ -22,6 +21,7 @@ from local.engine.jobs import MODELS, Job, Scenario, new_video_id, scenarios_in
 from local.engine.params import BaseParams, CreateParams, ListParams
 from local.engine.render import SPRITESHEET_FILE, THUMBNAIL_FILE, VIDEO_FILE, RenderSpec
 from local.engine.render_pool import RenderPool
+from local.engine.stored_files import keep
 from local.engine.webhooks import WebhookSender
 
 log = logging.getLogger("videos_api.engine")
@@ -173,10 +173,7 @@ class Engine:
 
     def _uploaded_base(self, upload: bytes) -> Base:
         """An uploaded MP4: kept by its digest, sized to the spec's size of its orientation."""
-        digest = hashlib.sha256(upload).hexdigest()
-        path = self.config.data_dir / "bases" / f"{digest}.mp4"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(upload)
+        path, digest = keep(self.config.data_dir / "bases", upload, ".mp4")
         try:
             with av.open(str(path)) as container:
                 stream = container.streams.video[0]
@@ -240,11 +237,7 @@ class Engine:
     def _store_reference(self, reference: bytes | None) -> tuple[str | None, str | None]:
         if reference is None:
             return None, None
-        digest = hashlib.sha256(reference).hexdigest()
-        path = self.config.data_dir / "references" / digest
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(reference)
+        path, digest = keep(self.config.data_dir / "references", reference)
         return str(path), digest
 
     def _start(

@@ -143,6 +143,9 @@ def test_ctrl_c_while_waiting_leaves_the_job_running(served: Served) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As in a terminal, whatever started the tests: a shell's background job ignores Ctrl-C, and a
+        # Python started ignoring it never turns it into KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     prompt_seen = False
     deadline = time.monotonic() + 60
