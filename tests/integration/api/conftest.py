@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from moto import mock_aws
 from openai import OpenAI
@@ -19,6 +18,7 @@ from tests.integration.api.stack import (
     REGION,
     STATE_MACHINE,
     Stack,
+    moto_client,
 )
 from tests.media import jpeg_size
 from videos_core import idempotency, wiring
@@ -33,8 +33,17 @@ def engine_sdk(engine_url: str) -> Iterator[OpenAI]:
         yield engine
 
 
+@pytest.fixture(scope="session")
+def functions_aws_clients() -> None:
+    """The functions' AWS clients, made afresh once per worker and then kept from case to case: every
+    case sets the same AWS environment, and moto answers a client made before its mock started."""
+    wiring.reset()
+
+
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str, engine_sdk: OpenAI) -> Iterator[Stack]:
+def stack(
+    monkeypatch: pytest.MonkeyPatch, engine_url: str, engine_sdk: OpenAI, functions_aws_clients: None
+) -> Iterator[Stack]:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -45,18 +54,16 @@ def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str, engine_sdk: OpenAI) 
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        tables = create_tables(boto3.client("dynamodb", region_name=REGION), application_template(), STACK)
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        boto3.client("events", region_name=REGION).create_event_bus(Name=APPLICATION.event_buses["EventBus"])
+        tables = create_tables(moto_client("dynamodb"), application_template(), STACK)
+        moto_client("s3").create_bucket(Bucket=BUCKET)
+        moto_client("events").create_event_bus(Name=APPLICATION.event_buses["EventBus"])
         (machine,) = APPLICATION.state_machines.values()
-        state_machine_arn = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+        state_machine_arn = moto_client("stepfunctions").create_state_machine(
             name=STATE_MACHINE, definition=json.dumps(IDLE_DEFINITION), roleArn=machine.role_arn
         )["stateMachineArn"]
         # The upstream key where the template says it is: the functions read it from SSM, as deployed.
         key_parameter = APPLICATION.parameters["UpstreamApiKeyParameter"]
-        boto3.client("ssm", region_name=REGION).put_parameter(
-            Name=key_parameter, Value="sk-engine-test", Type="SecureString"
-        )
+        moto_client("ssm").put_parameter(Name=key_parameter, Value="sk-engine-test", Type="SecureString")
         for name, value in {
             "VIDEOS_TABLE": tables["VideosTable"],
             "KEYS_TABLE": tables["KeysTable"],
@@ -75,12 +82,12 @@ def stack(monkeypatch: pytest.MonkeyPatch, engine_url: str, engine_sdk: OpenAI) 
             "POWERTOOLS_TRACE_DISABLED": "true",
         }.items():
             monkeypatch.setenv(name, value)
-        wiring.reset()
+        wiring.reset(aws_clients=False)
         idempotency.reset()
         stack = Stack(tables["VideosTable"], tables["KeysTable"], state_machine_arn, engine_sdk)
         stack.keys = {"alice": stack.add_key("alice"), "bob": stack.add_key("bob")}
         yield stack
-        wiring.reset()
+        wiring.reset(aws_clients=False)
     metrics.clear_metrics()
 
 
