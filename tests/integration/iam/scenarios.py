@@ -249,6 +249,11 @@ class Lab:
         events = self.flow.events_for(video_id, settle=2.0)
         assert [event["detail-type"] for event in events] == [detail_type], events
 
+    def events_put_by(self, logical_id: str) -> int:
+        """How many PutEvents calls a function has made that reached the bus (a refused one does not:
+        the role's policy stops it before it leaves)."""
+        return self.stack.aws.calls().get(logical_id, {}).get("events:PutEvents", 0)
+
 
 # ---- the scenarios -------------------------------------------------------------------------------
 
@@ -447,6 +452,7 @@ def delete(lab: Lab) -> None:
     running = lab.create("[stall] " + PROMPT)
     record = lab.flow.record(running)
     assert record is not None
+    events_put = lab.events_put_by("DeleteFunction")
     status, body = lab.api("DeleteFunction", "DELETE", f"/v1/videos/{running}", "/v1/videos/{video_id}")
     assert status == 200, body
     assert body["deleted"] is True
@@ -454,7 +460,10 @@ def delete(lab: Lab) -> None:
     # The upstream's copy goes too (the delete asks the upstream, with the key it reads from SSM).
     assert HTTP.get(f"{lab.flow.engine_url}/_videos/{record['upstream_id']}").status_code == 404
     assert lab.running_jobs() == 0
-    # The job ended here: its event is out, and not left in the outbox.
+    # The job ended here: the delete put its event on the bus itself (a status check of the job in
+    # flight at that moment would publish an event left waiting, so the event's arrival alone does
+    # not tell who sent it), and nothing is left in the outbox.
+    assert lab.events_put_by("DeleteFunction") == events_put + 1
     lab.one_event(running, "Video Failed")
     assert lab.outbox(running) is None
     completed = lab.seed()
