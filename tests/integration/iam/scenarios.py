@@ -252,7 +252,8 @@ class Lab:
     def events_put_by(self, logical_id: str) -> int:
         """How many PutEvents calls a function has made that reached the bus (a refused one does not:
         the role's policy stops it before it leaves)."""
-        return self.stack.aws.calls().get(logical_id, {}).get("events:PutEvents", 0)
+        count: int = self.stack.aws.calls().get(logical_id, {}).get("events:PutEvents", 0)
+        return count
 
 
 # ---- the scenarios -------------------------------------------------------------------------------
