@@ -42,7 +42,7 @@ from videos_core.adapters.quotas import spend_period
 SEED = int(os.environ.get("FAULT_SEED") or secrets.randbelow(2**32))
 MIN_FAULTS = int(os.environ.get("FAULT_MIN", "300"))
 MAX_JOBS = 200
-IN_FLIGHT = 12
+IN_FLIGHT = 24
 JOB_TIMEOUT = 240.0
 FILES = {"video.mp4", "thumbnail.jpg", "spritesheet.jpg"}
 JOB_COST = Decimal("0.5")  # sora-2, 4 s
