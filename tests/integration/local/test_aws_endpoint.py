@@ -103,6 +103,56 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws: LocalAws) -> N
     assert dynamodb.get_item(TableName="ledger", Key={"id": {"S": "a"}})["Item"]["n"] == {"N": "2"}
 
 
+def test_a_cancelled_transaction_puts_back_what_it_deleted_and_overwrote_in_a_table_with_a_sort_key(
+    aws: LocalAws,
+) -> None:
+    # Given two items under one partition key
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName="shelves",
+        KeySchema=[
+            {"AttributeName": "shelf", "KeyType": "HASH"},
+            {"AttributeName": "slot", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "shelf", "AttributeType": "S"},
+            {"AttributeName": "slot", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    first, second = ({"shelf": {"S": "s"}, "slot": {"N": n}} for n in ("1", "2"))
+    dynamodb.put_item(TableName="shelves", Item=first | {"book": {"S": "Dune"}})
+    dynamodb.put_item(TableName="shelves", Item=second | {"book": {"S": "Emma"}})
+    delete_first = {"Delete": {"TableName": "shelves", "Key": first}}
+    overwrite_second = {"Put": {"TableName": "shelves", "Item": second | {"book": {"S": "Ulysses"}}}}
+    failing_check = {
+        "ConditionCheck": {
+            "TableName": "shelves",
+            "Key": {"shelf": {"S": "s"}, "slot": {"N": "3"}},
+            "ConditionExpression": "attribute_exists(book)",
+        }
+    }
+
+    # When a transaction deletes one, overwrites the other and fails a check; and when one names an
+    # item twice (refused before it ends)
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.transact_write_items(TransactItems=[delete_first, overwrite_second, failing_check])
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(
+            TransactItems=[overwrite_second, {"Delete": {"TableName": "shelves", "Key": second}}]
+        )
+
+    # Then both items are as they were
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    books = dynamodb.query(
+        TableName="shelves",
+        KeyConditionExpression="shelf = :s",
+        ExpressionAttributeValues={":s": {"S": "s"}},
+    )["Items"]
+    assert [(item["slot"]["N"], item["book"]["S"]) for item in books] == [("1", "Dune"), ("2", "Emma")]
+
+
 def test_racing_creates_take_no_more_slots_than_the_limit(aws: LocalAws) -> None:
     # Given an owner allowed 5 running jobs, and a dozen creates racing for them
     dynamodb = aws.client("dynamodb")
