@@ -12,15 +12,14 @@ from local.serve.application import LOCAL_ACCOUNT
 from local.serve.aws_endpoint import LocalAws
 from tests.support import free_port
 
+# No state machine runs here: its tasks' role is allowed nothing.
+NOBODY = Role("nobody", Policy("arn:aws:iam::123456789012:role/nobody", ()), LOCAL_ACCOUNT, Revocations(None))
+
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[LocalAws]:
     endpoint = LocalAws("127.0.0.1", free_port())
-    # No state machine runs here: its tasks' role is allowed nothing.
-    nobody = Role(
-        "nobody", Policy("arn:aws:iam::123456789012:role/nobody", ()), LOCAL_ACCOUNT, Revocations(None)
-    )
-    endpoint.start("http://127.0.0.1:9", nobody)
+    endpoint.start("http://127.0.0.1:9", NOBODY)
     try:
         yield endpoint
     finally:

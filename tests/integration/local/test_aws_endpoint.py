@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from threading import Barrier
@@ -13,7 +14,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.serve.aws_endpoint import LocalAws, client
+from local.serve.aws_endpoint import FAST_PATH_SWITCH, LocalAws, client
+from tests.integration.local.conftest import NOBODY
+from tests.support import free_port
 from videos_core.adapters.quotas import DynamoQuotas, Limits
 from videos_core.errors import VideoQuotaExceeded
 
@@ -227,3 +230,102 @@ def test_a_state_over_step_functions_256_kib_fails_the_execution_as_on_aws(aws: 
     assert ended(fits)["status"] == "SUCCEEDED"
     refused = ended(too_large)
     assert (refused["status"], refused.get("error")) == ("FAILED", "States.DataLimitExceeded")
+
+
+@pytest.fixture(scope="module")
+def aws_as_moto_serves() -> Iterator[LocalAws]:
+    """A second endpoint with the fast path off: moto's server as it is."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(FAST_PATH_SWITCH, "off")
+        endpoint = LocalAws("127.0.0.1", free_port())
+        endpoint.start("http://127.0.0.1:9", NOBODY)
+    try:
+        yield endpoint
+    finally:
+        endpoint.stop()
+
+
+def item_answers(aws: LocalAws) -> list[Any]:
+    """What DynamoDB's item operations answer, every kind of attribute among them."""
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName="answers",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    every_kind = {
+        "s": {"S": "text"},
+        "n": {"N": "12.5"},
+        "b": {"B": b"\x00\x01bytes"},
+        "flag": {"BOOL": False},
+        "nothing": {"NULL": True},
+        "names": {"SS": ["a", "b"]},
+        "numbers": {"NS": ["1", "2"]},
+        "list": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"BOOL": True}}}]},
+        "map": {"M": {"inner": {"S": "y"}, "count": {"N": "0"}}},
+    }
+    key = {"pk": {"S": "p"}, "sk": {"N": "1"}}
+    plain_key = {"pk": {"S": "p"}, "sk": {"N": "2"}}
+    answers = [
+        dynamodb.put_item(TableName="answers", Item=key | every_kind),
+        dynamodb.put_item(TableName="answers", Item=plain_key | {"s": {"S": "one"}}, ReturnValues="ALL_OLD"),
+        dynamodb.put_item(TableName="answers", Item=plain_key | {"s": {"S": "two"}}, ReturnValues="ALL_OLD"),
+        dynamodb.get_item(TableName="answers", Key=key),
+        dynamodb.get_item(TableName="answers", Key=plain_key, ReturnConsumedCapacity="TOTAL"),
+        dynamodb.get_item(TableName="answers", Key={"pk": {"S": "p"}, "sk": {"N": "9"}}),
+        dynamodb.get_item(
+            TableName="answers",
+            Key=plain_key,
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "s"},
+        ),
+        dynamodb.update_item(
+            TableName="answers",
+            Key=plain_key,
+            UpdateExpression="SET c = if_not_exists(c, :zero) + :one",
+            ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        ),
+        dynamodb.update_item(
+            TableName="answers",
+            Key=plain_key,
+            UpdateExpression="SET c = c + :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_OLD",
+        ),
+        dynamodb.update_item(
+            TableName="answers", Key=plain_key, UpdateExpression="REMOVE c", ReturnValues="NONE"
+        ),
+        dynamodb.query(
+            TableName="answers",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+            Limit=1,
+        ),
+        dynamodb.query(
+            TableName="answers",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+            ScanIndexForward=False,
+        ),
+        dynamodb.query(
+            TableName="answers",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+            Select="COUNT",
+        ),
+        dynamodb.scan(TableName="answers"),
+        dynamodb.delete_item(TableName="answers", Key=plain_key, ReturnValues="ALL_OLD"),
+        dynamodb.delete_item(TableName="answers", Key=plain_key),
+    ]
+    for answer in answers:
+        answer.pop("ResponseMetadata")
+    return answers
+
+
+def test_item_operations_answer_as_moto_serves_them(aws: LocalAws, aws_as_moto_serves: LocalAws) -> None:
+    assert item_answers(aws) == item_answers(aws_as_moto_serves)
