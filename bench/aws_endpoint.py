@@ -3,8 +3,8 @@ UpdateItem, TransactWriteItems, S3 PutObject and GetObject, EventBridge PutEvent
 on and off (`LOCAL_AWS_FAST_PATH=off`).
 
 Each case starts `serve`, makes REQUESTS calls of each kind from this process as a function would
-(over HTTP, with a function's key), and reads the endpoint process's CPU time from /proc before and
-after: the server's side of each call, HTTP parsing included.
+(over HTTP, with a function's key) against a videos table of RECORDS jobs, and reads the endpoint
+process's CPU time from /proc before and after: the server's side of each call, HTTP parsing included.
 
     uv run python -m bench.aws_endpoint [--requests 400]
 """
@@ -29,6 +29,7 @@ TABLE = APPLICATION.tables["VideosTable"]
 BUCKET = APPLICATION.buckets["AssetsBucket"]
 BUS = APPLICATION.event_buses["EventBus"]
 BODY = b"\0" * 200_000  # a thumbnail's size
+RECORDS = 500  # the videos table holds a busy day's jobs, as under load (a transaction's cost grew with it)
 
 
 def calls(endpoint: str) -> dict[str, Callable[[], Any]]:
@@ -36,6 +37,11 @@ def calls(endpoint: str) -> dict[str, Callable[[], Any]]:
         client(service, endpoint, access_key="BenchFunction") for service in ("dynamodb", "s3", "events")
     )
     key = {"owner": {"S": "bench"}, "video_id": {"S": "vid_bench"}}
+    for n in range(RECORDS):
+        record = {"owner": {"S": f"owner-{n % 50}"}, "video_id": {"S": f"vid_{n:04d}"}}
+        dynamodb.put_item(
+            TableName=TABLE, Item=record | {"status": {"S": "completed"}, "progress": {"N": "100"}}
+        )
     dynamodb.put_item(TableName=TABLE, Item=key | {"progress": {"N": "0"}})
     s3.put_object(Bucket=BUCKET, Key="videos/bench/video.mp4", Body=BODY)
     update = {
