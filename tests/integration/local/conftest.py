@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -16,11 +17,21 @@ from tests.support import free_port
 NOBODY = Role("nobody", Policy("arn:aws:iam::123456789012:role/nobody", ()), LOCAL_ACCOUNT, Revocations(None))
 
 
-@pytest.fixture(scope="module")
-def aws() -> Iterator[LocalAws]:
+@contextlib.contextmanager
+def running_endpoint(**environment: str) -> Iterator[LocalAws]:
+    """An endpoint started with `environment` added to its process's own."""
     endpoint = LocalAws("127.0.0.1", free_port())
-    endpoint.start("http://127.0.0.1:9", NOBODY)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        endpoint.start("http://127.0.0.1:9", NOBODY)
     try:
         yield endpoint
     finally:
         endpoint.stop()
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[LocalAws]:
+    with running_endpoint() as endpoint:
+        yield endpoint

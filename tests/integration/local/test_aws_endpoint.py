@@ -15,8 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local.serve.aws_endpoint import FAST_PATH_SWITCH, LocalAws, client
-from tests.integration.local.conftest import NOBODY
-from tests.support import free_port
+from tests.integration.local.conftest import running_endpoint
 from videos_core.adapters.quotas import DynamoQuotas, Limits
 from videos_core.errors import VideoQuotaExceeded
 
@@ -24,13 +23,17 @@ RACERS = 12
 ROUNDS = 15
 
 
-def table_keyed_by_id(aws: LocalAws, name: str) -> Any:
-    """A new table with a string `id` key; the endpoint's DynamoDB client."""
+def new_table(aws: LocalAws, name: str, *key: tuple[str, str]) -> Any:
+    """A new table keyed by `key` (its partition key, then its sort key if it has one: each a name and
+    a type); the endpoint's DynamoDB client."""
     dynamodb = aws.client("dynamodb")
     dynamodb.create_table(
         TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[
+            {"AttributeName": attribute, "KeyType": kind}
+            for (attribute, _), kind in zip(key, ("HASH", "RANGE"), strict=False)
+        ],
+        AttributeDefinitions=[{"AttributeName": attribute, "AttributeType": kind} for attribute, kind in key],
         BillingMode="PAY_PER_REQUEST",
     )
     return dynamodb
@@ -38,7 +41,7 @@ def table_keyed_by_id(aws: LocalAws, name: str) -> Any:
 
 def test_racing_conditional_writes_let_exactly_one_writer_win(aws: LocalAws) -> None:
     # Given a table and a dozen writers, each with its own connection
-    dynamodb = table_keyed_by_id(aws, "claims")
+    dynamodb = new_table(aws, "claims", ("id", "S"))
     writers = [client("dynamodb", aws.endpoint, Config(max_pool_connections=2)) for _ in range(RACERS)]
 
     for round_ in range(ROUNDS):
@@ -72,7 +75,7 @@ def claim(dynamodb: Any, key: str, claimant: str, start: Barrier) -> str:
 
 def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws: LocalAws) -> None:
     # Given an existing item and a transaction that puts a new one, updates it, and fails a check
-    dynamodb = table_keyed_by_id(aws, "ledger")
+    dynamodb = new_table(aws, "ledger", ("id", "S"))
     dynamodb.put_item(TableName="ledger", Item={"id": {"S": "a"}, "n": {"N": "1"}})
     transaction = [
         {"Put": {"TableName": "ledger", "Item": {"id": {"S": "new"}, "n": {"N": "5"}}}},
@@ -110,19 +113,7 @@ def test_a_cancelled_transaction_puts_back_what_it_deleted_and_overwrote_in_a_ta
     aws: LocalAws,
 ) -> None:
     # Given two items under one partition key
-    dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(
-        TableName="shelves",
-        KeySchema=[
-            {"AttributeName": "shelf", "KeyType": "HASH"},
-            {"AttributeName": "slot", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "shelf", "AttributeType": "S"},
-            {"AttributeName": "slot", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = new_table(aws, "shelves", ("shelf", "S"), ("slot", "N"))
     first, second = ({"shelf": {"S": "s"}, "slot": {"N": n}} for n in ("1", "2"))
     dynamodb.put_item(TableName="shelves", Item=first | {"book": {"S": "Dune"}})
     dynamodb.put_item(TableName="shelves", Item=second | {"book": {"S": "Emma"}})
@@ -158,19 +149,7 @@ def test_a_cancelled_transaction_puts_back_what_it_deleted_and_overwrote_in_a_ta
 
 def test_racing_creates_take_no_more_slots_than_the_limit(aws: LocalAws) -> None:
     # Given an owner allowed 5 running jobs, and a dozen creates racing for them
-    dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(
-        TableName="quotas",
-        KeySchema=[
-            {"AttributeName": "owner", "KeyType": "HASH"},
-            {"AttributeName": "period", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "owner", "AttributeType": "S"},
-            {"AttributeName": "period", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = new_table(aws, "quotas", ("owner", "S"), ("period", "S"))
     limits = Limits(max_running_jobs=5, daily_budget_usd=Decimal(1000))
     racers = [DynamoQuotas(client("dynamodb", aws.endpoint), "quotas", limits) for _ in range(RACERS)]
     start, now = Barrier(RACERS), int(time.time())
@@ -235,28 +214,13 @@ def test_a_state_over_step_functions_256_kib_fails_the_execution_as_on_aws(aws: 
 @pytest.fixture(scope="module")
 def aws_as_moto_serves() -> Iterator[LocalAws]:
     """A second endpoint with the fast path off: moto's server as it is."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(FAST_PATH_SWITCH, "off")
-        endpoint = LocalAws("127.0.0.1", free_port())
-        endpoint.start("http://127.0.0.1:9", NOBODY)
-    try:
+    with running_endpoint(**{FAST_PATH_SWITCH: "off"}) as endpoint:
         yield endpoint
-    finally:
-        endpoint.stop()
 
 
 def item_answers(aws: LocalAws) -> list[Any]:
     """What DynamoDB's item operations answer, every kind of attribute among them."""
-    dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(
-        TableName="answers",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = new_table(aws, "answers", ("pk", "S"), ("sk", "N"))
     every_kind = {
         "s": {"S": "text"},
         "n": {"N": "12.5"},
