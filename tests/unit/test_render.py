@@ -16,6 +16,7 @@ from local.engine.render import (
     THUMBNAIL_FILE,
     VIDEO_FILE,
     RenderSpec,
+    _frames,
     render,
 )
 from tests.media import jpeg_size, png_bytes, probe_mp4
@@ -80,6 +81,21 @@ def test_a_cached_render_is_not_rendered_again(tmp_path: Path) -> None:
     assert second.directory == first.directory
     assert (second.directory / VIDEO_FILE).stat().st_mtime_ns == modified
     assert [p.name for p in tmp_path.iterdir()] == [first.directory.name]
+
+
+def test_each_picture_in_the_mp4_is_the_one_drawn_for_it(cache: Path) -> None:
+    """The encoder is handed one frame whose planes are refilled for every picture: each picture it
+    wrote must still be its own, not a neighbour's or a mix."""
+    spec = RenderSpec(PROMPT, 720, 1280, 4)
+    drawn = [picture.astype(np.int16) for picture in _frames(spec)[0]]
+
+    decoded = decoded_frames(render(spec, cache).directory / VIDEO_FILE)
+
+    assert len(decoded) == len(drawn)
+    own = [float(np.abs(decoded[i] - drawn[i]).mean()) for i in range(len(drawn))]
+    neighbours = [float(np.abs(decoded[i] - drawn[i - 1]).mean()) for i in range(1, len(drawn))]
+    assert max(own) < 0.5
+    assert min(neighbours) > 2 * max(own)
 
 
 def thumbnail_pixels(cache: Path, spec: RenderSpec) -> np.ndarray:
