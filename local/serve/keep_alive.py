@@ -9,10 +9,15 @@ length is not known up front (chunked) still closes its connection."""
 
 from __future__ import annotations
 
+import selectors
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
+from werkzeug import serving
+
+from local.serve.whole_answers import AnswersSentAtOnce
 
 
 class _CountedInput:
@@ -42,7 +47,39 @@ class _CountedInput:
             pass
 
 
-class KeepAliveRequestHandler(MotoRequestHandler):
+# Whether this thread's request has a body of known length, read to its end by the application.
+_counted = threading.local()
+
+
+class _NothingToDrain:
+    """What werkzeug's drain of a request's unread body finds when the body was read to its end: it
+    would otherwise wait up to 10 ms on the connection after every answer (a selector made, a wait,
+    and one more turn for the GIL), to read nothing."""
+
+    def register(self, *_: Any) -> None:
+        pass
+
+    def select(self, timeout: float | None = None) -> list[Any]:  # noqa: ARG002 - werkzeug names it
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+class _DrainSelectors:
+    """The `selectors` werkzeug's server sees."""
+
+    EVENT_READ = selectors.EVENT_READ
+
+    @staticmethod
+    def DefaultSelector() -> Any:  # noqa: N802 - selectors' own name
+        return _NothingToDrain() if getattr(_counted, "body", False) else selectors.DefaultSelector()
+
+
+serving.selectors = _DrainSelectors  # type: ignore[assignment,attr-defined]
+
+
+class KeepAliveRequestHandler(AnswersSentAtOnce, MotoRequestHandler):
     """moto's request handler, with connections kept open between requests."""
 
     _body: _CountedInput | None = None
@@ -58,9 +95,11 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         connection_file = self.rfile
         self._body = _CountedInput(connection_file, int(self.headers.get("Content-Length") or 0))
         self.rfile = self._body  # type: ignore[assignment]
+        _counted.body = True
         try:
             super().run_wsgi()
         finally:
+            _counted.body = False
             self.rfile = connection_file
         self._body.drain()
 

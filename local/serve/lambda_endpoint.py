@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from local.serve.limits import PayloadTooLargeError
+from local.serve.whole_answers import AnswersSentAtOnce
 from local.serve.workers import Invocation
 
 LambdaDispatcher = Callable[[str, Any], Invocation]
@@ -47,7 +48,7 @@ class LambdaEndpoint:
 
 
 def _handler(dispatch: LambdaDispatcher) -> type[BaseHTTPRequestHandler]:
-    class Invoke(BaseHTTPRequestHandler):
+    class Invoke(AnswersSentAtOnce, BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:

@@ -3,9 +3,12 @@ moves one fails here, by name, rather than as a slower or less faithful endpoint
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 from moto.moto_server.werkzeug_app import MotoRequestHandler
+from werkzeug.serving import WSGIRequestHandler
 
 from local.serve.moto_fidelity import _WRITES
 from local.serve.moto_speedups import patched_internals
@@ -22,3 +25,8 @@ PATCHED = [
 @pytest.mark.parametrize(("owner", "name"), PATCHED, ids=lambda value: getattr(value, "__name__", value))
 def test_each_patched_internal_exists(owner: object, name: str) -> None:
     assert callable(getattr(owner, name, None)), f"{getattr(owner, '__name__', owner)}.{name} is gone"
+
+
+def test_werkzeugs_drain_still_makes_its_selector_from_the_module() -> None:
+    # local.serve.keep_alive answers werkzeug's drain of a counted body through `serving.selectors`.
+    assert "selectors.DefaultSelector()" in inspect.getsource(WSGIRequestHandler.run_wsgi)
