@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from moto import backends as moto_backends
 from moto.core import responses as moto_responses
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -56,6 +57,8 @@ def speed_up_moto(
         _list_each_handlers_actions_once()
         _back_up_only_what_a_transaction_writes()
         _dump_item_answers_as_they_are()
+        _query_only_the_items_a_key_selects()
+        _copy_an_updated_item_only_for_a_stream()
     DomainDispatcherApplication._sped_up = True  # type: ignore[attr-defined]
 
 
@@ -73,6 +76,9 @@ def patched_internals() -> list[tuple[Any, str]]:
         (DynamoDBBackend, "transact_write_items"),
         (dynamodb_models.copy, "deepcopy"),  # type: ignore[attr-defined]
         (DynamoResult, "execute_result"),
+        (Table, "query"),
+        (Table, "all_items"),
+        (DynamoDBBackend, "update_item"),
     ]
 
 
@@ -152,12 +158,21 @@ def _list_each_handlers_actions_once() -> None:
     moto_responses.method_names_from_class = listed  # type: ignore[attr-defined]
 
 
+# What this thread's DynamoDB call has put in place of moto's own work (see the speed-ups below).
+_in_call = threading.local()
+
+
 class _TablesNotCopied:
-    """The `copy` module as moto's DynamoDB backend sees it, except that a table is not copied."""
+    """The `copy` module as moto's DynamoDB backend sees it, except that a table is not copied, nor an
+    item while `_in_call.items_not_copied` holds."""
 
     @staticmethod
     def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
-        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+        if isinstance(value, Table) or (
+            isinstance(value, Item) and getattr(_in_call, "items_not_copied", False)
+        ):
+            return value
+        return copy.deepcopy(value, memo)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(copy, name)
@@ -229,3 +244,88 @@ def _dump_item_answers_as_they_are() -> None:
         return serialize(self, context)
 
     DynamoResult.execute_result = execute_result  # type: ignore[method-assign,assignment]
+
+
+def _query_only_the_items_a_key_selects() -> None:
+    """moto answers a Query by sorting every item of the table and testing each against the key,
+    where DynamoDB reads only the key's partition: a list of one owner's videos, or a job found by its
+    upstream id, cost more the more jobs the table held. moto's query is given only the items the key
+    can select, in moto's own order, and still tests each one itself, so its answer is unchanged."""
+    query, all_items = Table.query, Table.all_items
+    parameters = inspect.signature(query)
+
+    @functools.wraps(query)
+    def query_selected(self: Table, *args: Any, **kwargs: Any) -> Any:
+        given = parameters.bind(self, *args, **kwargs).arguments
+        _in_call.query_items = _items_the_key_selects(
+            self, given["hash_key"], given.get("index_name"), given.get("hash_key_conditions") or []
+        )
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            _in_call.query_items = None
+
+    @functools.wraps(all_items)
+    def all_items_or_selected(self: Table) -> list[Item]:
+        selected = getattr(_in_call, "query_items", None)
+        if selected is None:
+            return all_items(self)
+        _in_call.query_items = None
+        return sorted(selected, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+    Table.query = query_selected  # type: ignore[method-assign]
+    Table.all_items = all_items_or_selected  # type: ignore[method-assign]
+
+
+def _items_the_key_selects(
+    table: Table,
+    hash_key: DynamoType | None,
+    index_name: str | None,
+    conditions: list[tuple[str, DynamoType]],
+) -> list[Item] | None:
+    """A superset of the items a Query's partition key selects (None: every item, as moto reads them).
+    The table's own key reads its partition; an index's key keeps each item whose attribute has the
+    key's type and value (a number's value in any spelling, since moto compares numbers as numbers)."""
+    if not index_name:
+        if hash_key is None:
+            return None
+        partition = table.items.get(hash_key)
+        if partition is None:
+            return []
+        return list(partition.values()) if table.range_key_attr else [partition]  # type: ignore[list-item]
+    if not conditions:
+        return None
+    return [
+        item for item in _every_item(table) if all(_may_equal(item.attrs.get(n), v) for n, v in conditions)
+    ]
+
+
+def _every_item(table: Table) -> Iterator[Item]:
+    for partition in table.items.values():
+        if table.range_key_attr:
+            yield from partition.values()
+        else:
+            yield partition  # type: ignore[misc]
+
+
+def _may_equal(value: DynamoType | None, key: DynamoType) -> bool:
+    return value is not None and value.type == key.type and (value.value == key.value or key.type == "N")
+
+
+def _copy_an_updated_item_only_for_a_stream() -> None:
+    """moto copies every item it updates, whole, for the table's stream's old image, stream or none:
+    the copy is made only for a table with a stream."""
+    update = DynamoDBBackend.update_item
+
+    @functools.wraps(update)
+    def update_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        table = self.tables.get(table_name)
+        if table is None or table.stream_shard is not None:
+            return update(self, table_name, *args, **kwargs)
+        _in_call.items_not_copied = True
+        try:
+            return update(self, table_name, *args, **kwargs)
+        finally:
+            _in_call.items_not_copied = False
+
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]

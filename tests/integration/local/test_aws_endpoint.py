@@ -293,3 +293,137 @@ def item_answers(aws: LocalAws) -> list[Any]:
 
 def test_item_operations_answer_as_moto_serves_them(aws: LocalAws, aws_as_moto_serves: LocalAws) -> None:
     assert item_answers(aws) == item_answers(aws_as_moto_serves)
+
+
+def query_answers(aws: LocalAws) -> list[Any]:
+    """What Query answers, by a table's key and by an index's, a page at a time and whole, on a table
+    holding other partitions (a number's key spelled two ways among them)."""
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName="queried",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+            {"AttributeName": "tag", "AttributeType": "S"},
+            {"AttributeName": "rank", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-tag",
+                "KeySchema": [{"AttributeName": "tag", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "by-rank",
+                "KeySchema": [
+                    {"AttributeName": "rank", "KeyType": "HASH"},
+                    {"AttributeName": "tag", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(30):
+        item = {"pk": {"S": f"p{n % 4}"}, "sk": {"N": str(n)}, "body": {"S": "x" * n}}
+        if n % 3:
+            item["tag"] = {"S": f"t{n % 5}"}
+        if n % 2:
+            item["rank"] = {"N": ("1.0" if n % 4 == 1 else "1") if n < 20 else str(n)}
+        dynamodb.put_item(TableName="queried", Item=item)
+
+    def pages(**query: Any) -> list[Any]:
+        answers = [dynamodb.query(TableName="queried", **query)]
+        while "LastEvaluatedKey" in answers[-1]:
+            answers.append(
+                dynamodb.query(
+                    TableName="queried", ExclusiveStartKey=answers[-1]["LastEvaluatedKey"], **query
+                )
+            )
+        return answers
+
+    def by(expression: str, **values: dict[str, str]) -> dict[str, Any]:
+        return {
+            "KeyConditionExpression": expression,
+            "ExpressionAttributeValues": {f":{k}": v for k, v in values.items()},
+        }
+
+    answers = [
+        *pages(**by("pk = :p", p={"S": "p1"})),
+        *pages(**by("pk = :p", p={"S": "p2"}), Limit=2, ScanIndexForward=False),
+        *pages(
+            **by("pk = :p AND sk BETWEEN :low AND :high", p={"S": "p3"}, low={"N": "5"}, high={"N": "20"})
+        ),
+        *pages(**by("pk = :p", p={"S": "nobody"})),
+        *pages(IndexName="by-tag", **by("tag = :t", t={"S": "t1"})),
+        *pages(IndexName="by-tag", Limit=3, **by("tag = :t", t={"S": "t2"})),
+        *pages(IndexName="by-rank", **by("#r = :r", r={"N": "1"}), ExpressionAttributeNames={"#r": "rank"}),
+        *pages(
+            IndexName="by-rank",
+            Limit=2,
+            ScanIndexForward=False,
+            **by("#r = :r AND tag > :t", r={"N": "1.00"}, t={"S": "t1"}),
+            ExpressionAttributeNames={"#r": "rank"},
+        ),
+        *pages(
+            IndexName="by-tag",
+            FilterExpression="sk > :least",
+            **by("tag = :t", t={"S": "t4"}, least={"N": "10"}),
+        ),
+        *pages(IndexName="by-tag", **by("tag = :t", t={"S": "absent"})),
+        *pages(IndexName="by-tag", Select="COUNT", **by("tag = :t", t={"S": "t3"})),
+    ]
+    for answer in answers:
+        answer.pop("ResponseMetadata")
+    assert sum(answer["Count"] for answer in answers) > 30, "the queries find items"
+    return answers
+
+
+def test_queries_answer_as_moto_serves_them(aws: LocalAws, aws_as_moto_serves: LocalAws) -> None:
+    assert query_answers(aws) == query_answers(aws_as_moto_serves)
+
+
+def stream_images(aws: LocalAws) -> list[Any]:
+    """The old and new images a table's stream records for updates, plain and in a transaction."""
+    dynamodb = new_table(aws, "streamed", ("id", "S"))
+    dynamodb.update_table(
+        TableName="streamed",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    key = {"id": {"S": "a"}}
+    dynamodb.put_item(TableName="streamed", Item=key | {"n": {"N": "1"}, "tags": {"L": [{"S": "x"}]}})
+    dynamodb.update_item(
+        TableName="streamed",
+        Key=key,
+        UpdateExpression="SET n = n + :one, tags = list_append(tags, :more)",
+        ExpressionAttributeValues={":one": {"N": "1"}, ":more": {"L": [{"S": "y"}]}},
+    )
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": "streamed",
+                    "Key": key,
+                    "UpdateExpression": "REMOVE tags",
+                }
+            }
+        ]
+    )
+    arn = dynamodb.describe_table(TableName="streamed")["Table"]["LatestStreamArn"]
+    streams = aws.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    return [(r["eventName"], r["dynamodb"].get("OldImage"), r["dynamodb"].get("NewImage")) for r in records]
+
+
+def test_a_stream_records_the_item_before_each_update(aws: LocalAws, aws_as_moto_serves: LocalAws) -> None:
+    images = stream_images(aws)
+    assert [(name, old and old.get("n"), new.get("n"), "tags" in new) for name, old, new in images] == [
+        ("INSERT", None, {"N": "1"}, True),
+        ("MODIFY", {"N": "1"}, {"N": "2"}, True),
+        ("MODIFY", {"N": "2"}, {"N": "2"}, False),
+    ]
+    assert images[1][1]["tags"] == {"L": [{"S": "x"}]}
+    assert images == stream_images(aws_as_moto_serves)
