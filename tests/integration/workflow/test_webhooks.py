@@ -213,3 +213,27 @@ def test_a_failed_webhook_for_a_job_still_running_is_503_and_changes_nothing(wor
     assert record["status"] in ("queued", "in_progress")
     assert workflow.events_for(video["id"], settle=0.5) == []
     workflow.client("stepfunctions").stop_execution(executionArn=workflow.execution_arn(video["id"]))
+
+
+def test_a_webhook_leaves_a_job_another_finaliser_is_storing_to_it(workflow: Workflow) -> None:
+    """The poller's StoreAssets holds the job's claim: the webhook acknowledges the delivery and
+    leaves the job to it, without asking the upstream (here still running: asked, it would be 503)."""
+    video = workflow.create("Being stored by the poller [stall]")
+    table = workflow.stack.application.tables["VideosTable"]
+    workflow.client("dynamodb").update_item(
+        TableName=table,
+        Key=to_item({"owner": workflow.owner, "video_id": video["id"]}),
+        UpdateExpression="SET finaliser = :other, finalise_until = :until",
+        ExpressionAttributeValues=to_item({":other": "store-assets", ":until": int(time.time()) + 60}),
+    )
+
+    status, body = workflow.webhook("video.completed", upstream_id_of(workflow, video["id"]))
+
+    assert (status, body) == (200, {"received": True})
+    record = workflow.record(video["id"])
+    assert record is not None
+    assert (record["status"], record["finaliser"]) in {
+        ("queued", "store-assets"),
+        ("in_progress", "store-assets"),
+    }
+    workflow.client("stepfunctions").stop_execution(executionArn=workflow.execution_arn(video["id"]))

@@ -180,6 +180,10 @@ def _apply(
         # Ended already; its event may still wait for the bus (a redelivery after a refused publish).
         publish_pending(video_id, ports.ender, now)
         return Received(event_type, video_id, Outcome(finalised=False))
+    if record.being_finalised(now):
+        # Another finaliser (the poller's StoreAssets) is storing the files and ends the job; if it
+        # dies, its claim lapses and the poller's next look takes over. Nothing to ask the upstream.
+        return Received(event_type, video_id, Outcome(finalised=False))
     # The upstream's own state decides, not the event: a late or out-of-order delivery must not end a
     # job otherwise than the upstream did.
     job = ports.upstream.retrieve(record.model, record.upstream_id)
