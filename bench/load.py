@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench.cpu import cpu_seconds
+from bench.cpu import CLIENTS, cpu_seconds
 from bench.report import Table, publish
 from bench.upstream_calls import POLL_RATE
 from local.keys import create_key
@@ -260,7 +260,9 @@ def cpu_table(cpu: dict[str, float], seconds: float, jobs: int) -> Table:
         if spent >= 0.05:
             table.add(group, f"{spent:.1f}", f"{spent / (cores * seconds):.0%}", f"{spent / jobs * 1000:.0f}")
     total = sum(cpu.values())
-    table.add("all", f"{total:.1f}", f"{total / (cores * seconds):.0%}", f"{total / jobs * 1000:.0f}")
+    service = total - cpu.get(CLIENTS, 0.0)
+    for name, spent in (("the service (all but the benchmark clients)", service), ("all", total)):
+        table.add(name, f"{spent:.1f}", f"{spent / (cores * seconds):.0%}", f"{spent / jobs * 1000:.0f}")
     table.notes.append(
         f"At {total / jobs:.2f} CPU-s per job (its create, list, GETs and /poll, and its workflow; the"
         " workers' cold starts and the engine's first render of each prompt included),"
