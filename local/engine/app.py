@@ -12,10 +12,11 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from local.engine.dialects import MediaFile
 from local.engine.dialects.fal import FalQueue
 from local.engine.dialects.gemini import GeminiApi
 from local.engine.dialects.openrouter import OpenRouterVideos
@@ -123,7 +124,7 @@ class _VideosApi:
 
     async def content(self, request: Request) -> Response:
         path, media_type = self.engine.asset(request.path_params["video_id"], parse_variant(request))
-        return FileResponse(path, media_type=media_type)
+        return MediaFile(path, media_type=media_type)
 
     def routes(self, api_key: str | None) -> list[Route]:
         return [

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
@@ -16,6 +16,13 @@ from local.engine.params import CreateParams
 from local.engine.service import Engine
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class MediaFile(FileResponse):
+    """A rendered file, read in one piece: starlette reads a file 64 KiB at a time, each read a trip
+    to a worker thread, and a video is a few hundred KiB to a few MiB."""
+
+    chunk_size = 8 * 1024 * 1024
 
 
 def speaking(render: Callable[[EngineError], Response], endpoint: Endpoint) -> Endpoint:

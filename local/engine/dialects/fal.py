@@ -23,10 +23,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import key_matches, size_of, speaking, start
+from local.engine.dialects import MediaFile, key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -201,7 +201,7 @@ class FalQueue:
         """The result's file, as fal's CDN serves it: no key needed."""
         job = self.engine.get(request.path_params["request_id"])
         path, media_type = self.engine.asset(job.id, "video")
-        return FileResponse(path, media_type=media_type)
+        return MediaFile(path, media_type=media_type)
 
     def routes(self) -> list[Route]:
         requests = PREFIX + "/{owner}/{alias}/requests/{request_id}"

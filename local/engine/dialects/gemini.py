@@ -16,10 +16,10 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import key_matches, size_of, speaking, start
+from local.engine.dialects import MediaFile, key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -122,7 +122,7 @@ class GeminiApi:
         if job is None or job.assets is None:
             raise EngineError(404, f"File files/{file_id} not found.")
         path, media_type = self.engine.asset(job.id, "video")
-        return FileResponse(path, media_type=media_type)
+        return MediaFile(path, media_type=media_type)
 
     def routes(self) -> list[Route]:
         return [

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import key_matches, size_of, speaking, start
+from local.engine.dialects import MediaFile, key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -131,7 +131,7 @@ class OpenRouterVideos:
         if job.status != "completed":
             raise _bad("The video is not ready.")
         path, media_type = self.engine.asset(job.id, "video")
-        return FileResponse(path, media_type=media_type)
+        return MediaFile(path, media_type=media_type)
 
     async def models(self, request: Request) -> Response:
         self._check_key(request)
