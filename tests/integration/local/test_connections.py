@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from local.serve.aws_endpoint import LocalAws
+from local.serve.aws_endpoint import FAST_PATH_SWITCH, LocalAws
 from local.serve.whole_answers import AnswersSentAtOnce, _AnswerWriter
+from tests.integration.local.conftest import running_endpoint
 
 
 def test_an_answer_is_kept_until_it_is_flushed_then_sent_in_one_piece() -> None:
@@ -87,9 +88,17 @@ def read_answer(connection: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
+@pytest.fixture(scope="module")
+def kept_open() -> Iterator[LocalAws]:
+    """An endpoint with its fast path on (kept-open connections), whatever the tests' environment."""
+    with running_endpoint(**{FAST_PATH_SWITCH: "on"}) as endpoint:
+        yield endpoint
+
+
 def test_the_aws_endpoint_asks_for_an_uploads_body_then_serves_the_next_request_on_its_connection(
-    aws: LocalAws,
+    kept_open: LocalAws,
 ) -> None:
+    aws = kept_open
     aws.client("s3").create_bucket(Bucket="continued")
     put = (
         b"PUT /continued/object HTTP/1.1\r\nHost: s3.amazonaws.com\r\nContent-Length: 5\r\n"
