@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 HTTP = httpx.Client(cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])))
 
 
+# How many times `serving` picks free ports for serve, when one is taken before serve binds it.
+PORT_ATTEMPTS = 3
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -108,14 +112,26 @@ def serving(
     env: dict[str, str] | None = None,
     render_cache: Path | None = None,
 ) -> Iterator[Served]:
-    """`videos-api serve` on free ports until the block ends, its output in data_dir/serve.log."""
-    ports = (free_port(), free_port(), free_port())
-    api, aws, engine = (f"http://127.0.0.1:{port}" for port in ports)
-    args = [*serve_args(ports, api_key, data_dir, fast=fast), *extra_args]
-    if render_cache is not None:
-        args += ["--render-cache", str(render_cache)]
-    with running(args, f"{api}/openapi.json", data_dir / "serve.log", env):
-        yield Served(api, aws, engine, data_dir, ports)
+    """`videos-api serve` on free ports until the block ends, its output in data_dir/serve.log. A port
+    found free can be taken before serve binds it (any connection's own end may get it): serve then
+    refuses to start, and is started again on other ports."""
+    log = data_dir / "serve.log"
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        ports = (free_port(), free_port(), free_port())
+        api, aws, engine = (f"http://127.0.0.1:{port}" for port in ports)
+        args = [*serve_args(ports, api_key, data_dir, fast=fast), *extra_args]
+        if render_cache is not None:
+            args += ["--render-cache", str(render_cache)]
+        started = contextlib.ExitStack()
+        try:
+            started.enter_context(running(args, f"{api}/openapi.json", log, env))
+        except RuntimeError:
+            if attempt == PORT_ATTEMPTS or "already in use" not in log.read_text():
+                raise
+            continue
+        with started:
+            yield Served(api, aws, engine, data_dir, ports)
+        return
 
 
 # What every function's settings need, as the tests give them (no table or bucket is reached).
