@@ -46,6 +46,7 @@ PROMPTS = [
 TERMINAL_DEADLINE = 300.0
 FOLLOW_INTERVAL = 1.0
 BURST = 70  # creates at once from one owner, past the default 50 running jobs
+BURST_CREATES = "create (burst)"  # the burst's creates, as the record names them
 
 
 @dataclass
@@ -160,7 +161,7 @@ async def burst(api: str, key: str, owner: str, record: Record) -> list[Job]:
             *(
                 record.call(
                     http,
-                    "create (burst)",
+                    BURST_CREATES,
                     "POST",
                     "/v1/videos",
                     json={"prompt": PROMPTS[0] + " [stall]"},
@@ -225,7 +226,7 @@ async def run(api: str, aws: str, clients: int, jobs_per_client: int, window: fl
             f"{percentile(values, 0.99) * 1000:.0f}",
             statuses,
         )
-    burst_429 = record.statuses.get("create (burst) 429", 0)
+    burst_429 = record.statuses.get(f"{BURST_CREATES} 429", 0)
     accepted = len(jobs) + len(burst_jobs)
     table.notes += [
         f"throughput: {len(jobs) / created_by:.1f} creates/s over the window,"
@@ -233,7 +234,7 @@ async def run(api: str, aws: str, clients: int, jobs_per_client: int, window: fl
         f" the start (each has {TERMINAL_DEADLINE:.0f} s from its create)",
         f"jobs lost: {len(lost)} of {accepted} accepted (each ended and is in its owner's list)",
         f"burst of {BURST} creates from one owner: {len(burst_jobs)} accepted, {burst_429} answered 429"
-        f" ({record.retry_after_missing['create (burst)']} without Retry-After); 5xx answers:"
+        f" ({record.retry_after_missing[BURST_CREATES]} without Retry-After); 5xx answers:"
         f" {sum(server_errors.values())}",
         f"outcomes: {dict(Counter(job.status for job in [*jobs, *burst_jobs]))}",
     ]
@@ -244,7 +245,7 @@ async def run(api: str, aws: str, clients: int, jobs_per_client: int, window: fl
         problems.append(f"{len(lost)} jobs never ended")
     if server_errors:
         problems.append(f"5xx answers: {server_errors}")
-    if record.retry_after_missing["create (burst)"] or burst_429 == 0:
+    if record.retry_after_missing[BURST_CREATES] or burst_429 == 0:
         problems.append("the burst was not answered 429 with Retry-After")
     if created_by > window + 5:
         problems.append(f"creating took {created_by:.0f} s")
