@@ -3,7 +3,7 @@ plain multipart upload of the same bytes, with the AWS endpoint (moto) and the u
 process of their own.
 
 The copier is the service's own code: the openai SDK's streamed download of the upstream's content
-(videos_core.adapters.upstream_openai) fed to S3AssetStore.put_stream (8 MiB parts). The plain
+(videos_core.providers.openai.adapter) fed to S3AssetStore.put_stream (8 MiB parts). The plain
 upload sends the same bytes, generated in memory part by part, with no download. Each runs in a
 fresh interpreter; its RSS growth is its peak minus its RSS just before the copy. Targets: growth
 ≤ 64 MiB, throughput ≥ 80 % of the plain upload.
@@ -74,7 +74,8 @@ def s3_client(endpoint: str) -> object:
 def copy_once(s3_endpoint: str, upstream: str) -> dict[str, float]:
     """The service's copy: upstream content streamed into S3 by put_stream."""
     from videos_core.adapters.s3 import S3AssetStore
-    from videos_core.adapters.upstream_openai import OpenAIUpstream
+    from videos_core.catalog import build_catalog
+    from videos_core.providers.openai.adapter import OpenAIUpstream
     from videos_core.settings import load_settings
 
     settings = load_settings(
@@ -90,7 +91,8 @@ def copy_once(s3_endpoint: str, upstream: str) -> dict[str, float]:
         }
     )
     store = S3AssetStore(s3_client(s3_endpoint), BUCKET)  # type: ignore[arg-type]
-    source = OpenAIUpstream(settings, lambda _: "k", attempts=1)
+    catalog = build_catalog({}, settings.catalog_defaults)
+    source = OpenAIUpstream(settings, lambda: catalog, lambda _: "k", attempts=1)
     with source.open_content("sora-2", "video_warm", "thumbnail") as content:  # warm: clients, imports
         for _ in content.chunks():
             break

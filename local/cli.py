@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from local import keys_commands as keys_app
+from local import routes_commands
 from local.videos_commands import register as register_video_commands
 
 # The engine and serve are imported by their commands: the client commands start without them.
@@ -183,6 +184,7 @@ def serve(
 register_video_commands(app)
 
 keys_app.register(app)
+routes_commands.register(app)
 
 
 def main() -> None:

@@ -10,9 +10,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from local.serve.application import LocalApplication
+from videos_core.catalog import Catalog
 from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS
-from videos_core.settings import load_settings
 
 STATIC = Path(__file__).parent / "static"
 PREFIX = "/playground/"
@@ -24,18 +23,12 @@ CONTENT_TYPES = {
 }
 
 
-def playground_config(application: LocalApplication, api_key: str) -> dict[str, Any]:
+def playground_config(catalog: Catalog, api_key: str) -> dict[str, Any]:
     """What the page needs beyond the API: the key to start with, and what a video costs."""
-    create = next(
-        function
-        for function in application.functions.values()
-        if any(route.method == "POST" and route.path == "/v1/videos" for route in function.routes)
-    )
-    settings = load_settings(create.environment)
-    prices = settings.prices
+    prices = catalog.prices
     return {
         "apiKey": api_key,
-        "models": list(settings.models),
+        "models": list(catalog.models),
         "prices": {model: {size: str(usd) for size, usd in rows.items()} for model, rows in prices.items()},
         "maxPromptChars": MAX_OPENAI_PROMPT_CHARS,
     }

@@ -91,6 +91,8 @@ class LocalApplication:
     # "METHOD /path" -> its throttle; "$default" -> the throttle of every other route.
     throttles: dict[str, Throttle]
     template: dict[str, Any] = field(repr=False)
+    # What `Ref` answers for each resource, by logical id.
+    refs: dict[str, str] = field(default_factory=dict, repr=False)
 
     def function_named(self, name_or_arn: str) -> LocalFunction:
         name = name_or_arn.rsplit(":function:", 1)[-1].split(":")[0]
@@ -204,6 +206,7 @@ def load_application(
         parameters=params,
         throttles=_throttles(template, resolver),
         template=template,
+        refs={name: str(value) for name, value in refs.items()},
     )
 
 

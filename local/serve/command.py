@@ -27,13 +27,16 @@ from local.serve.application import STACK
 from local.serve.gateway import Gateway
 from local.serve.routes_file import read_routes
 from local.serve.stack import ENGINE_KEY, LocalStack
+from local.template import application_template
+from videos_core.adapters.routes import parse
+from videos_core.catalog import Defaults
 
 DEV_OWNER = "dev"
 # How long a stop waits for requests in flight before it cuts them (serve stops within 3 s of a Ctrl-C).
 GRACE_SECONDS = 1
 # `--fast`: the status checks' backoff a tenth (the first check after a second), and a failed step's
 # retries starting within a second.
-DEFAULT_KEYS_PATH = "/videos-api/upstream-keys/"
+TEMPLATE_PARAMETERS = application_template()["Parameters"]
 FAST_PARAMETERS = {"BackoffScale": "0.1", "FirstCheckSeconds": "1", "RetryIntervalSeconds": "1"}
 
 
@@ -115,25 +118,30 @@ def _bind_all(options: ServeOptions) -> tuple[socket.socket, socket.socket]:
 
 def run_serve(options: ServeOptions) -> None:
     parameters = (FAST_PARAMETERS if options.fast else {}) | options.parameters
+    upstream_url = options.upstream_url or f"{options.engine_url}/v1"
+    declared = {name: str(spec.get("Default", "")) for name, spec in TEMPLATE_PARAMETERS.items()}
+    given = declared | parameters
+    defaults = Defaults(upstream_url, given["UpstreamApiKeyParameter"], given["UpstreamKeysPath"])
     routes = None
     if options.routes is not None:
-        keys_path = parameters.get("UpstreamKeysPath", DEFAULT_KEYS_PATH)
-        routes = read_routes(options.routes, keys_path, None if options.upstream_url else options.engine_url)
-        parameters["UpstreamRoutes"] = routes.document
+        routes = read_routes(options.routes, defaults, None if options.upstream_url else options.engine_url)
     api_socket, engine_socket = _bind_all(options)
     secret = new_secret()
     stack = LocalStack(
         host=options.host,
         aws_port=options.aws_port,
-        upstream_url=options.upstream_url or f"{options.engine_url}/v1",
+        upstream_url=upstream_url,
         upstream_key=options.upstream_key or ENGINE_KEY,
         webhook_secret=secret,
         log_dir=options.data_dir / "logs",
         parameters=parameters,
         secrets=routes.keys if routes else {},
     )
+    if routes is not None:
+        stack.deploy_routes(routes.document, f"serve --routes {routes.source}")
     stack.add_key(DEV_OWNER, options.api_key)
-    playground = Playground(playground_config(stack.application, options.api_key), stack.aws.endpoint)
+    catalog = parse(routes.document if routes else b"{}", defaults)
+    playground = Playground(playground_config(catalog, options.api_key), stack.aws.endpoint)
     api = _Api(Gateway(stack.application, stack.functions, stack.log), playground)
     servers = [(_server(api), api_socket)]
     print(f"videos-api ({STACK}) is running{' in fast mode' if options.fast else ''}:", flush=True)

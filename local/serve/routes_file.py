@@ -1,9 +1,10 @@
-"""`serve --routes FILE`: the routes document a deployment takes in UpstreamRoutes, where a route may
-hold its key itself (`"api_key": "…"`) instead of naming its SSM parameter. `serve` stores each such
-key as a SecureString under UpstreamKeysPath and hands the functions the parameter, as deployed: a
-key never reaches a function through its environment. A route without a base URL goes to the
-built-in engine's dialect of its provider when the engine runs (and a fal route takes the engine's
-webhook keys)."""
+"""`serve --routes FILE`: the routes document a deployment keeps in AppConfig, where a route may hold
+its key itself (`"api_key": "…"`) instead of naming its SSM parameter. `serve` stores each such key as
+a SecureString under UpstreamKeysPath and names the parameter in the route, as deployed: a key never
+reaches a function but from SSM. A route without a base URL goes to the built-in engine's dialect of
+its provider when the engine runs (and takes the dialect's signing keys, for a provider that signs
+its callbacks). The document that results is checked as `videos-api routes check` checks one, then
+deployed to the local AppConfig by the same calls `routes apply` makes."""
 
 from __future__ import annotations
 
@@ -13,12 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from videos_core.catalog import Route
-
-# Where each provider's dialect is served by the engine.
-ENGINE_PATHS = {"openai": "/v1", "gemini": "", "fal": "/fal", "openrouter": "/api/v1"}
+from local.engine.dialects import dialects
+from local.routes_store import check
+from videos_core.adapters.routes import RoutesDocumentError
+from videos_core.catalog import Defaults
 
 
 class RoutesFileError(ValueError):
@@ -27,11 +26,13 @@ class RoutesFileError(ValueError):
 
 @dataclass(frozen=True)
 class Routes:
-    document: str  # the UpstreamRoutes parameter
+    source: str  # the file's name
+    document: bytes  # what is deployed
     keys: dict[str, str]  # SSM parameter -> key
 
 
-def read_routes(path: Path, keys_path: str, engine_url: str | None) -> Routes:
+def read_routes(path: Path, defaults: Defaults, engine_url: str | None) -> Routes:
+    """The document to deploy and the keys to store; RoutesFileError when it would not be taken."""
     try:
         raw = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
@@ -46,17 +47,18 @@ def read_routes(path: Path, keys_path: str, engine_url: str | None) -> Routes:
         if key is not None:
             if "api_key_parameter" in route:
                 raise RoutesFileError(f"route {model!r}: give api_key or api_key_parameter, not both")
-            parameter = keys_path + re.sub(r"[^A-Za-z0-9_.-]", "-", model)
+            parameter = defaults.keys_path + re.sub(r"[^A-Za-z0-9_.-]", "-", model)
             keys[parameter] = str(key)
             route["api_key_parameter"] = parameter
-        provider = str(route.get("provider", "openai"))
-        if "base_url" not in route and engine_url is not None and provider in ENGINE_PATHS:
-            route["base_url"] = engine_url + ENGINE_PATHS[provider]
-            if provider == "fal":
-                route.setdefault("webhook_keys_url", f"{engine_url}/fal/.well-known/jwks.json")
-        try:
-            Route.model_validate(route)
-        except ValidationError as e:
-            raise RoutesFileError(f"route {model!r}: {e.errors()[0]['msg']}") from e
+        dialect = dialects().get(str(route.get("provider", "openai")))
+        if "base_url" not in route and engine_url is not None and dialect is not None:
+            route["base_url"] = engine_url + dialect.path
+            if dialect.webhook_keys_path is not None:
+                route.setdefault("webhook_keys_url", engine_url + dialect.webhook_keys_path)
         document[model] = route
-    return Routes(json.dumps(document), keys)
+    content = json.dumps(document).encode()
+    try:
+        check(content, defaults)
+    except RoutesDocumentError as e:
+        raise RoutesFileError(f"--routes {path}: {e}") from e
+    return Routes(path.name, content, keys)

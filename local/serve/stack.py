@@ -10,6 +10,7 @@ from typing import Any
 
 from local.iam.enforce import Role, revocations_from_environment
 from local.keys import store_key
+from local.routes_store import RESOURCES, RoutesStore, deploy
 from local.serve.application import LOCAL_ACCOUNT, LocalApplication, LocalFunction, load_application
 from local.serve.aws_endpoint import LocalAws
 from local.serve.lambda_endpoint import LambdaEndpoint
@@ -103,6 +104,13 @@ class LocalStack:
             self.invoke(
                 function.name, {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
             )
+
+    def deploy_routes(self, document: bytes, description: str) -> str:
+        """Deploys a routes document to the local AppConfig, as `videos-api routes apply` does to a
+        stack's: the functions take it within RoutesMaxAgeSeconds."""
+        refs = self.application.refs
+        store = RoutesStore(*(refs[resource] for resource in RESOURCES))
+        return deploy(self.aws.client("appconfig"), store, document, description)
 
     def add_key(self, owner: str, key: str) -> None:
         store_key(self.aws.client("dynamodb"), self.application.tables["KeysTable"], owner, key)

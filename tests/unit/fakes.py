@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.unit.test_domain_rules import BASE_ENV
+from videos_core.catalog import build_catalog
 from videos_core.errors import ServiceUnavailable
 from videos_core.logic.ending import Ender
 from videos_core.logic.workflow import Finisher
@@ -188,4 +189,12 @@ def finisher(
     store: Store, bus: Bus, holder: str = "me", assets: Assets | None = None, **env: str
 ) -> Finisher:
     settings = load_settings(BASE_ENV | env)
-    return Finisher(settings, store, Upstream(), assets or Assets(), ender(store, bus, holder))  # type: ignore[arg-type]
+    catalog = build_catalog({}, settings.catalog_defaults)
+    return Finisher(
+        settings,
+        lambda: catalog,
+        store,  # type: ignore[arg-type]
+        Upstream(),  # type: ignore[arg-type]
+        assets or Assets(),
+        ender(store, bus, holder),
+    )

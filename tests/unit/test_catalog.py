@@ -1,5 +1,5 @@
 """The model catalog: routes, each provider's profiles, a route's overrides, and a create checked
-against its model; `serve --routes` files."""
+against its model; the routes document's schema as the store holds it; `serve --routes` files."""
 
 from __future__ import annotations
 
@@ -7,17 +7,23 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from local.routes_store import check
 from local.serve.routes_file import RoutesFileError, read_routes
-from tests.support import SETTINGS_ENV
+from videos_core.adapters.routes import RoutesDocumentError
 from videos_core.callbacks import callback_url, token_for, video_id_of
+from videos_core.catalog import Catalog, Defaults, build_catalog
 from videos_core.errors import InvalidRequest, InvalidVideoDuration, InvalidVideoPrompt, InvalidVideoSize
 from videos_core.ids import new_video_id
 from videos_core.logic.models import list_models
-from videos_core.settings import load_settings
+from videos_core.providers import names
+from videos_core.routes_schema import schema
 
-ENV = SETTINGS_ENV | {"UPSTREAM_BASE_URL": "https://videos.example.com/v1"}
+DEFAULTS = Defaults(
+    "https://videos.example.com/v1", "/videos-api/upstream-api-key", "/videos-api/upstream-keys/"
+)
 ROUTES = {
     "veo-3.1": {
         "provider": "gemini",
@@ -35,14 +41,14 @@ ROUTES = {
 }
 
 
-def settings(routes: object = ROUTES, **more: str):  # type: ignore[no-untyped-def]
-    return load_settings(ENV | {"UPSTREAM_ROUTES": json.dumps(routes)} | more)
+def catalog(routes: object = ROUTES) -> Catalog:
+    return build_catalog(routes, DEFAULTS)
 
 
 def test_each_route_finds_its_providers_profile_and_default_address() -> None:
-    catalog = settings().catalog
+    catalog_ = catalog().entries
 
-    veo, kling, house = catalog["veo-3.1"], catalog["kling"], catalog["house"]
+    veo, kling, house = catalog_["veo-3.1"], catalog_["kling"], catalog_["house"]
     assert (veo.provider, veo.family, veo.base_url) == (
         "gemini",
         "veo-3.1-generate",
@@ -58,15 +64,16 @@ def test_each_route_finds_its_providers_profile_and_default_address() -> None:
     assert house.capabilities.max_prompt_chars == 32_000
 
 
-def test_prices_come_from_the_catalog_with_overrides_per_size_on_top() -> None:
-    prices = settings(PRICE_OVERRIDES='{"veo-3.1": {"1920x1080": "0.5"}}').prices
+def test_prices_come_from_the_catalog_with_a_routes_prices_per_size_on_top() -> None:
+    routes = ROUTES | {"veo-3.1": {**ROUTES["veo-3.1"], "prices_by_size": {"1920x1080": "0.5"}}}
+    prices = catalog(routes).prices
 
     assert prices["veo-3.1"] == {"*": Decimal("0.40"), "1920x1080": Decimal("0.5")}
     assert prices["kling"] == {"*": Decimal("0.07")}
 
 
 def test_a_create_is_checked_against_its_model() -> None:
-    veo = settings().catalog["veo-3.1"].capabilities
+    veo = catalog().entries["veo-3.1"].capabilities
 
     veo.check("veo-3.1", "6", "1080x1920", "a heron", reference=True)
     with pytest.raises(InvalidVideoDuration, match="'8', '4' or '6' seconds, not '12'") as duration:
@@ -77,7 +84,7 @@ def test_a_create_is_checked_against_its_model() -> None:
     with pytest.raises(InvalidVideoPrompt, match="at most 4000"):
         veo.check("veo-3.1", "8", "1280x720", "x" * 4001, reference=False)
     with pytest.raises(InvalidRequest, match="no reference image"):
-        settings().catalog["kling"].capabilities.check("kling", "5", "1920x1080", "a", reference=True)
+        catalog().entries["kling"].capabilities.check("kling", "5", "1920x1080", "a", reference=True)
     with pytest.raises(InvalidRequest, match="does not support remix"):
         veo.allows("veo-3.1", "remix")
 
@@ -89,19 +96,52 @@ def test_a_create_is_checked_against_its_model() -> None:
         ({"veo": {"provider": "gemini", "upstream_model": "veo-9"}}, "no gemini profile for 'veo-9'"),
         (
             {"veo-2.0-generate-001": {"provider": "gemini", "api_key_parameter": "/elsewhere/k"}},
-            "UPSTREAM_KEYS_PATH",
+            "UpstreamKeysPath",
         ),
-        ({"veo-2.0-generate-001": {"provider": "gemini", "seconds": []}}, "UPSTREAM_ROUTES"),
-        ({"veo-2.0-generate-001": {"provider": "gemini", "colour": "red"}}, "UPSTREAM_ROUTES"),
+        ({"veo-2.0-generate-001": {"provider": "gemini", "seconds": []}}, "seconds"),
+        ({"veo-2.0-generate-001": {"provider": "gemini", "colour": "red"}}, "colour"),
+        ({"veo": {"provider": "runway"}}, "unknown provider 'runway'"),
+        ({"house": {"provider": "openai", "profile": "vllm-omni"}}, "name its base_url"),
     ],
 )
 def test_a_bad_route_names_the_problem(routes: object, problem: str) -> None:
-    with pytest.raises(Exception, match=problem):
-        settings(routes)
+    no_upstream_base_url = Defaults(None, DEFAULTS.api_key_parameter, DEFAULTS.keys_path)
+    with pytest.raises(RoutesDocumentError, match=problem):
+        check(json.dumps(routes).encode(), no_upstream_base_url)
+
+
+def test_without_routes_openais_models_go_to_the_upstream_base_url_if_there_is_one() -> None:
+    assert catalog({}).models == ("sora-2", "sora-2-pro")
+    assert catalog({}).route("sora-2-pro-2025-10-06").base_url == "https://videos.example.com/v1"
+    assert build_catalog({}, Defaults(None, "/k", "/k/")).models == ()
+
+
+def test_the_stores_schema_refuses_what_the_catalog_refuses_and_takes_what_it_takes() -> None:
+    validator = jsonschema.Draft4Validator(schema())
+    jsonschema.Draft4Validator.check_schema(schema())
+
+    assert validator.is_valid(ROUTES | {"bare": "https://videos.example.com/v1"})
+    assert validator.is_valid(
+        {f"model-{i}": {"provider": "fal", "upstream_model": "fal-ai/veo3"} for i in range(200)}
+    )
+    bad: object
+    for bad in (
+        {"veo": {"provider": "runway"}},
+        {"veo": {"provider": "gemini", "base_url": "http://veo.example.com"}},
+        {"veo": {"provider": "gemini", "colour": "red"}},
+        {"veo": {"provider": "gemini", "seconds": []}},
+        {"veo": {"provider": "gemini", "price_per_second": 0}},
+        {"veo": {"provider": "gemini", "prices_by_size": {"big": "1"}}},
+        {"veo": {"provider": "gemini", "profile": "no-such-family"}},
+        {"": {}},
+        [],
+    ):
+        assert not validator.is_valid(bad), bad
+    assert schema()["definitions"]["Route"]["properties"]["provider"]["enum"] == list(names())
 
 
 def test_the_models_list_shows_each_models_choices_and_price() -> None:
-    cards = {card.id: card for card in list_models(settings()).data}
+    cards = {card.id: card for card in list_models(catalog()).data}
 
     assert cards["veo-3.1"].provider == "gemini"
     assert (cards["veo-3.1"].default_seconds, cards["veo-3.1"].default_size) == ("8", "1280x720")
@@ -129,12 +169,12 @@ def test_a_routes_file_keeps_its_keys_out_of_the_document(tmp_path: Path) -> Non
         json.dumps({"veo": {"provider": "gemini", "upstream_model": "veo-3.0-generate-001", "api_key": "k1"}})
     )
 
-    routes = read_routes(file, "/videos-api/upstream-keys/", "http://127.0.0.1:4010")
+    routes = read_routes(file, DEFAULTS, "http://127.0.0.1:4010")
 
     document = json.loads(routes.document)
     assert document["veo"]["api_key_parameter"] == "/videos-api/upstream-keys/veo"
     assert document["veo"]["base_url"] == "http://127.0.0.1:4010"
-    assert "k1" not in routes.document
+    assert b"k1" not in routes.document
     assert routes.keys == {"/videos-api/upstream-keys/veo": "k1"}
 
 
@@ -142,7 +182,7 @@ def test_a_bad_routes_file_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "routes.json"
     file.write_text(json.dumps({"veo": {"provider": "runway"}}))
     with pytest.raises(RoutesFileError, match="veo"):
-        read_routes(file, "/k/", None)
+        read_routes(file, DEFAULTS, None)
     file.write_text("[]")
     with pytest.raises(RoutesFileError, match="JSON object"):
-        read_routes(file, "/k/", None)
+        read_routes(file, DEFAULTS, None)

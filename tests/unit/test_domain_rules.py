@@ -10,10 +10,11 @@ import pytest
 from tests.support import SETTINGS_ENV
 from videos_core.auth import OwnerResolver, hash_key
 from videos_core.backoff import informed_wait_seconds, schedule, wait_seconds
+from videos_core.catalog import build_catalog
 from videos_core.errors import Unauthorized
 from videos_core.ids import is_video_id, new_video_id
 from videos_core.ports import KeyRecord
-from videos_core.pricing import estimate_cost, merge_prices
+from videos_core.pricing import estimate_cost
 from videos_core.settings import SettingsError, load_settings
 
 BASE_ENV = SETTINGS_ENV
@@ -60,7 +61,7 @@ def test_reported_progress_sets_the_wait_to_the_time_left(
 
 
 def test_costs_are_the_seeds_table() -> None:
-    prices = load_settings(BASE_ENV).prices
+    prices = build_catalog({}, load_settings(BASE_ENV).catalog_defaults).prices
     table = {(m, s): estimate_cost(prices, m, "720x1280", s) for m in prices for s in (4, 8, 12)}
 
     assert table == {
@@ -73,10 +74,9 @@ def test_costs_are_the_seeds_table() -> None:
     }
 
 
-def test_a_price_override_can_price_one_size_differently() -> None:
-    prices = merge_prices(
-        {"sora-2-pro": {"*": Decimal("0.40")}}, {"sora-2-pro": {"1792x1024": Decimal("0.5")}}
-    )
+def test_a_route_can_price_one_size_differently() -> None:
+    route = {"sora-2-pro": {"base_url": "https://x.example/v1", "prices_by_size": {"1792x1024": "0.5"}}}
+    prices = build_catalog(route, load_settings(BASE_ENV).catalog_defaults).prices
 
     assert estimate_cost(prices, "sora-2-pro", "1792x1024", 4) == Decimal("2")
     assert estimate_cost(prices, "sora-2-pro", "1280x720", 4) == Decimal("1.6")
@@ -84,10 +84,11 @@ def test_a_price_override_can_price_one_size_differently() -> None:
 
 def test_settings_default_to_the_seeds_models_and_figures() -> None:
     settings = load_settings(BASE_ENV)
+    catalog = build_catalog({}, settings.catalog_defaults)
 
-    assert settings.models == ("sora-2", "sora-2-pro")
-    assert settings.route("sora-2-pro").base_url == "http://127.0.0.1:4010/v1"
-    assert settings.route("sora-2-pro-2025-10-06").model == "sora-2-pro"
+    assert catalog.models == ("sora-2", "sora-2-pro")
+    assert catalog.route("sora-2-pro").base_url == "http://127.0.0.1:4010/v1"
+    assert catalog.route("sora-2-pro-2025-10-06").model == "sora-2-pro"
     assert (settings.retention_days, settings.download_url_ttl_seconds, settings.poll_hold_seconds) == (
         7,
         900,
@@ -96,12 +97,10 @@ def test_settings_default_to_the_seeds_models_and_figures() -> None:
 
 
 def test_routes_choose_the_accepted_models_and_their_upstreams() -> None:
-    env = BASE_ENV | {"UPSTREAM_ROUTES": '{"sora-2": "https://other.example/v1"}'}
+    catalog = build_catalog({"sora-2": "https://other.example/v1"}, load_settings(BASE_ENV).catalog_defaults)
 
-    settings = load_settings(env)
-
-    assert settings.models == ("sora-2",)
-    assert settings.route("sora-2").base_url == "https://other.example/v1"
+    assert catalog.models == ("sora-2",)
+    assert catalog.route("sora-2").base_url == "https://other.example/v1"
 
 
 @pytest.mark.parametrize(
@@ -111,15 +110,9 @@ def test_routes_choose_the_accepted_models_and_their_upstreams() -> None:
         ({"UPSTREAM_API_KEY_PARAMETER": None}, "UPSTREAM_API_KEY_PARAMETER"),
         # A key itself is no configuration: secrets are read from SSM, as deployed.
         ({"UPSTREAM_API_KEY": "sk-in-the-environment"}, "UPSTREAM_API_KEY_PARAMETER"),
-        ({"UPSTREAM_ROUTES": '{"veo-3": "https://x.example/v1"}'}, "no openai profile for 'veo-3'"),
-        ({"UPSTREAM_ROUTES": '{"sora-2": "http://x.example/v1"}'}, "must be https"),
-        (
-            {"UPSTREAM_ROUTES": '{"veo": {"provider": "gemini", "upstream_model": "veo-9"}}'},
-            "no gemini profile",
-        ),
-        ({"UPSTREAM_ROUTES": '{"sora-2": {"provider": "runway"}}'}, "UPSTREAM_ROUTES"),
-        ({"PRICE_OVERRIDES": '{"veo-3": {"*": "1"}}'}, "no route for veo-3"),
-        ({"UPSTREAM_ROUTES": "{nope"}, "UPSTREAM_ROUTES is not valid JSON"),
+        ({"UPSTREAM_BASE_URL": "http://x.example/v1"}, "must be https"),
+        ({"ROUTES_PROFILE": "routes"}, "go together"),
+        ({"ROUTES_MAX_AGE_SECONDS": "5"}, "ROUTES_MAX_AGE_SECONDS"),
         ({"DOWNLOAD_URL_TTL_SECONDS": "7200"}, "DOWNLOAD_URL_TTL_SECONDS"),
         ({"POLL_HOLD_SECONDS": "40"}, "POLL_HOLD_SECONDS"),
         ({"STATE_MACHINE_ARN": "jobs"}, "STATE_MACHINE_ARN"),

@@ -10,8 +10,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from videos_core.adapters.jwks import public_keys
 from videos_core.errors import InvalidRequest, Unauthorized
-from videos_core.fal_signatures import public_keys, verify
+from videos_core.providers.fal.signatures import verify
 
 BODY = b'{"request_id": "req-1", "status": "OK", "payload": {}}'
 

@@ -75,4 +75,4 @@ def test_only_the_upstream_adapter_imports_openai() -> None:
         if any(line.startswith(("import openai", "from openai")) for line in path.read_text().splitlines())
     }
 
-    assert importers == {"adapters/upstream_openai.py"}
+    assert importers == {"providers/openai/adapter.py"}

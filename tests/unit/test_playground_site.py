@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from starlette.requests import Request
 
 from local.playground.site import Playground, playground_config
-from local.serve.application import load_application
-from local.template import application_template
+from videos_core.catalog import Defaults, build_catalog
 from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS
 
 KEY = "sk-unit-key"
@@ -19,37 +16,30 @@ def request(method: str, path: str) -> Request:
     return Request({"type": "http", "method": method, "path": path, "query_string": b"", "headers": []})
 
 
-def config(parameters: dict[str, str]) -> dict[str, object]:
-    application = load_application(
-        application_template(), {"UpstreamBaseUrl": "https://up.example/v1"} | parameters, {}
-    )
-    return playground_config(application, KEY)
+def config(routes: object) -> dict[str, object]:
+    defaults = Defaults("https://up.example/v1", "/videos-api/upstream-api-key", "/videos-api/upstream-keys/")
+    return playground_config(build_catalog(routes, defaults), KEY)
 
 
-def test_the_configuration_follows_the_templates_prices_and_routes() -> None:
+def test_the_configuration_follows_the_routes_and_their_prices() -> None:
     assert config({}) == {
         "apiKey": KEY,
         "models": ["sora-2", "sora-2-pro"],
         "prices": {"sora-2": {"*": "0.125"}, "sora-2-pro": {"*": "0.40"}},
         "maxPromptChars": MAX_OPENAI_PROMPT_CHARS,
     }
-    overridden = config(
+    routed = config(
         {
-            "PriceOverrides": json.dumps({"sora-2": {"1792x1024": "0.2"}}),
-            "UpstreamRoutes": json.dumps(
-                {
-                    "sora-2": "https://a.example/v1",
-                    "house-1": {
-                        "base_url": "https://b.example/v1",
-                        "profile": "vllm-omni",
-                        "price_per_second": "0.02",
-                    },
-                }
-            ),
+            "sora-2": {"base_url": "https://a.example/v1", "prices_by_size": {"1792x1024": "0.2"}},
+            "house-1": {
+                "base_url": "https://b.example/v1",
+                "profile": "vllm-omni",
+                "price_per_second": "0.02",
+            },
         }
     )
-    assert overridden["models"] == ["house-1", "sora-2"]
-    assert overridden["prices"] == {
+    assert routed["models"] == ["house-1", "sora-2"]
+    assert routed["prices"] == {
         "sora-2": {"*": "0.125", "1792x1024": "0.2"},
         "house-1": {"*": "0.02"},
     }

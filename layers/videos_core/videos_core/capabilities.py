@@ -6,12 +6,25 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from videos_core.errors import InvalidRequest, InvalidVideoDuration, InvalidVideoPrompt, InvalidVideoSize
 
 SecondsValue = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,2}$")]
 SizeValue = Annotated[str, Field(pattern=r"^[1-9][0-9]{2,4}x[1-9][0-9]{2,4}$")]
+# USD per second, as a number or a decimal string.
+Price = Annotated[
+    Decimal,
+    Field(gt=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": r"^[0-9]*\.?[0-9]+$"},
+            ]
+        }
+    ),
+]
 
 
 class Capabilities(BaseModel):
@@ -79,7 +92,7 @@ class Overrides(BaseModel):
     max_prompt_chars: int | None = Field(default=None, ge=1, le=32_000)
     image_reference: bool | None = None
     audio: bool | None = None
-    price_per_second: Decimal | None = Field(default=None, gt=0)
+    price_per_second: Price | None = None
 
 
 def _either(values: tuple[str, ...]) -> str:

@@ -1,26 +1,31 @@
 """The model catalog: each model a client may name, the route that serves it and what it can make.
 
-`UPSTREAM_ROUTES` is a document mapping the model name clients send to a route:
-`{"<model>": {"provider": "openai" | "gemini" | "fal" | "openrouter", "base_url": "https://…",
-"upstream_model": "<the provider's id>", "api_key_parameter": "<SSM name>", …overrides}}`. Without
-one, OpenAI's two models go to UPSTREAM_BASE_URL. A base URL is https unless it is a loopback
-address: a key never travels in clear.
+The routes document maps the model name clients send to a route: `{"<model>": {"provider": "<a
+registered provider>", "base_url": "https://…", "upstream_model": "<the provider's id>",
+"api_key_parameter": "<SSM name>", …overrides, "prices_by_size": {"<size>": "<USD per second>"}}}`.
+It lives in AWS AppConfig (`videos_core.adapters.routes`), checked against `schema()` before it is
+deployed. Without routes, OpenAI's two models go to the deployment's UpstreamBaseUrl, if it has one.
+A base URL is https unless it is a loopback address: a key never travels in clear.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, RootModel, WithJsonSchema, model_validator
 
-from videos_core.capabilities import Capabilities, Overrides
-from videos_core.providers import MODULES, Provider, family_of, profiles
+from videos_core.capabilities import Capabilities, Overrides, Price, SizeValue
+from videos_core.model_names import base_model
+from videos_core.providers import names, provider
 
 ParameterName = Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]+$")]
 DEFAULT_MODELS = ("sora-2", "sora-2-pro")
+# What `safe_base_url` takes, for the routes document's schema (which cannot run Python).
+_SAFE_URL_PATTERN = r"^(https://[^/:]+|http://(localhost|127\.[0-9.]+|\[::1\]))(:[0-9]+)?(/.*)?$"
 
 
 def is_loopback(host: str) -> bool:
@@ -42,26 +47,53 @@ def safe_base_url(url: str) -> str:
     return url.rstrip("/")
 
 
-BaseUrl = Annotated[str, AfterValidator(safe_base_url)]
+def _registered(name: str) -> str:
+    if name not in names():
+        raise ValueError(f"unknown provider {name!r}; one of {', '.join(names())}")
+    return name
+
+
+BaseUrl = Annotated[
+    str,
+    AfterValidator(safe_base_url),
+    WithJsonSchema({"type": "string", "pattern": _SAFE_URL_PATTERN}),
+]
+ProviderName = Annotated[str, AfterValidator(_registered), WithJsonSchema({"type": "string"})]
 
 
 class Route(Overrides):
     """Where a model goes, and how it is asked for there."""
 
-    provider: Provider = "openai"
+    provider: ProviderName = "openai"
     base_url: BaseUrl | None = None
     upstream_model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     api_key_parameter: ParameterName | None = None
     # The provider's model family whose capabilities apply (by default, found from the model id).
-    profile: str | None = None
-    # Where the provider publishes the keys its webhooks are signed with (fal's, by default).
+    profile: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    # Where the provider publishes the keys its callbacks are signed with (the provider's, by default).
     webhook_keys_url: BaseUrl | None = None
+    # USD per second for a size, where it differs from the model's `price_per_second`.
+    prices_by_size: dict[SizeValue, Price] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
     def _from_url(cls, value: Any) -> Any:
         """A bare URL is an OpenAI-compatible route (the earlier form of the document)."""
         return {"base_url": value} if isinstance(value, str) else value
+
+
+class RoutesDocument(RootModel[dict[Annotated[str, Field(min_length=1, max_length=200)], Route]]):
+    """The routes document: model name -> route."""
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What a route leaves out: the deployment's OpenAI-compatible server and key parameter, and where
+    the routes' own key parameters must live."""
+
+    base_url: str | None
+    api_key_parameter: str
+    keys_path: str
 
 
 @dataclass(frozen=True)
@@ -75,34 +107,74 @@ class Entry:
     api_key_parameter: str
     family: str
     capabilities: Capabilities
+    # USD per second: "*" for any size, and a row per size where it differs.
+    prices: dict[str, Decimal]
     webhook_keys_url: str | None = None
 
 
-def build_catalog(routes: dict[str, Route], base_url: str, api_key_parameter: str) -> dict[str, Entry]:
-    """Every accepted model with its route and capabilities; raises ValueError naming a bad route."""
-    given = routes or {model: Route() for model in DEFAULT_MODELS}
-    return {model: _entry(model, route, base_url, api_key_parameter) for model, route in given.items()}
+@dataclass(frozen=True)
+class Catalog:
+    entries: dict[str, Entry]
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(sorted(self.entries))
+
+    def entry(self, model: str) -> Entry | None:
+        """A model's entry; a dated snapshot's is its base model's."""
+        return self.entries.get(model) or self.entries.get(base_model(model))
+
+    def route(self, model: str) -> Entry:
+        found = self.entry(model)
+        if found is None:
+            raise KeyError(model)
+        return found
+
+    @property
+    def prices(self) -> dict[str, dict[str, Decimal]]:
+        """USD per second by model and size ("*": any size)."""
+        return {model: entry.prices for model, entry in self.entries.items()}
 
 
-def _entry(model: str, route: Route, base_url: str, api_key_parameter: str) -> Entry:
-    provider = route.provider
+def build_catalog(document: Any, defaults: Defaults) -> Catalog:
+    """Every accepted model with its route and capabilities; raises ValueError naming what is wrong."""
+    routes = RoutesDocument.model_validate(document).root
+    if not routes and defaults.base_url is not None:
+        routes = {model: Route() for model in DEFAULT_MODELS}
+    return Catalog({model: _entry(model, route, defaults) for model, route in routes.items()})
+
+
+def _entry(model: str, route: Route, defaults: Defaults) -> Entry:
+    plugin = provider(route.provider)
     upstream_model = route.upstream_model or model
-    family = route.profile or family_of(provider, upstream_model)
-    known = profiles(provider)
-    if family not in known:
+    family = route.profile or plugin.family_of(upstream_model)
+    if family is None or family not in plugin.profiles:
         raise ValueError(
-            f"route {model!r}: no {provider} profile for {upstream_model!r}; name one with 'profile' "
-            f"({', '.join(sorted(known))})"
+            f"route {model!r}: no {plugin.name} profile for {upstream_model!r}; name one with 'profile' "
+            f"({', '.join(sorted(plugin.profiles))})"
+        )
+    base_url = route.base_url or plugin.default_base_url
+    if base_url is None and plugin.takes_upstream_base_url:
+        base_url = defaults.base_url
+    if base_url is None:
+        raise ValueError(f"route {model!r}: name its base_url (this deployment has no UpstreamBaseUrl)")
+    parameter = route.api_key_parameter or defaults.api_key_parameter
+    if parameter != defaults.api_key_parameter and not parameter.startswith(defaults.keys_path):
+        raise ValueError(
+            f"route {model!r}: api_key_parameter {parameter} is neither UpstreamApiKeyParameter nor "
+            f"under UpstreamKeysPath ({defaults.keys_path})"
         )
     overrides = route.model_dump(include=set(Overrides.model_fields), exclude_none=True)
-    default_url = base_url if provider == "openai" else MODULES[provider].DEFAULT_BASE_URL
+    capabilities = plugin.profiles[family].model_copy(update=overrides)
+    callbacks = plugin.callbacks
     return Entry(
         model=model,
-        provider=provider,
-        base_url=route.base_url or default_url,
+        provider=plugin.name,
+        base_url=base_url,
         upstream_model=upstream_model,
-        api_key_parameter=route.api_key_parameter or api_key_parameter,
+        api_key_parameter=parameter,
         family=family,
-        capabilities=known[family].model_copy(update=overrides),
-        webhook_keys_url=route.webhook_keys_url or getattr(MODULES[provider], "WEBHOOK_KEYS_URL", None),
+        capabilities=capabilities,
+        prices={"*": capabilities.price_per_second} | dict(route.prices_by_size),
+        webhook_keys_url=route.webhook_keys_url or (callbacks.keys_url if callbacks else None),
     )

@@ -1,7 +1,7 @@
 """Estimated cost of a video: price per second by model (and size, where it differs).
 
-The catalog gives each model its price (the providers' figures, the seed's for OpenAI's models);
-PRICE_OVERRIDES may replace a model's or add a row per size.
+The catalog gives each model its price: its provider's list price per second, or its route's
+`price_per_second`, with a row per size from the route's `prices_by_size`.
 """
 
 from __future__ import annotations
@@ -10,13 +10,6 @@ from decimal import Decimal
 
 # model -> {size or "*": USD per second}
 PriceTable = dict[str, dict[str, Decimal]]
-
-
-def merge_prices(listed: PriceTable, overrides: PriceTable) -> PriceTable:
-    prices = {model: dict(rows) for model, rows in listed.items()}
-    for model, rows in overrides.items():
-        prices.setdefault(model, {}).update(rows)
-    return prices
 
 
 def price_per_second(prices: PriceTable, model: str, size: str) -> Decimal:

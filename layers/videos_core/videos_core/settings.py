@@ -6,17 +6,14 @@ and raises `SettingsError` naming each bad or missing variable.
 
 from __future__ import annotations
 
-import json
 import os
 from decimal import Decimal
-from functools import cache, cached_property
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from videos_core.catalog import BaseUrl, Entry, Route, build_catalog
-from videos_core.model_names import base_model
-from videos_core.pricing import PriceTable, merge_prices
+from videos_core.catalog import BaseUrl, Defaults
 
 # Environment variable -> field. Every variable is listed here, so the template and `serve` can
 # be checked against one list.
@@ -27,7 +24,10 @@ ENVIRONMENT = {
     "STATE_MACHINE_ARN": "state_machine_arn",
     "EVENT_BUS_NAME": "event_bus_name",
     "UPSTREAM_BASE_URL": "upstream_base_url",
-    "UPSTREAM_ROUTES": "upstream_routes",
+    "ROUTES_APPLICATION": "routes_application",
+    "ROUTES_ENVIRONMENT": "routes_environment",
+    "ROUTES_PROFILE": "routes_profile",
+    "ROUTES_MAX_AGE_SECONDS": "routes_max_age_seconds",
     "UPSTREAM_API_KEY_PARAMETER": "upstream_api_key_parameter",
     "UPSTREAM_KEYS_PATH": "upstream_keys_path",
     "UPSTREAM_TIMEOUT_SECONDS": "upstream_timeout_seconds",
@@ -36,7 +36,6 @@ ENVIRONMENT = {
     "POLL_HOLD_SECONDS": "poll_hold_seconds",
     "POLL_INTERVAL_SECONDS": "poll_interval_seconds",
     "BACKOFF_SCALE": "backoff_scale",
-    "PRICE_OVERRIDES": "price_overrides",
     "KEY_CACHE_TTL_SECONDS": "key_cache_ttl_seconds",
     "MAX_GENERATION_SECONDS": "max_generation_seconds",
     "BILL_FAILED_JOBS": "bill_failed_jobs",
@@ -49,7 +48,6 @@ ENVIRONMENT = {
     "MAX_RUNNING_JOBS": "max_running_jobs",
     "DAILY_BUDGET_USD": "daily_budget_usd",
 }
-JSON_FIELDS = {"upstream_routes", "price_overrides"}
 # Secrets are read from SSM, never taken from the environment, where every log of it would show them.
 SECRETS_NOT_IN_THE_ENVIRONMENT = {
     "UPSTREAM_API_KEY": "UPSTREAM_API_KEY_PARAMETER",
@@ -73,9 +71,16 @@ class Settings(BaseModel):
     state_machine_arn: str = Field(pattern=r"^arn:aws[a-z-]*:states:")
     event_bus_name: str = Field(min_length=1)
 
-    upstream_base_url: BaseUrl
-    # model -> route (videos_core.catalog); by default OpenAI's models go to upstream_base_url.
-    upstream_routes: dict[str, Route] = Field(default_factory=dict)
+    # The OpenAI-compatible server of the routes that name none (and of OpenAI's models without routes).
+    upstream_base_url: BaseUrl | None = None
+    # Where the routes document is deployed (AWS AppConfig: application, environment, configuration
+    # profile), and how long a function keeps the copy it read. Without them, the catalog has only
+    # OpenAI's models on upstream_base_url.
+    routes_application: str | None = None
+    routes_environment: str | None = None
+    routes_profile: str | None = None
+    # AppConfig serves a session no more often than every 15 s.
+    routes_max_age_seconds: int = Field(default=60, ge=15, le=3600)
     # The SSM SecureString parameter holding the upstream's key (read there offline too, never
     # handed in through the environment).
     upstream_api_key_parameter: str = Field(pattern=r"^/[A-Za-z0-9_./-]+$")
@@ -88,7 +93,6 @@ class Settings(BaseModel):
     poll_hold_seconds: float = Field(default=25.0, gt=0, le=28)
     poll_interval_seconds: float = Field(default=1.0, gt=0, le=10)
     backoff_scale: float = Field(default=1.0, gt=0, le=10)
-    price_overrides: dict[str, dict[str, Decimal]] = Field(default_factory=dict)
     key_cache_ttl_seconds: float = Field(default=60.0, ge=0, le=3600)
     # A job still running this long after creation ends as video_generation_timeout.
     max_generation_seconds: int = Field(default=1800, ge=10, le=86_400)
@@ -107,49 +111,16 @@ class Settings(BaseModel):
     daily_budget_usd: Decimal = Field(default=Decimal(1000), gt=0)
 
     @model_validator(mode="after")
-    def _consistent(self) -> Settings:
-        try:
-            catalog = self.catalog
-        except ValueError as e:
-            raise ValueError(f"UPSTREAM_ROUTES: {e}") from e
-        for model, entry in catalog.items():
-            parameter = entry.api_key_parameter
-            if parameter != self.upstream_api_key_parameter and not parameter.startswith(
-                self.upstream_keys_path
-            ):
-                raise ValueError(
-                    f"UPSTREAM_ROUTES: route {model!r}: api_key_parameter {parameter} is neither "
-                    f"UPSTREAM_API_KEY_PARAMETER nor under UPSTREAM_KEYS_PATH ({self.upstream_keys_path})"
-                )
-        unknown = set(self.price_overrides) - set(catalog)
-        if unknown:
-            raise ValueError(f"PRICE_OVERRIDES: no route for {', '.join(sorted(unknown))}")
+    def _routes_located(self) -> Settings:
+        located = (self.routes_application, self.routes_environment, self.routes_profile)
+        if any(located) and not all(located):
+            raise ValueError("ROUTES_APPLICATION, ROUTES_ENVIRONMENT and ROUTES_PROFILE go together")
         return self
 
-    @cached_property
-    def catalog(self) -> dict[str, Entry]:
-        """Every accepted model: its route and capabilities."""
-        return build_catalog(self.upstream_routes, self.upstream_base_url, self.upstream_api_key_parameter)
-
-    @cached_property
-    def prices(self) -> PriceTable:
-        """USD per second by model: the catalog's, with PRICE_OVERRIDES' rows (per size) on top."""
-        listed = {model: {"*": entry.capabilities.price_per_second} for model, entry in self.catalog.items()}
-        return merge_prices(listed, self.price_overrides)
-
     @property
-    def models(self) -> tuple[str, ...]:
-        return tuple(sorted(self.catalog))
-
-    def entry(self, model: str) -> Entry | None:
-        """A model's catalog entry; a dated snapshot's is its base model's."""
-        return self.catalog.get(model) or self.catalog.get(base_model(model))
-
-    def route(self, model: str) -> Entry:
-        found = self.entry(model)
-        if found is None:
-            raise KeyError(model)
-        return found
+    def catalog_defaults(self) -> Defaults:
+        """What the routes leave out."""
+        return Defaults(self.upstream_base_url, self.upstream_api_key_parameter, self.upstream_keys_path)
 
     @property
     def retention_seconds(self) -> int:
@@ -167,13 +138,7 @@ def load_settings(environ: dict[str, str] | os._Environ[str]) -> Settings:
         value = environ.get(variable)
         if value is None or value == "":
             continue
-        if name in JSON_FIELDS:
-            try:
-                raw[name] = json.loads(value)
-            except json.JSONDecodeError as e:
-                raise SettingsError(f"{variable} is not valid JSON: {e}") from e
-        else:
-            raw[name] = value
+        raw[name] = value
     try:
         return Settings.model_validate(raw)
     except ValidationError as e:

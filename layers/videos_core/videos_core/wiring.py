@@ -23,11 +23,13 @@ if TYPE_CHECKING:
     from videos_core.adapters.jwks import KeySets
     from videos_core.adapters.outbox import DynamoOutbox
     from videos_core.adapters.quotas import DynamoQuotas
+    from videos_core.adapters.routes import DeployedRoutes
     from videos_core.adapters.s3 import S3AssetStore
     from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
     from videos_core.adapters.uploads import S3UploadStore
     from videos_core.adapters.upstream_router import RoutedUpstream
     from videos_core.auth import OwnerResolver
+    from videos_core.catalog import Catalog
     from videos_core.logic.create import Launcher
     from videos_core.logic.ending import Ender
     from videos_core.logic.workflow import Finisher
@@ -76,6 +78,29 @@ def workflow() -> StepFunctionsWorkflow:
 
     settings = get_settings()
     return StepFunctionsWorkflow(aws.stepfunctions(), settings.state_machine_arn, settings.bill_failed_jobs)
+
+
+@cache
+def routes() -> DeployedRoutes:
+    """The routes document as deployed (AppConfig), or none where the settings locate none."""
+    from videos_core.adapters.routes import DeployedRoutes, appconfig
+
+    settings = get_settings()
+    defaults = settings.catalog_defaults
+    application, environment, profile = (
+        settings.routes_application,
+        settings.routes_environment,
+        settings.routes_profile,
+    )
+    if application is None or environment is None or profile is None:
+        return DeployedRoutes(lambda: b"{}", defaults)
+    read = appconfig(aws.appconfigdata(), application, environment, profile, settings.routes_max_age_seconds)
+    return DeployedRoutes(read, defaults)
+
+
+def catalog() -> Catalog:
+    """The catalog as deployed now (read again once its copy is older than the routes' max age)."""
+    return routes().catalog()
 
 
 def _secret(parameter: str | None, variable: str) -> str:
@@ -144,13 +169,12 @@ def bounded_upstream() -> RoutedUpstream:
 
 def callbacks(domain: str | None) -> Callable[[str, str], str | None]:
     """A job's callback URL on the API's `domain`, for the providers that call back."""
-    from videos_core.callbacks import PROVIDERS, callback_url
-
-    settings = get_settings()
+    from videos_core.callbacks import callback_url
+    from videos_core.providers import provider
 
     def url(model: str, video_id: str) -> str | None:
-        entry = settings.entry(model)
-        if domain is None or entry is None or entry.provider not in PROVIDERS:
+        entry = catalog().entry(model)
+        if domain is None or entry is None or provider(entry.provider).callbacks is None:
             return None
         return callback_url(domain, entry.provider, webhook_secret(), video_id)
 
@@ -163,6 +187,7 @@ def launcher(holder: str, domain: str | None = None) -> Launcher:
 
     return Launcher(
         get_settings(),
+        catalog(),
         bounded_upstream(),
         videos(),
         workflow(),
@@ -185,7 +210,7 @@ def finisher(
     now = time.monotonic()
     upstream_limit = now + (time_left if upstream_time_left is None else upstream_time_left)
     client = upstream(upstream_attempts).until(upstream_limit)
-    return Finisher(get_settings(), videos(), client, assets(), ender(holder), now + time_left)
+    return Finisher(get_settings(), catalog, videos(), client, assets(), ender(holder), now + time_left)
 
 
 @cache
@@ -210,7 +235,7 @@ def upstream(attempts: int = 3) -> RoutedUpstream:
     state machine. Only functions that call an upstream pay for its adapter (the openai SDK above all)."""
     from videos_core.adapters.upstream_router import RoutedUpstream
 
-    return RoutedUpstream(get_settings(), upstream_api_key, attempts=attempts)
+    return RoutedUpstream(get_settings(), catalog, upstream_api_key, attempts=attempts)
 
 
 @cache
@@ -230,6 +255,7 @@ def reset(*, aws_clients: bool = True) -> None:
         uploads,
         workflow,
         upstream,
+        routes,
         events,
         webhook_secret,
         upstream_api_key,

@@ -1,14 +1,22 @@
-"""The other providers' wire protocols over the same engine: each dialect parses its provider's
-requests into the engine's, answers in its shapes (errors included) and checks its own way of
-sending a key. Written from each provider's documentation and driven in tests by its official SDK."""
+"""Each provider's wire protocol over the same engine: a dialect parses its provider's requests into
+the engine's, answers in its shapes (errors included) and checks its own way of sending a key. Written
+from each provider's documentation and driven in tests by its official SDK.
+
+A dialect is a module here declaring `DIALECT`, found at first use: one per registered provider
+(`videos_core.providers`), served under its own path of the engine."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cache
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
+from starlette.routing import Route
 
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
@@ -16,6 +24,28 @@ from local.engine.params import CreateParams
 from local.engine.service import Engine
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    provider: str
+    # Where the engine serves it: a route to the engine's dialect has the engine's URL + this as base_url.
+    path: str
+    routes: Callable[[Engine, str | None], list[Route]]
+    # Where it publishes the keys it signs its callbacks with, for a provider that signs them.
+    webhook_keys_path: str | None = None
+
+
+@cache
+def dialects() -> dict[str, Dialect]:
+    """Every dialect, by its provider's name."""
+    found: dict[str, Dialect] = {}
+    for module in pkgutil.iter_modules(__path__):
+        dialect = importlib.import_module(f"{__name__}.{module.name}").DIALECT
+        if not isinstance(dialect, Dialect) or dialect.provider != module.name:
+            raise TypeError(f"{module.name}: DIALECT must be the Dialect of provider {module.name!r}")
+        found[dialect.provider] = dialect
+    return found
 
 
 class MediaFile(FileResponse):

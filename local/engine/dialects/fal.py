@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import MediaFile, key_matches, size_of, speaking, start
+from local.engine.dialects import Dialect, MediaFile, key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -226,3 +226,11 @@ def _failure(job: Job, cancelled: bool) -> tuple[str, str]:
     if job.error and job.error["code"] == "moderation_blocked":
         return message, "content_policy_violation"
     return message, "internal_server_error"
+
+
+DIALECT = Dialect(
+    "fal",
+    PREFIX,
+    lambda engine, api_key: FalQueue(engine, api_key).routes(),
+    webhook_keys_path=PREFIX + "/.well-known/jwks.json",
+)

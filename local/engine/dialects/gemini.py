@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import MediaFile, key_matches, size_of, speaking, start
+from local.engine.dialects import Dialect, MediaFile, key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -172,3 +172,6 @@ def _image(image: Any) -> bytes | None:
         return base64.b64decode(image["bytesBase64Encoded"], validate=True)
     except (binascii.Error, ValueError) as e:
         raise _bad("instances[0].image.bytesBase64Encoded is not base64.") from e
+
+
+DIALECT = Dialect("gemini", "", lambda engine, api_key: GeminiApi(engine, api_key).routes())

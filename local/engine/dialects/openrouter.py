@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import MediaFile, key_matches, size_of, speaking, start
+from local.engine.dialects import Dialect, MediaFile, key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -197,3 +197,6 @@ def _model_view(name: str, model: VideoModel) -> dict[str, Any]:
         "upscale_factor": None,
         "pricing_skus": {"video_per_second": str(model.cost_per_second)},
     }
+
+
+DIALECT = Dialect("openrouter", PREFIX, lambda engine, api_key: OpenRouterVideos(engine, api_key).routes())

@@ -23,10 +23,11 @@ ENV = SETTINGS_ENV
 
 @contextlib.contextmanager
 def routed(base_url: str, routes: dict[str, Any]) -> Iterator[RoutedUpstream]:
-    settings: Settings = load_settings(
-        ENV | {"UPSTREAM_BASE_URL": f"{base_url}/v1", "UPSTREAM_ROUTES": json.dumps(routes)}
-    )
-    with contextlib.closing(RoutedUpstream(settings, lambda _: "sk-test", attempts=1)) as upstream:
+    settings: Settings = load_settings(ENV | {"UPSTREAM_BASE_URL": f"{base_url}/v1"})
+    catalog = build_catalog(routes, settings.catalog_defaults)
+    with contextlib.closing(
+        RoutedUpstream(settings, lambda: catalog, lambda _: "sk-test", attempts=1)
+    ) as upstream:
         yield upstream
 
 

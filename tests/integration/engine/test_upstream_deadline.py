@@ -10,8 +10,9 @@ from openai import OpenAI
 
 from tests.support import HTTP
 from tests.unit.test_domain_rules import BASE_ENV
-from videos_core.adapters.upstream_openai import OpenAIUpstream
+from videos_core.catalog import build_catalog
 from videos_core.errors import UpstreamRetryableError
+from videos_core.providers.openai.adapter import OpenAIUpstream
 from videos_core.settings import load_settings
 
 
@@ -19,7 +20,8 @@ def upstream(engine_url: str) -> OpenAIUpstream:
     settings = load_settings(
         BASE_ENV | {"UPSTREAM_BASE_URL": f"{engine_url}/v1", "UPSTREAM_TIMEOUT_SECONDS": "20"}
     )
-    return OpenAIUpstream(settings, lambda _: "sk-test", attempts=3)
+    catalog = build_catalog({}, settings.catalog_defaults)
+    return OpenAIUpstream(settings, lambda: catalog, lambda _: "sk-test", attempts=3)
 
 
 def arm(engine_url: str, **fault: object) -> None:

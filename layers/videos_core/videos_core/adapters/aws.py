@@ -109,7 +109,12 @@ def ssm() -> SSMClient:
     return client
 
 
+@cache
+def appconfigdata() -> Any:
+    return _client("appconfigdata")
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch AWS endpoints between cases)."""
-    for factory in (dynamodb, s3, stepfunctions, events, ssm):
+    for factory in (dynamodb, s3, stepfunctions, events, ssm, appconfigdata):
         factory.cache_clear()

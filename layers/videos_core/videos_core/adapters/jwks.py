@@ -3,6 +3,7 @@ per container, as fal advises; a fetch that fails is the provider's to retry (50
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable
@@ -10,9 +11,19 @@ from collections.abc import Callable
 import httpx2
 
 from videos_core.errors import ServiceUnavailable
-from videos_core.fal_signatures import public_keys
 
 KEEP_SECONDS = 24 * 3600
+
+
+def public_keys(jwks: object) -> list[bytes]:
+    """The Ed25519 keys of a JWKS document."""
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    found = []
+    for key in keys if isinstance(keys, list) else []:
+        if isinstance(key, dict) and key.get("crv") == "Ed25519" and isinstance(key.get("x"), str):
+            x = key["x"]
+            found.append(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)))
+    return found
 
 
 class KeySets:

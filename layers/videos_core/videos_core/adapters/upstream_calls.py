@@ -16,6 +16,7 @@ from typing import Any, Self, TypeVar
 
 import httpx2
 
+from videos_core.catalog import Catalog, Entry
 from videos_core.errors import (
     ApiError,
     InvalidRequest,
@@ -118,12 +119,15 @@ class Bounded:
     def __init__(
         self,
         settings: Settings,
+        catalog: Callable[[], Catalog],
         api_key: Callable[[str], str],
         attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
+        # The catalog as deployed now: a route changed in the store applies to the next call.
+        self._catalog = catalog
         self._api_key = api_key
         self._attempts = attempts
         self._sleep = sleep
@@ -157,6 +161,9 @@ class Bounded:
         for client in self.clients.values():
             client.close()
         self.clients.clear()
+
+    def route(self, model: str) -> Entry:
+        return self._catalog().route(model)
 
     def _pause_before_retry(self, attempt: int) -> None:
         pause = RETRY_BASE_SECONDS * 2**attempt * (0.5 + random.random())  # noqa: S311 - jitter

@@ -1,5 +1,6 @@
 """The upstream port over every route of the catalog: each call goes to the adapter of its model's
-provider, built on first use (a function imports only the adapters its models need)."""
+provider (the registry's `adapter`), built on first use (a function imports only the adapters its
+models need)."""
 
 from __future__ import annotations
 
@@ -9,30 +10,27 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Self
 
+from videos_core.catalog import Catalog
 from videos_core.errors import VideoGenerationFailed
 from videos_core.ports import ContentStream, Reference, UpstreamCreate, UpstreamDerive, UpstreamJob
+from videos_core.providers import provider
 from videos_core.settings import Settings
-
-# provider -> (module, class) of its adapter
-ADAPTERS = {
-    "openai": ("videos_core.adapters.upstream_openai", "OpenAIUpstream"),
-    "gemini": ("videos_core.adapters.upstream_gemini", "GeminiUpstream"),
-    "fal": ("videos_core.adapters.upstream_fal", "FalUpstream"),
-    "openrouter": ("videos_core.adapters.upstream_openrouter", "OpenRouterUpstream"),
-}
 
 
 class RoutedUpstream:
     def __init__(
         self,
         settings: Settings,
+        catalog: Callable[[], Catalog],
         api_key: Callable[[str], str],
         attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._settings = settings
-        self._make: Callable[[type[Any]], Any] = lambda kind: kind(settings, api_key, attempts, sleep, clock)
+        self._catalog = catalog
+        self._make: Callable[[type[Any]], Any] = lambda kind: kind(
+            settings, catalog, api_key, attempts, sleep, clock
+        )
         self._adapters: dict[str, Any] = {}
         self._deadline: float | None = None
 
@@ -48,12 +46,12 @@ class RoutedUpstream:
             adapter.close()
 
     def _for(self, model: str) -> Any:
-        entry = self._settings.entry(model)
+        entry = self._catalog().entry(model)
         if entry is None:
             raise VideoGenerationFailed(f"Model '{model}' is no longer routed to an upstream.")
         adapter = self._adapters.get(entry.provider)
         if adapter is None:
-            module, name = ADAPTERS[entry.provider]
+            module, _, name = provider(entry.provider).adapter.partition(":")
             adapter = self._make(getattr(importlib.import_module(module), name))
             self._adapters[entry.provider] = adapter
         return adapter if self._deadline is None else adapter.until(self._deadline)

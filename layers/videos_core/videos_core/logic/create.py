@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Literal
 
 from videos_core.capabilities import Capabilities
+from videos_core.catalog import Catalog
 from videos_core.errors import (
     ApiError,
     InvalidRequest,
@@ -68,6 +69,7 @@ class Launcher:
     """What starting a job needs."""
 
     settings: Settings
+    catalog: Catalog
     upstream: Upstream
     videos: VideoRepository
     workflow: Workflow
@@ -111,7 +113,7 @@ def create_video(
     now: int,
     client_key: str | None = None,
 ) -> VideoRecord:
-    capabilities = capabilities_of(request.model, ports.settings)
+    capabilities = capabilities_of(request.model, ports.catalog)
     seconds = request.seconds or capabilities.seconds[0]
     size = request.size or capabilities.sizes[0]
     has_reference = reference is not None or request.input_reference is not None
@@ -152,12 +154,12 @@ def create_video(
     return _start(job, create_upstream, ports, now)
 
 
-def capabilities_of(model: str, settings: Settings) -> Capabilities:
+def capabilities_of(model: str, catalog: Catalog) -> Capabilities:
     """The model's capabilities; a model not in the catalog is a 404."""
-    entry = settings.entry(model)
+    entry = catalog.entry(model)
     if entry is None:
         raise VideoModelNotAvailable(
-            f"Model '{model}' is not available; use one of: {', '.join(settings.models)} "
+            f"Model '{model}' is not available; use one of: {', '.join(catalog.models)} "
             "(GET /v1/videos/models lists them).",
             param="model",
         )
@@ -173,7 +175,7 @@ def remix_video(
     client_key: str | None = None,
 ) -> VideoRecord:
     source = _completed_source(owner, source_id, ports, now, "remixed")
-    capabilities_of(source.model, ports.settings).allows(source.model, "remix")
+    capabilities_of(source.model, ports.catalog).allows(source.model, "remix")
     job = _Job(
         owner,
         source.model,
@@ -273,11 +275,11 @@ def _base_of(
         upload = ports.uploads.video(owner, video.id)
     elif video is not None:
         source = _completed_source(owner, video.id, ports, now, done_to)
-        capabilities_of(source.model, ports.settings).allows(source.model, "edits")
+        capabilities_of(source.model, ports.catalog).allows(source.model, "edits")
         return _Base(source.model, int(source.seconds), source.size, source.upstream_id, source.video_id)
     assert upload is not None
     # An uploaded video is edited or extended as OpenAI's default model does it.
-    capabilities_of(DEFAULT_MODEL, ports.settings).allows(DEFAULT_MODEL, "edits")
+    capabilities_of(DEFAULT_MODEL, ports.catalog).allows(DEFAULT_MODEL, "edits")
     facts = mp4_facts(upload.content)
     size = "1280x720" if facts.width >= facts.height else "720x1280"
     return _Base(DEFAULT_MODEL, max(1, round(facts.seconds)), size, upload, upload.filename)
@@ -311,7 +313,7 @@ def _start(
 ) -> VideoRecord:
     """Starts the job: `call_upstream(idempotency key, video id)` asks the upstream for it."""
     seconds = job.billed_seconds or int(job.seconds)
-    cost = estimate_cost(ports.settings.prices, base_model(job.model), job.size, seconds)
+    cost = estimate_cost(ports.catalog.prices, base_model(job.model), job.size, seconds)
     video_id = new_video_id()
     ports.quotas.take(job.owner, video_id, cost, now)
     started = time.perf_counter()

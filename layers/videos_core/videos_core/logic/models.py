@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from videos_core.catalog import Catalog
 from videos_core.models.api import ModelCard, ModelList
-from videos_core.settings import Settings
 
 
-def list_models(settings: Settings) -> ModelList:
+def list_models(catalog: Catalog) -> ModelList:
     cards = []
-    for model, entry in sorted(settings.catalog.items()):
+    for model, entry in sorted(catalog.entries.items()):
         capabilities = entry.capabilities
-        prices = settings.prices[model]
+        prices = entry.prices
         cards.append(
             ModelCard(
                 id=model,

@@ -12,8 +12,8 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from videos_core import fal_signatures
-from videos_core.callbacks import PROVIDERS, video_id_of, well_formed
+from videos_core import providers
+from videos_core.callbacks import verify_signature, video_id_of, well_formed
 from videos_core.errors import (
     ApiError,
     InvalidRequest,
@@ -99,29 +99,31 @@ def receive_callback(
     now: int,
 ) -> Received:
     """Applies a provider's callback (`delivery`: its headers, lower-cased, and body) once: its URL's
-    token must be the one made for the job the call names (fal's `request_id`, OpenRouter's `id`), and
-    a provider that signs its calls (fal) must have signed it with a key it publishes."""
-    headers, body = delivery
+    token must be the one made for the job the call names (the field its provider's `Callbacks`
+    names), and a provider that signs its calls must have signed it with a key it publishes."""
+    body = delivery[1]
     video_id = video_id_of(secret, token)
     if video_id is None:
         raise Unauthorized("The callback's token was not made by this service.")
-    if provider not in PROVIDERS:
+    scheme = providers.registry().get(provider)
+    if scheme is None or scheme.callbacks is None:
         raise RouteNotFound(f"No callbacks are taken from '{provider}'.")
+    field = scheme.callbacks.job_id_field
     try:
         event = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InvalidRequest("The callback body is not JSON.", param="body") from e
-    upstream_id = (event.get("request_id") or event.get("id")) if isinstance(event, dict) else None
+    upstream_id = event.get(field) if isinstance(event, dict) else None
     if not isinstance(upstream_id, str):
-        raise InvalidRequest("The callback names no job (request_id or id).", param="body")
+        raise InvalidRequest(f"The callback names no job ({field}).", param="body")
     found = ports.videos.find_by_upstream_id(upstream_id)
     if found is not None and found[1] != video_id:
         raise Unauthorized("The callback's token is another job's.")
     # Read once: the route's keys are the record's model's, and applying the call starts from it.
     record = ports.videos.get(*found) if found is not None else None
-    entry = ports.settings.entry(record.model) if record is not None else None
-    if entry is not None and entry.webhook_keys_url is not None:
-        fal_signatures.verify(headers, body, signing_keys(entry.webhook_keys_url), now)
+    entry = ports.catalog().entry(record.model) if record is not None else None
+    if entry is not None:
+        verify_signature(entry, delivery, signing_keys, now)
     delivery_id = f"{provider}:{upstream_id}"
     return _once(delivery_id, f"{provider}.callback", found, deliveries, ports, now, record)
 

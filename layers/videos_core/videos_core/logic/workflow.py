@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
 from videos_core.backoff import informed_wait_seconds
+from videos_core.catalog import Catalog
 from videos_core.errors import UpstreamRetryableError, VideoQuotaExceeded
 from videos_core.logic.ending import Ender, end_job, failed, publish, publish_pending
 from videos_core.logic.history import budget_spent, floor_wait_seconds
@@ -60,6 +61,8 @@ class Finisher:
     (time.monotonic()), which bounds every lease it takes."""
 
     settings: Settings
+    # The catalog as deployed, read when a step needs a route (a forced end never does).
+    catalog: Callable[[], Catalog]
     videos: VideoRepository
     upstream: Upstream
     assets: AssetWriter

@@ -1,28 +1,34 @@
-"""The providers a route may name, each with its capability profiles per model family.
-
-A profile is found for a route by its `profile`, else by the longest family name that starts the
-provider's model id (`upstream_model`, else the model's own name). Adding a provider is a module
-here, its adapter (`videos_core.adapters.upstream_<provider>`) and their tests.
-"""
+"""The registry of providers: every package here that declares a `PROVIDER` is one, found at first use.
+Every list of providers (the routes document's schema, the adapters, the callbacks, the catalog, the
+offline engine's paths) is derived from this registry; adding a provider is adding its package."""
 
 from __future__ import annotations
 
-from types import ModuleType
-from typing import Literal
+import importlib
+import pkgutil
+from functools import cache
 
-from videos_core.capabilities import Capabilities
-from videos_core.providers import fal, gemini, openai, openrouter
-
-Provider = Literal["openai", "gemini", "fal", "openrouter"]
-MODULES: dict[str, ModuleType] = {"openai": openai, "gemini": gemini, "fal": fal, "openrouter": openrouter}
+from videos_core.providers.plugin import Provider
 
 
-def profiles(provider: str) -> dict[str, Capabilities]:
-    found: dict[str, Capabilities] = MODULES[provider].PROFILES
+@cache
+def registry() -> dict[str, Provider]:
+    """Every provider, by name."""
+    found: dict[str, Provider] = {}
+    for module in pkgutil.iter_modules(__path__):
+        if module.ispkg:
+            provider = importlib.import_module(f"{__name__}.{module.name}").PROVIDER
+            if not isinstance(provider, Provider) or provider.name != module.name:
+                raise TypeError(
+                    f"{__name__}.{module.name}.PROVIDER must be the Provider named {module.name!r}"
+                )
+            found[provider.name] = provider
     return found
 
 
-def family_of(provider: str, model_id: str) -> str | None:
-    """The provider's family for a model id: the longest family name the id starts with."""
-    matches = [family for family in profiles(provider) if model_id.startswith(family)]
-    return max(matches, key=len) if matches else None
+def names() -> tuple[str, ...]:
+    return tuple(sorted(registry()))
+
+
+def provider(name: str) -> Provider:
+    return registry()[name]

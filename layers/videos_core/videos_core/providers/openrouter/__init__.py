@@ -8,8 +8,8 @@ official Python SDK, openrouter (`video_generation.generate`, `get_generation`,
 from __future__ import annotations
 
 from videos_core.capabilities import Capabilities, profile
+from videos_core.providers.plugin import Callbacks, Provider
 
-DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 _PROMPT_CHARS = 4000
 
 
@@ -24,3 +24,13 @@ PROFILES = {
     "openai/sora-2-pro": _model(("4", "8", "12"), _SORA_PRO, True, "0.30"),
     "alibaba/wan": _model(("5", "10"), _HD, True, "0.05"),
 }
+
+PROVIDER = Provider(
+    name="openrouter",
+    title="OpenRouter's video generation API",
+    profiles=PROFILES,
+    adapter="videos_core.providers.openrouter.adapter:OpenRouterUpstream",
+    default_base_url="https://openrouter.ai/api/v1",
+    # OpenRouter signs nothing: the callback URL's per-job token authenticates its calls.
+    callbacks=Callbacks(job_id_field="id"),
+)

@@ -21,7 +21,7 @@ from videos_core.catalog import Entry
 from videos_core.errors import UpstreamRetryableError
 from videos_core.models.api import VideoError
 from videos_core.ports import UpstreamCreate, UpstreamJob, VariantNotOfferedError
-from videos_core.providers.fal import ASPECT_RATIOS
+from videos_core.sizes import aspect_and_resolution
 
 _STATUSES = {"pending": "queued", "in_progress": "in_progress", "completed": "completed"}
 
@@ -31,14 +31,15 @@ class OpenRouterUpstream(RestUpstream):
         return {"Authorization": f"Bearer {self._api_key(entry.api_key_parameter)}"}
 
     def create(self, request: UpstreamCreate) -> UpstreamJob:
-        entry = self._settings.route(request.model)
+        entry = self.route(request.model)
         body: dict[str, Any] = {
             "model": entry.upstream_model,
             "prompt": request.prompt,
             "duration": int(request.seconds),
         }
-        if request.size in ASPECT_RATIOS:
-            body["aspect_ratio"], body["resolution"] = ASPECT_RATIOS[request.size]
+        named = aspect_and_resolution(request.size)
+        if named is not None:
+            body["aspect_ratio"], body["resolution"] = named
         else:
             body["size"] = request.size
         if request.callback_url:
@@ -51,7 +52,7 @@ class OpenRouterUpstream(RestUpstream):
         return _job(job)
 
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
-        entry = self._settings.route(model)
+        entry = self.route(model)
         return _job(
             self.request(entry, "GET", f"{entry.base_url}/videos/{quote(upstream_id)}", repeatable=True)
         )
@@ -63,7 +64,7 @@ class OpenRouterUpstream(RestUpstream):
     def open_content(self, model: str, upstream_id: str, variant: str) -> Iterator[StreamedContent]:
         if variant != "video":
             raise VariantNotOfferedError(variant)
-        entry = self._settings.route(model)
+        entry = self.route(model)
         with self.stream(entry, f"{entry.base_url}/videos/{quote(upstream_id)}/content?index=0") as content:
             yield content
 

@@ -8,8 +8,8 @@ SDK's request mapping (`_GenerateVideosParameters_to_mldev`): durations, aspect 
 from __future__ import annotations
 
 from videos_core.capabilities import Capabilities, profile
+from videos_core.providers.plugin import Provider
 
-DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 _720P = ("1280x720", "720x1280")
 _1080P = ("1920x1080", "1080x1920")
 # About 1,024 tokens, the documented limit.
@@ -27,10 +27,11 @@ PROFILES = {
     "veo-3.0-fast-generate": _veo(("8", "4", "6"), _720P + _1080P, True, "0.15"),
     "veo-2.0-generate": _veo(("8", "5", "6"), _720P, False, "0.35"),
 }
-# Sizes as the API asks for them: an aspect ratio and a resolution.
-ASPECT_AND_RESOLUTION = {
-    "1280x720": ("16:9", "720p"),
-    "720x1280": ("9:16", "720p"),
-    "1920x1080": ("16:9", "1080p"),
-    "1080x1920": ("9:16", "1080p"),
-}
+
+PROVIDER = Provider(
+    name="gemini",
+    title="Google's Veo through the Gemini API (predictLongRunning)",
+    profiles=PROFILES,
+    adapter="videos_core.providers.gemini.adapter:GeminiUpstream",
+    default_base_url="https://generativelanguage.googleapis.com",
+)

@@ -22,7 +22,7 @@ from videos_core.catalog import Entry
 from videos_core.errors import UpstreamErrorInfo, UpstreamRetryableError
 from videos_core.models.api import VideoError
 from videos_core.ports import UpstreamCreate, UpstreamJob, VariantNotOfferedError
-from videos_core.providers.gemini import ASPECT_AND_RESOLUTION
+from videos_core.sizes import named
 
 
 class GeminiUpstream(RestUpstream):
@@ -40,8 +40,8 @@ class GeminiUpstream(RestUpstream):
         return info, param
 
     def create(self, request: UpstreamCreate) -> UpstreamJob:
-        entry = self._settings.route(request.model)
-        aspect_ratio, resolution = ASPECT_AND_RESOLUTION[request.size]
+        entry = self.route(request.model)
+        aspect_ratio, resolution = named(request.size, request.model)
         instance: dict[str, Any] = {"prompt": request.prompt}
         if request.reference is not None:
             instance["image"] = {
@@ -64,7 +64,7 @@ class GeminiUpstream(RestUpstream):
         return UpstreamJob(id=operation["name"], status="queued", progress=0)
 
     def _operation(self, model: str, name: str) -> tuple[Entry, dict[str, Any]]:
-        entry = self._settings.route(model)
+        entry = self.route(model)
         operation = self.request(entry, "GET", f"{entry.base_url}/v1beta/{name}", repeatable=True)
         if not isinstance(operation, dict):
             raise UpstreamRetryableError("The upstream answered with a malformed operation.")

@@ -8,10 +8,8 @@ its input (`duration` as "8s" for Veo 3, "5" for Kling and MiniMax) and its pric
 from __future__ import annotations
 
 from videos_core.capabilities import Capabilities, profile
+from videos_core.providers.plugin import Callbacks, Provider
 
-DEFAULT_BASE_URL = "https://queue.fal.run"
-# The keys fal signs its webhooks with (fal's webhook documentation).
-WEBHOOK_KEYS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
 _PROMPT_CHARS = 2500
 
 
@@ -26,12 +24,18 @@ PROFILES = {
 }
 # How each family writes its duration: Veo 3 as "8s", the others as the bare number.
 DURATION_FORMATS = {"fal-ai/veo3": "{}s"}
-ASPECT_RATIOS = {
-    "1280x720": ("16:9", "720p"),
-    "720x1280": ("9:16", "720p"),
-    "1920x1080": ("16:9", "1080p"),
-    "1080x1920": ("9:16", "1080p"),
-    "1080x1080": ("1:1", "1080p"),
-    "1366x768": ("16:9", "768p"),
-    "768x1366": ("9:16", "768p"),
-}
+
+PROVIDER = Provider(
+    name="fal",
+    title="fal's queue (queue.fal.run): one key for many video models",
+    profiles=PROFILES,
+    adapter="videos_core.providers.fal.adapter:FalUpstream",
+    default_base_url="https://queue.fal.run",
+    cancels=True,
+    # fal signs its webhooks and publishes the keys (fal's webhook documentation).
+    callbacks=Callbacks(
+        job_id_field="request_id",
+        keys_url="https://rest.alpha.fal.ai/.well-known/jwks.json",
+        verifier="videos_core.providers.fal.signatures:verify",
+    ),
+)

@@ -24,7 +24,8 @@ from videos_core.catalog import Entry
 from videos_core.errors import InvalidRequest, UpstreamErrorInfo, UpstreamRetryableError
 from videos_core.models.api import VideoError
 from videos_core.ports import UpstreamCreate, UpstreamJob, UpstreamNotFoundError, VariantNotOfferedError
-from videos_core.providers.fal import ASPECT_RATIOS, DURATION_FORMATS
+from videos_core.providers.fal import DURATION_FORMATS
+from videos_core.sizes import named
 
 # fal's input fields as the contract's parameters, for a 422's `loc`.
 _PARAMS = {"duration": "seconds", "aspect_ratio": "size", "resolution": "size", "prompt": "prompt"}
@@ -55,8 +56,8 @@ class FalUpstream(RestUpstream):
         return super().error_info(body, status)
 
     def create(self, request: UpstreamCreate) -> UpstreamJob:
-        entry = self._settings.route(request.model)
-        aspect_ratio, resolution = ASPECT_RATIOS[request.size]
+        entry = self.route(request.model)
+        aspect_ratio, resolution = named(request.size, request.model)
         body: dict[str, Any] = {
             "prompt": request.prompt,
             "duration": DURATION_FORMATS.get(entry.family, "{}").format(request.seconds),
@@ -73,7 +74,7 @@ class FalUpstream(RestUpstream):
         return UpstreamJob(id=queued["request_id"], status="queued", progress=0)
 
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
-        entry = self._settings.route(model)
+        entry = self.route(model)
         status = self.request(entry, "GET", _requests_url(entry, upstream_id) + "/status", repeatable=True)
         if not isinstance(status, dict):
             raise UpstreamRetryableError("The upstream answered with a malformed status.")
@@ -89,7 +90,7 @@ class FalUpstream(RestUpstream):
 
     def delete(self, model: str, upstream_id: str) -> None:
         """Cancels the request: fal stops one still in its queue (one already running runs out)."""
-        entry = self._settings.route(model)
+        entry = self.route(model)
         # 404: gone; 400 ALREADY_COMPLETED: nothing is left to cancel.
         with contextlib.suppress(UpstreamNotFoundError, InvalidRequest):
             self.request(entry, "PUT", _requests_url(entry, upstream_id) + "/cancel", repeatable=True)
@@ -98,7 +99,7 @@ class FalUpstream(RestUpstream):
     def open_content(self, model: str, upstream_id: str, variant: str) -> Iterator[StreamedContent]:
         if variant != "video":
             raise VariantNotOfferedError(variant)
-        entry = self._settings.route(model)
+        entry = self.route(model)
         result = self.request(entry, "GET", _requests_url(entry, upstream_id), repeatable=True)
         video = result.get("video") if isinstance(result, dict) else None
         url = video.get("url") if isinstance(video, dict) else None

@@ -9,8 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from videos_core.capabilities import Capabilities
+from videos_core.providers.plugin import Provider
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 _SORA = {
     "seconds": ("4", "8", "12"),
@@ -38,3 +38,14 @@ PROFILES |= {
     "sglang": Capabilities.model_validate(_SELF_HOSTED | {"image_reference": False}),
     "litellm": Capabilities.model_validate(_SELF_HOSTED),
 }
+
+PROVIDER = Provider(
+    name="openai",
+    title="OpenAI's Videos API, and the servers that speak it (vLLM-Omni, SGLang, LiteLLM's proxy)",
+    profiles=PROFILES,
+    adapter="videos_core.providers.openai.adapter:OpenAIUpstream",
+    # OpenAI's hosted API shut down: a route names its server, or takes the deployment's UpstreamBaseUrl.
+    default_base_url=None,
+    takes_upstream_base_url=True,
+    cancels=True,
+)

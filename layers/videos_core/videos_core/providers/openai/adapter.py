@@ -68,7 +68,7 @@ def _job(video: OpenAIVideo) -> UpstreamJob:
 
 class OpenAIUpstream(Bounded):
     def _client(self, model: str) -> tuple[OpenAI, Entry]:
-        entry = self._settings.route(model)
+        entry = self.route(model)
         key = f"{entry.base_url}\n{entry.api_key_parameter}"
         if key not in self.clients:
             self.clients[key] = OpenAI(

@@ -6,7 +6,6 @@ minutes away is refused."""
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 from collections.abc import Iterable
@@ -24,17 +23,6 @@ HEADERS = (
 
 def message(request_id: str, user_id: str, timestamp: str, body: bytes) -> bytes:
     return "\n".join((request_id, user_id, timestamp, hashlib.sha256(body).hexdigest())).encode()
-
-
-def public_keys(jwks: object) -> list[bytes]:
-    """The Ed25519 keys of a JWKS document."""
-    keys = jwks.get("keys") if isinstance(jwks, dict) else None
-    found = []
-    for key in keys if isinstance(keys, list) else []:
-        if isinstance(key, dict) and key.get("crv") == "Ed25519" and isinstance(key.get("x"), str):
-            x = key["x"]
-            found.append(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)))
-    return found
 
 
 def verify(headers: dict[str, str], body: bytes, keys: Iterable[bytes], now: int) -> None:

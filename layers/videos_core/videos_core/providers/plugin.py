@@ -1,0 +1,51 @@
+"""What a provider plug-in declares: the one description of a provider the rest of the service reads.
+
+Each package under `videos_core.providers` holds one provider: its `PROVIDER` (this), its adapter
+module (imported only by the functions that call the provider) and, where the provider signs its
+callbacks, their verification. Nothing outside a provider's package names a provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from videos_core.capabilities import Capabilities
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """How a provider calls back when a job ends (a POST to the URL the create gave it)."""
+
+    # The field of the call's JSON body that names the provider's job.
+    job_id_field: str
+    # Where the provider publishes the keys it signs its calls with (a JWKS); None when it signs
+    # nothing, so the URL's per-job token alone authenticates a call.
+    keys_url: str | None = None
+    # "module:function" checking a call's signature: (headers, body, keys, now) -> None, raising
+    # Unauthorized or InvalidRequest.
+    verifier: str | None = None
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    # What the provider is, for people (the catalog's docs, `routes schema`).
+    title: str
+    # Capabilities per model family; a model id takes the longest family name it starts with.
+    profiles: Mapping[str, Capabilities]
+    # "module:class" of its adapter, a `videos_core.adapters.upstream_calls.Bounded`.
+    adapter: str
+    # Where a route without `base_url` goes; None: a route must name one (or the deployment's
+    # UpstreamBaseUrl, for the providers that take it).
+    default_base_url: str | None
+    # Whether deleting a running job cancels it at the provider.
+    cancels: bool = False
+    callbacks: Callbacks | None = None
+    # Whether a route without `base_url` may fall back to the deployment's UpstreamBaseUrl.
+    takes_upstream_base_url: bool = False
+
+    def family_of(self, model_id: str) -> str | None:
+        """The family for a model id: the longest family name the id starts with."""
+        matches = [family for family in self.profiles if model_id.startswith(family)]
+        return max(matches, key=len) if matches else None

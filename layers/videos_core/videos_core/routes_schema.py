@@ -1,0 +1,59 @@
+"""The routes document's JSON Schema, as AWS AppConfig's JSON_SCHEMA validator takes it (draft-04): the
+store refuses a document that breaks it before it is deployed, and `videos-api routes check` runs it
+with the rest of the catalog's rules. Generated from `catalog.RoutesDocument` and the registry of
+providers, so the schema and the code cannot disagree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from videos_core.catalog import RoutesDocument
+from videos_core.providers import registry
+
+DRAFT_04 = "http://json-schema.org/draft-04/schema#"
+_BARE_URL = RoutesDocument.model_json_schema()["$defs"]["Route"]["properties"]["base_url"]["anyOf"][0]
+
+
+def schema() -> dict[str, Any]:
+    generated = RoutesDocument.model_json_schema(ref_template="#/definitions/{model}")
+    definitions = generated.pop("$defs")
+    # A route may be a bare URL: an OpenAI-compatible server.
+    generated["additionalProperties"] = {"anyOf": [generated["additionalProperties"], _BARE_URL]}
+    route = definitions["Route"]["properties"]
+    route["provider"] |= {"enum": sorted(registry())}
+    families = sorted({family for plugin in registry().values() for family in plugin.profiles})
+    route["profile"] = {"anyOf": [{"type": "string", "enum": families}, {"type": "null"}]}
+    document = {"$schema": DRAFT_04, **generated, "definitions": definitions}
+    converted: dict[str, Any] = _draft_04(document)
+    return converted
+
+
+def _draft_04(node: Any) -> Any:
+    """Draft 2020-12's keywords in draft-04's terms: a numeric exclusive bound becomes a bound with a
+    boolean flag; `const` becomes a one-value `enum`; documentation-only keywords go."""
+    if isinstance(node, list):
+        return [_draft_04(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("exclusiveMinimum", "exclusiveMaximum") and not isinstance(value, bool):
+            converted["minimum" if key == "exclusiveMinimum" else "maximum"] = value
+            converted[key] = True
+        elif key == "const":
+            converted["enum"] = [value]
+        elif key in ("title", "default") and not isinstance(value, dict):
+            continue
+        elif key == "propertyNames":
+            # Draft-04 names keys by pattern alone: a key must match one, and nothing else is taken.
+            pattern = value.get("pattern") or f"^.{{{value['minLength']},{value['maxLength']}}}$"
+            converted["patternProperties"] = {pattern: _draft_04(node["additionalProperties"])}
+            converted["additionalProperties"] = False
+        elif key == "patternProperties":
+            converted[key] = _draft_04(value)
+            converted["additionalProperties"] = False
+        elif key == "additionalProperties" and "propertyNames" in node:
+            continue
+        else:
+            converted[key] = _draft_04(value)
+    return converted

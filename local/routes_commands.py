@@ -1,0 +1,95 @@
+"""`videos-api routes schema | check | apply`: the routes document (model -> provider route) as the
+deployed functions read it from AWS AppConfig."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+routes = typer.Typer(help="Check and deploy the routes document (which provider serves each model).")
+
+DEFAULT_API_KEY_PARAMETER = "/videos-api/upstream-api-key"
+DEFAULT_KEYS_PATH = "/videos-api/upstream-keys/"
+File = Annotated[Path, typer.Argument(help="The routes document (JSON).", exists=True, dir_okay=False)]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(help="The stack's UpstreamBaseUrl, if it has one (for routes that name no base_url)."),
+]
+KeysPath = Annotated[str, typer.Option(help="The stack's UpstreamKeysPath.")]
+KeyParameter = Annotated[str, typer.Option(help="The stack's UpstreamApiKeyParameter.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(1)
+
+
+@routes.command("schema")
+def schema_() -> None:
+    """Print the document's JSON Schema (draft-04, as the stack's AppConfig validator holds it)."""
+    from videos_core.routes_schema import schema
+
+    typer.echo(json.dumps(schema(), indent=2))
+
+
+def _checked(file: Path, base_url: str | None, keys_path: str, key_parameter: str) -> bytes:
+    from local.routes_store import check
+    from videos_core.adapters.routes import RoutesDocumentError
+    from videos_core.catalog import Defaults
+
+    content = file.read_bytes()
+    try:
+        catalog = check(content, Defaults(base_url, key_parameter, keys_path))
+    except RoutesDocumentError as e:
+        raise _fail(f"{file}: {e}") from e
+    for model in catalog.models:
+        entry = catalog.entries[model]
+        typer.echo(f"{model}\t{entry.provider}\t{entry.upstream_model}\t{entry.base_url}")
+    return content
+
+
+@routes.command("check")
+def check_(
+    file: File,
+    upstream_base_url: BaseUrl = None,
+    keys_path: KeysPath = DEFAULT_KEYS_PATH,
+    api_key_parameter: KeyParameter = DEFAULT_API_KEY_PARAMETER,
+) -> None:
+    """Check FILE by the store's schema and every rule the functions apply; list its models."""
+    _checked(file, upstream_base_url, keys_path, api_key_parameter)
+
+
+@routes.command("apply")
+def apply(
+    file: File,
+    stack: Annotated[str, typer.Option(help="The deployed stack's name (with your AWS profile).")],
+    region: Annotated[str | None, typer.Option(envvar="AWS_REGION", help="The stack's region.")] = None,
+    upstream_base_url: BaseUrl = None,
+    keys_path: KeysPath = DEFAULT_KEYS_PATH,
+    api_key_parameter: KeyParameter = DEFAULT_API_KEY_PARAMETER,
+) -> None:
+    """Check FILE, then deploy it to the stack's AppConfig (taken within RoutesMaxAgeSeconds)."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from local.routes_store import deploy, stack_store
+
+    content = _checked(file, upstream_base_url, keys_path, api_key_parameter)
+    store = stack_store(boto3.client("cloudformation", region_name=region), stack)
+    try:
+        version = deploy(
+            boto3.client("appconfig", region_name=region),
+            store,
+            content,
+            f"videos-api routes apply {file.name}",
+        )
+    except (ClientError, RuntimeError, TimeoutError) as e:
+        raise _fail(str(e)) from e
+    typer.echo(f"deployed version {version} of the routes to {stack}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(routes, name="routes")
