@@ -229,3 +229,19 @@ def test_every_finding_of_the_security_scan_accepted_in_the_template_says_why() 
     for logical_id, skip in skipped:
         assert skip["id"].startswith("CKV_"), logical_id
         assert len(skip.get("comment", "")) > 40, (logical_id, skip)
+
+
+def test_the_routes_store_validates_documents_by_the_routes_schema() -> None:
+    """The AppConfig profile's JSON Schema validator is `videos-api routes schema`: the store refuses
+    what the functions would refuse, before a document is deployed."""
+    import json
+
+    from videos_core.routes_schema import schema
+
+    profile = application_template()["Resources"]["RoutesProfile"]["Properties"]
+    (validator,) = profile["Validators"]
+
+    assert validator["Type"] == "JSON_SCHEMA"
+    assert json.loads(validator["Content"]) == schema(), "paste `videos-api routes schema` into RoutesProfile"
+    # AppConfig takes a validator's content up to 32,768 characters.
+    assert len(validator["Content"]) <= 32_768

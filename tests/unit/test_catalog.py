@@ -24,7 +24,7 @@ from videos_core.routes_schema import schema
 DEFAULTS = Defaults(
     "https://videos.example.com/v1", "/videos-api/upstream-api-key", "/videos-api/upstream-keys/"
 )
-ROUTES = {
+ROUTES: dict[str, dict[str, object]] = {
     "veo-3.1": {
         "provider": "gemini",
         "upstream_model": "veo-3.1-generate-preview",

@@ -32,6 +32,8 @@ class Dialect:
     # Where the engine serves it: a route to the engine's dialect has the engine's URL + this as base_url.
     path: str
     routes: Callable[[Engine, str | None], list[Route]]
+    # The provider's id of a model this dialect serves: what the conformance suite routes to it.
+    example_model: str
     # Where it publishes the keys it signs its callbacks with, for a provider that signs them.
     webhook_keys_path: str | None = None
 

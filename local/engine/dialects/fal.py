@@ -232,5 +232,6 @@ DIALECT = Dialect(
     "fal",
     PREFIX,
     lambda engine, api_key: FalQueue(engine, api_key).routes(),
+    example_model="fal-ai/veo3",
     webhook_keys_path=PREFIX + "/.well-known/jwks.json",
 )

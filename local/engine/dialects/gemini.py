@@ -174,4 +174,6 @@ def _image(image: Any) -> bytes | None:
         raise _bad("instances[0].image.bytesBase64Encoded is not base64.") from e
 
 
-DIALECT = Dialect("gemini", "", lambda engine, api_key: GeminiApi(engine, api_key).routes())
+DIALECT = Dialect(
+    "gemini", "", lambda engine, api_key: GeminiApi(engine, api_key).routes(), "veo-3.1-generate-preview"
+)

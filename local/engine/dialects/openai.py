@@ -134,4 +134,4 @@ class _VideosApi:
         ]
 
 
-DIALECT = Dialect("openai", "/v1", lambda engine, api_key: _VideosApi(engine).routes(api_key))
+DIALECT = Dialect("openai", "/v1", lambda engine, api_key: _VideosApi(engine).routes(api_key), "sora-2")

@@ -199,4 +199,9 @@ def _model_view(name: str, model: VideoModel) -> dict[str, Any]:
     }
 
 
-DIALECT = Dialect("openrouter", PREFIX, lambda engine, api_key: OpenRouterVideos(engine, api_key).routes())
+DIALECT = Dialect(
+    "openrouter",
+    PREFIX,
+    lambda engine, api_key: OpenRouterVideos(engine, api_key).routes(),
+    "alibaba/wan-2.6",
+)

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support import SETTINGS_ENV
 from videos_core.adapters.upstream_router import RoutedUpstream
+from videos_core.catalog import build_catalog
 from videos_core.errors import InvalidRequest, InvalidVideoDuration
 from videos_core.ports import UpstreamCreate, VariantNotOfferedError
 from videos_core.settings import Settings, load_settings

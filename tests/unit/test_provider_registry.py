@@ -1,0 +1,71 @@
+"""The registry of providers is the one list of them: the README's table, the engine's dialects and the
+routes document's schema all follow it, and a provider registered inside a test is taken everywhere
+the registry is read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from local.engine.dialects import dialects
+from tests.support import ROOT
+from videos_core import providers
+from videos_core.capabilities import profile
+from videos_core.catalog import Defaults, build_catalog
+from videos_core.providers.plugin import Provider
+from videos_core.routes_schema import schema
+
+DEFAULTS = Defaults(None, "/videos-api/upstream-api-key", "/videos-api/upstream-keys/")
+
+
+def test_the_readme_has_one_row_per_provider() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("<!-- providers:start -->")[1].split("<!-- providers:end -->")[0]
+    rows = re.findall(r"^\| `([a-z0-9-]+)` ", table, flags=re.MULTILINE)
+
+    assert rows == sorted(providers.registry())
+
+
+def test_every_provider_has_an_engine_dialect_serving_a_model_of_its_profiles() -> None:
+    assert sorted(dialects()) == sorted(providers.registry())
+    for name, dialect in dialects().items():
+        assert providers.provider(name).family_of(dialect.example_model) is not None, name
+
+
+def test_every_adapter_and_verifier_the_registry_names_exists() -> None:
+    import importlib
+
+    for plugin in providers.registry().values():
+        named = [plugin.adapter] + (
+            [plugin.callbacks.verifier] if plugin.callbacks and plugin.callbacks.verifier else []
+        )
+        for target in named:
+            module, _, attribute = target.partition(":")
+            assert callable(getattr(importlib.import_module(module), attribute)), target
+
+
+@pytest.fixture
+def registered() -> Iterator[Provider]:
+    """A provider registered for one test, as a package of its own would be."""
+    plugin = Provider(
+        name="acme",
+        title="Acme's videos",
+        profiles={
+            "acme-": profile(("3",), ("640x480",), prompt=100, reference=False, audio=False, price="0.01")
+        },
+        adapter="videos_core.providers.openrouter.adapter:OpenRouterUpstream",
+        default_base_url="https://api.acme.example",
+    )
+    providers.registry()["acme"] = plugin
+    yield plugin
+    providers.registry.cache_clear()
+
+
+def test_a_registered_provider_is_routed_and_in_the_schema(registered: Provider) -> None:
+    catalog = build_catalog({"acme-1": {"provider": "acme", "upstream_model": "acme-1"}}, DEFAULTS)
+
+    assert catalog.route("acme-1").base_url == "https://api.acme.example"
+    assert catalog.route("acme-1").capabilities.seconds == ("3",)
+    assert "acme" in schema()["definitions"]["Route"]["properties"]["provider"]["enum"]
