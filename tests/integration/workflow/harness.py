@@ -24,6 +24,8 @@ from videos_core.adapters.quotas import spend_period
 # How long to go on reading after a job's first event: the time a second publisher would take.
 STRAGGLERS_SECONDS = 0.3
 WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
+# The shortest the functions may keep the routes (AppConfig serves a session at most every 15 s).
+ROUTES_MAX_AGE_SECONDS = 15
 
 
 @dataclass
@@ -198,7 +200,9 @@ def running_stack(engine_url: str, log_dir: Path, **parameters: str) -> Iterator
         upstream_url=f"{engine_url}/v1",
         webhook_secret=WEBHOOK_SECRET,
         log_dir=log_dir,
-        parameters=FAST_PARAMETERS | {"ReconcileAfterSeconds": "1"} | parameters,
+        parameters=FAST_PARAMETERS
+        | {"ReconcileAfterSeconds": "1", "RoutesMaxAgeSeconds": str(ROUTES_MAX_AGE_SECONDS)}
+        | parameters,
     )
     try:
         yield stack

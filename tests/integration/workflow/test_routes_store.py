@@ -1,0 +1,85 @@
+"""The routes document in the local AppConfig, as deployed: a catalog of 200 routes deploys without
+touching the functions' environment, a broken document is refused by the store's own validator before
+it is deployed, and a changed route takes effect within the functions' cache age, without a restart."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from local.routes_store import RESOURCES, RoutesStore
+from tests.apigw import http_event
+from tests.integration.workflow.harness import ROUTES_MAX_AGE_SECONDS, Workflow
+
+# Lambda's limit on all of a function's environment variables together.
+LAMBDA_ENVIRONMENT_BYTES = 4096
+
+
+def _models(workflow: Workflow) -> dict[str, dict[str, Any]]:
+    event = http_event("get", path="/v1/videos/models", route_key="GET /v1/videos/models", key=workflow.key)
+    status, _, listed = workflow.call("ListModelsFunction", event)
+    assert status == 200, listed
+    return {card["id"]: card for card in listed["data"]}
+
+
+def _store(workflow: Workflow) -> RoutesStore:
+    return RoutesStore(*(workflow.stack.application.refs[resource] for resource in RESOURCES))
+
+
+def _until(check: Any, seconds: float) -> float:
+    started = time.monotonic()
+    while not check():
+        assert time.monotonic() - started < seconds, "not taken in time"
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
+def test_200_routes_deploy_and_a_changed_route_takes_effect_within_the_cache_age(workflow: Workflow) -> None:
+    engine = f"{workflow.engine_url}/v1"
+    # OpenAI's two models stay on the engine: the other tests of this stack create with them.
+    document: dict[str, Any] = {"sora-2": engine, "sora-2-pro": engine}
+    document |= {
+        f"house-{n:03}": {"base_url": engine, "profile": "vllm-omni", "price_per_second": "0.02"}
+        for n in range(198)
+    }
+
+    workflow.stack.deploy_routes(json.dumps(document).encode(), "200 routes")
+    _until(lambda: len(_models(workflow)) == 200, ROUTES_MAX_AGE_SECONDS + 10)
+
+    document["house-000"] = document["house-000"] | {"price_per_second": "0.05"}
+    deployed_at = time.monotonic()
+    workflow.stack.deploy_routes(json.dumps(document).encode(), "a new price")
+    _until(lambda: _models(workflow)["house-000"]["price_per_second"] == "0.05", ROUTES_MAX_AGE_SECONDS + 10)
+    assert time.monotonic() - deployed_at <= ROUTES_MAX_AGE_SECONDS + 5
+
+    for function in workflow.stack.application.functions.values():
+        declared = {k: v for k, v in function.environment.items() if not k.startswith("AWS_")}
+        assert sum(len(k) + len(v) for k, v in declared.items()) < LAMBDA_ENVIRONMENT_BYTES
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"veo": {"provider": "runway"}},
+        {"veo": {"provider": "gemini", "base_url": "http://veo.example.com"}},
+        {"veo": {"provider": "gemini", "colour": "red"}},
+    ],
+)
+def test_a_broken_document_is_refused_by_the_stores_validator(workflow: Workflow, broken: object) -> None:
+    store, appconfig = _store(workflow), workflow.client("appconfig")
+    before = appconfig.list_hosted_configuration_versions(
+        ApplicationId=store.application, ConfigurationProfileId=store.profile
+    )["Items"]
+
+    with pytest.raises(ClientError) as refused:
+        workflow.stack.deploy_routes(json.dumps(broken).encode(), "broken")
+
+    assert refused.value.response["Error"]["Code"] == "BadRequestException"
+    after = appconfig.list_hosted_configuration_versions(
+        ApplicationId=store.application, ConfigurationProfileId=store.profile
+    )["Items"]
+    assert len(after) == len(before)
