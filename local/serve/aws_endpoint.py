@@ -59,6 +59,7 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from werkzeug.serving import make_server
 
+    from local.serve.appconfig_api import AppConfigApi
     from local.serve.keep_alive import KeepAliveRequestHandler
     from local.serve.moto_fidelity import make_dynamodb_writes_atomic
     from local.serve.moto_speedups import speed_up_moto
@@ -87,7 +88,9 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
     lambda_eval_utils.boto_client_for = lambda *_, **__: functions  # type: ignore[attr-defined]
     calls = AwsCallCount()
     app = calls.serving(
-        AwsFaultMiddleware(DomainDispatcherApplication(create_backend_app), faults, calls.count)
+        AwsFaultMiddleware(
+            AppConfigApi(DomainDispatcherApplication(create_backend_app)), faults, calls.count
+        )
     )
     handler = KeepAliveRequestHandler if fast_path else MotoRequestHandler
     server = make_server(host, port, app, threaded=True, request_handler=handler)
