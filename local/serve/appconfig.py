@@ -70,6 +70,18 @@ def _new_id(taken: dict[str, Any], tags: dict[str, str] | None) -> str:
             return made
 
 
+def _checked_validators(validators: list[dict[str, str]] | None) -> list[dict[str, str]]:
+    import jsonschema
+
+    for validator in validators or []:
+        if validator.get("Type") == "JSON_SCHEMA":
+            try:
+                jsonschema.Draft4Validator.check_schema(json.loads(validator["Content"]))
+            except (ValueError, jsonschema.SchemaError) as e:
+                raise _bad_request(f"Invalid JSON schema validator: {e}") from e
+    return list(validators or [])
+
+
 @dataclass
 class Version:
     application_id: str
@@ -430,15 +442,7 @@ class AppConfig:
         return found
 
     def create_profile(self, application_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        validators = list(body.get("Validators") or [])
-        import jsonschema
-
-        for validator in validators:
-            if validator.get("Type") == "JSON_SCHEMA":
-                try:
-                    jsonschema.Draft4Validator.check_schema(json.loads(validator["Content"]))
-                except (ValueError, jsonschema.SchemaError) as e:
-                    raise _bad_request(f"Invalid JSON schema validator: {e}") from e
+        validators = _checked_validators(body.get("Validators"))
         with self._lock:
             application = self.application(application_id)
             made = Profile(
@@ -452,6 +456,17 @@ class AppConfig:
             )
             application.profiles[made.id] = made
             return made.describe()
+
+    def update_profile(self, application_id: str, profile_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Its versions stay as they are: the new validators judge them when they are deployed."""
+        validators = _checked_validators(body["Validators"]) if "Validators" in body else None
+        with self._lock:
+            profile = self.profile(application_id, profile_id)
+            profile.name = body.get("Name", profile.name)
+            profile.description = body.get("Description", profile.description)
+            if validators is not None:
+                profile.validators = validators
+            return profile.describe()
 
     def delete_profile(self, application_id: str, profile_id: str) -> None:
         with self._lock:

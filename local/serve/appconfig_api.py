@@ -19,11 +19,11 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import parse_qs
 
+from local.iam.appconfig_lookup import LOOKUP_PATH
 from local.serve.appconfig import AppConfig, AppConfigError
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, dict[str, str], bytes]
-LOOKUP_PATH = "/_appconfig/configuration"
 _SIGNED_FOR_APPCONFIG = re.compile(r"Credential=[^/,\s]+/[^/]+/[^/]+/appconfig/aws4_request")
 _A = r"/applications/(?P<application>[^/]+)"
 _P = _A + r"/configurationprofiles/(?P<profile>[^/]+)"
@@ -39,6 +39,7 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", _A + "/configurationprofiles", "CreateConfigurationProfile"),
         ("GET", _A + "/configurationprofiles", "ListConfigurationProfiles"),
         ("GET", _P, "GetConfigurationProfile"),
+        ("PATCH", _P, "UpdateConfigurationProfile"),
         ("DELETE", _P, "DeleteConfigurationProfile"),
         ("POST", _P + "/hostedconfigurationversions", "CreateHostedConfigurationVersion"),
         ("GET", _P + "/hostedconfigurationversions", "ListHostedConfigurationVersions"),
@@ -182,6 +183,11 @@ class AppConfigApi:
         self, p: dict[str, str], _q: dict[str, str], _h: dict[str, str], _r: bytes
     ) -> Answer:
         return _json(200, self.store.profile(p["application"], p["profile"]).describe())
+
+    def _update_configuration_profile(
+        self, p: dict[str, str], _q: dict[str, str], _h: dict[str, str], raw: bytes
+    ) -> Answer:
+        return _json(200, self.store.update_profile(p["application"], p["profile"], json.loads(raw)))
 
     def _delete_configuration_profile(
         self, p: dict[str, str], _q: dict[str, str], _h: dict[str, str], _r: bytes
