@@ -11,6 +11,7 @@ versions of one profile are numbered from 1 in the template's order, the order t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +64,7 @@ def _next(numbered: dict[tuple[str, str], int], properties: dict[str, Any], pare
     return numbered[key]
 
 
-def appconfig_resources(template: dict[str, Any], resolve: Any) -> list[AppConfigResource]:
+def appconfig_resources(template: dict[str, Any], resolve: Callable[[Any], Any]) -> list[AppConfigResource]:
     """The template's AppConfig resources with their properties resolved, in creation order."""
     order = list(KINDS)
     found = [
