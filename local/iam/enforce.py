@@ -26,6 +26,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.exceptions import ClientError
 
+from local.iam.appconfig_lookup import configuration_ids
 from local.iam.policy import Policy
 from local.iam.requests import Account, Authorization, authorizations
 
@@ -39,11 +40,13 @@ _PROCESS_ROLE: list[Role] = []
 _DENIED = "iam_denied"
 _DENIED_PARTS = "iam_denied_parts"
 _PARTS_LEFT = "iam_parts_left"
+_JUDGED_WHEN_SENT = "iam_judged_when_sent"
 # AWS's error code and status for AccessDenied, by service (most answer AccessDeniedException with 400).
 _ACCESS_DENIED = {
     "s3": ("AccessDenied", 403),
     "cloudwatch": ("AccessDenied", 403),
     "lambda": ("AccessDeniedException", 403),
+    "appconfigdata": ("AccessDeniedException", 403),
 }
 
 
@@ -146,6 +149,10 @@ class _Guard:
         if role is None:
             return
         service = _service(model)
+        if service == "appconfigdata":
+            # Judged on the configuration the call reads, which takes the endpoint it goes to.
+            context[_JUDGED_WHEN_SENT] = (role, dict(params))
+            return
         denied = role.denied(service, model.name, params)
         if not denied:
             return
@@ -163,12 +170,36 @@ class _Guard:
             raise ClientError(cast(Any, _error(service, message)[1]), model.name)
         context[_DENIED] = (service, message)
 
-    def before_call(self, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    def before_call(
+        self, context: dict[str, Any], model: Any, params: dict[str, Any], **_: Any
+    ) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if _JUDGED_WHEN_SENT in context:
+            self._judge_appconfigdata(context, model.name, str(params["url"]))
         if _DENIED in context:
             return _error(*context[_DENIED])
         if _DENIED_PARTS in context and not context[_PARTS_LEFT]:
             return AWSResponse("https://iam.local/", 200, HTTPHeaders(), None), {"Deleted": [], "Errors": []}
         return None
+
+    def _judge_appconfigdata(self, context: dict[str, Any], operation: str, url: str) -> None:
+        role, params = context.pop(_JUDGED_WHEN_SENT)
+        ids = configuration_ids(url, operation, params)
+        if ids is None and operation == "GetLatestConfiguration":
+            # A token the endpoint never issued, or used already: it refuses it (BadRequestException)
+            # and reads nothing, as AWS answers a token it cannot use.
+            return
+        if ids is not None:
+            params |= {
+                "ApplicationId": ids["application_id"],
+                "EnvironmentId": ids["environment_id"],
+                "ConfigurationProfileId": ids["profile_id"],
+            }
+        denied = role.denied("appconfigdata", operation, params)
+        if denied:
+            message = role.message(denied[0])
+            print(f"AccessDenied: {message}", file=sys.stderr, flush=True)
+            role.revocations.record(message)
+            context[_DENIED] = ("appconfigdata", message)
 
     def after_call(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         for key in context.get(_DENIED_PARTS, []):

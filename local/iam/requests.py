@@ -34,7 +34,7 @@ class Authorization:
 
 
 # boto3's service names -> IAM's service prefixes, where they differ.
-_PREFIXES = {"stepfunctions": "states"}
+_PREFIXES = {"stepfunctions": "states", "appconfigdata": "appconfig"}
 _NAME_IN_EXPRESSION = re.compile(r"#[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*")
 _EXPRESSION_WORDS = frozenset(
     {"SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "IN", "BETWEEN"}
@@ -205,6 +205,31 @@ def _cloudwatch(operation: str, params: Mapping[str, Any], _account: Account) ->
     return [Authorization("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": params["Namespace"]})]
 
 
+# ---- AppConfig ------------------------------------------------------------------------------------
+
+
+def _appconfig(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
+    """The data plane's calls, on the configuration's ARN. Its ids are the ones the call resolves to
+    (`local.iam.appconfig_lookup`), which the enforcer puts in `params` under `ApplicationId`,
+    `EnvironmentId` and `ConfigurationProfileId`; without them (a configuration that does not exist),
+    the identifiers as the call wrote them."""
+    if operation not in ("StartConfigurationSession", "GetLatestConfiguration"):
+        return None
+    ids = [
+        params.get(resolved) or params.get(written)
+        for resolved, written in (
+            ("ApplicationId", "ApplicationIdentifier"),
+            ("EnvironmentId", "EnvironmentIdentifier"),
+            ("ConfigurationProfileId", "ConfigurationProfileIdentifier"),
+        )
+    ]
+    if not all(ids):
+        return None
+    application, environment, profile = ids
+    resource = f"application/{application}/environment/{environment}/configuration/{profile}"
+    return [Authorization(f"appconfig:{operation}", account.arn("appconfig", resource))]
+
+
 _MAPPERS = {
     "dynamodb": _dynamodb,
     "s3": _s3,
@@ -213,4 +238,5 @@ _MAPPERS = {
     "events": _events,
     "lambda": _lambda,
     "cloudwatch": _cloudwatch,
+    "appconfig": _appconfig,
 }

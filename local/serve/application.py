@@ -14,6 +14,7 @@ from typing import Any
 from local.iam.policy import Policy
 from local.iam.requests import Account
 from local.iam.roles import role_policies, transformed
+from local.serve.appconfig_provision import AppConfigResource, appconfig_names, appconfig_resources
 from local.serve.intrinsics import Resolver
 from local.template import TEMPLATE, application_template, resources_of_type
 
@@ -93,6 +94,8 @@ class LocalApplication:
     template: dict[str, Any] = field(repr=False)
     # What `Ref` answers for each resource, by logical id.
     refs: dict[str, str] = field(default_factory=dict, repr=False)
+    # The AWS::AppConfig resources, resolved, in the order they are created.
+    appconfig: list[AppConfigResource] = field(default_factory=list)
 
     def function_named(self, name_or_arn: str) -> LocalFunction:
         name = name_or_arn.rsplit(":function:", 1)[-1].split(":")[0]
@@ -117,11 +120,12 @@ def _parameters(template: dict[str, Any], overrides: dict[str, str]) -> dict[str
 
 def _names(template: dict[str, Any]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
     """Local physical names (what `Ref` answers) and attributes (what `GetAtt` answers)."""
-    refs: dict[str, str] = {}
-    attributes: dict[tuple[str, str], str] = {}
+    refs, attributes = appconfig_names(template, STACK)
     for logical_id, resource in template["Resources"].items():
         kind, properties = resource["Type"], resource.get("Properties", {})
         name = f"{STACK}-{logical_id}"
+        if kind.startswith("AWS::AppConfig::"):
+            continue
         if kind == "AWS::S3::Bucket":
             name = f"{STACK}-{logical_id.lower()}"
             attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:s3:::{name}"
@@ -207,6 +211,7 @@ def load_application(
         throttles=_throttles(template, resolver),
         template=template,
         refs={name: str(value) for name, value in refs.items()},
+        appconfig=appconfig_resources(template, resolver.resolve),
     )
 
 

@@ -24,6 +24,7 @@ from botocore.config import Config
 from local.aws_resources import create_tables
 from local.iam.enforce import Role, guard_client
 from local.process_names import AWS_ENDPOINT, name_this_process
+from local.serve.appconfig_provision import create_appconfig
 from local.serve.application import REGION, STACK, LocalApplication
 from local.serve.aws_calls import AwsCallCount
 from local.serve.aws_faults import OBSERVER_KEY, AwsFaultBook, AwsFaultMiddleware, fault_lambda_invokes
@@ -59,6 +60,7 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from werkzeug.serving import make_server
 
+    from local.serve.appconfig_api import AppConfigApi
     from local.serve.keep_alive import KeepAliveRequestHandler
     from local.serve.moto_fidelity import make_dynamodb_writes_atomic
     from local.serve.moto_speedups import speed_up_moto
@@ -87,7 +89,7 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
     lambda_eval_utils.boto_client_for = lambda *_, **__: functions  # type: ignore[attr-defined]
     calls = AwsCallCount()
     app = calls.serving(
-        AwsFaultMiddleware(DomainDispatcherApplication(create_backend_app), faults, calls.count)
+        AwsFaultMiddleware(AppConfigApi(DomainDispatcherApplication(create_backend_app)), faults, calls.count)
     )
     handler = KeepAliveRequestHandler if fast_path else MotoRequestHandler
     server = make_server(host, port, app, threaded=True, request_handler=handler)
@@ -165,8 +167,8 @@ class LocalAws:
         self._http.delete("/_calls").raise_for_status()
 
     def provision(self, application: LocalApplication, upstream_key: str) -> None:
-        """Creates what the template declares: tables, buckets, event buses, state machines, and the
-        upstream key's SSM parameter that an operator creates before deploying."""
+        """Creates what the template declares: tables, buckets, event buses, state machines, AppConfig's
+        resources, and the upstream key's SSM parameter that an operator creates before deploying."""
         create_tables(self.client("dynamodb"), application.template, STACK)
         s3 = self.client("s3")
         for bucket in application.buckets.values():
@@ -179,6 +181,10 @@ class LocalAws:
             sfn.create_state_machine(
                 name=machine.name, definition=machine.definition, roleArn=machine.role_arn
             )
-        self.client("ssm").put_parameter(
-            Name=application.parameters["UpstreamApiKeyParameter"], Value=upstream_key, Type="SecureString"
-        )
+        create_appconfig(self.client("appconfig"), application.appconfig, STACK)
+        if "UpstreamApiKeyParameter" in application.parameters:
+            self.client("ssm").put_parameter(
+                Name=application.parameters["UpstreamApiKeyParameter"],
+                Value=upstream_key,
+                Type="SecureString",
+            )

@@ -32,6 +32,8 @@ from urllib.parse import parse_qs, unquote
 
 from botocore.awsrequest import AWSResponse
 
+from local.serve.appconfig_api import operation_of
+
 OBSERVER_KEY = "observer"
 
 # error -> (services it applies to, HTTP status)
@@ -189,6 +191,9 @@ def identify(environ: dict[str, Any], body: bytes | None) -> tuple[str, AwsCall]
     if service == "s3":
         bucket = environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)[0]
         return key, AwsCall("s3", _s3_operation(environ["REQUEST_METHOD"], query), (bucket,))
+    if service == "appconfig":
+        operation = operation_of(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        return None if operation is None else (key, AwsCall("appconfig", operation, ()))
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if not target:
         return None

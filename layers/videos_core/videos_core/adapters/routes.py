@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import AppConfigProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError
 
 from videos_core.catalog import Catalog, Defaults, build_catalog
 from videos_core.errors import ServiceUnavailable
@@ -66,11 +68,27 @@ class DeployedRoutes:
 def appconfig(
     client: Any, application: str, environment: str, profile: str, max_age: int
 ) -> Callable[[], bytes]:
-    """A reader of the configuration profile's deployed content, cached `max_age` seconds."""
+    """A reader of the configuration profile's deployed content, cached `max_age` seconds. Before any
+    document is deployed (AppConfig's ResourceNotFoundException), the content is an empty document."""
     provider = AppConfigProvider(environment=environment, application=application, boto3_client=client)
+    nothing_until = 0.0
 
     def read() -> bytes:
-        content = provider.get(profile, max_age=max_age, RequiredMinimumPollIntervalInSeconds=max_age)
+        nonlocal nothing_until
+        if time.monotonic() < nothing_until:
+            return b"{}"
+        try:
+            content = provider.get(profile, max_age=max_age, RequiredMinimumPollIntervalInSeconds=max_age)
+        except GetParameterError as e:
+            cause = e.__context__
+            if not (
+                isinstance(cause, ClientError)
+                and cause.response["Error"]["Code"] == "ResourceNotFoundException"
+            ):
+                raise
+            # Asked again no sooner than the session allows.
+            nothing_until = time.monotonic() + max_age
+            return b"{}"
         return content if isinstance(content, bytes) else str(content).encode()
 
     return read
