@@ -13,15 +13,19 @@ version before it again; with AllowRevert, a COMPLETE one is REVERTED.
 
 Validation. A profile's JSON_SCHEMA validators (draft-04, as AWS documents) judge a hosted version when
 it is created and again when it is deployed; a refused document is a BadRequestException with
-`Reason: InvalidConfiguration` and one `Details.InvalidConfiguration` entry per violation. LAMBDA
-validators are kept but not run offline."""
+`Reason: InvalidConfiguration` and one `Details.InvalidConfiguration` entry per violation. A LAMBDA
+validator's function is invoked at the same two moments with AWS's event (`applicationId`,
+`configurationProfileId`, `configurationVersion`, `content` in base64, `uri`); the document is refused
+when the function fails (Lambda's `X-Amz-Function-Error`), with its error message as the reason."""
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +38,8 @@ MIN_POLL_SECONDS, MAX_POLL_SECONDS = 15, 86_400
 # What GetLatestConfiguration tells a session that asked for no interval of its own.
 DEFAULT_POLL_SECONDS = 60
 TOKEN_LIFETIME_SECONDS = 24 * 3600
+# Invokes a LAMBDA validator's function (by ARN) with an event: its error message, None when it passed.
+Invoke = Callable[[str, dict[str, Any]], str | None]
 
 
 class AppConfigError(Exception):
@@ -138,8 +144,29 @@ class Profile:
             "Type": self.type,
         }
 
-    def validate(self, content: bytes) -> None:
-        """Refuses `content` as AWS does when a JSON_SCHEMA validator rejects it."""
+    def validate(self, content: bytes, version: int, invoke: Invoke | None) -> None:
+        """Refuses `content` (to be version `version`) as AWS does when a validator rejects it."""
+        self._validate_schemas(content)
+        for validator in self.validators:
+            if validator["Type"] != "LAMBDA" or invoke is None:
+                continue
+            event = {
+                "applicationId": self.application_id,
+                "configurationProfileId": self.id,
+                "configurationVersion": str(version),
+                "content": base64.b64encode(content).decode(),
+                "uri": self.location_uri,
+            }
+            failure = invoke(validator["Content"], event)
+            if failure is not None:
+                detail = {"Constraint": "lambda", "Location": "#", "Reason": failure, "Type": "LAMBDA"}
+                raise _bad_request(
+                    "Configuration failed validation",
+                    Reason="InvalidConfiguration",
+                    Details={"InvalidConfiguration": [detail]},
+                )
+
+    def _validate_schemas(self, content: bytes) -> None:
         schemas = [json.loads(v["Content"]) for v in self.validators if v["Type"] == "JSON_SCHEMA"]
         if not schemas:
             return
@@ -406,7 +433,9 @@ class ConfigurationIds:
 class AppConfig:
     """The store, shared by the endpoint's request threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, invoke: Invoke | None = None) -> None:
+        """`invoke`: how LAMBDA validators are run (None: they are kept, not run)."""
+        self._invoke = invoke
         self._lock = threading.Lock()
         self.applications: dict[str, Application] = {}
         self.strategies: dict[str, Strategy] = dict(PREDEFINED)
@@ -484,7 +513,7 @@ class AppConfig:
                 raise _conflict(
                     f"Latest version number {latest} does not match the latest version {profile.last_version}"
                 )
-            profile.validate(content)
+            profile.validate(content, profile.last_version + 1, self._invoke)
             profile.last_version += 1
             made = Version(
                 application_id,
@@ -590,7 +619,7 @@ class AppConfig:
             latest = body.get("LatestDeploymentNumber")
             if latest is not None and int(latest) != len(environment.deployments):
                 raise _conflict(f"Deployment number {int(latest) + 1} already exists")
-            profile.validate(version.content)
+            profile.validate(version.content, version.number, self._invoke)
             made = Deployment(
                 len(environment.deployments) + 1,
                 application_id,

@@ -8,12 +8,14 @@ sharing one with the gateway, the engine and the workers' pipes."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -60,6 +62,7 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from werkzeug.serving import make_server
 
+    from local.serve.appconfig import AppConfig
     from local.serve.appconfig_api import AppConfigApi
     from local.serve.keep_alive import KeepAliveRequestHandler
     from local.serve.moto_fidelity import make_dynamodb_writes_atomic
@@ -88,15 +91,32 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
     fault_lambda_invokes(functions, faults)
     lambda_eval_utils.boto_client_for = lambda *_, **__: functions  # type: ignore[attr-defined]
     calls = AwsCallCount()
-    app = calls.serving(
-        AwsFaultMiddleware(AppConfigApi(DomainDispatcherApplication(create_backend_app)), faults, calls.count)
+    appconfig = AppConfigApi(
+        DomainDispatcherApplication(create_backend_app), AppConfig(_validator(lambda_url))
     )
+    app = calls.serving(AwsFaultMiddleware(appconfig, faults, calls.count))
     handler = KeepAliveRequestHandler if fast_path else MotoRequestHandler
     server = make_server(host, port, app, threaded=True, request_handler=handler)
     threading.Thread(target=server.serve_forever, name="aws-endpoint", daemon=True).start()
     with contextlib.suppress(EOFError, OSError):
         parent.recv()
     os._exit(0)
+
+
+def _validator(lambda_url: str) -> Callable[[str, dict[str, Any]], str | None]:
+    """How AppConfig runs a LAMBDA validator: as the service, which the function's resource policy lets
+    in (not as the state machine's role), through the functions' Lambda endpoint."""
+    functions = client("lambda", lambda_url, Config(retries={"total_max_attempts": 1}, read_timeout=60))
+
+    def invoke(function_arn: str, event: dict[str, Any]) -> str | None:
+        answer = functions.invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
+        payload = answer["Payload"].read()
+        if "FunctionError" not in answer:
+            return None
+        error = json.loads(payload or b"{}")
+        return str(error.get("errorMessage") or "The validator failed.")
+
+    return invoke
 
 
 class LocalAws:

@@ -100,7 +100,7 @@ def _route_event(method: str, path: str) -> dict[str, Any]:
 
 
 def test_the_tasks_are_the_state_machines_and_have_no_routes() -> None:
-    tasks = set(FUNCTIONS) - set(API_FUNCTIONS) - set(SCHEDULED_FUNCTIONS)
+    tasks = set(FUNCTIONS) - set(API_FUNCTIONS) - set(SCHEDULED_FUNCTIONS) - {"ValidateRoutesFunction"}
     substitutions = application_template()["Resources"]["JobStateMachine"]["Properties"][
         "DefinitionSubstitutions"
     ]
@@ -238,10 +238,19 @@ def test_the_routes_store_validates_documents_by_the_routes_schema() -> None:
 
     from videos_core.routes_schema import schema
 
-    profile = application_template()["Resources"]["RoutesProfile"]["Properties"]
-    (validator,) = profile["Validators"]
+    resources = application_template()["Resources"]
+    validators = {v["Type"]: v["Content"] for v in resources["RoutesProfile"]["Properties"]["Validators"]}
 
-    assert validator["Type"] == "JSON_SCHEMA"
-    assert json.loads(validator["Content"]) == schema(), "paste `videos-api routes schema` into RoutesProfile"
+    assert json.loads(validators["JSON_SCHEMA"]) == schema(), (
+        "paste `videos-api routes schema` into RoutesProfile"
+    )
     # AppConfig takes a validator's content up to 32,768 characters.
-    assert len(validator["Content"]) <= 32_768
+    assert len(validators["JSON_SCHEMA"]) <= 32_768
+    # The catalog's own rules, run by a function AppConfig may invoke (and nothing else may).
+    assert validators["LAMBDA"] == {"Fn::GetAtt": ["ValidateRoutesFunction", "Arn"]}
+    permission = resources["ValidateRoutesPermission"]["Properties"]
+    assert (permission["Principal"], permission["FunctionName"]) == (
+        "appconfig.amazonaws.com",
+        validators["LAMBDA"],
+    )
+    assert "Events" not in FUNCTIONS["ValidateRoutesFunction"]["Properties"]

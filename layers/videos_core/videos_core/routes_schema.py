@@ -1,14 +1,15 @@
 """The routes document's JSON Schema, as AWS AppConfig's JSON_SCHEMA validator takes it (draft-04): the
 store refuses a document that breaks it before it is deployed, and `videos-api routes check` runs it
-with the rest of the catalog's rules. Generated from `catalog.RoutesDocument` and the registry of
-providers, so the schema and the code cannot disagree."""
+with the rest of the catalog's rules. Generated from `catalog.RoutesDocument`, so the schema and the
+code cannot disagree. It says the document's shape; which providers and profiles exist is the
+registry's to say, checked by the store's other validator (the ValidateRoutes function) and by
+`routes check`, so that a provider added to the registry changes nothing here."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from videos_core.catalog import RoutesDocument
-from videos_core.providers import registry
 
 DRAFT_04 = "http://json-schema.org/draft-04/schema#"
 _BARE_URL = RoutesDocument.model_json_schema()["$defs"]["Route"]["properties"]["base_url"]["anyOf"][0]
@@ -19,10 +20,6 @@ def schema() -> dict[str, Any]:
     definitions = generated.pop("$defs")
     # A route may be a bare URL: an OpenAI-compatible server.
     generated["additionalProperties"] = {"anyOf": [generated["additionalProperties"], _BARE_URL]}
-    route = definitions["Route"]["properties"]
-    route["provider"] |= {"enum": sorted(registry())}
-    families = sorted({family for plugin in registry().values() for family in plugin.profiles})
-    route["profile"] = {"anyOf": [{"type": "string", "enum": families}, {"type": "null"}]}
     document = {"$schema": DRAFT_04, **generated, "definitions": definitions}
     converted: dict[str, Any] = _draft_04(document)
     return converted

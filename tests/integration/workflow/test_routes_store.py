@@ -1,6 +1,7 @@
 """The routes document in the local AppConfig, as deployed: a catalog of 200 routes deploys without
-touching the functions' environment, a broken document is refused by the store's own validator before
-it is deployed, and a changed route takes effect within the functions' cache age, without a restart."""
+touching the functions' environment, a broken document is refused by the store's own validators (its
+JSON Schema, and the ValidateRoutes function AppConfig invokes) before it is stored, and a changed
+route takes effect within the functions' cache age, without a restart."""
 
 from __future__ import annotations
 
@@ -64,9 +65,13 @@ def test_200_routes_deploy_and_a_changed_route_takes_effect_within_the_cache_age
 @pytest.mark.parametrize(
     "broken",
     [
-        {"veo": {"provider": "runway"}},
+        # The JSON Schema's refusals (the document's shape)…
         {"veo": {"provider": "gemini", "base_url": "http://veo.example.com"}},
         {"veo": {"provider": "gemini", "colour": "red"}},
+        # …and the validator function's (the catalog's rules: providers, profiles, key parameters).
+        {"veo": {"provider": "runway"}},
+        {"veo": {"provider": "gemini", "upstream_model": "veo-9"}},
+        {"veo": {"provider": "gemini", "api_key_parameter": "/elsewhere/key"}},
     ],
 )
 def test_a_broken_document_is_refused_by_the_stores_validator(workflow: Workflow, broken: object) -> None:
