@@ -17,7 +17,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,8 +27,9 @@ from botocore.compat import HTTPHeaders
 from botocore.exceptions import ClientError
 
 from local.iam.appconfig_lookup import configuration_ids
+from local.iam.parameter_keys import ParameterKeys
 from local.iam.policy import Policy
-from local.iam.requests import Account, Authorization, authorizations
+from local.iam.requests import Account, Authorization, ParameterKey, authorizations, decryptions
 
 # A directory where a test takes statements away (`revoked`: one name per line, read again whenever it
 # changes) and reads what was refused (`denied`: one line per refusal): how it proves, on a running
@@ -36,6 +37,8 @@ from local.iam.requests import Account, Authorization, authorizations
 AUDIT_DIR_ENV = "VIDEOS_API_IAM_AUDIT_DIR"
 
 _CURRENT: contextvars.ContextVar[Role | None] = contextvars.ContextVar("iam_role", default=None)
+# Set while the enforcer asks the endpoint what AWS knows itself (a parameter's key): not the caller's call.
+_AS_AWS: contextvars.ContextVar[bool] = contextvars.ContextVar("iam_as_aws", default=False)
 _PROCESS_ROLE: list[Role] = []
 _DENIED = "iam_denied"
 _DENIED_PARTS = "iam_denied_parts"
@@ -86,6 +89,12 @@ class Role:
     policy: Policy
     account: Account
     revocations: Revocations
+    # The KMS key of a SecureString this role reads decrypted (SSM decrypts it with the role's own grant).
+    parameter_key: ParameterKey | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.parameter_key is None:
+            self.parameter_key = ParameterKeys(self.account)
 
     @property
     def session_arn(self) -> str:
@@ -94,11 +103,14 @@ class Role:
 
     def denied(self, service: str, operation: str, params: dict[str, Any]) -> list[Authorization]:
         policy = self.policy.without(self.revocations.current())
-        return [
-            needed
-            for needed in authorizations(service, operation, params, self.account)
-            if not policy.decide(needed.action, needed.resource, needed.context).allowed
-        ]
+        needs = authorizations(service, operation, params, self.account)
+        if self.parameter_key is not None:
+            token = _AS_AWS.set(True)
+            try:
+                needs += decryptions(service, operation, params, self.account, self.parameter_key)
+            finally:
+                _AS_AWS.reset(token)
+        return [need for need in needs if not policy.decide(need.action, need.resource, need.context).allowed]
 
     def message(self, denied: Authorization) -> str:
         return (
@@ -138,6 +150,8 @@ class _Guard:
         self.role = role
 
     def _acting(self) -> Role | None:
+        if _AS_AWS.get():
+            return None
         if self.role is not None:
             return self.role
         return _CURRENT.get() or (_PROCESS_ROLE[0] if _PROCESS_ROLE else None)

@@ -5,7 +5,7 @@ request carries, as each service's authorization reference defines them. One cal
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,3 +240,36 @@ _MAPPERS = {
     "cloudwatch": _cloudwatch,
     "appconfig": _appconfig,
 }
+
+
+# ---- KMS, on SSM's behalf ------------------------------------------------------------------------
+
+# The key SSM encrypts a SecureString with when none is named: its key policy lets every principal of
+# the account decrypt through SSM, so a caller needs no grant of its own.
+AWS_MANAGED_PARAMETER_KEY = "alias/aws/ssm"
+# A parameter's name -> the ARN of the KMS key its caller must be granted to decrypt it (None: no such
+# parameter, not a SecureString, or under the AWS managed key).
+ParameterKey = Callable[[str], str | None]
+
+
+def decryptions(
+    service: str, operation: str, params: Mapping[str, Any], account: Account, parameter_key: ParameterKey
+) -> list[Authorization]:
+    """What KMS authorizes when SSM answers with a SecureString's value: SSM calls Decrypt with the
+    caller's own credentials, on the parameter's key, through SSM, with the parameter's ARN as the
+    encryption context ("How AWS Systems Manager Parameter Store uses AWS KMS")."""
+    if service != "ssm" or not params.get("WithDecryption"):
+        return []
+    names = {"GetParameter": [params.get("Name")], "GetParameters": params.get("Names")}.get(operation) or []
+    found = []
+    for name in names:
+        key = parameter_key(str(name))
+        if key is None:
+            continue
+        context = {
+            "kms:ViaService": f"ssm.{account.region}.amazonaws.com",
+            "kms:CallerAccount": account.account_id,
+            "kms:EncryptionContext:PARAMETER_ARN": _parameter_arn(str(name), account),
+        }
+        found.append(Authorization("kms:Decrypt", key, context))
+    return found

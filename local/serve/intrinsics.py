@@ -1,5 +1,6 @@
 """Resolves CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`, `Fn::If` and the
-conditions it names) against local values."""
+conditions it names) against local values. `Ref: AWS::NoValue` removes the list item or property it
+stands for, as CloudFormation does."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ _SUB = re.compile(r"\$\{([^}!][^}]*)\}")
 
 class UnresolvedError(KeyError):
     pass
+
+
+_NO_VALUE = object()
 
 
 class Resolver:
@@ -66,10 +70,18 @@ class Resolver:
         return self.ref(name)
 
     def resolve(self, value: Any) -> Any:
+        resolved = self._resolve(value)
+        if resolved is _NO_VALUE:
+            raise UnresolvedError("AWS::NoValue stands for no value where one is needed")
+        return resolved
+
+    def _resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in map(self._resolve, value) if item is not _NO_VALUE]
         if not isinstance(value, dict):
             return value
+        if value == {"Ref": "AWS::NoValue"}:
+            return _NO_VALUE
         if set(value) == {"Ref"}:
             return self.ref(value["Ref"])
         if set(value) == {"Fn::GetAtt"}:
@@ -82,8 +94,9 @@ class Resolver:
             return _SUB.sub(lambda m: str(self._sub_name(m.group(1), variables)), template)
         if set(value) == {"Fn::If"}:
             name, when_true, when_false = value["Fn::If"]
-            return self.resolve(when_true if self.condition(name) else when_false)
+            return self._resolve(when_true if self.condition(name) else when_false)
         if set(value) == {"Fn::Join"}:
             separator, items = value["Fn::Join"]
             return separator.join(str(item) for item in self.resolve(items))
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self._resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}

@@ -37,6 +37,7 @@ ENVIRONMENT = {
     "POLL_INTERVAL_SECONDS": "poll_interval_seconds",
     "BACKOFF_SCALE": "backoff_scale",
     "KEY_CACHE_TTL_SECONDS": "key_cache_ttl_seconds",
+    "UPSTREAM_KEY_MAX_AGE_SECONDS": "upstream_key_max_age_seconds",
     "MAX_GENERATION_SECONDS": "max_generation_seconds",
     "BILL_FAILED_JOBS": "bill_failed_jobs",
     "WEBHOOK_SECRET_PARAMETER": "webhook_secret_parameter",
@@ -94,6 +95,9 @@ class Settings(BaseModel):
     poll_interval_seconds: float = Field(default=1.0, gt=0, le=10)
     backoff_scale: float = Field(default=1.0, gt=0, le=10)
     key_cache_ttl_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # How long a secret read from SSM is kept before it is read again: a rotated upstream key (or
+    # webhook secret) is in use within this time. At least 1 s: SSM's GetParameter has a throughput quota.
+    upstream_key_max_age_seconds: int = Field(default=300, ge=1, le=3600)
     # A job still running this long after creation ends as video_generation_timeout.
     max_generation_seconds: int = Field(default=1800, ge=10, le=86_400)
     # Whether a failed job adds its estimated cost too (for upstreams that charge failures).

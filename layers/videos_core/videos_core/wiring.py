@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from videos_core.adapters.quotas import DynamoQuotas
     from videos_core.adapters.routes import DeployedRoutes
     from videos_core.adapters.s3 import S3AssetStore
+    from videos_core.adapters.secrets import Secrets
     from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
     from videos_core.adapters.uploads import S3UploadStore
     from videos_core.adapters.upstream_router import RoutedUpstream
@@ -103,22 +104,24 @@ def catalog() -> Catalog:
     return routes().catalog()
 
 
-def _secret(parameter: str | None, variable: str) -> str:
-    """A secret from its SSM SecureString parameter, as on AWS (offline too)."""
-    from videos_core.adapters.secrets import read_secret
-
-    return read_secret(aws.ssm(), _needs(parameter, variable))
-
-
 @cache
+def secrets() -> Secrets:
+    """The SSM SecureString parameters this container reads, each kept for UPSTREAM_KEY_MAX_AGE_SECONDS."""
+    from videos_core.adapters.secrets import Secrets
+
+    return Secrets(aws.ssm(), get_settings().upstream_key_max_age_seconds)
+
+
 def upstream_api_key(parameter: str) -> str:
-    """A route's upstream key, by its SSM parameter (read once per container)."""
-    return _secret(parameter, "UPSTREAM_API_KEY_PARAMETER")
+    """A route's upstream key, by its SSM parameter: read again once it is older than its max age, so
+    a rotated key reaches warm containers too."""
+    return secrets().read(parameter)
 
 
-@cache
 def webhook_secret() -> str:
-    return _secret(get_settings().webhook_secret_parameter, "WEBHOOK_SECRET_PARAMETER")
+    """The webhook signing secret, kept as the upstream keys are: a rotated secret is in use within the
+    same max age instead of failing every delivery's signature until the containers are replaced."""
+    return secrets().read(_needs(get_settings().webhook_secret_parameter, "WEBHOOK_SECRET_PARAMETER"))
 
 
 def _needs(value: str | None, variable: str) -> str:
@@ -257,8 +260,7 @@ def reset(*, aws_clients: bool = True) -> None:
         upstream,
         routes,
         events,
-        webhook_secret,
-        upstream_api_key,
+        secrets,
         signing_keys,
         deliveries,
         quotas,

@@ -80,3 +80,85 @@ def test_calls_outside_any_role_are_not_judged(s3: object) -> None:
         pass
 
     assert client.delete_object(Bucket=BUCKET, Key="other/c")["ResponseMetadata"]["HTTPStatusCode"] == 204
+
+
+KEY_PARAMETER = "/videos-api/upstream-keys/fal"
+READ_KEYS = {
+    "Effect": "Allow",
+    "Action": "ssm:GetParameter",
+    "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/videos-api/upstream-keys/*",
+}
+
+
+def decrypt_through_ssm(key_arn: str, parameters: str) -> dict[str, object]:
+    return {
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": key_arn,
+        "Condition": {
+            "StringEquals": {"kms:ViaService": "ssm.us-east-1.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:PARAMETER_ARN": parameters},
+        },
+    }
+
+
+@pytest.fixture
+def customer_key(moto_account: None) -> str:
+    """A customer managed key's ARN, with the upstream key's parameter encrypted under it."""
+    key_arn = str(boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"])
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name=KEY_PARAMETER, Value="fal-key", Type="SecureString", KeyId=key_arn
+    )
+    return key_arn
+
+
+def test_a_securestring_under_a_customer_key_needs_the_callers_decrypt_through_ssm(customer_key: str) -> None:
+    client = boto3.client("ssm", region_name="us-east-1")
+    with acting_as(role(READ_KEYS)), pytest.raises(ClientError) as denied:
+        client.get_parameter(Name=KEY_PARAMETER, WithDecryption=True)
+    with acting_as(role(READ_KEYS)):
+        encrypted = client.get_parameter(Name=KEY_PARAMETER)["Parameter"]["Value"]
+    parameter_arn = f"arn:aws:ssm:us-east-1:123456789012:parameter{KEY_PARAMETER}"
+    with acting_as(role(READ_KEYS, decrypt_through_ssm(customer_key, parameter_arn))):
+        value = client.get_parameter(Name=KEY_PARAMETER, WithDecryption=True)["Parameter"]["Value"]
+
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"not authorized to perform: kms:Decrypt on resource: {customer_key}" in str(denied.value)
+    assert encrypted != "fal-key"
+    assert value == "fal-key"
+
+
+def test_a_decrypt_grant_holds_for_the_parameters_its_encryption_context_names(customer_key: str) -> None:
+    client = boto3.client("ssm", region_name="us-east-1")
+    other_parameters = "arn:aws:ssm:us-east-1:123456789012:parameter/other/*"
+
+    with (
+        acting_as(role(READ_KEYS, decrypt_through_ssm(customer_key, other_parameters))),
+        pytest.raises(ClientError, match="kms:Decrypt"),
+    ):
+        client.get_parameter(Name=KEY_PARAMETER, WithDecryption=True)
+
+
+def test_a_key_named_by_its_alias_is_judged_as_the_key_it_points_to(customer_key: str) -> None:
+    boto3.client("kms", region_name="us-east-1").create_alias(
+        AliasName="alias/upstream-keys", TargetKeyId=customer_key
+    )
+    client = boto3.client("ssm", region_name="us-east-1")
+    client.put_parameter(
+        Name=KEY_PARAMETER, Value="fal-key", Type="SecureString", KeyId="alias/upstream-keys", Overwrite=True
+    )
+
+    with acting_as(role(READ_KEYS)), pytest.raises(ClientError) as denied:
+        client.get_parameter(Name=KEY_PARAMETER, WithDecryption=True)
+
+    assert f"kms:Decrypt on resource: {customer_key}" in str(denied.value)
+
+
+def test_a_securestring_under_ssms_aws_managed_key_needs_no_grant_of_the_callers(moto_account: None) -> None:
+    client = boto3.client("ssm", region_name="us-east-1")
+    client.put_parameter(Name=KEY_PARAMETER, Value="fal-key", Type="SecureString")
+
+    with acting_as(role(READ_KEYS)):
+        value = client.get_parameter(Name=KEY_PARAMETER, WithDecryption=True)["Parameter"]["Value"]
+
+    assert value == "fal-key"

@@ -1,10 +1,17 @@
-"""Secrets read from SSM Parameter Store (SecureString), the way the functions get them on AWS."""
+"""Secrets read from SSM Parameter Store (SecureString), the way the functions get them on AWS.
+
+Powertools' SSMProvider keeps each value `max_age` seconds and then reads it again, so a rotated key
+is in use within that time without new containers. It calls SSM through the client it is given (the
+layer's own: its timeouts, its deadline, the local endpoint offline and the caller's role judged there).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError
 
 from videos_core.errors import ServiceUnavailable
 
@@ -12,14 +19,26 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 
-def read_secret(client: SSMClient, name: str) -> str:
-    """The parameter's decrypted value; ServiceUnavailable while it is missing (an operator stores
-    the webhook secret after deploying, once the upstream issued it) or cannot be read."""
-    try:
-        return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-    except ClientError as e:
-        if e.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            raise ServiceUnavailable(f"The secret {name} is not stored yet.", retry_after=60) from e
-        raise ServiceUnavailable(f"The secret {name} could not be read.", retry_after=5) from e
-    except BotoCoreError as e:
-        raise ServiceUnavailable(f"The secret {name} could not be read.", retry_after=5) from e
+class Secrets:
+    def __init__(self, client: SSMClient, max_age_seconds: int) -> None:
+        self._provider = SSMProvider(boto3_client=client)
+        self._max_age = max_age_seconds
+
+    def read(self, name: str) -> str:
+        """The parameter's decrypted value; ServiceUnavailable while it is missing (an operator stores
+        the webhook secret after deploying, once the upstream issued it) or cannot be read. Messages
+        name the parameter only, never its value."""
+        try:
+            value = self._provider.get(name, max_age=self._max_age, decrypt=True)
+        except GetParameterError as e:
+            raise _unavailable(name, e.__context__) from e
+        return str(value)
+
+
+def _unavailable(name: str, cause: BaseException | None) -> ServiceUnavailable:
+    # Powertools raises GetParameterError inside its handler of the SDK's error, which stays its context.
+    if isinstance(cause, ServiceUnavailable):
+        return cause  # the invocation's deadline, as every AWS call of the layer answers it
+    if isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") == "ParameterNotFound":
+        return ServiceUnavailable(f"The secret {name} is not stored yet.", retry_after=60)
+    return ServiceUnavailable(f"The secret {name} could not be read.", retry_after=5)

@@ -113,8 +113,8 @@ class StreamedContent:
 
 class Bounded:
     """An upstream adapter's calls, each over by the deadline its caller set (`until`). `api_key` is
-    asked for a route's key (by its SSM parameter) when that route is first called: a step that never
-    calls the upstream never reads a secret, and needs no permission to."""
+    asked for a route's key (by its SSM parameter) whenever that route is called (it is kept for its max
+    age): a step that never calls the upstream never reads a secret, and needs no permission to."""
 
     def __init__(
         self,

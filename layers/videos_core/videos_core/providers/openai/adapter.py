@@ -73,7 +73,8 @@ class OpenAIUpstream(Bounded):
         if key not in self.clients:
             self.clients[key] = OpenAI(
                 base_url=entry.base_url,
-                api_key=self._api_key(entry.api_key_parameter),
+                # Asked before every request (the SDK's key provider): a rotated key is used once read.
+                api_key=lambda: self._api_key(entry.api_key_parameter),
                 max_retries=0,
                 timeout=self._settings.upstream_timeout_seconds,
             )
