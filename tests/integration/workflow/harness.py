@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from local.engine.webhooks import secret_key, sign
-from local.serve.command import FAST_PARAMETERS
+from local.serve.command import DEFAULT_KEYS_PATH, FAST_PARAMETERS
+from local.serve.routes_file import read_routes
 from local.serve.stack import LocalStack
 from tests.apigw import http_event
 from tests.support import HTTP, free_port
@@ -189,16 +190,24 @@ class Workflow:
 
 
 @contextlib.contextmanager
-def running_stack(engine_url: str, log_dir: Path, **parameters: str) -> Iterator[LocalStack]:
+def running_stack(
+    engine_url: str, log_dir: Path, routes: Path | None = None, **parameters: str
+) -> Iterator[LocalStack]:
     """The application offline (#4's harness): moto with the template's resources, the functions in
-    worker processes, the state machine executing with its tasks answered by those workers."""
+    worker processes, the state machine executing with its tasks answered by those workers; `routes`,
+    a routes document as `serve --routes` takes it."""
+    read = read_routes(routes, DEFAULT_KEYS_PATH, engine_url) if routes else None
     stack = LocalStack(
         host="127.0.0.1",
         aws_port=free_port(),
         upstream_url=f"{engine_url}/v1",
         webhook_secret=WEBHOOK_SECRET,
         log_dir=log_dir,
-        parameters=FAST_PARAMETERS | {"ReconcileAfterSeconds": "1"} | parameters,
+        parameters=FAST_PARAMETERS
+        | {"ReconcileAfterSeconds": "1"}
+        | ({"UpstreamRoutes": read.document} if read else {})
+        | parameters,
+        secrets=read.keys if read else None,
     )
     try:
         yield stack
