@@ -191,7 +191,7 @@ class Workflow:
 
 @contextlib.contextmanager
 def running_stack(
-    engine_url: str, log_dir: Path, routes: Path | None = None, **parameters: str
+    engine_url: str, log_dir: Path, routes: Path | None = None, /, **parameters: str
 ) -> Iterator[LocalStack]:
     """The application offline (#4's harness): moto with the template's resources, the functions in
     worker processes, the state machine executing with its tasks answered by those workers; `routes`,
