@@ -32,6 +32,13 @@ class FaultKind(StrEnum):
     MALFORMED = "malformed"  # answer 200 with a body that is not valid JSON
     TRUNCATE = "truncate"  # announce the full Content-Length, send half the body, then drop
     PAUSE = "pause"  # send half the body, hold the rest for `seconds`, then send it
+    BODY = "body"  # answer 200 with a whole body that is not the file asked for: `body` names which
+
+
+# The bodies a BODY fault answers with: a provider's error page, nothing, or the real file's first
+# half announced as the whole (a truncated file, not a cut connection).
+BAD_BODIES = ("html", "empty", "half")
+_ERROR_PAGE = b"<!DOCTYPE html>\n<html><head><title>Error 502</title></head><body>Bad gateway</body></html>\n"
 
 
 @dataclass
@@ -43,6 +50,7 @@ class Fault:
     status: int = 500
     retry_after: int | None = None
     seconds: float = 0.0
+    body: str = "html"
     id: str = field(default_factory=lambda: "flt_" + secrets.token_hex(6))
     triggered: int = 0
 
@@ -60,7 +68,7 @@ class FaultSpecError(ValueError):
 def parse_fault(body: object) -> Fault:
     if not isinstance(body, dict):
         raise FaultSpecError("the body must be a JSON object")
-    unknown = set(body) - {"kind", "method", "path", "times", "status", "retry_after", "seconds"}
+    unknown = set(body) - {"kind", "method", "path", "times", "status", "retry_after", "seconds", "body"}
     if unknown:
         raise FaultSpecError(f"unknown fields: {', '.join(sorted(unknown))}")
     try:
@@ -75,7 +83,10 @@ def parse_fault(body: object) -> Fault:
         status=_int(body, "status", 500, 400, 599),
         retry_after=_int(body, "retry_after", None, 0, 3600),
         seconds=_number(body, "seconds", 0.0, 0.0, 600.0),
+        body=str(body.get("body", "html")),
     )
+    if fault.body not in BAD_BODIES:
+        raise FaultSpecError(f"body must be one of {', '.join(BAD_BODIES)}")
     if fault.retry_after is None and fault.kind is FaultKind.STATUS and fault.status in (429, 503):
         fault.retry_after = 1
     return fault
@@ -189,6 +200,12 @@ class FaultMiddleware:
             await _send_whole(
                 send, 200, [(b"content-type", b"application/json")], b'{"id": "video_, "object": '
             )
+        elif fault.kind is FaultKind.BODY and fault.body == "half":
+            await self.app(scope, receive, _first_half(send))
+        elif fault.kind is FaultKind.BODY:
+            page = fault.body == "html"
+            media_type = b"text/html; charset=utf-8" if page else b"video/mp4"
+            await _send_whole(send, 200, [(b"content-type", media_type)], _ERROR_PAGE if page else b"")
         elif fault.kind is FaultKind.TRUNCATE:
             await self.app(scope, receive, _halving(send, None))
         else:
@@ -248,5 +265,28 @@ def _halving(send: Send, pause: float | None) -> Send:
             return
         await asyncio.sleep(pause)
         await send({**message, "body": body[budget:]})
+
+    return wrapped
+
+
+def _first_half(send: Send) -> Send:
+    """Sends the first half of the answer's body as a whole answer (its Content-Length halved)."""
+    left = 0
+    done = False
+
+    async def wrapped(message: Message) -> None:
+        nonlocal left, done
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers", []))
+            left = int(headers.get(b"content-length", b"0")) // 2
+            headers[b"content-length"] = str(left).encode()
+            await send({**message, "headers": list(headers.items())})
+            return
+        if done:
+            return
+        body: bytes = message.get("body", b"")[:left]
+        left -= len(body)
+        done = left <= 0 or not message.get("more_body", False)
+        await send({"type": "http.response.body", "body": body, "more_body": not done})
 
     return wrapped

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
 
-from tests.unit.fakes import RECORD, Assets, Bus, Store, ender, finisher
+from tests.unit.fakes import IMAGE, RECORD, Assets, Bus, Content, Store, Upstream, ender, finisher
 from videos_core.errors import ServiceUnavailable
 from videos_core.logic.ending import end_job, failed, publish, publish_pending
-from videos_core.logic.workflow import FINALISE_LEASE_SECONDS, end_failed, store_assets
+from videos_core.logic.workflow import (
+    FINALISE_LEASE_SECONDS,
+    UNUSABLE_FILE_ATTEMPTS,
+    end_failed,
+    store_assets,
+)
 from videos_core.models.api import VideoError
 from videos_core.observability import metrics
 
@@ -100,6 +106,42 @@ def test_a_completion_stores_the_files_then_ends_the_job_with_its_event() -> Non
     assert store.spent == RECORD.cost_estimate  # a completed job is billed
     assert store.slots == set()
     assert [kind for kind, _ in bus.published] == ["Video Completed"]
+
+
+class _ServesAPage(Upstream):
+    """An upstream whose video download is an HTML page (its stills are fine), counting downloads."""
+
+    def __init__(self) -> None:
+        self.videos = 0
+
+    @contextmanager
+    def open_content(self, model: str, upstream_id: str, variant: str) -> Iterator[Content]:
+        if variant != "video":
+            yield Content(IMAGE, "image/jpeg")
+            return
+        self.videos += 1
+        yield Content(b"<html><body>Not found</body></html>", "text/html")
+
+
+def test_a_file_that_is_not_a_video_twice_ends_the_job_failed_with_nothing_kept() -> None:
+    store, bus, assets, upstream = Store(), Bus(), Assets(), _ServesAPage()
+    store.running(RECORD)
+    ports = replace(finisher(store, bus, assets=assets), upstream=upstream)  # type: ignore[arg-type]
+
+    outcome = store_assets("alice", RECORD.video_id, ports, now=10)
+
+    assert outcome.finalised is True
+    record = store.records[RECORD.video_id]
+    assert record.status == "failed"
+    assert record.error == VideoError(
+        code="video_generation_failed", message="The provider's file is not a video: it is HTML."
+    )
+    assert upstream.videos == UNUSABLE_FILE_ATTEMPTS
+    # The stills stored before the video was found bad are taken back.
+    assert sorted(key.rsplit("/", 1)[1] for key in assets.deleted) == ["spritesheet.jpg", "thumbnail.jpg"]
+    assert store.spent == 0  # a failed job is refunded
+    assert store.slots == set()
+    assert [kind for kind, _ in bus.published] == ["Video Failed"]
 
 
 def test_a_second_finaliser_cannot_claim_the_job_while_the_first_holds_it() -> None:

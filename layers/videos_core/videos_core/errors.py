@@ -52,6 +52,13 @@ class UpstreamRetryableError(VideoGenerationFailed):
     API callers see video_generation_failed; the state machine's Retry matches this class name."""
 
 
+class UpstreamFileUnusable(VideoGenerationFailed):
+    """The upstream's file cannot be stored: it is not the video (or image) it should be, or it is
+    reachable only by breaking the download rules (a redirect loop, too many hops, http).
+
+    StoreAssets tries the download again once, then ends the job failed with this message."""
+
+
 class InvalidVideoPrompt(ApiError):
     status, code, hint = 400, "invalid_video_prompt", "Modify prompt"
 

@@ -11,14 +11,22 @@ from videos_core.ports import Reference
 _SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
 
-def image_type(content: bytes) -> str:
-    """The media type of a PNG, JPEG or WebP image, from its bytes; InvalidRequest for anything else."""
+def image_type_of(content: bytes) -> str | None:
+    """The media type of a PNG, JPEG or WebP image, from its first 12 bytes; None for anything else."""
     for signature, media_type in _SIGNATURES:
         if content.startswith(signature):
             return media_type
     if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
         return "image/webp"
-    raise InvalidRequest("input_reference must be a PNG, JPEG or WebP image.", param="input_reference")
+    return None
+
+
+def image_type(content: bytes) -> str:
+    """The media type of a PNG, JPEG or WebP image, from its bytes; InvalidRequest for anything else."""
+    media_type = image_type_of(content)
+    if media_type is None:
+        raise InvalidRequest("input_reference must be a PNG, JPEG or WebP image.", param="input_reference")
+    return media_type
 
 
 def data_url_image(url: str, max_bytes: int) -> Reference:

@@ -12,6 +12,9 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from videos_core.errors import UpstreamFileUnusable
+from videos_core.observability import logger
+
 COLUMNS = ROWS = 4
 JPEG_QUALITY = 85
 
@@ -30,6 +33,22 @@ def _frame_count(stream: Any, container: Any) -> int:
 
 
 def make_stills(path: str) -> Stills:
+    """The stills of the MP4 at `path`; UpstreamFileUnusable when PyAV cannot decode a picture of it
+    (its boxes were whole, its media is not)."""
+    import av
+
+    try:
+        return _decoded(path)
+    except (av.error.FFmpegError, IndexError, _NoFramesError) as e:
+        logger.warning("the video cannot be decoded: %s", e)
+        raise UpstreamFileUnusable("The provider's file is not a video: it cannot be decoded.") from e
+
+
+class _NoFramesError(ValueError):
+    pass
+
+
+def _decoded(path: str) -> Stills:
     import av
     from PIL import Image
 
@@ -58,7 +77,7 @@ def make_stills(path: str) -> Stills:
                 )
             last = picture
         if last is None:
-            raise ValueError("the video has no frames")
+            raise _NoFramesError("the video has no frames")
     return Stills(_jpeg(thumbnail or last), _jpeg(sheet))
 
 

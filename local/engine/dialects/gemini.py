@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -24,6 +25,7 @@ from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
 from local.engine.service import Engine
+from local.engine.signed_urls import SignedUrls
 
 # Model -> the lengths it makes (the Gemini API's Veo models).
 MODELS = {
@@ -59,6 +61,7 @@ def _bad(message: str) -> EngineError:
 class GeminiApi:
     def __init__(self, engine: Engine, api_key: str | None) -> None:
         self.engine, self.api_key = engine, api_key
+        self.signed = SignedUrls()
 
     def _check_key(self, request: Request) -> None:
         given = request.headers.get("x-goog-api-key") or request.query_params.get("key")
@@ -116,13 +119,28 @@ class GeminiApi:
         return view
 
     async def download(self, request: Request) -> Response:
+        """A file's download, as the Gemini API answers it: a redirect (302) to where the bytes are, a
+        signed URL on the engine's storage path that needs no key (the google-genai SDK follows it)."""
         self._check_key(request)
         file_id = request.path_params["file"]
+        self._video_of(file_id)
+        path = f"/v1beta/storage/files/{file_id}"
+        location = f"{str(request.base_url).rstrip('/')}{path}?{self.signed.query(path)}"
+        return Response(status_code=302, headers={"Location": location})
+
+    async def stored(self, request: Request) -> Response:
+        """A file's bytes at its signed URL; a bad or expired signature is refused, as storage does."""
+        query = request.query_params
+        if not self.signed.valid(request.url.path, query.get("expires"), query.get("signature")):
+            raise EngineError(403, "The signed URL is invalid or has expired.")
+        path, media_type = self._video_of(request.path_params["file"])
+        return MediaFile(path, media_type=media_type)
+
+    def _video_of(self, file_id: str) -> tuple[Path, str]:
         job = next((j for j in self.engine.jobs.values() if _file_id(j) == file_id), None)
         if job is None or job.assets is None:
             raise EngineError(404, f"File files/{file_id} not found.")
-        path, media_type = self.engine.asset(job.id, "video")
-        return MediaFile(path, media_type=media_type)
+        return self.engine.asset(job.id, "video")
 
     def routes(self) -> list[Route]:
         return [
@@ -137,6 +155,7 @@ class GeminiApi:
                 methods=["GET"],
             ),
             Route("/v1beta/files/{file}:download", speaking(_google_error, self.download), methods=["GET"]),
+            Route("/v1beta/storage/files/{file}", speaking(_google_error, self.stored), methods=["GET"]),
         ]
 
 

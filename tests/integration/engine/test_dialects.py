@@ -67,9 +67,21 @@ def test_veo_through_the_gemini_sdk_makes_downloadable_video(gemini: genai.Clien
     assert video is not None
     assert video.uri is not None
     file_name = video.uri.split("/files/")[1].split(":")[0]
-    facts = probe_mp4(gemini.files.download(file=f"files/{file_name}"))
+    data = gemini.files.download(file=f"files/{file_name}")
+    facts = probe_mp4(data)
     assert (facts.width, facts.height) == (1280, 720)
     assert facts.duration == pytest.approx(4, abs=0.2)
+
+    # As the Gemini API does, the download is a redirect to a signed URL that needs no key.
+    redirect = HTTP.get(video.uri, headers={"x-goog-api-key": "sk-test"}, follow_redirects=False)
+    assert redirect.status_code == 302
+    signed = redirect.headers["location"]
+    assert "/files/" in signed
+    assert "signature=" in signed
+    assert HTTP.get(signed).content == data
+    forged = HTTP.get(signed[:-4] + ("0000" if not signed.endswith("0000") else "1111"))
+    assert forged.status_code == 403
+    assert forged.json()["error"]["status"] == "PERMISSION_DENIED"
 
 
 def test_the_gemini_dialect_starts_from_an_image_and_refuses_what_veo_refuses(gemini: genai.Client) -> None:

@@ -127,10 +127,26 @@ def test_a_pause_fault_holds_the_second_half_of_a_download(engine_url: str, clie
     assert after - before >= 0.5
 
 
+def test_body_faults_answer_a_whole_body_that_is_not_the_file(engine_url: str, client: OpenAI) -> None:
+    video = client.videos.create_and_poll(prompt="bad bodies", poll_interval_ms=100)
+    whole = client.videos.download_content(video.id).content
+    url = f"{engine_url}/v1/videos/{video.id}/content"
+    for body in ("html", "empty", "half"):
+        arm(engine_url, kind="body", body=body, path=f"/v1/videos/{video.id}/content")
+
+    page, empty, half = (HTTP.get(url, headers={"Authorization": "Bearer k"}) for _ in range(3))
+
+    assert (page.status_code, page.headers["content-type"]) == (200, "text/html; charset=utf-8")
+    assert page.text.startswith("<!DOCTYPE html>")
+    assert (empty.status_code, empty.content) == (200, b"")
+    assert (half.status_code, half.content) == (200, whole[: len(whole) // 2])
+
+
 @pytest.mark.parametrize(
     "fault",
     [
         {"kind": "explode"},
+        {"kind": "body", "body": "zeros"},
         {"kind": "status", "status": 200},
         {"times": 0},
         {"seconds": -1},

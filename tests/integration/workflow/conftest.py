@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from local.serve.stack import LocalStack
 from tests.integration.workflow.harness import Workflow, new_owner, running_stack
+from videos_core.catalog import DEFAULT_MODELS
+
+# The default models, and a Veo model on the engine's Gemini dialect (its downloads are redirected).
+ROUTES = {
+    **{model: {} for model in DEFAULT_MODELS},
+    "veo-3.1": {"provider": "gemini", "upstream_model": "veo-3.1-generate-preview", "api_key": "sk-gemini"},
+}
 
 
 @pytest.fixture(scope="session")
 def local_stack(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with running_stack(engine_url, tmp_path_factory.mktemp("workflow-logs")) as stack:
+    routes = tmp_path_factory.mktemp("workflow-routes") / "routes.json"
+    routes.write_text(json.dumps(ROUTES))
+    with running_stack(engine_url, tmp_path_factory.mktemp("workflow-logs"), routes) as stack:
         yield stack
 
 

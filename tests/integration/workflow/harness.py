@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from local.engine.webhooks import secret_key, sign
-from local.serve.command import FAST_PARAMETERS
+from local.serve.command import FAST_PARAMETERS, TEMPLATE_PARAMETERS
+from local.serve.routes_file import read_routes
 from local.serve.stack import LocalStack
 from tests.apigw import http_event
 from tests.support import HTTP, free_port
 from videos_core.adapters.dynamodb import from_item, to_item
 from videos_core.adapters.quotas import spend_period
+from videos_core.catalog import Defaults
 
 # How long to go on reading after a job's first event: the time a second publisher would take.
 STRAGGLERS_SECONDS = 0.3
@@ -191,9 +193,18 @@ class Workflow:
 
 
 @contextlib.contextmanager
-def running_stack(engine_url: str, log_dir: Path, **parameters: str) -> Iterator[LocalStack]:
+def running_stack(
+    engine_url: str, log_dir: Path, routes: Path | None = None, /, **parameters: str
+) -> Iterator[LocalStack]:
     """The application offline (#4's harness): moto with the template's resources, the functions in
-    worker processes, the state machine executing with its tasks answered by those workers."""
+    worker processes, the state machine executing with its tasks answered by those workers; `routes`,
+    a routes document as `serve --routes` takes it."""
+    defaults = Defaults(
+        f"{engine_url}/v1",
+        str(TEMPLATE_PARAMETERS["UpstreamApiKeyParameter"]["Default"]),
+        str(TEMPLATE_PARAMETERS["UpstreamKeysPath"]["Default"]),
+    )
+    read = read_routes(routes, defaults, engine_url) if routes else None
     stack = LocalStack(
         host="127.0.0.1",
         aws_port=free_port(),
@@ -203,8 +214,11 @@ def running_stack(engine_url: str, log_dir: Path, **parameters: str) -> Iterator
         parameters=FAST_PARAMETERS
         | {"ReconcileAfterSeconds": "1", "RoutesMaxAgeSeconds": str(ROUTES_MAX_AGE_SECONDS)}
         | parameters,
+        secrets=read.keys if read else None,
     )
     try:
+        if read is not None:
+            stack.deploy_routes(read.document, read.source)
         yield stack
     finally:
         stack.close()

@@ -3,6 +3,10 @@ contract's error for an upstream's status, and a download streamed in chunks.
 
 A repeatable call (a read, a delete) is retried on 5xx answers, timeouts and failed connections; a
 create, which a repeat could make twice, only when the request never left.
+
+A download may be redirected (the Gemini API answers a file's download with a redirect to where its
+bytes are): at most MAX_REDIRECTS hops, each to an https address (http to this machine only, as a
+route's base_url), the key sent to the provider's own origin alone.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Self, TypeVar
+from urllib.parse import urlsplit
 
 import httpx2
 
-from videos_core.catalog import Catalog, Entry
+from videos_core.catalog import Catalog, Entry, is_loopback
 from videos_core.errors import (
     ApiError,
     InvalidRequest,
@@ -24,6 +29,7 @@ from videos_core.errors import (
     InvalidVideoPrompt,
     InvalidVideoSize,
     UpstreamErrorInfo,
+    UpstreamFileUnusable,
     UpstreamRetryableError,
     VideoGenerationFailed,
     VideoModelNotAvailable,
@@ -36,6 +42,7 @@ T = TypeVar("T")
 RETRY_BASE_SECONDS = 0.4
 CHUNK_BYTES = 1024 * 1024
 DEFAULT_RETRY_AFTER = 5
+MAX_REDIRECTS = 5
 _PARAM_ERRORS: dict[str | None, type[ApiError]] = {
     "prompt": InvalidVideoPrompt,
     "seconds": InvalidVideoDuration,
@@ -80,6 +87,34 @@ def never_sent(error: BaseException | None) -> bool:
     return isinstance(error, (httpx2.ConnectError, httpx2.ConnectTimeout))
 
 
+def download_hop(url: str) -> str:
+    """`url`, when a download may go there: https, or http to this machine; UpstreamFileUnusable
+    naming the address's scheme and host (never its query: a signed URL's token) otherwise."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host and (parts.scheme == "https" or (parts.scheme == "http" and is_loopback(host))):
+        return url
+    where = f"{parts.scheme}://{host}"
+    raise UpstreamFileUnusable(f"The provider's download leads to {where}, which is not https.")
+
+
+def same_origin(url: str, other: str) -> bool:
+    a, b = urlsplit(url), urlsplit(other)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+def check_followed(response: Any) -> None:
+    """Holds redirects an HTTP client followed by itself (the openai SDK's does, dropping the
+    Authorization header when it leaves the provider's origin) to the rules of this service's own
+    following, before any of the body is read."""
+    final = getattr(response, "http_response", response)
+    history = list(getattr(final, "history", None) or [])
+    if len(history) > MAX_REDIRECTS:
+        raise UpstreamFileUnusable(f"The provider's download redirects more than {MAX_REDIRECTS} times.")
+    for hop in [*history, final]:
+        download_hop(str(hop.url))
+
+
 class StreamedContent:
     """One variant's bytes as the upstream streams them; a cut or short body, or one still arriving at
     the caller's deadline, is a retryable error."""
@@ -90,6 +125,7 @@ class StreamedContent:
         out_of_time: Callable[[], bool],
         cuts: tuple[type[BaseException], ...] = (httpx2.TransportError,),
     ) -> None:
+        check_followed(response)
         self._response = response
         self._out_of_time = out_of_time
         self._cuts = cuts

@@ -1,6 +1,6 @@
 """What the adapters of providers with plain REST APIs share (Gemini, fal, OpenRouter): JSON calls
-retried as `upstream_calls` says, errors in the contract's terms, and downloads that carry the key
-only to the provider's own host."""
+retried as `upstream_calls` says, errors in the contract's terms, and downloads that follow the
+provider's redirects and carry the key only to the provider's own origin."""
 
 from __future__ import annotations
 
@@ -8,17 +8,24 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx2
 
-from videos_core.adapters.upstream_calls import Bounded, StreamedContent, never_sent, status_error
-from videos_core.catalog import Entry, is_loopback
+from videos_core.adapters.upstream_calls import (
+    MAX_REDIRECTS,
+    Bounded,
+    StreamedContent,
+    download_hop,
+    never_sent,
+    same_origin,
+    status_error,
+)
+from videos_core.catalog import Entry
 from videos_core.errors import (
     InvalidRequest,
     UpstreamErrorInfo,
+    UpstreamFileUnusable,
     UpstreamRetryableError,
-    VideoGenerationFailed,
 )
 from videos_core.ports import UpstreamDerive, UpstreamJob
 
@@ -91,19 +98,33 @@ class RestUpstream(Bounded):
     @contextmanager
     def stream(self, entry: Entry, url: str) -> Iterator[StreamedContent]:
         """A download from the provider's host (with the key) or from where it keeps its files (a CDN,
-        without it); an address of neither kind is refused."""
-        headers = self.auth_headers(entry) if _same_host(url, entry.base_url) else {}
-        parts = urlsplit(url)
-        if parts.scheme != "https" and not (parts.hostname and is_loopback(parts.hostname)):
-            raise VideoGenerationFailed(f"The upstream gave a download address that is not https: {url}")
+        without it), following redirects as `upstream_calls` allows."""
         try:
+            with self._followed(entry, url) as response:
+                yield StreamedContent(response, self._out_of_time)
+        except httpx2.TransportError as e:
+            raise UpstreamRetryableError("The upstream could not be reached for the download.") from e
+
+    @contextmanager
+    def _followed(self, entry: Entry, url: str) -> Iterator[httpx2.Response]:
+        """The answer at the end of `url`'s redirects. They are followed here rather than by httpx,
+        which drops only an Authorization header on leaving the origin: a provider's key may travel
+        in another (Gemini's x-goog-api-key), and is sent to the route's own origin alone."""
+        seen: set[str] = set()
+        for _ in range(MAX_REDIRECTS + 1):
+            seen.add(download_hop(url))
+            headers = self.auth_headers(entry) if same_origin(url, entry.base_url) else {}
             with self._http().stream("GET", url, headers=headers, timeout=self._timeout()) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise self._error(response)
-                yield StreamedContent(response, self._out_of_time)
-        except httpx2.TransportError as e:
-            raise UpstreamRetryableError("The upstream could not be reached for the download.") from e
+                if not response.has_redirect_location:
+                    yield response
+                    return
+                url = str(response.url.join(response.headers["location"]))
+            if url in seen:
+                raise UpstreamFileUnusable("The provider's download redirects in a loop.")
+        raise UpstreamFileUnusable(f"The provider's download redirects more than {MAX_REDIRECTS} times.")
 
     # What these providers do not offer (the catalog says so first: these answer a route that
     # claims otherwise).
@@ -116,11 +137,6 @@ class RestUpstream(Bounded):
 
     def create_character(self, model: str, *_: object) -> str:
         raise _not_offered(model, "characters")
-
-
-def _same_host(url: str, base_url: str) -> bool:
-    a, b = urlsplit(url), urlsplit(base_url)
-    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
 def _not_offered(model: str, operation: str) -> Exception:

@@ -17,7 +17,7 @@ from typing import IO
 
 from videos_core.backoff import informed_wait_seconds
 from videos_core.catalog import Catalog
-from videos_core.errors import UpstreamRetryableError, VideoQuotaExceeded
+from videos_core.errors import UpstreamFileUnusable, UpstreamRetryableError, VideoQuotaExceeded
 from videos_core.logic.ending import Ender, end_job, failed, publish, publish_pending
 from videos_core.logic.history import budget_spent, floor_wait_seconds
 from videos_core.models.api import Variant, VideoError
@@ -34,6 +34,7 @@ from videos_core.ports import (
 )
 from videos_core.settings import Settings
 from videos_core.stills import make_stills
+from videos_core.upstream_files import checked
 
 VARIANTS: dict[Variant, str] = {
     "video": "video.mp4",
@@ -51,6 +52,10 @@ FINALISE_LEASE_SECONDS = 30
 # A check's status while another finaliser stores the files of a job the upstream completed: the
 # state machine's Choice waits and checks again (its Default), rather than start StoreAssets beside it.
 FINALISING = "finalising"
+# How many times a finaliser downloads the files when the upstream serves one that is not what it
+# should be (HTML, an empty body, a cut MP4): once more, as a provider may answer badly for a moment,
+# then the job fails saying what came; a fault that stays is not retried for the job's whole life.
+UNUSABLE_FILE_ATTEMPTS = 2
 # Upstream error codes with a code of the contract's own.
 _ERROR_CODES = {"moderation_blocked": "invalid_video_prompt"}
 
@@ -190,7 +195,8 @@ def store_assets(
     owner: str, video_id: str, ports: Finisher, now: int, record: VideoRecord | None = None
 ) -> Outcome:
     """Copies every variant into S3, then completes the job: a completed job always has its files.
-    `record` is the job's record when the caller has just read it."""
+    A job whose upstream serves a file that is not what it should be ends failed instead, saying
+    what came. `record` is the job's record when the caller has just read it."""
     record = record or ports.videos.get(owner, video_id)
     if record is None or record.terminal:
         publish_pending(video_id, ports.ender, now)
@@ -207,19 +213,22 @@ def store_assets(
             left = ports.assets.abort_uploads(asset_prefix(record))
             if left:
                 logger.warning("aborted %d upload(s) a dead attempt left for %s", left, video_id)
-        _copy_files(record, ports, claim, stored)
-        expires_at = now + ports.settings.retention_seconds
-        completed = record.model_copy(
-            update={
-                "status": "completed",
-                "progress": 100,
-                "completed_at": now,
-                "expires_at": expires_at,
-                "assets": stored,
-                "ttl": expires_at,
-            }
-        )
-        pending = end_job(completed, ports.ender, now, claimant=claim.claimant)
+        unusable = _copy_usable_files(record, ports, claim, stored)
+        if unusable is None:
+            expires_at = now + ports.settings.retention_seconds
+            ended = record.model_copy(
+                update={
+                    "status": "completed",
+                    "progress": 100,
+                    "completed_at": now,
+                    "expires_at": expires_at,
+                    "assets": stored,
+                    "ttl": expires_at,
+                }
+            )
+        else:
+            ended = failed(record, unusable, now, ports.settings.retention_seconds)
+        pending = end_job(ended, ports.ender, now, claimant=claim.claimant)
         if pending is None:
             raise ConditionFailedError(f"{video_id} is no longer this finaliser's to complete")
     except ConditionFailedError:
@@ -233,7 +242,25 @@ def store_assets(
         claim.release()
         raise
     publish(pending, ports.ender)
-    return Outcome(True, completed)
+    return Outcome(True, ended)
+
+
+def _copy_usable_files(
+    record: VideoRecord, ports: Finisher, claim: _Claim, stored: dict[Variant, AssetRecord]
+) -> VideoError | None:
+    """Copies the files as `_copy_files` does, downloading them again when the upstream served one
+    that is not what it should be; after UNUSABLE_FILE_ATTEMPTS, the error the job ends with (and
+    nothing of it left in the bucket)."""
+    for attempt in range(1, UNUSABLE_FILE_ATTEMPTS + 1):
+        try:
+            _copy_files(record, ports, claim, stored)
+            return None
+        except UpstreamFileUnusable as e:
+            logger.warning("%s: %s (attempt %d of %d)", record.video_id, e, attempt, UNUSABLE_FILE_ATTEMPTS)
+            unusable = VideoError(code="video_generation_failed", message=e.message)
+    ports.assets.delete([asset.key for asset in stored.values()])
+    stored.clear()
+    return unusable
 
 
 def _copy_files(
@@ -266,8 +293,8 @@ def _copy(
 ) -> AssetRecord:
     """One variant streamed from the upstream into S3 (and into `kept_in`, when given)."""
     with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
-        chunks = content.chunks() if kept_in is None else _kept(content.chunks(), kept_in)
-        return _put(record, variant, chunks, ports, claim)
+        chunks = checked(variant, content.chunks())
+        return _put(record, variant, chunks if kept_in is None else _kept(chunks, kept_in), ports, claim)
 
 
 def _put(
