@@ -19,9 +19,15 @@ import openai
 from openai import OpenAI, omit
 from openai.types import Video as OpenAIVideo
 
-from videos_core.adapters.upstream_calls import Bounded, StreamedContent, never_sent, status_error
+from videos_core.adapters.upstream_calls import (
+    MAX_REDIRECTS,
+    Bounded,
+    StreamedContent,
+    never_sent,
+    status_error,
+)
 from videos_core.catalog import Entry
-from videos_core.errors import UpstreamErrorInfo, UpstreamRetryableError
+from videos_core.errors import UpstreamErrorInfo, UpstreamFileUnusable, UpstreamRetryableError
 from videos_core.models.api import VideoError
 from videos_core.ports import Reference, UpstreamCreate, UpstreamDerive, UpstreamJob, VariantNotOfferedError
 
@@ -77,6 +83,8 @@ class OpenAIUpstream(Bounded):
                 api_key=lambda: self._api_key(entry.api_key_parameter),
                 max_retries=0,
                 timeout=self._settings.upstream_timeout_seconds,
+                # A download's redirects as every adapter follows them: a loop ends at MAX_REDIRECTS.
+                http_client=openai.DefaultHttpxClient(max_redirects=MAX_REDIRECTS),
             )
         client: OpenAI = self.clients[key]
         return client, entry
@@ -221,4 +229,8 @@ class OpenAIUpstream(Bounded):
         except openai.APIStatusError as e:
             raise translate(e) from e
         except openai.APIConnectionError as e:
+            if isinstance(e.__cause__, httpx2.TooManyRedirects):
+                raise UpstreamFileUnusable(
+                    f"The provider's download redirects more than {MAX_REDIRECTS} times."
+                ) from e
             raise UpstreamRetryableError("The upstream could not be reached for the download.") from e
