@@ -9,6 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from videos_core.adapters.aws import error_of
 from videos_core.adapters.quotas import spend_period
+from videos_core.models.api import usd
 from videos_core.models.record import VideoRecord
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def execution_input(record: VideoRecord, bill_failed_jobs: bool, retention_secon
         "size": record.size,
         "created_at": record.created_at,
         "remixed_from_video_id": record.remixed_from_video_id,
-        "estimated_cost_usd": str(record.cost_estimate),
+        "estimated_cost_usd": usd(record.cost_estimate),
         "retention_seconds": retention_seconds,
         "spend": {
             "period": spend_period(record.created_at),
