@@ -133,7 +133,7 @@ def run_serve(options: ServeOptions) -> None:
         secrets=routes.keys if routes else {},
     )
     stack.add_key(DEV_OWNER, options.api_key)
-    playground = Playground(playground_config(stack.application, options.api_key), stack.aws.endpoint)
+    playground = Playground(playground_config(options.api_key), stack.aws.endpoint)
     api = _Api(Gateway(stack.application, stack.functions, stack.log), playground)
     servers = [(_server(api), api_socket)]
     print(f"videos-api ({STACK}) is running{' in fast mode' if options.fast else ''}:", flush=True)

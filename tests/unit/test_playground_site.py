@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any, get_args
 
 import pytest
 from starlette.requests import Request
@@ -10,7 +11,9 @@ from starlette.requests import Request
 from local.playground.site import Playground, playground_config
 from local.serve.application import load_application
 from local.template import application_template
-from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS
+from videos_core.logic.models import list_models
+from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS, ExtensionSeconds
+from videos_core.settings import load_settings
 
 KEY = "sk-unit-key"
 
@@ -19,21 +22,30 @@ def request(method: str, path: str) -> Request:
     return Request({"type": "http", "method": method, "path": path, "query_string": b"", "headers": []})
 
 
-def config(parameters: dict[str, str]) -> dict[str, object]:
+def models(parameters: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """GET /v1/videos/models as the create function's settings answer it, by model."""
     application = load_application(
         application_template(), {"UpstreamBaseUrl": "https://up.example/v1"} | parameters, {}
     )
-    return playground_config(application, KEY)
+    create = next(f for f in application.functions.values() if f.logical_id == "CreateFunction")
+    listed = list_models(load_settings(create.environment)).model_dump()
+    return {card["id"]: card for card in listed["data"]}
 
 
-def test_the_configuration_follows_the_templates_prices_and_routes() -> None:
-    assert config({}) == {
-        "apiKey": KEY,
-        "models": ["sora-2", "sora-2-pro"],
-        "prices": {"sora-2": {"*": "0.125"}, "sora-2-pro": {"*": "0.40"}},
-        "maxPromptChars": MAX_OPENAI_PROMPT_CHARS,
+def test_the_configuration_is_the_key_alone() -> None:
+    """The page reads models, lengths, sizes, limits and prices from the API: no copy here."""
+    assert playground_config(KEY) == {"apiKey": KEY}
+
+
+def test_the_models_the_page_reads_follow_the_templates_prices_and_routes() -> None:
+    default = models({})
+    assert {m: (c["price_per_second"], c["prices_by_size"]) for m, c in default.items()} == {
+        "sora-2": ("0.125", {}),
+        "sora-2-pro": ("0.40", {}),
     }
-    overridden = config(
+    assert default["sora-2"]["max_prompt_chars"] == MAX_OPENAI_PROMPT_CHARS
+    assert default["sora-2"]["extension_seconds"] == list(get_args(ExtensionSeconds))
+    overridden = models(
         {
             "PriceOverrides": json.dumps({"sora-2": {"1792x1024": "0.2"}}),
             "UpstreamRoutes": json.dumps(
@@ -48,11 +60,9 @@ def test_the_configuration_follows_the_templates_prices_and_routes() -> None:
             ),
         }
     )
-    assert overridden["models"] == ["house-1", "sora-2"]
-    assert overridden["prices"] == {
-        "sora-2": {"*": "0.125", "1792x1024": "0.2"},
-        "house-1": {"*": "0.02"},
-    }
+    assert sorted(overridden) == ["house-1", "sora-2"]
+    assert overridden["sora-2"]["prices_by_size"] == {"1792x1024": "0.2"}
+    assert overridden["house-1"]["price_per_second"] == "0.02"
 
 
 @pytest.mark.parametrize(

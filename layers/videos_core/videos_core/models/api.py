@@ -270,6 +270,8 @@ class ModelCard(_Model):
     remix: bool
     edits: bool
     characters: bool
+    # What an extension's new segment may last (none when the model extends nothing).
+    extension_seconds: list[str]
     # USD per second as a decimal string, and the sizes priced otherwise.
     price_per_second: str
     prices_by_size: dict[str, str]
