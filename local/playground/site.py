@@ -1,5 +1,6 @@
 """Serves the playground's static files at `/` and `/playground/…`, and its configuration: the
-development key, the accepted models and their prices, read from the create function's settings."""
+development key. Everything else the page knows (models, lengths, sizes, limits, prices) it reads from
+the API, `GET /v1/videos/models`, so that it has no copy of its own."""
 
 from __future__ import annotations
 
@@ -9,9 +10,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-
-from videos_core.catalog import Catalog
-from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS
 
 STATIC = Path(__file__).parent / "static"
 PREFIX = "/playground/"
@@ -23,15 +21,9 @@ CONTENT_TYPES = {
 }
 
 
-def playground_config(catalog: Catalog, api_key: str) -> dict[str, Any]:
-    """What the page needs beyond the API: the key to start with, and what a video costs."""
-    prices = catalog.prices
-    return {
-        "apiKey": api_key,
-        "models": list(catalog.models),
-        "prices": {model: {size: str(usd) for size, usd in rows.items()} for model, rows in prices.items()},
-        "maxPromptChars": MAX_OPENAI_PROMPT_CHARS,
-    }
+def playground_config(api_key: str) -> dict[str, Any]:
+    """What the page needs beyond the API: the key to start with."""
+    return {"apiKey": api_key}
 
 
 class Playground:

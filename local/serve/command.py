@@ -28,7 +28,6 @@ from local.serve.gateway import Gateway
 from local.serve.routes_file import read_routes
 from local.serve.stack import ENGINE_KEY, LocalStack
 from local.template import application_template
-from videos_core.adapters.routes import parse
 from videos_core.catalog import Defaults
 
 DEV_OWNER = "dev"
@@ -140,8 +139,7 @@ def run_serve(options: ServeOptions) -> None:
     if routes is not None:
         stack.deploy_routes(routes.document, f"serve --routes {routes.source}")
     stack.add_key(DEV_OWNER, options.api_key)
-    catalog = parse(routes.document if routes else b"{}", defaults)
-    playground = Playground(playground_config(catalog, options.api_key), stack.aws.endpoint)
+    playground = Playground(playground_config(options.api_key), stack.aws.endpoint)
     api = _Api(Gateway(stack.application, stack.functions, stack.log), playground)
     servers = [(_server(api), api_socket)]
     print(f"videos-api ({STACK}) is running{' in fast mode' if options.fast else ''}:", flush=True)

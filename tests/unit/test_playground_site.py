@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, get_args
+
 import pytest
 from starlette.requests import Request
 
 from local.playground.site import Playground, playground_config
 from videos_core.catalog import Defaults, build_catalog
-from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS
+from videos_core.logic.models import list_models
+from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS, ExtensionSeconds
 
 KEY = "sk-unit-key"
 
@@ -16,19 +19,27 @@ def request(method: str, path: str) -> Request:
     return Request({"type": "http", "method": method, "path": path, "query_string": b"", "headers": []})
 
 
-def config(routes: object) -> dict[str, object]:
+def models(routes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """GET /v1/videos/models as the functions answer it with these routes deployed, by model."""
     defaults = Defaults("https://up.example/v1", "/videos-api/upstream-api-key", "/videos-api/upstream-keys/")
-    return playground_config(build_catalog(routes, defaults), KEY)
+    listed = list_models(build_catalog(routes, defaults)).model_dump()
+    return {card["id"]: card for card in listed["data"]}
 
 
-def test_the_configuration_follows_the_routes_and_their_prices() -> None:
-    assert config({}) == {
-        "apiKey": KEY,
-        "models": ["sora-2", "sora-2-pro"],
-        "prices": {"sora-2": {"*": "0.125"}, "sora-2-pro": {"*": "0.40"}},
-        "maxPromptChars": MAX_OPENAI_PROMPT_CHARS,
+def test_the_configuration_is_the_key_alone() -> None:
+    """The page reads models, lengths, sizes, limits and prices from the API: no copy here."""
+    assert playground_config(KEY) == {"apiKey": KEY}
+
+
+def test_the_models_the_page_reads_follow_the_routes_and_their_prices() -> None:
+    default = models({})
+    assert {m: (c["price_per_second"], c["prices_by_size"]) for m, c in default.items()} == {
+        "sora-2": ("0.125", {}),
+        "sora-2-pro": ("0.40", {}),
     }
-    routed = config(
+    assert default["sora-2"]["max_prompt_chars"] == MAX_OPENAI_PROMPT_CHARS
+    assert default["sora-2"]["extension_seconds"] == list(get_args(ExtensionSeconds))
+    overridden = models(
         {
             "sora-2": {"base_url": "https://a.example/v1", "prices_by_size": {"1792x1024": "0.2"}},
             "house-1": {
@@ -38,11 +49,9 @@ def test_the_configuration_follows_the_routes_and_their_prices() -> None:
             },
         }
     )
-    assert routed["models"] == ["house-1", "sora-2"]
-    assert routed["prices"] == {
-        "sora-2": {"*": "0.125", "1792x1024": "0.2"},
-        "house-1": {"*": "0.02"},
-    }
+    assert sorted(overridden) == ["house-1", "sora-2"]
+    assert overridden["sora-2"]["prices_by_size"] == {"1792x1024": "0.2"}
+    assert overridden["house-1"]["price_per_second"] == "0.02"
 
 
 @pytest.mark.parametrize(

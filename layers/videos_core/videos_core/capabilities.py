@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from videos_core.errors import InvalidRequest, InvalidVideoDuration, InvalidVideoPrompt, InvalidVideoSize
+from videos_core.models.api import MAX_OPENAI_PROMPT_CHARS
 
 SecondsValue = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,2}$")]
 SizeValue = Annotated[str, Field(pattern=r"^[1-9][0-9]{2,4}x[1-9][0-9]{2,4}$")]
@@ -34,7 +35,7 @@ class Capabilities(BaseModel):
 
     seconds: tuple[SecondsValue, ...] = Field(min_length=1)
     sizes: tuple[SizeValue, ...] = Field(min_length=1)
-    max_prompt_chars: int = Field(ge=1, le=32_000)
+    max_prompt_chars: int = Field(ge=1, le=MAX_OPENAI_PROMPT_CHARS)
     image_reference: bool
     audio: bool
     price_per_second: Decimal = Field(gt=0)
@@ -89,7 +90,7 @@ class Overrides(BaseModel):
 
     seconds: tuple[SecondsValue, ...] | None = Field(default=None, min_length=1)
     sizes: tuple[SizeValue, ...] | None = Field(default=None, min_length=1)
-    max_prompt_chars: int | None = Field(default=None, ge=1, le=32_000)
+    max_prompt_chars: int | None = Field(default=None, ge=1, le=MAX_OPENAI_PROMPT_CHARS)
     image_reference: bool | None = None
     audio: bool | None = None
     price_per_second: Price | None = None

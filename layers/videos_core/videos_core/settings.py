@@ -86,24 +86,26 @@ class Settings(BaseModel):
     # handed in through the environment).
     upstream_api_key_parameter: str = Field(pattern=r"^/[A-Za-z0-9_./-]+$")
     # Where the routes' own keys live: the only parameters the functions may read besides the one above.
-    upstream_keys_path: str = Field(default="/videos-api/upstream-keys/", pattern=r"^/([A-Za-z0-9_.-]+/)+$")
-    upstream_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+    upstream_keys_path: str = Field(
+        default="/videos-api/upstream-keys/", pattern=r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$"
+    )
+    upstream_timeout_seconds: float = Field(default=20.0, ge=1, le=120)
 
     retention_days: int = Field(default=7, ge=1, le=3650)
-    download_url_ttl_seconds: int = Field(default=900, ge=1, le=MAX_DOWNLOAD_URL_TTL_SECONDS)
-    poll_hold_seconds: float = Field(default=25.0, gt=0, le=28)
+    download_url_ttl_seconds: int = Field(default=900, ge=60, le=MAX_DOWNLOAD_URL_TTL_SECONDS)
+    poll_hold_seconds: float = Field(default=25.0, ge=0.5, le=28)
     poll_interval_seconds: float = Field(default=1.0, gt=0, le=10)
-    backoff_scale: float = Field(default=1.0, gt=0, le=10)
+    backoff_scale: float = Field(default=1.0, ge=0.01, le=10)
     key_cache_ttl_seconds: float = Field(default=60.0, ge=0, le=3600)
     # How long a secret read from SSM is kept before it is read again: a rotated upstream key (or
     # webhook secret) is in use within this time. At least 1 s: SSM's GetParameter has a throughput quota.
     upstream_key_max_age_seconds: int = Field(default=300, ge=1, le=3600)
     # A job still running this long after creation ends as video_generation_timeout.
-    max_generation_seconds: int = Field(default=1800, ge=10, le=86_400)
+    max_generation_seconds: int = Field(default=1800, ge=60, le=86_400)
     # Whether a failed job adds its estimated cost too (for upstreams that charge failures).
     bill_failed_jobs: bool = False
     # The SSM SecureString parameter holding the webhook receiver's Standard Webhooks secret.
-    webhook_secret_parameter: str | None = None
+    webhook_secret_parameter: str | None = Field(default=None, pattern=r"^/[A-Za-z0-9_./-]+$")
     webhook_deliveries_table: str | None = None
     idempotency_table: str | None = None
     quotas_table: str | None = None
@@ -112,7 +114,7 @@ class Settings(BaseModel):
     reconcile_after_seconds: int = Field(default=120, ge=1, le=3600)
     # Per owner: jobs running at once, and estimated spend per UTC day.
     max_running_jobs: int = Field(default=50, ge=1, le=100_000)
-    daily_budget_usd: Decimal = Field(default=Decimal(1000), gt=0)
+    daily_budget_usd: Decimal = Field(default=Decimal(1000), ge=Decimal("0.01"))
 
     @model_validator(mode="after")
     def _routes_located(self) -> Settings:

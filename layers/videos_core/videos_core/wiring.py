@@ -78,7 +78,9 @@ def workflow() -> StepFunctionsWorkflow:
     from videos_core.adapters.stepfunctions import StepFunctionsWorkflow
 
     settings = get_settings()
-    return StepFunctionsWorkflow(aws.stepfunctions(), settings.state_machine_arn, settings.bill_failed_jobs)
+    return StepFunctionsWorkflow(
+        aws.stepfunctions(), settings.state_machine_arn, settings.bill_failed_jobs, settings.retention_seconds
+    )
 
 
 @cache

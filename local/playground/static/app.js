@@ -2,7 +2,7 @@
 
 import { Api, Links } from "./api.js";
 import { clearErrors, showError } from "./fields.js";
-import { estimateCost, formatCost } from "./format.js";
+import { cardOf, estimateCost, formatCost } from "./format.js";
 import { Gallery } from "./gallery.js";
 import { JobView } from "./job.js";
 
@@ -43,7 +43,15 @@ function showBanner(error) {
     error.status === 401 ? `The API refused this key: ${error.message} Enter a valid key above.` : error.message;
 }
 
-function setUpCreateForm(config, api, onCreated) {
+// Each model's card from GET /v1/videos/models: its lengths, sizes, prompt limit, extensions and prices.
+// The page has no copy of them: they are asked for again when the key changes.
+async function loadCards(api, cards) {
+  const listed = await api.models();
+  cards.clear();
+  for (const card of listed.data) cards.set(card.id, card);
+}
+
+function setUpCreateForm(cards, api, onCreated) {
   const form = $("create-form");
   const prompt = $("prompt");
   const count = $("prompt-count");
@@ -53,10 +61,7 @@ function setUpCreateForm(config, api, onCreated) {
   const submit = $("create-submit");
   const formError = $("create-error");
   const model = $("model");
-  for (const name of config.models) model.append(new Option(name, name));
-  // Each model's card from GET /v1/videos/models: its lengths, sizes and prompt limit.
-  const cards = new Map();
-  let maxPromptChars = config.maxPromptChars;
+  let maxPromptChars = null;
 
   const choose = (select, values, chosen, label) => {
     select.replaceChildren(...values.map((value) => new Option(label(value), value)));
@@ -67,25 +72,26 @@ function setUpCreateForm(config, api, onCreated) {
     if (!card) return;
     choose($("seconds"), card.seconds, $("seconds").value, (s) => `${s} s`);
     choose($("size"), card.sizes, $("size").value, (s) => s.replace("x", "×"));
-    maxPromptChars = Math.min(config.maxPromptChars, card.max_prompt_chars);
+    maxPromptChars = card.max_prompt_chars;
   };
   model.addEventListener("change", applyModel);
-  api
-    .models()
-    .then((listed) => {
-      for (const card of listed.data) cards.set(card.id, card);
-      applyModel();
-      update();
-    })
-    .catch(() => {}); // a refused key keeps the page's own choices; the banner says why
 
   const update = () => {
     const length = [...prompt.value].length; // characters, as the API counts them
-    count.textContent = `${length} / ${maxPromptChars}`;
-    count.classList.toggle("over", length > maxPromptChars);
-    const cost = estimateCost(config.prices, model.value, $("size").value, $("seconds").value);
+    count.textContent = maxPromptChars === null ? `${length}` : `${length} / ${maxPromptChars}`;
+    count.classList.toggle("over", maxPromptChars !== null && length > maxPromptChars);
+    const card = cardOf(cards, model.value);
+    const cost = card ? estimateCost(card, $("size").value, $("seconds").value) : null;
     estimate.textContent = `≈ ${formatCost(cost)}`;
     clearReference.hidden = reference.files.length === 0;
+  };
+  // Called once the cards arrive (again after the key changes).
+  const refresh = () => {
+    const chosen = model.value;
+    model.replaceChildren(...[...cards.keys()].map((name) => new Option(name, name)));
+    if (cards.has(chosen)) model.value = chosen;
+    applyModel();
+    update();
   };
   form.addEventListener("input", update);
   form.addEventListener("change", update);
@@ -112,6 +118,7 @@ function setUpCreateForm(config, api, onCreated) {
       submit.textContent = "Generate";
     }
   });
+  return refresh;
 }
 
 async function main() {
@@ -119,11 +126,12 @@ async function main() {
   const keyInput = $("api-key");
   const api = new Api(() => keyInput.value.trim());
   const links = new Links(api);
+  const cards = new Map();
   // The panel and the gallery call each other back only after both exist.
   const job = new JobView($("job"), {
     api,
     links,
-    prices: config.prices,
+    cards,
     dialog: $("confirm-delete"),
     onChange: (video) => gallery.upsert(video),
     onCreated: (video) => gallery.upsert(video),
@@ -132,20 +140,26 @@ async function main() {
   const gallery = new Gallery(document.querySelector(".gallery"), {
     api,
     links,
-    prices: config.prices,
     onOpen: (video) => job.show(video, { focus: true }),
     onLoad: showBanner,
   });
-  setUpKey(keyInput, config.apiKey, () => {
-    links.clear();
-    job.clear();
-    gallery.reload();
-  });
-  setUpCreateForm(config, api, (video) => {
+  const refreshForm = setUpCreateForm(cards, api, (video) => {
     showBanner(null);
     gallery.upsert(video);
     job.show(video, { focus: true });
   });
+  // A refused key leaves the form without models; the banner says why.
+  const reloadCards = () =>
+    loadCards(api, cards)
+      .then(refreshForm)
+      .catch(() => {});
+  setUpKey(keyInput, config.apiKey, () => {
+    links.clear();
+    job.clear();
+    reloadCards();
+    gallery.reload();
+  });
+  await reloadCards();
   await gallery.reload();
   document.body.dataset.ready = "true";
 }

@@ -1,7 +1,7 @@
 // The key owner's videos, newest first, a page at a time. Running videos are refreshed until they
 // end; hovering a finished one scrubs through its spritesheet.
 
-import { STATUS_LABELS, age, describe, estimateCost, formatCost, isTerminal } from "./format.js";
+import { STATUS_LABELS, age, describe, formatCost, isTerminal, videoCost } from "./format.js";
 
 const PAGE_SIZE = 12;
 const REFRESH_INTERVAL_MS = 2000;
@@ -10,10 +10,9 @@ const SPRITE_COLUMNS = 4;
 const SPRITE_ROWS = 4;
 
 export class Gallery {
-  constructor(root, { api, links, prices, onOpen, onLoad }) {
+  constructor(root, { api, links, onOpen, onLoad }) {
     this.api = api;
     this.links = links;
-    this.prices = prices;
     this.onOpen = onOpen;
     this.onLoad = onLoad; // called with null after a page loads, or with the error that stopped it
     this.list = root.querySelector("#cards");
@@ -116,7 +115,7 @@ export class Gallery {
       element("p", "card-prompt", video.prompt || "(no prompt)"),
       element("p", "muted", describe(video)),
     );
-    const cost = formatCost(estimateCost(this.prices, video.model, video.size, video.seconds));
+    const cost = formatCost(videoCost(video));
     const facts = element("p", "muted");
     facts.append(`≈ ${cost} · `, element("time", "age", age(video.created_at)));
     facts.lastChild.dateTime = new Date(video.created_at * 1000).toISOString();

@@ -2,7 +2,7 @@
 // remix, edit, extend and delete.
 
 import { clearErrors, showError } from "./fields.js";
-import { STATUS_LABELS, describe, estimateCost, formatCost, isTerminal } from "./format.js";
+import { STATUS_LABELS, cardOf, describe, formatCost, isTerminal, videoCost } from "./format.js";
 
 const POLL_INTERVAL_MS = 1000;
 const VARIANTS = ["video", "thumbnail", "spritesheet"];
@@ -24,11 +24,11 @@ function confirmDelete(dialog, id) {
 }
 
 export class JobView {
-  constructor(root, { api, links, prices, dialog, onChange, onCreated, onDeleted }) {
+  constructor(root, { api, links, cards, dialog, onChange, onCreated, onDeleted }) {
     this.root = root;
     this.api = api;
     this.links = links;
-    this.prices = prices;
+    this.cards = cards; // model -> its card from GET /v1/videos/models
     this.dialog = dialog;
     this.onChange = onChange;
     this.onCreated = onCreated;
@@ -104,9 +104,8 @@ export class JobView {
     el.status.dataset.status = video.status;
     el.prompt.textContent = video.prompt || "";
     const remixed = video.remixed_from_video_id ? ` · remix of ${video.remixed_from_video_id}` : "";
-    el.meta.textContent = `${describe(video)} · ≈ ${formatCost(
-      estimateCost(this.prices, video.model, video.size, video.seconds),
-    )}${remixed}`;
+    el.meta.textContent = `${describe(video)} · ≈ ${formatCost(videoCost(video))}${remixed}`;
+    this.offerExtensions(video);
     el.progress.setAttribute("aria-valuenow", String(video.progress));
     el.progress.style.setProperty("--progress", `${video.progress}%`);
     el.progress.dataset.status = video.status;
@@ -115,6 +114,16 @@ export class JobView {
     el.error.textContent = video.error ? `${video.error.code}: ${video.error.message}` : el.error.textContent;
     el.done.hidden = video.status !== "completed";
     el.player.hidden = video.status !== "completed";
+  }
+
+  // The lengths an extension of this video's model may add, as its card lists them.
+  offerExtensions(video) {
+    const select = this.el.extendSeconds;
+    const lengths = cardOf(this.cards, video.model)?.extension_seconds || [];
+    const chosen = select.value;
+    select.replaceChildren(...lengths.map((s) => new Option(`${s} s`, s)));
+    if (lengths.includes(chosen)) select.value = chosen;
+    this.root.querySelector("#extend-submit").disabled = lengths.length === 0;
   }
 
   async follow(generation) {

@@ -63,6 +63,7 @@ def test_create_starts_a_job_on_both_surfaces(stack: Stack, path: str, engine_ur
         "expires_at",
         "remixed_from_video_id",
         "error",
+        "estimated_cost_usd",  # the service's own, beside the seed's and OpenAI's
     }
     assert video["id"].startswith("vid_")
     assert len(video["id"]) == 30
@@ -77,6 +78,7 @@ def test_create_starts_a_job_on_both_surfaces(stack: Stack, path: str, engine_ur
     assert video["expires_at"] is None
     assert video["remixed_from_video_id"] is None
     assert video["error"] is None
+    assert video["estimated_cost_usd"] == "3.2"  # 8 s of sora-2-pro at $0.40
     record = stack.record("alice", video["id"])
     assert record is not None
     assert record["status"] == "queued"

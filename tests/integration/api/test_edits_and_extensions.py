@@ -69,6 +69,7 @@ def test_an_extension_is_the_stitched_total_priced_as_its_new_segment(stack: Sta
     assert response.status == 200, response.text
     video = response.json()
     assert video["seconds"] == "20"
+    assert video["estimated_cost_usd"] == "1.5"
     record = stack.record("alice", video["id"])
     assert record is not None
     assert Decimal(record["cost_estimate"]) == Decimal("1.5")  # the 12 new seconds of sora-2

@@ -20,9 +20,11 @@ from tests.media import png_bytes
 from tests.support import HTTP
 from videos_core.adapters.characters import character_key
 from videos_core.adapters.dynamodb import from_item, to_item
+from videos_core.adapters.stepfunctions import execution_input
 from videos_core.adapters.uploads import upload_key
 from videos_core.auth import hash_key
 from videos_core.ids import new_character_id, new_file_id, new_video_id
+from videos_core.models.record import VideoRecord
 from videos_core.ports import StoredCharacter
 
 # One prompt for every job, so that the engine renders it once and serves it from its cache after.
@@ -540,10 +542,11 @@ def forced_failure(lab: Lab) -> None:
     lab.take_slot(video_id)
     counted = lab.forced_failures()
     sfn = lab.flow.client("stepfunctions")
-    period = "day#" + time.strftime("%Y-%m-%d", time.gmtime())
-    job = {"owner": lab.flow.owner, "video_id": video_id, "spend": {"period": period, "refund": "-0.5"}}
+    seeded = lab.flow.record(video_id)
+    assert seeded is not None
+    job = execution_input(VideoRecord.model_validate(seeded), False, 86_400)
     execution = sfn.start_execution(
-        stateMachineArn=lab.forced_machine_arn, name=video_id, input=json.dumps({"job": job})
+        stateMachineArn=lab.forced_machine_arn, name=video_id, input=json.dumps({"job": job, "elapsed": 1})
     )["executionArn"]
     deadline = time.monotonic() + JOB_SECONDS
     while (ended := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":

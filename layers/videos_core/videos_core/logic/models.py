@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from videos_core.catalog import Catalog
-from videos_core.models.api import ModelCard, ModelList
+from videos_core.models.api import ExtensionSeconds, ModelCard, ModelList
 
 
 def list_models(catalog: Catalog) -> ModelList:
@@ -25,6 +27,8 @@ def list_models(catalog: Catalog) -> ModelList:
                 remix=capabilities.remix,
                 edits=capabilities.edits,
                 characters=capabilities.characters,
+                # Extensions go with edits: one capability (capabilities.Capabilities.allows).
+                extension_seconds=list(get_args(ExtensionSeconds)) if capabilities.edits else [],
                 price_per_second=str(prices["*"]),
                 prices_by_size={size: str(usd) for size, usd in prices.items() if size != "*"},
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -227,8 +228,13 @@ class VideoError(_Model):
     message: str
 
 
+def usd(amount: Decimal) -> str:
+    """An amount of USD as the contract writes it: a decimal string, without trailing zeros."""
+    return format(amount.normalize(), "f")
+
+
 class Video(_Model):
-    """A video job, exactly the seed's fields (and OpenAI's)."""
+    """A video job: the seed's fields (and OpenAI's), and the service's estimate of its cost."""
 
     id: str
     object: Literal["video"] = "video"
@@ -243,6 +249,9 @@ class Video(_Model):
     expires_at: int | None = None
     remixed_from_video_id: str | None = None
     error: VideoError | None = None
+    # The service's own field: USD from its price table, what the job counts against the daily budget
+    # (an extension's is its new segment's).
+    estimated_cost_usd: str | None = None
 
 
 class ModelCard(_Model):
@@ -261,6 +270,8 @@ class ModelCard(_Model):
     remix: bool
     edits: bool
     characters: bool
+    # What an extension's new segment may last (none when the model extends nothing).
+    extension_seconds: list[str]
     # USD per second as a decimal string, and the sizes priced otherwise.
     price_per_second: str
     prices_by_size: dict[str, str]

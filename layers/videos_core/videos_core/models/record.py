@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from videos_core.models.api import Length, Size, Variant, Video, VideoError, VideoStatus
+from videos_core.models.api import Length, Size, Variant, Video, VideoError, VideoStatus, usd
 
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed"})
 
@@ -66,4 +66,5 @@ class VideoRecord(BaseModel):
             expires_at=self.expires_at,
             remixed_from_video_id=self.remixed_from_video_id,
             error=self.error,
+            estimated_cost_usd=usd(self.cost_estimate),
         )
