@@ -40,6 +40,7 @@ from videos_core.providers import registry
 from videos_core.providers.plugin import Provider
 
 POLL_MS = 200
+ROUTES_MAX_AGE_SECONDS = 15
 LANTERNS = "Lanterns rising over a dark lake"
 PROVIDERS = sorted(registry())
 
@@ -91,7 +92,9 @@ def routed(tmp_path_factory: pytest.TempPathFactory, render_cache: Path) -> Iter
     # The first status check waits 20 s: a job on a provider that calls back (2 s in the engine) is
     # ended by its callback first, however loaded the machine (the others' jobs wait for the check).
     args = ("--routes", str(routes), "--no-webhooks", "--parameter", "FirstCheckSeconds=20")
-    with serving(DEV_KEY, data_dir, *args, render_cache=render_cache) as served:
+    # The shortest time the functions may keep the routes: a change is taken within it.
+    max_age = ("--parameter", f"RoutesMaxAgeSeconds={ROUTES_MAX_AGE_SECONDS}")
+    with serving(DEV_KEY, data_dir, *args, *max_age, render_cache=render_cache) as served:
         yield served
 
 
@@ -372,3 +375,33 @@ def test_the_playground_offers_each_models_own_lengths_and_sizes(browser: Browse
             sizes = page.eval_on_selector_all("#size option", "os => os.map(o => o.value)")
             assert seconds == list(profile.seconds)
             assert sizes == list(profile.sizes)
+
+
+def test_routes_applied_to_a_running_serve_are_taken_within_their_max_age(routed: Served) -> None:
+    """Last in this module: the routes change (a model is added; every other stays as it was)."""
+    changed = routed.data_dir / "changed-routes.json"
+    added = {"provider": "gemini", "upstream_model": "veo-3.0-fast-generate-001", "api_key": "sk-gemini"}
+    changed.write_text(json.dumps(ROUTES | {"veo-fast": added}))
+    env = os.environ | {"VIDEOS_API_BASE_URL": routed.api}
+    command = [sys.executable, "-m", "local", "routes", "apply", str(changed)]
+    endpoints = ["--aws-endpoint", routed.aws, "--engine-url", routed.engine]
+
+    applied = subprocess.run(
+        command + endpoints, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+    assert applied.returncode == 0, applied.stderr
+    assert "deployed version" in applied.stdout
+    started = time.monotonic()
+    while True:
+        listed = HTTP.get(f"{routed.api}/v1/videos/models", headers={"Authorization": f"Bearer {DEV_KEY}"})
+        if "veo-fast" in {model["id"] for model in listed.json()["data"]}:
+            break
+        assert time.monotonic() - started < ROUTES_MAX_AGE_SECONDS + 10, "the new route was not taken"
+        time.sleep(1)
+    changed.write_text(json.dumps({"veo": {"provider": "runway"}}))
+    refused = subprocess.run(
+        command + endpoints, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert refused.returncode != 0
+    assert "unknown provider 'runway'" in refused.stderr

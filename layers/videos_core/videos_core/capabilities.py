@@ -50,10 +50,13 @@ class Capabilities(BaseModel):
             raise InvalidVideoDuration(
                 f"Model '{model}' makes videos of {_either(self.seconds)} seconds, not '{seconds}'.",
                 param="seconds",
+                hint=use_one_of(self.seconds),
             )
         if size not in self.sizes:
             raise InvalidVideoSize(
-                f"Model '{model}' makes videos of size {_either(self.sizes)}, not '{size}'.", param="size"
+                f"Model '{model}' makes videos of size {_either(self.sizes)}, not '{size}'.",
+                param="size",
+                hint=use_one_of(self.sizes),
             )
         if len(prompt) > self.max_prompt_chars:
             raise InvalidVideoPrompt(
@@ -94,6 +97,12 @@ class Overrides(BaseModel):
     image_reference: bool | None = None
     audio: bool | None = None
     price_per_second: Price | None = None
+
+
+def use_one_of(values: tuple[str, ...]) -> str:
+    """A hint naming the values a parameter takes, as the seed words its own: `Use "4", "8", or "12"`."""
+    quoted = [f'"{v}"' for v in values]
+    return "Use " + (quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + ", or " + quoted[-1])
 
 
 def _either(values: tuple[str, ...]) -> str:

@@ -22,7 +22,8 @@ class UpstreamErrorInfo:
 class ApiError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
-    hint: ClassVar[str] = "Retry the request; if it keeps failing, report its request_id."
+    # The seed's hint for the code; an error that knows better (the lengths its model makes) says so.
+    default_hint: ClassVar[str] = "Retry the request; if it keeps failing, report its request_id."
 
     def __init__(
         self,
@@ -31,19 +32,21 @@ class ApiError(Exception):
         param: str | None = None,
         retry_after: int | None = None,
         upstream: UpstreamErrorInfo | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         self.retry_after = retry_after
         self.upstream = upstream
+        self.hint = hint or self.default_hint
 
 
 # The seed's error table.
 
 
 class VideoGenerationFailed(ApiError):
-    status, code, hint = 500, "video_generation_failed", "Retry request"
+    status, code, default_hint = 500, "video_generation_failed", "Retry request"
 
 
 class UpstreamRetryableError(VideoGenerationFailed):
@@ -60,42 +63,43 @@ class UpstreamFileUnusable(VideoGenerationFailed):
 
 
 class InvalidVideoPrompt(ApiError):
-    status, code, hint = 400, "invalid_video_prompt", "Modify prompt"
+    status, code, default_hint = 400, "invalid_video_prompt", "Modify prompt"
 
 
 class VideoGenerationTimeout(ApiError):
-    status, code, hint = 504, "video_generation_timeout", "Simplify prompt"
+    status, code, default_hint = 504, "video_generation_timeout", "Simplify prompt"
 
 
 class VideoModelNotAvailable(ApiError):
-    status, code, hint = 404, "video_model_not_available", "Use supported model"
+    status, code, default_hint = 404, "video_model_not_available", "Use supported model"
 
 
 class InvalidVideoDuration(ApiError):
-    status, code, hint = 400, "invalid_video_duration", 'Use "4", "8", or "12"'
+    status, code, default_hint = 400, "invalid_video_duration", 'Use "4", "8", or "12"'
 
 
 class InvalidVideoSize(ApiError):
-    status, code, hint = 400, "invalid_video_size", "Use supported size"
+    status, code, default_hint = 400, "invalid_video_size", "Use supported size"
 
 
 class VideoExpired(ApiError):
-    status, code, hint = 410, "video_expired", "Generate new video"
+    status, code, default_hint = 410, "video_expired", "Generate new video"
 
 
 class VideoQuotaExceeded(ApiError):
-    status, code, hint = 429, "video_quota_exceeded", "Wait and retry"
+    status, code, default_hint = 429, "video_quota_exceeded", "Wait and retry"
 
 
 # The service's own.
 
 
 class VideoNotFound(ApiError):
-    status, code, hint = 404, "video_not_found", "Check the video id; list your videos with GET /v1/videos"
+    status, code = 404, "video_not_found"
+    default_hint = "Check the video id; list your videos with GET /v1/videos"
 
 
 class CharacterNotFound(ApiError):
-    status, code, hint = (
+    status, code, default_hint = (
         404,
         "character_not_found",
         "Check the character id (POST /v1/videos/characters made it)",
@@ -103,27 +107,27 @@ class CharacterNotFound(ApiError):
 
 
 class VideoNotReady(ApiError):
-    status, code, hint = 409, "video_not_ready", "Wait until the video is completed (poll it)"
+    status, code, default_hint = 409, "video_not_ready", "Wait until the video is completed (poll it)"
 
 
 class InvalidRequest(ApiError):
-    status, code, hint = 400, "invalid_request", "Fix the parameter named in the error and retry"
+    status, code, default_hint = 400, "invalid_request", "Fix the parameter named in the error and retry"
 
 
 class Unauthorized(ApiError):
-    status, code, hint = 401, "unauthorized", "Send a valid key as 'Authorization: Bearer <key>'"
+    status, code, default_hint = 401, "unauthorized", "Send a valid key as 'Authorization: Bearer <key>'"
 
 
 class RouteNotFound(ApiError):
-    status, code, hint = 404, "not_found", "Check the method and path against /openapi.json"
+    status, code, default_hint = 404, "not_found", "Check the method and path against /openapi.json"
 
 
 class MethodNotAllowed(ApiError):
-    status, code, hint = 405, "method_not_allowed", "Check the method and path against /openapi.json"
+    status, code, default_hint = 405, "method_not_allowed", "Check the method and path against /openapi.json"
 
 
 class IdempotencyInProgress(ApiError):
-    status, code, hint = (
+    status, code, default_hint = (
         409,
         "idempotency_in_progress",
         "Retry after the first request with this key finishes",
@@ -131,12 +135,13 @@ class IdempotencyInProgress(ApiError):
 
 
 class IdempotencyKeyReused(ApiError):
-    status, code, hint = 422, "idempotency_key_reused", "Use a new Idempotency-Key for a different request"
+    status, code = 422, "idempotency_key_reused"
+    default_hint = "Use a new Idempotency-Key for a different request"
 
 
 class RequestTooLarge(ApiError):
-    status, code, hint = 413, "request_too_large", "Send a smaller body"
+    status, code, default_hint = 413, "request_too_large", "Send a smaller body"
 
 
 class ServiceUnavailable(ApiError):
-    status, code, hint = 503, "service_unavailable", "Retry after the time in Retry-After"
+    status, code, default_hint = 503, "service_unavailable", "Retry after the time in Retry-After"
