@@ -134,8 +134,8 @@ def serve(
     routes: Annotated[
         Path | None,
         typer.Option(
-            help="A routes document (UpstreamRoutes) mapping models to providers; a route may hold its "
-            "api_key, and one without base_url goes to the engine's dialect of its provider.",
+            help="A routes document mapping models to providers, deployed to the local AppConfig; a route "
+            "may hold its api_key, and one without base_url goes to the engine's dialect of its provider.",
         ),
     ] = None,
     parameter: Annotated[

@@ -54,13 +54,9 @@ def audit_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def stack(audit_dir: Path, engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     # A model on fal's queue too: a create routed there names a callback URL, made with the webhook secret.
     routes = {"sora-2": {}, "sora-2-pro": {}, FAL_MODEL: {"provider": "fal", "upstream_model": "fal-ai/veo3"}}
-    routes[FAL_MODEL] |= {
-        "base_url": f"{engine_url}/fal",
-        "webhook_keys_url": f"{engine_url}/fal/.well-known/jwks.json",
-    }
-    with running_stack(
-        engine_url, tmp_path_factory.mktemp("iam-logs"), UpstreamRoutes=json.dumps(routes)
-    ) as local:
+    file = tmp_path_factory.mktemp("iam-routes") / "routes.json"
+    file.write_text(json.dumps(routes))
+    with running_stack(engine_url, tmp_path_factory.mktemp("iam-logs"), file) as local:
         yield local
 
 

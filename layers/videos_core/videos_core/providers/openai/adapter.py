@@ -10,6 +10,7 @@ statuses of its own (`processing`).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -44,6 +45,15 @@ _JSON_ONLY = {"sglang"}
 # OpenAI's own models make a thumbnail and a spritesheet; a self-hosted server's, the video alone.
 _MAKES_EVERY_VARIANT = {"sora-2", "sora-2-pro"}
 _CUTS = (httpx2.TransportError, openai.APIConnectionError)
+
+
+class _HttpClient(openai.DefaultHttpxClient):
+    """The SDK's own client, closed when it is dropped as the SDK closes the one it makes itself."""
+
+    def __del__(self) -> None:
+        if not self.is_closed:
+            with contextlib.suppress(Exception):
+                self.close()
 
 
 def translate(error: openai.APIStatusError) -> Exception:
@@ -84,7 +94,7 @@ class OpenAIUpstream(Bounded):
                 max_retries=0,
                 timeout=self._settings.upstream_timeout_seconds,
                 # A download's redirects as every adapter follows them: a loop ends at MAX_REDIRECTS.
-                http_client=openai.DefaultHttpxClient(max_redirects=MAX_REDIRECTS),
+                http_client=_HttpClient(max_redirects=MAX_REDIRECTS),
             )
         client: OpenAI = self.clients[key]
         return client, entry
