@@ -102,8 +102,9 @@ def assert_statement_matters(lab: Lab, audit_dir: Path, statement: str) -> None:
     role = statement.split(".", 1)[0]
     function = _APPLICATION.functions.get(role.removesuffix("Role"))
     actions = STATEMENTS[statement].actions
-    if function is not None and any(action.startswith("ssm:") for action in actions):
-        # A warm container keeps the secret it read; a new one must read it under the new policy.
+    if function is not None and any(action.startswith(("ssm:", "appconfig:")) for action in actions):
+        # A warm container keeps the secret or the routes it read; a new one must read them under
+        # the new policy.
         lab.stack.functions.pools[function.name].close()
     (audit_dir / "denied").write_text("")
     revoke(audit_dir, [statement])
