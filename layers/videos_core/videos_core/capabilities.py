@@ -56,7 +56,6 @@ class Capabilities(BaseModel):
             raise InvalidVideoSize(
                 f"Model '{model}' makes videos of size {_either(self.sizes)}, not '{size}'.",
                 param="size",
-                hint=use_one_of(self.sizes),
             )
         if len(prompt) > self.max_prompt_chars:
             raise InvalidVideoPrompt(

@@ -3,11 +3,8 @@ is read again once it is older than its max age, by the containers already runni
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import boto3
@@ -16,6 +13,7 @@ import pytest
 from local.iam.enforce import Revocations, Role, acting_as
 from local.iam.policy import Policy
 from local.serve.application import LOCAL_ACCOUNT
+from tests.stub_server import StubHandler, stub_server
 from tests.support import SETTINGS_ENV
 from videos_core import wiring
 from videos_core.adapters.secrets import Secrets
@@ -61,32 +59,21 @@ _VIDEO = {"id": "video_1", "object": "video", "status": "in_progress", "progress
 _VIDEO |= {"seconds": "4", "size": "720x1280", "created_at": 1}
 
 
-class _Upstream(BaseHTTPRequestHandler):
+class _Upstream(StubHandler):
     """An OpenAI-shaped upstream that notes the key each request carries."""
 
     keys: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         self.keys.append(self.headers.get("authorization", "").removeprefix("Bearer "))
-        data = json.dumps(_VIDEO).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_: object) -> None:
-        pass
+        self.answer(200, _VIDEO)
 
 
 @pytest.fixture
 def upstream_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     _Upstream.keys.clear()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with stub_server(_Upstream) as url:
+        yield f"{url}/v1"
 
 
 def test_a_rotated_upstream_key_is_used_once_the_one_read_is_older_than_its_max_age(

@@ -5,16 +5,13 @@ openai SDK's."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
 
 from tests.integration.engine.test_provider_adapters import routed
+from tests.stub_server import StubHandler, stub_server
 from videos_core.adapters.upstream_calls import MAX_REDIRECTS
 from videos_core.errors import UpstreamFileUnusable
 
@@ -22,7 +19,7 @@ KEY = "sk-test"
 FILE = b"the file's bytes"
 
 
-class _Server(BaseHTTPRequestHandler):
+class _Server(StubHandler):
     """`/v1beta/models/m/operations/{start}` is a done Veo operation whose video is at `/{start}`;
     `/v1/videos/{start}/content` redirects to `/{start}` (an OpenAI-shaped download). Then:
     `/to-other/{path}` redirects to the other server's `/{path}`, `/hops/{n}` to `/hops/{n-1}` (and
@@ -42,7 +39,7 @@ class _Server(BaseHTTPRequestHandler):
                 "done": True,
                 "response": {"generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]}},
             }
-            self._answer(200, json.dumps(body).encode(), "application/json")
+            self.answer(200, body)
         elif path.startswith("/v1/videos/"):
             self._redirect("/" + path.split("/")[3].replace("~", "/"))
         elif path.startswith("/to-other/"):
@@ -55,7 +52,7 @@ class _Server(BaseHTTPRequestHandler):
         elif path == "/to-http":
             self._redirect("http://files.example.com/file")
         else:
-            self._answer(200, FILE, "video/mp4")
+            self.answer(200, FILE, "video/mp4")
 
     def _redirect(self, location: str) -> None:
         self.send_response(302)
@@ -63,32 +60,11 @@ class _Server(BaseHTTPRequestHandler):
         self.send_header("content-length", "0")
         self.end_headers()
 
-    def _answer(self, status: int, data: bytes, media_type: str) -> None:
-        self.send_response(status)
-        self.send_header("content-type", media_type)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_: object) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _serving() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Server)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[str, str]]:
     """The provider's origin and another (another port: another origin)."""
-    with _serving() as provider, _serving() as other:
+    with stub_server(_Server) as provider, stub_server(_Server) as other:
         _Server.other = other
         yield provider, other
 

@@ -4,14 +4,12 @@ self-hosted kinds): requests as each provider takes them, and its errors in the 
 from __future__ import annotations
 
 import contextlib
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
 
+from tests.stub_server import StubHandler, stub_server
 from tests.support import SETTINGS_ENV
 from videos_core.adapters.upstream_router import RoutedUpstream
 from videos_core.catalog import build_catalog
@@ -65,7 +63,7 @@ def test_a_providers_refusal_of_a_parameter_is_the_contracts_error(engine_url: s
             pass
 
 
-class _SelfHosted(BaseHTTPRequestHandler):
+class _SelfHosted(StubHandler):
     """An OpenAI-shaped server as LiteLLM's proxy answers: `processing` while a job runs."""
 
     seen: ClassVar[list[tuple[str, str]]] = []
@@ -89,24 +87,13 @@ class _SelfHosted(BaseHTTPRequestHandler):
             "size": "832x480",
             "created_at": 1,
         }
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_: object) -> None:
-        pass
+        self.answer(200, body)
 
 
 @pytest.fixture
 def self_hosted() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SelfHosted)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with stub_server(_SelfHosted) as url:
+        yield url
 
 
 def test_sglang_gets_json_vllm_omni_a_form_and_litellms_processing_is_in_progress(self_hosted: str) -> None:
