@@ -228,7 +228,8 @@ class _Sprite:
 
 def _sprites(spec: RenderSpec, palette: list[tuple[int, int, int]]) -> list[_Sprite]:
     seed = spec.motion_seed
-    diameter = (min(spec.width, spec.height) // 5) & ~1
+    # A multiple of 4: the disc's chroma planes (half its size) are packed as whole rows of its width.
+    diameter = (min(spec.width, spec.height) // 5) & ~3
     sprites = []
     for i in range(4):
         disc = Image.new("RGB", (diameter, diameter), palette[2 + i])

@@ -399,9 +399,9 @@ def test_routes_applied_to_a_running_serve_are_taken_within_their_max_age(routed
             break
         assert time.monotonic() - started < ROUTES_MAX_AGE_SECONDS + 10, "the new route was not taken"
         time.sleep(1)
-    changed.write_text(json.dumps({"veo": {"provider": "runway"}}))
+    changed.write_text(json.dumps({"veo": {"provider": "no-such-provider"}}))
     refused = subprocess.run(
         command + endpoints, cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert refused.returncode != 0
-    assert "unknown provider 'runway'" in refused.stderr
+    assert "unknown provider 'no-such-provider'" in refused.stderr

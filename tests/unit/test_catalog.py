@@ -101,7 +101,7 @@ def test_a_create_is_checked_against_its_model() -> None:
         ),
         ({"veo-2.0-generate-001": {"provider": "gemini", "seconds": []}}, "seconds"),
         ({"veo-2.0-generate-001": {"provider": "gemini", "colour": "red"}}, "colour"),
-        ({"veo": {"provider": "runway"}}, "unknown provider 'runway'"),
+        ({"veo": {"provider": "no-such-provider"}}, "unknown provider 'no-such-provider'"),
         ({"house": {"provider": "openai", "profile": "vllm-omni"}}, "name its base_url"),
     ],
 )
@@ -138,9 +138,9 @@ def test_the_stores_schema_refuses_a_document_of_the_wrong_shape() -> None:
     ):
         assert not validator.is_valid(bad), bad
     # Which providers and profiles exist is the registry's: the catalog's rules refuse the others.
-    assert validator.is_valid({"veo": {"provider": "runway"}})
+    assert validator.is_valid({"veo": {"provider": "no-such-provider"}})
     with pytest.raises(RoutesDocumentError, match="unknown provider"):
-        check(b'{"veo": {"provider": "runway"}}', DEFAULTS)
+        check(b'{"veo": {"provider": "no-such-provider"}}', DEFAULTS)
 
 
 def test_the_models_list_shows_each_models_choices_and_price() -> None:
@@ -183,7 +183,7 @@ def test_a_routes_file_keeps_its_keys_out_of_the_document(tmp_path: Path) -> Non
 
 def test_a_bad_routes_file_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "routes.json"
-    file.write_text(json.dumps({"veo": {"provider": "runway"}}))
+    file.write_text(json.dumps({"veo": {"provider": "no-such-provider"}}))
     with pytest.raises(RoutesFileError, match="veo"):
         read_routes(file, DEFAULTS, None)
     file.write_text("[]")

@@ -83,7 +83,7 @@ def test_200_routes_deploy_and_a_changed_route_takes_effect_within_the_cache_age
         {"veo": {"provider": "gemini", "base_url": "http://veo.example.com"}},
         {"veo": {"provider": "gemini", "colour": "red"}},
         # …and the validator function's (the catalog's rules: providers, profiles, key parameters).
-        {"veo": {"provider": "runway"}},
+        {"veo": {"provider": "no-such-provider"}},
         {"veo": {"provider": "gemini", "upstream_model": "veo-9"}},
         {"veo": {"provider": "gemini", "api_key_parameter": "/elsewhere/key"}},
     ],
