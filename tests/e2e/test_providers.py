@@ -106,7 +106,7 @@ def sdk(routed: Served) -> Iterator[OpenAI]:
 
 RED = ("red.png", png_bytes(1280, 720, (220, 20, 20)), "image/png")
 # The jobs the tests below look at, by what they show and their provider: all created at once when the
-# module starts, so that their waits overlap.
+# module starts, so that their waits overlap, and looked at last.
 JOBS: dict[tuple[str, str], dict[str, Any]] = {
     **{("variants", p): {"prompt": LANTERNS} for p in PROVIDERS},
     ("failure", "*"): {"prompt": "A storm over the harbour [fail]"},
@@ -149,12 +149,33 @@ def engine_calls(routed: Served) -> dict[str, int]:
     return routes
 
 
+def callbacks_applied(routed: Served) -> dict[str, dict[str, object]]:
+    """The callbacks the webhook function applied, by video id, from its log."""
+    applied = {}
+    for line in (routed.data_dir / "logs" / "WebhookFunction.log").read_text().splitlines():
+        if line.startswith("{") and '"webhook"' in line:
+            entry = json.loads(line)
+            if str(entry.get("type", "")).endswith(".callback") and entry.get("video_id"):
+                applied[entry["video_id"]] = entry
+    return applied
+
+
+def _engine_job(routed: Served, prompt: str) -> dict[str, Any] | None:
+    """The engine's own job for a prompt (whatever the dialect), None once the provider deleted it."""
+    jobs = HTTP.get(f"{routed.engine}/v1/videos?limit=100", headers={"Authorization": "Bearer k"}).json()
+    found = [job for job in jobs["data"] if job["prompt"] == prompt]
+    return found[0] if found else None
+
+
 def test_every_provider_has_a_dialect_in_the_engine() -> None:
     assert sorted(dialects()) == PROVIDERS
     assert all(isinstance(plugin, Provider) for plugin in registry().values())
 
 
-def test_the_models_endpoint_lists_each_route_with_its_capabilities_and_price(routed: Served) -> None:
+def test_the_models_endpoint_lists_each_route_with_its_capabilities_and_price(
+    routed: Served, started: dict[tuple[str, str], str]
+) -> None:
+    """First with the module's jobs (`started`): they run while the tests that need none go on."""
     listed = HTTP.get(f"{routed.api}/v1/videos/models", headers={"Authorization": f"Bearer {DEV_KEY}"}).json()
 
     by_id = {model["id"]: model for model in listed["data"]}
@@ -167,42 +188,6 @@ def test_the_models_endpoint_lists_each_route_with_its_capabilities_and_price(ro
         assert card["price_per_second"] == str(profile.price_per_second)
         assert card["remix"] is profile.remix
     assert HTTP.get(f"{routed.api}/v1/videos/models").status_code == 401
-
-
-@pytest.mark.parametrize("provider", PROVIDERS)
-def test_a_providers_video_is_stored_with_every_variant(
-    sdk: OpenAI, started: dict[tuple[str, str], str], provider: str
-) -> None:
-    video = made(sdk, started, "variants", provider)
-
-    assert video.status == "completed", video.error
-    seconds, size = shortest(provider), size_of(provider)
-    assert (video.model, video.seconds, video.size) == (model_of(provider), seconds, size)
-    width, height = (int(n) for n in size.split("x"))
-    clip = sdk.videos.download_content(video.id).content
-    facts = probe_mp4(clip)
-    assert (facts.width, facts.height) == (width, height)
-    assert facts.duration == pytest.approx(int(seconds), abs=0.2)
-    thumbnail = sdk.videos.download_content(video.id, variant="thumbnail").content
-    assert jpeg_size(thumbnail) == (width, height)
-    assert jpeg_size(sdk.videos.download_content(video.id, variant="spritesheet").content) == (width, height)
-    # The thumbnail is the video's middle frame (made from the stored video where the provider
-    # makes the video alone).
-    frames = gray_frames(clip)
-    middle = frames[len(frames) // 2].astype(float)
-    picture = np.asarray(Image.open(io.BytesIO(thumbnail)).convert("L"), dtype=float)
-    assert abs(picture - middle).mean() < 12
-
-
-def callbacks_applied(routed: Served) -> dict[str, dict[str, object]]:
-    """The callbacks the webhook function applied, by video id, from its log."""
-    applied = {}
-    for line in (routed.data_dir / "logs" / "WebhookFunction.log").read_text().splitlines():
-        if line.startswith("{") and '"webhook"' in line:
-            entry = json.loads(line)
-            if str(entry.get("type", "")).endswith(".callback") and entry.get("video_id"):
-                applied[entry["video_id"]] = entry
-    return applied
 
 
 @pytest.mark.parametrize("provider", providers_where("callbacks"))
@@ -253,24 +238,6 @@ def test_what_the_model_lacks_is_refused_before_any_upstream_call(
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_a_failed_generation_carries_the_providers_reason(
-    sdk: OpenAI, started: dict[tuple[str, str], str], provider: str
-) -> None:
-    video = made(sdk, started, "failure", provider)
-
-    assert video.status == "failed"
-    assert video.error is not None
-    assert "Video generation failed" in video.error.message
-
-
-def _engine_job(routed: Served, prompt: str) -> dict[str, Any] | None:
-    """The engine's own job for a prompt (whatever the dialect), None once the provider deleted it."""
-    jobs = HTTP.get(f"{routed.engine}/v1/videos?limit=100", headers={"Authorization": "Bearer k"}).json()
-    found = [job for job in jobs["data"] if job["prompt"] == prompt]
-    return found[0] if found else None
-
-
-@pytest.mark.parametrize("provider", PROVIDERS)
 def test_deleting_a_running_job_cancels_it_where_the_provider_offers_a_cancel(
     sdk: OpenAI, routed: Served, provider: str
 ) -> None:
@@ -287,18 +254,6 @@ def test_deleting_a_running_job_cancels_it_where_the_provider_offers_a_cancel(
         # Nothing to cancel it with: the provider's job runs out on its own.
         assert job is not None
         assert job["status"] in ("queued", "in_progress")
-
-
-@pytest.mark.parametrize("provider", providers_where("image_reference"))
-def test_a_reference_image_reaches_the_providers_that_take_one(
-    sdk: OpenAI, started: dict[tuple[str, str], str], provider: str
-) -> None:
-    video = made(sdk, started, "reference", provider)
-
-    assert video.status == "completed", video.error
-    first = gray_frames(sdk.videos.download_content(video.id).content)[0]
-    # The engine draws on the reference: most of the picture is the red image's luma (about 84).
-    assert 70 < float(np.median(first)) < 100
 
 
 @pytest.mark.parametrize(
@@ -378,7 +333,8 @@ def test_the_playground_offers_each_models_own_lengths_and_sizes(browser: Browse
 
 
 def test_routes_applied_to_a_running_serve_are_taken_within_their_max_age(routed: Served) -> None:
-    """Last in this module: the routes change (a model is added; every other stays as it was)."""
+    """The routes change: a model is added, every other stays as it was. Before the tests that wait
+    for the module's jobs: their wait and this one's overlap."""
     changed = routed.data_dir / "changed-routes.json"
     added = {"provider": "gemini", "upstream_model": "veo-3.0-fast-generate-001", "api_key": "sk-gemini"}
     changed.write_text(json.dumps(ROUTES | {"veo-fast": added}))
@@ -405,3 +361,51 @@ def test_routes_applied_to_a_running_serve_are_taken_within_their_max_age(routed
     )
     assert refused.returncode != 0
     assert "unknown provider 'no-such-provider'" in refused.stderr
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_failed_generation_carries_the_providers_reason(
+    sdk: OpenAI, started: dict[tuple[str, str], str], provider: str
+) -> None:
+    video = made(sdk, started, "failure", provider)
+
+    assert video.status == "failed"
+    assert video.error is not None
+    assert "Video generation failed" in video.error.message
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_providers_video_is_stored_with_every_variant(
+    sdk: OpenAI, started: dict[tuple[str, str], str], provider: str
+) -> None:
+    video = made(sdk, started, "variants", provider)
+
+    assert video.status == "completed", video.error
+    seconds, size = shortest(provider), size_of(provider)
+    assert (video.model, video.seconds, video.size) == (model_of(provider), seconds, size)
+    width, height = (int(n) for n in size.split("x"))
+    clip = sdk.videos.download_content(video.id).content
+    facts = probe_mp4(clip)
+    assert (facts.width, facts.height) == (width, height)
+    assert facts.duration == pytest.approx(int(seconds), abs=0.2)
+    thumbnail = sdk.videos.download_content(video.id, variant="thumbnail").content
+    assert jpeg_size(thumbnail) == (width, height)
+    assert jpeg_size(sdk.videos.download_content(video.id, variant="spritesheet").content) == (width, height)
+    # The thumbnail is the video's middle frame (made from the stored video where the provider
+    # makes the video alone).
+    frames = gray_frames(clip)
+    middle = frames[len(frames) // 2].astype(float)
+    picture = np.asarray(Image.open(io.BytesIO(thumbnail)).convert("L"), dtype=float)
+    assert abs(picture - middle).mean() < 12
+
+
+@pytest.mark.parametrize("provider", providers_where("image_reference"))
+def test_a_reference_image_reaches_the_providers_that_take_one(
+    sdk: OpenAI, started: dict[tuple[str, str], str], provider: str
+) -> None:
+    video = made(sdk, started, "reference", provider)
+
+    assert video.status == "completed", video.error
+    first = gray_frames(sdk.videos.download_content(video.id).content)[0]
+    # The engine draws on the reference: most of the picture is the red image's luma (about 84).
+    assert 70 < float(np.median(first)) < 100

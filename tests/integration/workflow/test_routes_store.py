@@ -53,7 +53,7 @@ def _until(check: Any, seconds: float) -> float:
     return time.monotonic() - started
 
 
-def test_200_routes_deploy_and_a_changed_route_takes_effect_within_the_cache_age(workflow: Workflow) -> None:
+def test_200_routes_deploy_and_are_taken_within_the_cache_age(workflow: Workflow) -> None:
     engine = f"{workflow.engine_url}/v1"
     # The session's own routes stay: the other tests of this stack create with them.
     document: dict[str, Any] = _deployed(workflow)
@@ -62,15 +62,14 @@ def test_200_routes_deploy_and_a_changed_route_takes_effect_within_the_cache_age
         for n in range(200 - len(document))
     }
 
-    workflow.stack.deploy_routes(json.dumps(document).encode(), "200 routes")
-    _until(lambda: len(_models(workflow)) == 200, ROUTES_MAX_AGE_SECONDS + 10)
-
-    document["house-000"] = document["house-000"] | {"price_per_second": "0.05"}
+    # A warm container, holding the routes it read: the new ones reach it within its cache age.
+    assert len(_models(workflow)) < 200
     deployed_at = time.monotonic()
-    workflow.stack.deploy_routes(json.dumps(document).encode(), "a new price")
-    _until(lambda: _models(workflow)["house-000"]["price_per_second"] == "0.05", ROUTES_MAX_AGE_SECONDS + 10)
-    assert time.monotonic() - deployed_at <= ROUTES_MAX_AGE_SECONDS + 5
+    workflow.stack.deploy_routes(json.dumps(document).encode(), "200 routes")
 
+    _until(lambda: len(_models(workflow)) == 200, ROUTES_MAX_AGE_SECONDS + 10)
+    assert time.monotonic() - deployed_at <= ROUTES_MAX_AGE_SECONDS + 5
+    assert _models(workflow)["house-000"]["price_per_second"] == "0.02"
     for function in workflow.stack.application.functions.values():
         declared = {k: v for k, v in function.environment.items() if not k.startswith("AWS_")}
         assert sum(len(k) + len(v) for k, v in declared.items()) < LAMBDA_ENVIRONMENT_BYTES
