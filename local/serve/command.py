@@ -25,17 +25,14 @@ from local.engine.webhooks import new_secret
 from local.playground.site import Playground, playground_config
 from local.serve.application import STACK
 from local.serve.gateway import Gateway
-from local.serve.routes_file import read_routes
+from local.serve.routes_file import read_routes, stack_defaults
 from local.serve.stack import ENGINE_KEY, LocalStack
-from local.template import application_template
-from videos_core.catalog import Defaults
 
 DEV_OWNER = "dev"
 # How long a stop waits for requests in flight before it cuts them (serve stops within 3 s of a Ctrl-C).
 GRACE_SECONDS = 1
 # `--fast`: the status checks' backoff a tenth (the first check after a second), and a failed step's
 # retries starting within a second.
-TEMPLATE_PARAMETERS = application_template()["Parameters"]
 FAST_PARAMETERS = {"BackoffScale": "0.1", "FirstCheckSeconds": "1", "RetryIntervalSeconds": "1"}
 
 
@@ -118,11 +115,9 @@ def _bind_all(options: ServeOptions) -> tuple[socket.socket, socket.socket]:
 def run_serve(options: ServeOptions) -> None:
     parameters = (FAST_PARAMETERS if options.fast else {}) | options.parameters
     upstream_url = options.upstream_url or f"{options.engine_url}/v1"
-    declared = {name: str(spec.get("Default", "")) for name, spec in TEMPLATE_PARAMETERS.items()}
-    given = declared | parameters
-    defaults = Defaults(upstream_url, given["UpstreamApiKeyParameter"], given["UpstreamKeysPath"])
     routes = None
     if options.routes is not None:
+        defaults = stack_defaults(upstream_url, parameters)
         routes = read_routes(options.routes, defaults, None if options.upstream_url else options.engine_url)
     api_socket, engine_socket = _bind_all(options)
     secret = new_secret()

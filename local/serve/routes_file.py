@@ -16,12 +16,21 @@ from typing import Any
 
 from local.engine.dialects import dialects
 from local.routes_store import check
+from local.template import application_template
 from videos_core.adapters.routes import RoutesDocumentError
 from videos_core.catalog import Defaults
 
 
 class RoutesFileError(ValueError):
     pass
+
+
+def stack_defaults(upstream_url: str, parameters: dict[str, str]) -> Defaults:
+    """What the routes of a local stack leave out: its upstream, and the template's key parameters as
+    `parameters` override them."""
+    declared = application_template()["Parameters"]
+    given = {name: str(spec.get("Default", "")) for name, spec in declared.items()} | parameters
+    return Defaults(upstream_url, given["UpstreamApiKeyParameter"], given["UpstreamKeysPath"])
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from local.engine.webhooks import secret_key, sign
-from local.serve.command import FAST_PARAMETERS, TEMPLATE_PARAMETERS
-from local.serve.routes_file import read_routes
+from local.serve.command import FAST_PARAMETERS
+from local.serve.routes_file import read_routes, stack_defaults
 from local.serve.stack import LocalStack
 from tests.apigw import http_event
 from tests.support import HTTP, free_port
 from videos_core.adapters.dynamodb import from_item, to_item
 from videos_core.adapters.quotas import spend_period
-from videos_core.catalog import Defaults
 
 # How long to go on reading after a job's first event: the time a second publisher would take.
 STRAGGLERS_SECONDS = 0.3
@@ -199,12 +198,7 @@ def running_stack(
     """The application offline (#4's harness): moto with the template's resources, the functions in
     worker processes, the state machine executing with its tasks answered by those workers; `routes`,
     a routes document as `serve --routes` takes it."""
-    defaults = Defaults(
-        f"{engine_url}/v1",
-        str(TEMPLATE_PARAMETERS["UpstreamApiKeyParameter"]["Default"]),
-        str(TEMPLATE_PARAMETERS["UpstreamKeysPath"]["Default"]),
-    )
-    read = read_routes(routes, defaults, engine_url) if routes else None
+    read = read_routes(routes, stack_defaults(f"{engine_url}/v1", parameters), engine_url) if routes else None
     stack = LocalStack(
         host="127.0.0.1",
         aws_port=free_port(),
