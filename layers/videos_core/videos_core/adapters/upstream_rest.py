@@ -139,5 +139,14 @@ class RestUpstream(Bounded):
         raise _not_offered(model, "characters")
 
 
+def job_id(answer: Any, field: str) -> str:
+    """The provider's id of the job its answer names (in `field`); an answer without one is the
+    provider's fault, worth asking again."""
+    found = answer.get(field) if isinstance(answer, dict) else None
+    if not isinstance(found, str):
+        raise UpstreamRetryableError(f"The upstream answered without the job's {field}.")
+    return found
+
+
 def _not_offered(model: str, operation: str) -> Exception:
     return InvalidRequest(f"Model '{model}' does not support {operation}.", param="model")

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from videos_core.adapters.upstream_calls import StreamedContent
-from videos_core.adapters.upstream_rest import RestUpstream
+from videos_core.adapters.upstream_rest import RestUpstream, job_id
 from videos_core.catalog import Entry
 from videos_core.errors import InvalidRequest, UpstreamErrorInfo, UpstreamRetryableError
 from videos_core.models.api import VideoError
@@ -69,9 +69,7 @@ class FalUpstream(RestUpstream):
         if request.callback_url:
             url += "?" + urlencode({"fal_webhook": request.callback_url})
         queued = self.request(entry, "POST", url, repeatable=False, body=body)
-        if not isinstance(queued, dict) or not isinstance(queued.get("request_id"), str):
-            raise UpstreamRetryableError("The upstream queued the request without a request_id.")
-        return UpstreamJob(id=queued["request_id"], status="queued", progress=0)
+        return UpstreamJob(id=job_id(queued, "request_id"), status="queued", progress=0)
 
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
         entry = self.route(model)

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from videos_core.adapters.upstream_calls import StreamedContent
-from videos_core.adapters.upstream_rest import RestUpstream
+from videos_core.adapters.upstream_rest import RestUpstream, job_id
 from videos_core.catalog import Entry
 from videos_core.errors import UpstreamErrorInfo, UpstreamRetryableError
 from videos_core.models.api import VideoError
@@ -59,9 +59,7 @@ class GeminiUpstream(RestUpstream):
         }
         url = f"{entry.base_url}/v1beta/models/{quote(entry.upstream_model)}:predictLongRunning"
         operation = self.request(entry, "POST", url, repeatable=False, body=body)
-        if not isinstance(operation, dict) or not isinstance(operation.get("name"), str):
-            raise UpstreamRetryableError("The upstream answered a create without an operation name.")
-        return UpstreamJob(id=operation["name"], status="queued", progress=0)
+        return UpstreamJob(id=job_id(operation, "name"), status="queued", progress=0)
 
     def _operation(self, model: str, name: str) -> tuple[Entry, dict[str, Any]]:
         entry = self.route(model)

@@ -16,9 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from videos_core.adapters.upstream_calls import StreamedContent
-from videos_core.adapters.upstream_rest import RestUpstream
+from videos_core.adapters.upstream_rest import RestUpstream, job_id
 from videos_core.catalog import Entry
-from videos_core.errors import UpstreamRetryableError
 from videos_core.models.api import VideoError
 from videos_core.ports import UpstreamCreate, UpstreamJob, VariantNotOfferedError
 from videos_core.sizes import aspect_and_resolution
@@ -70,12 +69,11 @@ class OpenRouterUpstream(RestUpstream):
 
 
 def _job(body: Any) -> UpstreamJob:
-    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-        raise UpstreamRetryableError("The upstream answered without a job id.")
+    upstream_id = job_id(body, "id")
     status = str(body.get("status"))
     if status in _STATUSES:
         return UpstreamJob(
-            id=body["id"], status=_STATUSES[status], progress=100 if status == "completed" else 0
+            id=upstream_id, status=_STATUSES[status], progress=100 if status == "completed" else 0
         )
     message = str(body.get("error") or f"The job ended {status}.")
-    return UpstreamJob(body["id"], "failed", 0, VideoError(code="video_generation_failed", message=message))
+    return UpstreamJob(upstream_id, "failed", 0, VideoError(code="video_generation_failed", message=message))

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from videos_core.adapters.upstream_calls import StreamedContent
-from videos_core.adapters.upstream_rest import RestUpstream
+from videos_core.adapters.upstream_rest import RestUpstream, job_id
 from videos_core.catalog import Entry
 from videos_core.errors import InvalidRequest, UpstreamErrorInfo, UpstreamRetryableError
 from videos_core.models.api import VideoError
@@ -90,9 +90,7 @@ class RunwayUpstream(RestUpstream):
                 param="input_reference",
             )
         task = self.request(entry, "POST", f"{entry.base_url}/v1/{endpoint}", repeatable=False, body=body)
-        if not isinstance(task, dict) or not isinstance(task.get("id"), str):
-            raise UpstreamRetryableError("The upstream started a task without an id.")
-        return UpstreamJob(id=task["id"], status="queued", progress=0)
+        return UpstreamJob(id=job_id(task, "id"), status="queued", progress=0)
 
     def _task(self, model: str, task_id: str) -> tuple[Entry, dict[str, Any]]:
         entry = self.route(model)
