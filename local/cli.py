@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from local import command_line, routes_commands
 from local import keys_commands as keys_app
-from local import routes_commands
 from local.videos_commands import register as register_video_commands
 
 # The engine and serve are imported by their commands: the client commands start without them.
@@ -29,8 +29,8 @@ def root() -> None:
 
 
 def fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(2)
+    """A usage or start-up error: exit code 2."""
+    return command_line.fail(message, code=2)
 
 
 @app.command()

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from local.command_line import Region, fail
 from local.keys import create_key, list_keys, revoke_key
 
 keys = typer.Typer(help="Manage API keys (shown once, stored hashed).", no_args_is_help=True)
@@ -16,10 +17,6 @@ Endpoint = Annotated[
 ]
 Stack = Annotated[
     str | None, typer.Option(help="A deployed stack's name: its keys table is used, with your AWS profile.")
-]
-Region = Annotated[
-    str | None,
-    typer.Option(envvar="AWS_REGION", help="The deployed stack's region (default: your AWS profile's)."),
 ]
 
 
@@ -31,11 +28,6 @@ def _keys_table(aws_endpoint: str | None, stack: str | None, region: str | None)
 
 def _when(epoch: int | None) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M") if epoch else "-"
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(1)
 
 
 @keys.command("create")
@@ -50,7 +42,7 @@ def create(
     try:
         key = create_key(dynamodb, table, owner)
     except ValueError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     typer.echo(f"Created a key for owner '{owner}' in {table}. It is shown only this once:")
     typer.echo(key)
 
@@ -79,7 +71,7 @@ def revoke(
     try:
         info = revoke_key(dynamodb, table, key)
     except ValueError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     typer.echo(f"revoked {info.id} of owner '{info.owner}'")
 
 

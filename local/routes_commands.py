@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from local.command_line import Region, fail
+
 routes = typer.Typer(help="Check and deploy the routes document (which provider serves each model).")
 
 DEFAULT_API_KEY_PARAMETER = "/videos-api/upstream-api-key"
@@ -20,11 +22,6 @@ BaseUrl = Annotated[
 ]
 KeysPath = Annotated[str, typer.Option(help="The stack's UpstreamKeysPath.")]
 KeyParameter = Annotated[str, typer.Option(help="The stack's UpstreamApiKeyParameter.")]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(1)
 
 
 @routes.command("schema")
@@ -44,7 +41,7 @@ def _checked(file: Path, base_url: str | None, keys_path: str, key_parameter: st
     try:
         catalog = check(content, Defaults(base_url, key_parameter, keys_path))
     except RoutesDocumentError as e:
-        raise _fail(f"{file}: {e}") from e
+        raise fail(f"{file}: {e}") from e
     for model in catalog.models:
         entry = catalog.entries[model]
         typer.echo(f"{model}\t{entry.provider}\t{entry.upstream_model}\t{entry.base_url}")
@@ -74,7 +71,7 @@ def apply(
     engine_url: Annotated[
         str, typer.Option(help="With --aws-endpoint: serve's engine, for routes that name no base_url.")
     ] = "http://127.0.0.1:4010",
-    region: Annotated[str | None, typer.Option(envvar="AWS_REGION", help="The stack's region.")] = None,
+    region: Region = None,
     upstream_base_url: BaseUrl = None,
     keys_path: KeysPath = DEFAULT_KEYS_PATH,
     api_key_parameter: KeyParameter = DEFAULT_API_KEY_PARAMETER,
@@ -87,7 +84,7 @@ def apply(
     from local.routes_store import deploy, stack_store
 
     if (stack is None) == (aws_endpoint is None):
-        raise _fail("name a deployed stack (--stack) or serve's endpoint (--aws-endpoint)")
+        raise fail("name a deployed stack (--stack) or serve's endpoint (--aws-endpoint)")
     if aws_endpoint is not None:
         content, store, appconfig = _local(
             file, aws_endpoint, engine_url, upstream_base_url, keys_path, api_key_parameter
@@ -100,7 +97,7 @@ def apply(
     try:
         version = deploy(appconfig, store, content, f"videos-api routes apply {file.name}")
     except (ClientError, RuntimeError, TimeoutError) as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     typer.echo(f"deployed version {version} of the routes to {where}")
 
 
@@ -118,7 +115,7 @@ def _local(
     try:
         read = read_routes(file, defaults, engine_url)
     except RoutesFileError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     ssm = client("ssm", aws_endpoint)
     for name, value in read.keys.items():
         ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
