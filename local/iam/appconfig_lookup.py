@@ -38,6 +38,8 @@ def configuration_ids(url: str, operation: str, params: Mapping[str, Any]) -> di
             found: dict[str, str] = json.load(answer)
             return found
     except urllib.error.HTTPError as e:
+        # The error is the answer: its connection is closed with it, not left to the collector.
+        e.close()
         if e.code == 404:
             return None
         raise

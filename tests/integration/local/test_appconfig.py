@@ -27,6 +27,24 @@ SCHEMA = {
 }
 
 
+_MADE: list[Any] = []
+
+
+def data_client(aws: LocalAws) -> Any:
+    """An appconfigdata client of its own (a reader's session), closed with the module."""
+    made = client("appconfigdata", aws.endpoint)
+    _MADE.append(made)
+    return made
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_clients() -> Any:
+    yield
+    for made in _MADE:
+        made.close()
+    _MADE.clear()
+
+
 @dataclass
 class Configured:
     application: str
@@ -268,9 +286,7 @@ def test_a_session_names_what_exists_and_a_poll_interval_aws_allows(aws: LocalAw
 def test_powertools_picks_up_a_new_deployment_after_max_age_and_keeps_an_unchanged_one(aws: LocalAws) -> None:
     at = configured(aws, "powertools")
     deploy(aws, at, version(aws, at, {"routes": {"a": "one"}}))
-    provider = AppConfigProvider(
-        environment="local", application="powertools", boto3_client=client("appconfigdata", aws.endpoint)
-    )
+    provider = AppConfigProvider(environment="local", application="powertools", boto3_client=data_client(aws))
 
     def routes() -> Any:
         return provider.get("routes", transform="json", max_age=1)
@@ -401,7 +417,7 @@ def configuration_arn(ids: dict[str, str]) -> str:
 def test_a_role_granted_the_configuration_reads_it_by_name(
     aws: LocalAws, provisioned: dict[str, str]
 ) -> None:
-    data = guard_client(client("appconfigdata", aws.endpoint), reader(configuration_arn(provisioned)))
+    data = guard_client(data_client(aws), reader(configuration_arn(provisioned)))
     provider = AppConfigProvider(environment="local", application=STACK, boto3_client=data)
 
     assert provider.get("routes", transform="json") == {"routes": {"sora-2": "openai"}}
@@ -411,7 +427,7 @@ def test_a_role_without_the_grant_is_refused_as_aws_refuses_it(
     aws: LocalAws, provisioned: dict[str, str]
 ) -> None:
     other = dict(provisioned, ConfigurationProfileId="zzzzzzz")
-    data = guard_client(client("appconfigdata", aws.endpoint), reader(configuration_arn(other)))
+    data = guard_client(data_client(aws), reader(configuration_arn(other)))
 
     with pytest.raises(ClientError) as denied:
         data.start_configuration_session(
@@ -433,7 +449,7 @@ def test_a_token_is_judged_on_the_configuration_its_session_reads(
         ApplicationIdentifier=STACK, EnvironmentIdentifier="local", ConfigurationProfileIdentifier="routes"
     )["InitialConfigurationToken"]
     other = dict(provisioned, ConfigurationProfileId="zzzzzzz")
-    data = guard_client(client("appconfigdata", aws.endpoint), reader(configuration_arn(other)))
+    data = guard_client(data_client(aws), reader(configuration_arn(other)))
 
     # When a role without the grant uses it, it is refused, and the token is still good
     with pytest.raises(ClientError) as denied:
