@@ -234,13 +234,18 @@ def deliveries() -> DynamoDeliveryLog:
     return DynamoDeliveryLog(aws.dynamodb(), table)
 
 
-@cache
+_UPSTREAMS: dict[int, RoutedUpstream] = {}
+
+
 def upstream(attempts: int = 3) -> RoutedUpstream:
     """The upstreams of every route; the workflow's tasks make one attempt and leave retries to the
     state machine. Only functions that call an upstream pay for its adapter (the openai SDK above all)."""
     from videos_core.adapters.upstream_router import RoutedUpstream
 
-    return RoutedUpstream(get_settings(), catalog, upstream_api_key, attempts=attempts)
+    made = _UPSTREAMS.get(attempts)
+    if made is None:
+        made = _UPSTREAMS[attempts] = RoutedUpstream(get_settings(), catalog, upstream_api_key, attempts=attempts)
+    return made
 
 
 @cache
@@ -259,7 +264,6 @@ def reset(*, aws_clients: bool = True) -> None:
         assets,
         uploads,
         workflow,
-        upstream,
         routes,
         events,
         secrets,
@@ -270,6 +274,9 @@ def reset(*, aws_clients: bool = True) -> None:
         job_ends,
     ):
         factory.cache_clear()
+    for made in _UPSTREAMS.values():
+        made.close()
+    _UPSTREAMS.clear()
     get_settings.cache_clear()
     if aws_clients:
         aws.reset_clients()

@@ -240,6 +240,7 @@ def test_unchanged_configuration_is_an_empty_answer_and_a_used_token_is_refused(
     deploy(aws, at, version(aws, at, {"routes": {}}, label="v1"))
     token = session(aws, at)
     first = data.get_latest_configuration(ConfigurationToken=token)
+    assert json.loads(first["Configuration"].read()) == {"routes": {}}
 
     unchanged = data.get_latest_configuration(ConfigurationToken=first["NextPollConfigurationToken"])
 

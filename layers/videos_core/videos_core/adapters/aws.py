@@ -115,6 +115,8 @@ def appconfigdata() -> Any:
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests switch AWS endpoints between cases)."""
+    """Close and forget cached clients (tests switch AWS endpoints between cases)."""
     for factory in (dynamodb, s3, stepfunctions, events, ssm, appconfigdata):
+        if factory.cache_info().currsize:
+            factory().close()
         factory.cache_clear()
