@@ -244,7 +244,8 @@ def upstream(attempts: int = 3) -> RoutedUpstream:
 
     made = _UPSTREAMS.get(attempts)
     if made is None:
-        made = _UPSTREAMS[attempts] = RoutedUpstream(get_settings(), catalog, upstream_api_key, attempts=attempts)
+        made = RoutedUpstream(get_settings(), catalog, upstream_api_key, attempts=attempts)
+        _UPSTREAMS[attempts] = made
     return made
 
 
