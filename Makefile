@@ -14,7 +14,7 @@ LAMBDA_PLATFORM = aarch64-manylinux_2_28
 SAM = SAM_CLI_TELEMETRY=0 $(UV) tool run --quiet --from aws-sam-cli==1.170.0 sam
 CHECKOV = $(UV) tool run --quiet --from checkov==3.3.30 checkov
 
-.PHONY: setup browser serve engine test checks pytest lint types unit bench fuzz requirements artifacts
+.PHONY: setup browser serve engine test checks pytest lint types unit bench fuzz faults requirements artifacts
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -95,3 +95,7 @@ build-%Function:
 ## A long schemathesis campaign against serve (the test command runs a short one).
 fuzz: setup
 	FUZZ_EXAMPLES=250 $(UV) run pytest tests/fuzz -s
+
+## The fault suite at four times the test command's number of faults.
+faults: setup
+	FAULT_MIN=600 $(UV) run pytest tests/faults -s
