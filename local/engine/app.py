@@ -109,4 +109,5 @@ def create_app(config: EngineConfig) -> ASGIApp:
         },
         lifespan=lifespan,
     )
-    return FaultMiddleware(app, app.router, faults, stats)
+    errors = [(dialect.path, dialect.errors) for dialect in dialects().values() if dialect.errors]
+    return FaultMiddleware(app, app.router, faults, stats, errors)

@@ -3,7 +3,8 @@
 `POST /_faults` arms a fault for the next N requests whose method and path match; the middleware
 below applies it before the request reaches the API, and counts every API request by method,
 route template and video id for `GET /_stats`. The `/_…` routes themselves are never faulted or
-counted.
+counted. A status fault is answered in OpenAI's error shape, or in a dialect's own where the
+dialect declares one for its paths.
 """
 
 from __future__ import annotations
@@ -15,14 +16,20 @@ import secrets
 import socket
 import struct
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from starlette.responses import Response
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from local.engine.errors import error_body
+from local.engine.errors import EngineError, error_body
+
+# How a dialect answers an error, by the path it is served under.
+SpokenErrors = Sequence[tuple[str, Callable[[EngineError], Response]]]
+INJECTED = "Injected fault."
 
 
 class FaultKind(StrEnum):
@@ -166,11 +173,14 @@ def _route_of(router: Router, scope: Scope) -> tuple[str, str | None]:
 class FaultMiddleware:
     """Outermost ASGI layer: counts API requests and applies armed faults to them."""
 
-    def __init__(self, app: ASGIApp, router: Router, faults: FaultBook, stats: RequestStats) -> None:
+    def __init__(
+        self, app: ASGIApp, router: Router, faults: FaultBook, stats: RequestStats, spoken: SpokenErrors = ()
+    ) -> None:
         self.app = app
         self.router = router
         self.faults = faults
         self.stats = stats
+        self.spoken = spoken
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_"):
@@ -186,11 +196,7 @@ class FaultMiddleware:
 
     async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         if fault.kind is FaultKind.STATUS:
-            headers = [(b"content-type", b"application/json")]
-            if fault.retry_after is not None:
-                headers.append((b"retry-after", str(fault.retry_after).encode()))
-            body = json.dumps(error_body("Injected fault.", "server_error", None, "injected_fault")).encode()
-            await _send_whole(send, fault.status, headers, body)
+            await self._answer_status(fault, scope, receive, send)
         elif fault.kind is FaultKind.DELAY:
             await asyncio.sleep(fault.seconds)
             await self.app(scope, receive, send)
@@ -210,6 +216,19 @@ class FaultMiddleware:
             await self.app(scope, receive, _halving(send, None))
         else:
             await self.app(scope, receive, _halving(send, fault.seconds))
+
+    async def _answer_status(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        for prefix, render in self.spoken:
+            if path == prefix or path.startswith(prefix + "/"):
+                error = EngineError(fault.status, INJECTED, retry_after=fault.retry_after)
+                await render(error)(scope, receive, send)
+                return
+        headers = [(b"content-type", b"application/json")]
+        if fault.retry_after is not None:
+            headers.append((b"retry-after", str(fault.retry_after).encode()))
+        body = json.dumps(error_body(INJECTED, "server_error", None, "injected_fault")).encode()
+        await _send_whole(send, fault.status, headers, body)
 
 
 async def _send_whole(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

@@ -298,15 +298,17 @@ class Engine:
         callback = self.callbacks.pop(job.id, None)
         if callback is not None:
             url, body, sign = callback
-            self._in_background(self.callback_sender.send(url, body(job), sign))
+            self.in_background(self.callback_sender.send(url, body(job), sign))
         elif self.webhooks is not None and job.openai_dialect:
             event = "video.completed" if job.status == "completed" else "video.failed"
-            self._in_background(self.webhooks.send(event, job.id))
+            self.in_background(self.webhooks.send(event, job.id))
 
-    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+    def in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """`work` run off the request path; cancelled if still running when the engine closes."""
         task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     async def aclose(self) -> None:
         tasks = [job.task for job in self.jobs.values() if job.task is not None] + list(self._background)

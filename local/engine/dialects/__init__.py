@@ -12,6 +12,7 @@ import pkgutil
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 
 from starlette.requests import Request
@@ -36,6 +37,8 @@ class Dialect:
     example_model: str
     # Where it publishes the keys it signs its callbacks with, for a provider that signs them.
     webhook_keys_path: str | None = None
+    # How it answers an error, for a status fault armed on its paths (None: OpenAI's shape).
+    errors: Callable[[EngineError], Response] | None = None
 
 
 @cache
@@ -84,11 +87,11 @@ def key_matches(given: str | None, expected: str | None) -> bool:
 
 
 def size_of(aspect_ratio: str, resolution: str) -> str:
-    """A picture size for an aspect ratio and a resolution (its shorter side)."""
-    short = {"720p": 720, "768p": 768, "1080p": 1080}[resolution]
-    long = {720: 1280, 768: 1366, 1080: 1920}[short]
-    if aspect_ratio == "16:9":
-        return f"{long}x{short}"
-    if aspect_ratio == "9:16":
-        return f"{short}x{long}"
-    return f"{short}x{short}"
+    """A picture size for an aspect ratio (`W:H`) and a resolution (`<shorter side>p`): the longer side
+    is the shorter one times the ratio, to an even number of pixels (16:9 at 768p is 1366x768, 21:9 at
+    720p is 1680x720)."""
+    short = int(resolution.removesuffix("p"))
+    width, _, height = aspect_ratio.partition(":")
+    ratio = Fraction(max(int(width), int(height)), min(int(width), int(height)))
+    long = round(short * ratio / 2) * 2
+    return f"{long}x{short}" if int(width) >= int(height) else f"{short}x{long}"
