@@ -58,6 +58,10 @@ def engine(
         Path | None,
         typer.Option(help="Where renders are kept, shared by content across engines (default: --data-dir)."),
     ] = None,
+    s3_endpoint: Annotated[
+        str | None,
+        typer.Option(help="Where the Bedrock dialect writes its outputs: a local AWS endpoint's URL."),
+    ] = None,
 ) -> None:
     """Run the built-in engine: an OpenAI-compatible Videos server that renders real MP4s."""
     from local.engine.server import PortInUseError, bind, run_engine
@@ -80,6 +84,7 @@ def engine(
         webhook_secret=webhook_secret,
         render_workers=workers,
         render_cache=render_cache,
+        s3_endpoint=s3_endpoint,
     )
     try:
         sock = bind(host, port)

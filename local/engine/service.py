@@ -70,6 +70,8 @@ class EngineConfig:
     render_workers: int = 2
     # Where renders are kept, by what determines them; engines may share one (renders are atomic).
     render_cache: Path | None = None
+    # Where the Bedrock dialect writes its outputs: the local AWS endpoint (None: it writes none).
+    s3_endpoint: str | None = None
 
     @property
     def renders_dir(self) -> Path:
