@@ -148,6 +148,7 @@ def run_serve(options: ServeOptions) -> None:
             webhook_url=f"{options.api_url}/webhooks/openai" if options.webhooks else None,
             webhook_secret=secret if options.webhooks else None,
             render_cache=options.render_cache,
+            s3_endpoint=stack.aws.endpoint,
         )
         engine_app = create_app(engine)
         servers.append((_server(engine_app, lifespan="on"), engine_socket))
