@@ -26,8 +26,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class _ControlApi:
-    """`/_faults`, `/_stats` and `/_videos/{id}`: what tests use to break the engine, count its calls
-    and look at a job without meeting a fault or being counted."""
+    """`/_faults`, `/_stats`, `/_videos/{id}` and `/_s3`: what tests use to break the engine, count its
+    calls, look at a job without meeting a fault or being counted, and point its Bedrock at their S3."""
 
     def __init__(self, engine: Engine, faults: FaultBook, stats: RequestStats) -> None:
         self.engine, self.faults, self.stats = engine, faults, stats
@@ -58,6 +58,15 @@ class _ControlApi:
         self.stats.reset()
         return Response(status_code=204)
 
+    async def point_s3(self, request: Request) -> Response:
+        """Where the Bedrock dialect writes from now on: a test's stack, on an engine shared by tests."""
+        given = json.loads(await request.body() or b"null")
+        endpoint = given.get("endpoint") if isinstance(given, dict) else None
+        if not isinstance(endpoint, str) or not endpoint.startswith("http://"):
+            raise EngineError(400, 'Give {"endpoint": "http://host:port"}.', code="invalid_endpoint")
+        self.engine.s3_endpoint = endpoint
+        return Response(status_code=204)
+
     async def peek(self, request: Request) -> Response:
         return JSONResponse(self.engine.get(request.path_params["video_id"]).view())
 
@@ -69,6 +78,7 @@ class _ControlApi:
             Route("/_stats", self.read_stats, methods=["GET"]),
             Route("/_stats", self.reset_stats, methods=["DELETE"]),
             Route("/_videos/{video_id}", self.peek, methods=["GET"]),
+            Route("/_s3", self.point_s3, methods=["PUT"]),
         ]
 
 

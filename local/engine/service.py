@@ -81,6 +81,8 @@ class EngineConfig:
 class Engine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
+        # Where the Bedrock dialect writes its outputs: the config's, or a test stack's (`PUT /_s3`).
+        self.s3_endpoint = config.s3_endpoint
         self.jobs: dict[str, Job] = {}
         self.characters = Characters(config.data_dir)
         self._seq = itertools.count()

@@ -50,6 +50,7 @@ _ACCESS_DENIED = {
     "cloudwatch": ("AccessDenied", 403),
     "lambda": ("AccessDeniedException", 403),
     "appconfigdata": ("AccessDeniedException", 403),
+    "bedrock-runtime": ("AccessDeniedException", 403),
 }
 
 

@@ -34,7 +34,7 @@ class Authorization:
 
 
 # boto3's service names -> IAM's service prefixes, where they differ.
-_PREFIXES = {"stepfunctions": "states", "appconfigdata": "appconfig"}
+_PREFIXES = {"stepfunctions": "states", "appconfigdata": "appconfig", "bedrock-runtime": "bedrock"}
 _NAME_IN_EXPRESSION = re.compile(r"#[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*")
 _EXPRESSION_WORDS = frozenset(
     {"SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "IN", "BETWEEN"}
@@ -148,13 +148,44 @@ def _s3(operation: str, params: Mapping[str, Any], account: Account) -> list[Aut
         return None
     bucket_arn = account.arn("s3", str(bucket), regional=False, owned=False)
     if operation in _S3_OBJECT_ACTIONS:
-        return [Authorization(f"s3:{_S3_OBJECT_ACTIONS[operation]}", f"{bucket_arn}/{params['Key']}")]
+        found = [Authorization(f"s3:{_S3_OBJECT_ACTIONS[operation]}", f"{bucket_arn}/{params['Key']}")]
+        if operation == "CopyObject":
+            # A copy reads its source with the caller's own s3:GetObject.
+            source = params["CopySource"]
+            if isinstance(source, str):
+                source_bucket, _, source_key = source.lstrip("/").partition("/")
+            else:
+                source_bucket, source_key = source["Bucket"], source["Key"]
+            source_arn = account.arn("s3", f"{source_bucket}/{source_key}", regional=False, owned=False)
+            found.append(Authorization("s3:GetObject", source_arn))
+        return found
     if operation == "DeleteObjects":
         return [
             Authorization("s3:DeleteObject", f"{bucket_arn}/{item['Key']}", part=item["Key"])
             for item in params["Delete"]["Objects"]
         ]
     return [Authorization(f"s3:{_S3_BUCKET_ACTIONS.get(operation, operation)}", bucket_arn)]
+
+
+# ---- Bedrock -------------------------------------------------------------------------------------
+
+
+def _bedrock(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
+    if operation == "StartAsyncInvoke":
+        model = str(params["modelId"])
+        if not model.startswith("arn:"):
+            model = account.arn("bedrock", f"foundation-model/{model}", owned=False)
+        # Bedrock writes the output with the caller's own permissions (a forward access session), under
+        # a folder of the invocation's id in the location the call names.
+        uri = str(params["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"])
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        output = account.arn(
+            "s3", f"{bucket}/{prefix.strip('/')}/<invocation id>/output.mp4", regional=False, owned=False
+        )
+        return [Authorization("bedrock:InvokeModel", model), Authorization("s3:PutObject", output)]
+    if operation == "GetAsyncInvoke":
+        return [Authorization("bedrock:GetAsyncInvoke", str(params["invocationArn"]))]
+    return None
 
 
 # ---- SSM, Step Functions, EventBridge, Lambda, CloudWatch -----------------------------------------
@@ -239,6 +270,7 @@ _MAPPERS = {
     "lambda": _lambda,
     "cloudwatch": _cloudwatch,
     "appconfig": _appconfig,
+    "bedrock": _bedrock,
 }
 
 

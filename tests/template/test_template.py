@@ -14,6 +14,7 @@ from local.serve.application import declared_application
 from local.template import application_template, resources_of_type
 from tests.apigw import http_event, invoke
 from tests.support import ROOT
+from videos_core.providers.bedrock import PROVIDER as BEDROCK
 from videos_core.routes import ROUTES
 
 FUNCTIONS = resources_of_type(application_template(), "AWS::Serverless::Function")
@@ -151,17 +152,24 @@ def test_function_policies_are_least_privilege(logical_id: str) -> None:
         assert not statement.not_resources
         assert all("*" not in action for action in statement.actions), statement
         for resource in statement.resources:
-            # Only the bucket's three prefixes, a state machine's executions and the SSM path of the
-            # routes' own keys are patterns.
+            # Only the bucket's prefixes, a state machine's executions, the SSM path of the routes' own
+            # keys and Bedrock's invocations are patterns; and Bedrock's model families, in whichever
+            # region a route's base_url names.
             prefixes = (
                 "/videos/*",
                 "/uploads/*",
                 "/characters/*",
+                "/upstream/bedrock/*",
                 "-jobs:*",
                 ":parameter/videos-api/upstream-keys/*",
+                ":async-invoke/*",
             )
             bounded = next((resource.removesuffix(p) for p in prefixes if resource.endswith(p)), resource)
-            assert "*" not in bounded, statement
+            if bounded.startswith("arn:aws:bedrock:*::foundation-model/"):
+                family = bounded.removeprefix("arn:aws:bedrock:*::foundation-model/").removesuffix("*")
+                assert family in BEDROCK.profiles, statement
+                continue
+            assert "*" not in bounded.replace("arn:aws:bedrock:*:", "arn:aws:bedrock::"), statement
         assert "dynamodb:DeleteTable" not in statement.actions
         if "dynamodb:Scan" in statement.actions:
             # Only the reconciler walks a table: the slots and the outbox, both small by design.
@@ -254,3 +262,12 @@ def test_the_routes_store_validates_documents_by_the_routes_schema() -> None:
         validators["LAMBDA"],
     )
     assert "Events" not in FUNCTIONS["ValidateRoutesFunction"]["Properties"]
+
+
+def test_the_bedrock_grants_name_each_family_of_the_providers_profiles_and_nothing_else() -> None:
+    policy = application_template()["Resources"]["StartBedrockInvocationsPolicy"]["Properties"]
+    (invoke_models,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "InvokeBedrockModels"]
+    resources = [resource["Fn::Sub"] for resource in invoke_models["Resource"]]
+    assert resources == [
+        f"arn:${{AWS::Partition}}:bedrock:*::foundation-model/{family}*" for family in BEDROCK.profiles
+    ]

@@ -171,6 +171,9 @@ class Content:
 
 
 class Upstream:
+    def stored_video(self, model: str, upstream_id: str) -> str | None:
+        return None
+
     @contextmanager
     def open_content(self, model: str, upstream_id: str, variant: str) -> Iterator[Content]:
         yield Content(VIDEO) if variant == "video" else Content(IMAGE, "image/jpeg")
@@ -192,6 +195,12 @@ class Assets:
 
     def delete(self, keys: list[str]) -> None:
         self.deleted += keys
+
+    def read(self, key: str) -> Iterator[bytes]:
+        raise AssertionError(f"nothing here was written by a provider: {key}")
+
+    def copy_within(self, source: str, key: str, content_type: str) -> int:
+        raise AssertionError(f"nothing here was written by a provider: {source}")
 
 
 def ender(store: Store, bus: Bus, holder: str = "me", *, bill_failed_jobs: bool = False) -> Ender:

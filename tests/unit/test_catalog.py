@@ -71,6 +71,15 @@ def test_prices_come_from_the_catalog_with_a_routes_prices_per_size_on_top() -> 
     assert prices["kling"] == {"*": Decimal("0.07")}
 
 
+def test_a_providers_own_prices_by_size_apply_unless_the_route_prices_every_size() -> None:
+    ray = {"provider": "bedrock", "upstream_model": "luma.ray-v2:0"}
+    prices = catalog({"ray": ray, "flat": ray | {"price_per_second": "1"}}).prices
+
+    assert prices["ray"]["*"] == Decimal("1.50")
+    assert prices["ray"]["960x540"] == Decimal("0.75")
+    assert prices["flat"] == {"*": Decimal("1")}
+
+
 def test_a_create_is_checked_against_its_model() -> None:
     veo = catalog().entries["veo-3.1"].capabilities
 

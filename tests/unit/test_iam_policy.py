@@ -142,3 +142,32 @@ def test_calls_name_the_resources_iam_authorizes() -> None:
     assert [(a.action, a.resource) for a in uploads] == [("s3:ListBucketMultipartUploads", "arn:aws:s3:::b")]
     assert [(a.action, a.resource) for a in part] == [("s3:PutObject", "arn:aws:s3:::b/videos/v/video.mp4")]
     assert authorizations("sqs", "SendMessage", {"QueueUrl": "q"}, ACCOUNT)[0].resource == "*"
+
+
+def test_bedrock_calls_and_a_copy_name_everything_iam_authorizes() -> None:
+    output = {"s3OutputDataConfig": {"s3Uri": "s3://b/upstream/bedrock"}}
+    start = authorizations(
+        "bedrock-runtime",
+        "StartAsyncInvoke",
+        {"modelId": "luma.ray-v2:0", "outputDataConfig": output},
+        ACCOUNT,
+    )
+    arn = "arn:aws:bedrock:us-east-1:123456789012:async-invoke/abc"
+    read = authorizations("bedrock-runtime", "GetAsyncInvoke", {"invocationArn": arn}, ACCOUNT)
+    copy = authorizations(
+        "s3",
+        "CopyObject",
+        {"Bucket": "b", "Key": "videos/v", "CopySource": {"Bucket": "b", "Key": "up/o"}},
+        ACCOUNT,
+    )
+
+    # Bedrock writes the output with its caller's own permissions, in a folder of the invocation's id.
+    assert [(a.action, a.resource) for a in start] == [
+        ("bedrock:InvokeModel", "arn:aws:bedrock:us-east-1::foundation-model/luma.ray-v2:0"),
+        ("s3:PutObject", "arn:aws:s3:::b/upstream/bedrock/<invocation id>/output.mp4"),
+    ]
+    assert [(a.action, a.resource) for a in read] == [("bedrock:GetAsyncInvoke", arn)]
+    assert [(a.action, a.resource) for a in copy] == [
+        ("s3:PutObject", "arn:aws:s3:::b/videos/v"),
+        ("s3:GetObject", "arn:aws:s3:::b/up/o"),
+    ]

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, Field, RootModel, WithJsonSchema, model_val
 from videos_core.capabilities import Capabilities, Overrides, Price, SizeValue
 from videos_core.model_names import base_model
 from videos_core.providers import names, provider
+from videos_core.providers.plugin import Provider
 
 ParameterName = Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]+$")]
 DEFAULT_MODELS = ("sora-2", "sora-2-pro")
@@ -175,6 +176,15 @@ def _entry(model: str, route: Route, defaults: Defaults) -> Entry:
         api_key_parameter=parameter,
         family=family,
         capabilities=capabilities,
-        prices={"*": capabilities.price_per_second} | dict(route.prices_by_size),
+        prices={"*": capabilities.price_per_second}
+        | _size_prices(plugin, family, route)
+        | dict(route.prices_by_size),
         webhook_keys_url=route.webhook_keys_url or (callbacks.keys_url if callbacks else None),
     )
+
+
+def _size_prices(plugin: Provider, family: str, route: Route) -> dict[str, Decimal]:
+    """The provider's own prices of the family's sizes, unless the route prices every size itself."""
+    if route.price_per_second is not None:
+        return {}
+    return {size: Decimal(price) for size, price in plugin.prices_by_size.get(family, {}).items()}

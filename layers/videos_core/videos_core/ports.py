@@ -117,6 +117,10 @@ class AssetWriter(Protocol):
 
     def delete(self, keys: list[str]) -> None: ...
 
+    def read(self, key: str) -> Iterator[bytes]: ...
+
+    def copy_within(self, source: str, key: str, content_type: str) -> int: ...
+
 
 class ContentStream(Protocol):
     content_type: str
@@ -249,6 +253,11 @@ class Upstream(Protocol):
     def open_content(
         self, model: str, upstream_id: str, variant: str
     ) -> AbstractContextManager[ContentStream]: ...
+
+    def stored_video(self, model: str, upstream_id: str) -> str | None:
+        """The key in this stack's bucket where the provider wrote the video itself; None when its files
+        are downloaded."""
+        ...
 
 
 @dataclass(frozen=True)

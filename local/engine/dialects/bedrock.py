@@ -200,11 +200,18 @@ class Invocation:
 class BedrockRuntime:
     def __init__(self, engine: Engine, api_key: str | None) -> None:
         self.engine, self.api_key = engine, api_key
-        endpoint = engine.config.s3_endpoint
-        self.writer = S3Writer(endpoint) if endpoint else None
+        self._writers: dict[str, S3Writer] = {}  # by the S3 endpoint they write to
         self.invocations: dict[str, Invocation] = {}  # by ARN
         self.tokens: dict[tuple[str, str], Invocation] = {}  # by region and clientRequestToken
         self._seq = itertools.count()
+
+    def _writer(self) -> S3Writer:
+        endpoint = self.engine.s3_endpoint
+        if endpoint is None:
+            raise OutputNotWrittenError("the engine has no S3 to write to")
+        if endpoint not in self._writers:
+            self._writers[endpoint] = S3Writer(endpoint)
+        return self._writers[endpoint]
 
     def _region(self, request: Request) -> str:
         """The caller's region, from its Authorization header; refused without one."""
@@ -236,7 +243,7 @@ class BedrockRuntime:
         _check_tags(body.get("tags"))
         if "modelInput" not in body:
             raise _constraint(None, "modelInput", "Member must not be null")
-        if self.writer is None:
+        if self.engine.s3_endpoint is None:
             raise _invalid("This engine has no S3 to write outputs to: start it with --s3-endpoint.")
         try:
             luma = luma_request(body["modelInput"])
@@ -295,11 +302,10 @@ class BedrockRuntime:
             code, message = (job.error or {}).get("code"), (job.error or {}).get("message")
             invocation.end("Failed", FILTERED if code == "moderation_blocked" else message or "Failed.")
             return
-        assert self.writer is not None
         video, _ = self.engine.asset(job.id, "video")
         try:
             await asyncio.to_thread(
-                self.writer.write, invocation.region, invocation.output, invocation.id, video
+                self._writer().write, invocation.region, invocation.output, invocation.id, video
             )
         except OutputNotWrittenError as e:
             where = f"{invocation.output.folder(invocation.id)}/output.mp4"

@@ -16,7 +16,14 @@ from openai import OpenAI
 from local.iam.enforce import AUDIT_DIR_ENV
 from local.serve.application import declared_application
 from local.serve.stack import LocalStack
-from tests.integration.iam.scenarios import FAL_MODEL, NOT_CALLED_OFFLINE, PROMPT, Lab, scenario_for
+from tests.integration.iam.scenarios import (
+    BEDROCK_MODEL,
+    FAL_MODEL,
+    NOT_CALLED_OFFLINE,
+    PROMPT,
+    Lab,
+    scenario_for,
+)
 from tests.integration.workflow.harness import new_owner, running_stack
 
 _APPLICATION = declared_application()
@@ -53,7 +60,12 @@ def audit_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def stack(audit_dir: Path, engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     # A model on fal's queue too: a create routed there names a callback URL, made with the webhook secret.
-    routes = {"sora-2": {}, "sora-2-pro": {}, FAL_MODEL: {"provider": "fal", "upstream_model": "fal-ai/veo3"}}
+    routes = {
+        "sora-2": {},
+        "sora-2-pro": {},
+        FAL_MODEL: {"provider": "fal", "upstream_model": "fal-ai/veo3"},
+        BEDROCK_MODEL: {"provider": "bedrock", "upstream_model": "luma.ray-v2:0"},
+    }
     file = tmp_path_factory.mktemp("iam-routes") / "routes.json"
     file.write_text(json.dumps(routes))
     with running_stack(engine_url, tmp_path_factory.mktemp("iam-logs"), file) as local:

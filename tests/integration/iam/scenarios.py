@@ -31,6 +31,9 @@ from videos_core.ports import StoredCharacter
 PROMPT = "A kite over the dunes"
 # A model routed to fal's queue (the labs' stack routes it to the engine's fal dialect).
 FAL_MODEL = "veo-3-fal"
+# A model routed to Amazon Bedrock (the engine's dialect of it, writing into the stack's bucket).
+BEDROCK_MODEL = "luma-ray-2"
+BEDROCK_JOB = {"model": BEDROCK_MODEL, "seconds": "5", "size": "960x540"}
 JOB_SECONDS = 15
 FAILED_EVENTS = frozenset(
     {"TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "ExecutionFailed"}
@@ -229,8 +232,9 @@ class Lab:
         )
         return len(from_item(item["Item"]).get("video_ids", ())) if "Item" in item else 0
 
-    def create(self, prompt: str = PROMPT) -> str:
-        status, body = self.api("CreateFunction", "POST", "/v1/videos", "/v1/videos", body={"prompt": prompt})
+    def create(self, prompt: str = PROMPT, **fields: str) -> str:
+        body = {"prompt": prompt, **fields}
+        status, body = self.api("CreateFunction", "POST", "/v1/videos", "/v1/videos", body=body)
         assert status == 200, body
         return str(body["id"])
 
@@ -402,6 +406,12 @@ def create_with_callback(lab: Lab) -> None:
     assert status == 200, video
 
 
+def create_on_bedrock(lab: Lab) -> None:
+    """A create routed to Amazon Bedrock starts an invocation with the role's own grants: the model, and
+    the folder of the bucket Bedrock writes its output into (with its caller's permissions)."""
+    assert lab.flow.record(lab.create(**BEDROCK_JOB)) is not None
+
+
 def create_with_character(lab: Lab) -> None:
     """A create naming a character reads it and sends its upstream id."""
     character = lab.seed_character()
@@ -522,6 +532,16 @@ def job_completes(lab: Lab) -> None:
     lab.no_task_failed(video_id)
 
 
+def bedrock_job_completes(lab: Lab) -> None:
+    """A job on Amazon Bedrock: its invocation read until Completed, the video Bedrock wrote into the
+    bucket read (checked, its stills made) and copied within the bucket by S3."""
+    video_id = lab.create(**BEDROCK_JOB)
+    record = lab.wait_job(video_id)
+    assert record["status"] == "completed", record
+    assert set(record["assets"]) == set(CONTENT_TYPES)
+    lab.no_task_failed(video_id)
+
+
 def job_fails(lab: Lab) -> None:
     """An upstream failure ends the job through EndFailed: its own error, the slot freed, the event out."""
     video_id = lab.create("[fail] " + PROMPT)
@@ -615,6 +635,7 @@ SCENARIOS: dict[str, Scenario] = {
     "CreateFunctionRole.ReadUploads": upload_reference,
     "CreateFunctionRole.ReadCharacters": create_with_character,
     "CreateFunctionRole.ReadWebhookSecret": create_with_callback,
+    "CreateFunctionRole.StartBedrockInvocationsPolicy": create_on_bedrock,
     "CreateCharacterFunctionRole": create_character,
     "CreateCharacterFunctionRole.ReadUploads": create_character_from_an_upload,
     "GetCharacterFunctionRole": get_character,
@@ -637,6 +658,9 @@ SCENARIOS: dict[str, Scenario] = {
     "ReconcileFunctionRole": reconcile,
     "StoreAssetsFunctionRole": job_completes,
     "StoreAssetsFunctionRole.FindLeftUploads": store_after_a_dead_attempt,
+    "StoreAssetsFunctionRole.ReadBedrockInvocationsPolicy": bedrock_job_completes,
+    "StoreAssetsFunctionRole.ReadBedrockOutputs": bedrock_job_completes,
+    "CheckStatusFunctionRole.ReadBedrockInvocationsPolicy": bedrock_job_completes,
     "EndFailedFunctionRole": job_fails,
     "JobStateMachineRole.InvokeTasks": job_completes,
     "JobStateMachineRole.ForcedCheck": forced_failure,

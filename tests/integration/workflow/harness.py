@@ -211,6 +211,8 @@ def running_stack(
         secrets=read.keys if read else None,
     )
     try:
+        # The engine's Bedrock writes its outputs into this stack's S3, as Bedrock into the account's.
+        HTTP.put(f"{engine_url}/_s3", json={"endpoint": stack.aws.endpoint}).raise_for_status()
         if read is not None:
             stack.deploy_routes(read.document, read.source)
         yield stack

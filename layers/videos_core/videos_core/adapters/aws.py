@@ -70,11 +70,11 @@ def _loader() -> Loader:
     return create_loader()
 
 
-def _client(service: str, config: Config = _CONFIG) -> Any:
+def _client(service: str, config: Config = _CONFIG, **where: str | None) -> Any:
     # A session per client: a session is not thread-safe, its clients are; they share the loader.
     core = botocore.session.get_session()
     core.register_component("data_loader", _loader())
-    client = boto3.session.Session(botocore_session=core).client(service, config=config)  # type: ignore[call-overload]
+    client = boto3.session.Session(botocore_session=core).client(service, config=config, **where)  # type: ignore[call-overload]
     client.meta.events.register("before-send", deadline.check_before_send)
     return client
 
@@ -112,6 +112,13 @@ def ssm() -> SSMClient:
 @cache
 def appconfigdata() -> Any:
     return _client("appconfigdata")
+
+
+def bedrock_runtime(endpoint_url: str, region: str | None, read_timeout: float) -> Any:
+    """A bedrock-runtime client of its own (an adapter keeps and closes it): Bedrock's endpoint of a
+    route, in its region (None: the function's own), answering within `read_timeout`."""
+    config = _CONFIG.merge(Config(read_timeout=read_timeout))
+    return _client("bedrock-runtime", config, endpoint_url=endpoint_url, region_name=region)
 
 
 def reset_clients() -> None:

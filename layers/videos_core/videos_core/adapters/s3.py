@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from videos_core.adapters.aws import error_of
-from videos_core.errors import ServiceUnavailable
+from videos_core.errors import ServiceUnavailable, UpstreamFileUnusable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # S3's smallest part (but the last); one part is all a copy holds in memory.
 PART_BYTES = 8 * 1024 * 1024
+# The largest object one CopyObject copies.
+MAX_COPY_BYTES = 5 * 1024**3
 
 
 class S3AssetStore:
@@ -137,6 +139,36 @@ class S3AssetStore:
             Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
         )
         parts.append({"PartNumber": number, "ETag": response["ETag"]})
+
+    def read(self, key: str) -> Iterator[bytes]:
+        """An object's bytes, a part at a time."""
+        try:
+            body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"]
+            with contextlib.closing(body):
+                yield from body.iter_chunks(PART_BYTES)
+        except (ClientError, BotoCoreError) as e:
+            raise error_of(e, "The bucket") from e
+
+    def copy_within(self, source: str, key: str, content_type: str) -> int:
+        """Copies `source` to `key` within the bucket, by S3 itself (nothing passes through here); the
+        copy's size. A file past CopyObject's 5 GiB is not what any provider makes, and is refused."""
+        try:
+            size = self._client.head_object(Bucket=self._bucket, Key=source)["ContentLength"]
+            if size > MAX_COPY_BYTES:
+                raise UpstreamFileUnusable(
+                    f"The provider's file is {size} bytes, past the {MAX_COPY_BYTES} a copy takes."
+                )
+            self._client.copy_object(
+                Bucket=self._bucket,
+                Key=key,
+                CopySource={"Bucket": self._bucket, "Key": source},
+                MetadataDirective="REPLACE",
+                ContentType=content_type,
+                ServerSideEncryption="AES256",
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise error_of(e, "The bucket") from e
+        return size
 
     def delete(self, keys: list[str]) -> None:
         if not keys:

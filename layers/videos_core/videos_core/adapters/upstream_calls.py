@@ -35,7 +35,7 @@ from videos_core.errors import (
     VideoModelNotAvailable,
     VideoQuotaExceeded,
 )
-from videos_core.ports import UpstreamNotFoundError
+from videos_core.ports import Reference, UpstreamDerive, UpstreamJob, UpstreamNotFoundError
 from videos_core.settings import Settings
 
 T = TypeVar("T")
@@ -201,8 +201,35 @@ class Bounded:
     def route(self, model: str) -> Entry:
         return self._catalog().route(model)
 
+    def stored_video(self, model: str, upstream_id: str) -> str | None:  # noqa: ARG002 - for the others
+        """Where in this stack's bucket the provider wrote the video itself (a copy within S3 then takes
+        it); None for the providers whose files are downloaded (`open_content`)."""
+        return None
+
+    # What a provider may not offer (the catalog says so first: these answer a route that claims
+    # otherwise).
+
+    def remix(  # the signature of a provider's own remix
+        self,
+        model: str,
+        upstream_id: str,  # noqa: ARG002
+        prompt: str,  # noqa: ARG002
+        idempotency_key: str | None = None,  # noqa: ARG002
+    ) -> UpstreamJob:
+        raise _not_offered(model, "remix")
+
+    def derive(self, request: UpstreamDerive) -> UpstreamJob:
+        raise _not_offered(request.model, "edits")
+
+    def create_character(self, model: str, name: str, video: Reference) -> str:  # noqa: ARG002
+        raise _not_offered(model, "characters")
+
     def _pause_before_retry(self, attempt: int) -> None:
         pause = RETRY_BASE_SECONDS * 2**attempt * (0.5 + random.random())  # noqa: S311 - jitter
         if pause >= self._seconds_left():
             raise UpstreamRetryableError("The upstream kept failing in the time this call had.")
         self._sleep(pause)
+
+
+def _not_offered(model: str, operation: str) -> Exception:
+    return InvalidRequest(f"Model '{model}' does not support {operation}.", param="model")

@@ -22,12 +22,10 @@ from videos_core.adapters.upstream_calls import (
 )
 from videos_core.catalog import Entry
 from videos_core.errors import (
-    InvalidRequest,
     UpstreamErrorInfo,
     UpstreamFileUnusable,
     UpstreamRetryableError,
 )
-from videos_core.ports import UpstreamDerive, UpstreamJob
 
 
 class RestUpstream(Bounded):
@@ -126,18 +124,6 @@ class RestUpstream(Bounded):
                 raise UpstreamFileUnusable("The provider's download redirects in a loop.")
         raise UpstreamFileUnusable(f"The provider's download redirects more than {MAX_REDIRECTS} times.")
 
-    # What these providers do not offer (the catalog says so first: these answer a route that
-    # claims otherwise).
-
-    def remix(self, model: str, *_: object, **__: object) -> UpstreamJob:
-        raise _not_offered(model, "remix")
-
-    def derive(self, request: UpstreamDerive) -> UpstreamJob:
-        raise _not_offered(request.model, "edits")
-
-    def create_character(self, model: str, *_: object) -> str:
-        raise _not_offered(model, "characters")
-
 
 def job_id(answer: Any, field: str) -> str:
     """The provider's id of the job its answer names (in `field`); an answer without one is the
@@ -146,7 +132,3 @@ def job_id(answer: Any, field: str) -> str:
     if not isinstance(found, str):
         raise UpstreamRetryableError(f"The upstream answered without the job's {field}.")
     return found
-
-
-def _not_offered(model: str, operation: str) -> Exception:
-    return InvalidRequest(f"Model '{model}' does not support {operation}.", param="model")

@@ -81,6 +81,10 @@ class RoutedUpstream:
         job: UpstreamJob = self._for(model).retrieve(model, upstream_id)
         return job
 
+    def stored_video(self, model: str, upstream_id: str) -> str | None:
+        key: str | None = self._for(model).stored_video(model, upstream_id)
+        return key
+
     def open_content(
         self, model: str, upstream_id: str, variant: str
     ) -> AbstractContextManager[ContentStream]:

@@ -268,7 +268,13 @@ def _copy_files(
 ) -> None:
     """Streams each variant from the upstream into S3. The variants the upstream does not make (most
     providers give the video only) are made from the video, kept on local disk while it is copied:
-    so those are asked for first, and the video last."""
+    so those are asked for first, and the video last. A video the provider wrote into the bucket
+    itself is copied there by S3."""
+    source = ports.upstream.stored_video(record.model, record.upstream_id)
+    if source is not None:
+        _copy_within_bucket(record, source, ports, claim, stored)
+        claim.keep()
+        return
     missing: list[Variant] = []
     for variant in ("thumbnail", "spritesheet"):
         try:
@@ -286,6 +292,25 @@ def _copy_files(
         for variant in missing:
             stored[variant] = _put(record, variant, iter([made[variant]]), ports, claim)
     claim.keep()
+
+
+def _copy_within_bucket(
+    record: VideoRecord, source: str, ports: Finisher, claim: _Claim, stored: dict[Variant, AssetRecord]
+) -> None:
+    """The video the provider wrote at `source` in the bucket: read once, to check it and make its
+    stills (a file that is not what it should be is not copied), then copied by S3 itself."""
+    with tempfile.NamedTemporaryFile(suffix=".mp4") as video:
+        for chunk in checked("video", ports.assets.read(source)):
+            video.write(chunk)
+        video.flush()
+        stills = make_stills(video.name)
+    made: dict[Variant, bytes] = {"thumbnail": stills.thumbnail, "spritesheet": stills.spritesheet}
+    for variant, still in made.items():
+        stored[variant] = _put(record, variant, iter([still]), ports, claim)
+    key = asset_key(record, "video")
+    claim.keep()
+    size = ports.assets.copy_within(source, key, CONTENT_TYPES["video"])
+    stored["video"] = AssetRecord(key=key, size=size, content_type=CONTENT_TYPES["video"])
 
 
 def _copy(

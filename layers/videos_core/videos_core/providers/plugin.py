@@ -8,7 +8,7 @@ callbacks, their verification. Nothing outside a provider's package names a prov
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from videos_core.capabilities import Capabilities
 
@@ -44,6 +44,9 @@ class Provider:
     callbacks: Callbacks | None = None
     # Whether a route without `base_url` may fall back to the deployment's UpstreamBaseUrl.
     takes_upstream_base_url: bool = False
+    # USD per second by family and size, where a size costs other than its family's price (a route
+    # that sets its own price_per_second sets it for every size).
+    prices_by_size: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def family_of(self, model_id: str) -> str | None:
         """The family for a model id: the longest family name the id starts with."""
