@@ -396,7 +396,9 @@ def get_character(lab: Lab) -> None:
 def list_models(lab: Lab) -> None:
     status, models = lab.api("ListModelsFunction", "GET", "/v1/videos/models", "/v1/videos/models")
     assert status == 200, models
-    assert [model["id"] for model in models["data"]] == ["sora-2", "sora-2-pro", FAL_MODEL]
+    assert [model["id"] for model in models["data"]] == sorted(
+        ["sora-2", "sora-2-pro", FAL_MODEL, BEDROCK_MODEL]
+    )
 
 
 def create_with_callback(lab: Lab) -> None:
