@@ -177,7 +177,9 @@ def test_the_models_endpoint_lists_each_route_with_its_capabilities_and_price(
     routed: Served, started: dict[tuple[str, str], str]
 ) -> None:
     """First with the module's jobs (`started`): they run while the tests that need none go on."""
-    listed = HTTP.get(f"{routed.api}/v1/videos/models", headers={"Authorization": f"Bearer {DEV_KEY}"}).json()
+    # A cold function's first answer, while the module's jobs start: as long as API Gateway waits.
+    headers = {"Authorization": f"Bearer {DEV_KEY}"}
+    listed = HTTP.get(f"{routed.api}/v1/videos/models", headers=headers, timeout=30).json()
 
     by_id = {model["id"]: model for model in listed["data"]}
     assert sorted(by_id) == sorted(ROUTES)
