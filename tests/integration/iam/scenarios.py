@@ -255,10 +255,10 @@ class Lab:
         events = self.flow.events_for(video_id, settle=2.0)
         assert [event["detail-type"] for event in events] == [detail_type], events
 
-    def events_put_by(self, logical_id: str) -> int:
-        """How many PutEvents calls a function has made that reached the bus (a refused one does not:
-        the role's policy stops it before it leaves)."""
-        count: int = self.stack.aws.calls().get(logical_id, {}).get("events:PutEvents", 0)
+    def calls_by(self, logical_id: str, operation: str) -> int:
+        """How many `service:Operation` calls a function has made that reached AWS (a refused one does
+        not: the role's policy stops it before it leaves)."""
+        count: int = self.stack.aws.calls().get(logical_id, {}).get(operation, 0)
         return count
 
 
@@ -467,18 +467,22 @@ def delete(lab: Lab) -> None:
     running = lab.create("[stall] " + PROMPT)
     record = lab.flow.record(running)
     assert record is not None
-    events_put = lab.events_put_by("DeleteFunction")
+    events_put = lab.calls_by("DeleteFunction", "events:PutEvents")
+    stops = lab.calls_by("DeleteFunction", "states:StopExecution")
     status, body = lab.api("DeleteFunction", "DELETE", f"/v1/videos/{running}", "/v1/videos/{video_id}")
     assert status == 200, body
     assert body["deleted"] is True
-    assert lab.flow.wait_execution(running, timeout=10)["status"] == "ABORTED"
+    # Stopped by the delete; or ended by a status check that found the job ended first (the delete
+    # ends the job before it stops the execution), its stop then too late to change anything.
+    assert lab.flow.wait_execution(running, timeout=10)["status"] in ("ABORTED", "SUCCEEDED")
+    assert lab.calls_by("DeleteFunction", "states:StopExecution") == stops + 1
     # The upstream's copy goes too (the delete asks the upstream, with the key it reads from SSM).
     assert HTTP.get(f"{lab.flow.engine_url}/_videos/{record['upstream_id']}").status_code == 404
     assert lab.running_jobs() == 0
     # The job ended here: the delete put its event on the bus itself (a status check of the job in
     # flight at that moment would publish an event left waiting, so the event's arrival alone does
     # not tell who sent it), and nothing is left in the outbox.
-    assert lab.events_put_by("DeleteFunction") == events_put + 1
+    assert lab.calls_by("DeleteFunction", "events:PutEvents") == events_put + 1
     lab.one_event(running, "Video Failed")
     assert lab.outbox(running) is None
     completed = lab.seed()
