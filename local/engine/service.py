@@ -296,6 +296,10 @@ class Engine:
         """Calls `url` with `body(job)` when the job ends, signed by `sign`; no OpenAI webhook is sent."""
         self.callbacks[job.id] = (url, body, sign)
 
+    def announce_end(self, job: Job) -> None:
+        """Announces the end of a job a dialect ended itself (a cancel), as its run would have."""
+        self._notify(job)
+
     def _notify(self, job: Job) -> None:
         if job.id not in self.jobs:
             return
