@@ -4,6 +4,7 @@ self-hosted kinds): requests as each provider takes them, and its errors in the 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -14,7 +15,7 @@ from tests.support import SETTINGS_ENV
 from videos_core.adapters.upstream_router import RoutedUpstream
 from videos_core.catalog import build_catalog
 from videos_core.errors import InvalidRequest, InvalidVideoDuration
-from videos_core.ports import UpstreamCreate, VariantNotOfferedError
+from videos_core.ports import UpstreamCreate, UpstreamJob, VariantNotOfferedError
 from videos_core.settings import Settings, load_settings
 
 ENV = SETTINGS_ENV
@@ -28,6 +29,15 @@ def routed(base_url: str, routes: dict[str, Any]) -> Iterator[RoutedUpstream]:
         RoutedUpstream(settings, lambda: catalog, lambda _: "sk-test", attempts=1)
     ) as upstream:
         yield upstream
+
+
+def ended(upstream: Any, model: str, job: UpstreamJob) -> UpstreamJob:
+    """The job as the upstream reports it once ended (or after 30 s)."""
+    deadline = time.monotonic() + 30
+    while job.status in ("queued", "in_progress") and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job = upstream.retrieve(model, job.id)
+    return job
 
 
 def test_a_providers_refusal_of_a_parameter_is_the_contracts_error(engine_url: str) -> None:

@@ -19,12 +19,12 @@ from replicate.client import Client
 from replicate.exceptions import ReplicateError
 from replicate.prediction import Prediction
 
-from tests.integration.engine.test_provider_adapters import routed
+from tests.integration.engine.test_provider_adapters import ended, routed
 from tests.media import png_bytes, probe_mp4
 from tests.support import HTTP
 from tests.webhook_receiver import WebhookReceiver
 from videos_core.errors import InvalidVideoDuration, InvalidVideoSize
-from videos_core.ports import Reference, UpstreamCreate, UpstreamJob
+from videos_core.ports import Reference, UpstreamCreate
 
 PROMPT = "A paper boat drifting down a rain gutter"
 VEO = "google/veo-3.1"
@@ -195,14 +195,6 @@ def test_unknown_predictions_and_models_are_404_and_a_missing_token_401(
         "detail": "You did not pass a valid authentication token",
         "status": 401,
     }
-
-
-def ended(upstream: Any, model: str, job: UpstreamJob) -> UpstreamJob:
-    deadline = time.monotonic() + 30
-    while job.status in ("queued", "in_progress") and time.monotonic() < deadline:
-        time.sleep(0.05)
-        job = upstream.retrieve(model, job.id)
-    return job
 
 
 def test_the_adapter_makes_downloads_cancels_and_fails_as_the_contract_says(engine_url: str) -> None:

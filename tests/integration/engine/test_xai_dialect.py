@@ -19,11 +19,11 @@ from starlette.testclient import TestClient
 from local.engine.app import create_app
 from local.engine.dialects import xai
 from local.engine.service import EngineConfig
-from tests.integration.engine.test_provider_adapters import routed
+from tests.integration.engine.test_provider_adapters import ended, routed
 from tests.media import png_bytes, probe_mp4
 from tests.support import HTTP
 from videos_core.errors import InvalidVideoDuration
-from videos_core.ports import Reference, UpstreamCreate, UpstreamJob
+from videos_core.ports import Reference, UpstreamCreate
 
 PROMPT = "A paper boat drifting down a rain gutter"
 ENDED = ("done", "failed", "expired")
@@ -201,14 +201,6 @@ def test_a_request_kept_past_its_results_lifetime_reads_expired(
 
     assert keyed.get(f"/videos/{request_id}").json() == {"status": "expired", "model": "grok-imagine-video"}
     assert keyed.get(url).status_code == 404
-
-
-def ended(upstream: Any, model: str, job: UpstreamJob) -> UpstreamJob:
-    deadline = time.monotonic() + 30
-    while job.status in ("queued", "in_progress") and time.monotonic() < deadline:
-        time.sleep(0.05)
-        job = upstream.retrieve(model, job.id)
-    return job
 
 
 def test_the_adapter_makes_downloads_and_fails_as_the_contract_says(engine_url: str) -> None:

@@ -25,7 +25,9 @@ from videos_core.errors import (
     UpstreamErrorInfo,
     UpstreamFileUnusable,
     UpstreamRetryableError,
+    VideoModelNotAvailable,
 )
+from videos_core.ports import UpstreamNotFoundError
 
 
 class RestUpstream(Bounded):
@@ -76,6 +78,13 @@ class RestUpstream(Bounded):
                     raise self._error(response)
             self._pause_before_retry(attempt)
         raise AssertionError("unreachable")
+
+    def start(self, entry: Entry, url: str, body: Any) -> Any:
+        """A create's POST (not repeated once sent); a 404 to it is a model the provider does not offer."""
+        try:
+            return self.request(entry, "POST", url, repeatable=False, body=body)
+        except UpstreamNotFoundError as e:
+            raise VideoModelNotAvailable(f"The upstream does not offer this model: {e}") from e
 
     def _json(self, response: httpx2.Response) -> Any:
         if not response.content:

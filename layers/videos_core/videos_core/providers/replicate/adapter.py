@@ -29,7 +29,6 @@ from videos_core.errors import (
     InvalidVideoDuration,
     UpstreamErrorInfo,
     UpstreamRetryableError,
-    VideoModelNotAvailable,
 )
 from videos_core.models.api import VideoError
 from videos_core.ports import UpstreamCreate, UpstreamJob, UpstreamNotFoundError, VariantNotOfferedError
@@ -81,11 +80,7 @@ class ReplicateUpstream(RestUpstream):
             body |= {"webhook": request.callback_url, "webhook_events_filter": ["completed"]}
         owner, _, name = entry.upstream_model.partition("/")
         url = f"{entry.base_url}/v1/models/{quote(owner, safe='')}/{quote(name, safe='')}/predictions"
-        try:
-            prediction = self.request(entry, "POST", url, repeatable=False, body=body)
-        except UpstreamNotFoundError as e:
-            # A create's 404 is an unknown model.
-            raise VideoModelNotAvailable(f"The upstream does not offer this model: {e}") from e
+        prediction = self.start(entry, url, body)
         return UpstreamJob(id=job_id(prediction, "id"), status="queued", progress=0)
 
     def _prediction(self, model: str, prediction_id: str) -> tuple[Entry, dict[str, Any]]:

@@ -30,10 +30,9 @@ from videos_core.errors import (
     UpstreamErrorInfo,
     UpstreamFileUnusable,
     UpstreamRetryableError,
-    VideoModelNotAvailable,
 )
 from videos_core.models.api import VideoError
-from videos_core.ports import UpstreamCreate, UpstreamJob, UpstreamNotFoundError, VariantNotOfferedError
+from videos_core.ports import UpstreamCreate, UpstreamJob, VariantNotOfferedError
 from videos_core.providers.xai import IMAGE_RESOLUTIONS, RATIOS
 from videos_core.sizes import named
 
@@ -100,11 +99,7 @@ class XaiUpstream(RestUpstream):
             data = base64.b64encode(request.reference.content).decode()
             body["image"] = {"url": f"data:{request.reference.content_type};base64,{data}"}
         url = f"{entry.base_url}/v1/videos/generations"
-        try:
-            answer = self.request(entry, "POST", url, repeatable=False, body=body)
-        except UpstreamNotFoundError as e:
-            # A create's 404 is xAI's "model not found".
-            raise VideoModelNotAvailable(f"The upstream does not offer this model: {e}") from e
+        answer = self.start(entry, url, body)
         return UpstreamJob(id=job_id(answer, "request_id"), status="queued", progress=0)
 
     def _deferred(self, model: str, request_id: str) -> tuple[Entry, dict[str, Any]]:
