@@ -3,8 +3,6 @@ create names in `characters` (as OpenAI's guide has it) and whose picture then s
 
 from __future__ import annotations
 
-import uuid
-
 import numpy as np
 import openai
 import pytest
@@ -19,9 +17,10 @@ def clip(client: OpenAI, prompt: str) -> bytes:
 
 
 def test_a_character_is_made_read_back_and_shown_where_a_create_names_it(client: OpenAI) -> None:
-    run = uuid.uuid4()
+    # Fixed prompts: a render is its prompt's, and these two differ where the inset goes (a random
+    # pair may match there by chance).
     character = client.videos.create_character(
-        name="Captain Gull", video=("gull.mp4", clip(client, f"A seagull {run}"), "video/mp4")
+        name="Captain Gull", video=("gull.mp4", clip(client, "A seagull"), "video/mp4")
     )
     assert character.id is not None
     assert character.id.startswith("char_")
@@ -32,7 +31,7 @@ def test_a_character_is_made_read_back_and_shown_where_a_create_names_it(client:
         character.created_at,
     )
 
-    prompt = f"Captain Gull over the harbour {run}"
+    prompt = "Captain Gull over the harbour"
     plain = client.videos.create_and_poll(prompt=prompt, size="1280x720", poll_interval_ms=100)
     starring = client.videos.create(
         prompt=prompt, size="1280x720", extra_body={"characters": [{"id": character.id}]}
@@ -44,7 +43,7 @@ def test_a_character_is_made_read_back_and_shown_where_a_create_names_it(client:
     without = gray_frames(client.videos.download_content(plain.id).content)[0]
     corner = (slice(720 - 720 // 4 - 720 // 12, 720 - 720 // 12), slice(1280 - 1280 // 4 - 32, 1280 - 32))
     elsewhere = (slice(0, 120), slice(0, 1280))
-    assert float(np.abs(with_character[corner] - without[corner]).mean()) > 8
+    assert float(np.abs(with_character[corner] - without[corner]).mean()) > 8  # 45 with these prompts
     assert float(np.abs(with_character[elsewhere] - without[elsewhere]).mean()) < 4
 
 
