@@ -8,8 +8,10 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
+
+from local.engine.errors import EngineError
 
 # How long a signed URL lasts: long enough for a download to start, short enough not to be a key.
 TTL_SECONDS = 300
@@ -34,3 +36,8 @@ class SignedUrls:
             return False
         good = hmac.compare_digest(signature, self._signature(path, int(expires)))
         return good and int(expires) > self._clock()
+
+    def check(self, path: str, query: Mapping[str, str]) -> None:
+        """Refuses a request for `path` whose query does not sign it (or signed it until a time past)."""
+        if not self.valid(path, query.get("expires"), query.get("signature")):
+            raise EngineError(403, "The signed URL is invalid or has expired.")

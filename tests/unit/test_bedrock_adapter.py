@@ -16,7 +16,7 @@ from videos_core.providers.bedrock.adapter import _error, ray2_input, region_of,
 
 @pytest.mark.parametrize("size", PROFILES["luma.ray-v2"].sizes)
 def test_every_size_of_the_profile_is_one_luma_ray_2_takes(size: str) -> None:
-    taken = ray2_input("A heron", "9", size)
+    taken = ray2_input("luma-ray-2", "A heron", "9", size)
     assert taken["aspect_ratio"] in ("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21")
     assert taken["resolution"] == f"{min(int(side) for side in size.split('x'))}p"
     assert (taken["duration"], taken["prompt"], taken["loop"]) == ("9s", "A heron", False)

@@ -2,7 +2,8 @@
 it: 1280x720 is 16:9 at 720p, 1080x1920 is 9:16 at 1080p, 1366x768 is 16:9 at 768p.
 
 Most of them name three ratios (`COMMON_RATIOS`); some name the photographic ones too (`PHOTO_RATIOS`:
-960x720 is 4:3 at 720p, 720x480 is 3:2 at 480p), and a provider says which it takes."""
+960x720 is 4:3 at 720p, 720x480 is 3:2 at 480p) or the wide ones (`WIDE_RATIOS`: 1680x720 is 21:9
+at 720p), and a provider says which it takes."""
 
 from __future__ import annotations
 
@@ -21,10 +22,13 @@ _RATIOS = {
     "3:4": Fraction(3, 4),
     "3:2": Fraction(3, 2),
     "2:3": Fraction(2, 3),
+    "21:9": Fraction(21, 9),
+    "9:21": Fraction(9, 21),
 }
 _TOLERANCE = Fraction(1, 100)
 COMMON_RATIOS = ("16:9", "9:16", "1:1")
 PHOTO_RATIOS = ("4:3", "3:4", "3:2", "2:3")
+WIDE_RATIOS = ("21:9", "9:21")
 
 
 def dimensions(size: str) -> tuple[int, int]:

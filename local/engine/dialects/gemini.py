@@ -130,9 +130,7 @@ class GeminiApi:
 
     async def stored(self, request: Request) -> Response:
         """A file's bytes at its signed URL; a bad or expired signature is refused, as storage does."""
-        query = request.query_params
-        if not self.signed.valid(request.url.path, query.get("expires"), query.get("signature")):
-            raise EngineError(403, "The signed URL is invalid or has expired.")
+        self.signed.check(request.url.path, request.query_params)
         path, media_type = self._video_of(request.path_params["file"])
         return MediaFile(path, media_type=media_type)
 

@@ -207,9 +207,7 @@ class ReplicateApi:
     async def output(self, request: Request) -> Response:
         """An output at its signed URL, as replicate.delivery serves it: no token; a bad or expired
         signature is refused."""
-        query = request.query_params
-        if not self.signed.valid(request.url.path, query.get("expires"), query.get("signature")):
-            raise EngineError(403, "The signed URL is invalid or has expired.")
+        self.signed.check(request.url.path, request.query_params)
         job_id = self.predictions.get(request.path_params["prediction_id"])
         if job_id is None:
             raise EngineError(404, "The requested resource could not be found.")

@@ -224,9 +224,7 @@ class RunwayApi:
     async def output(self, request: Request) -> Response:
         """A task's output at its signed URL, as Runway's storage serves it: no key; a bad or expired
         signature is refused."""
-        query = request.query_params
-        if not self.signed.valid(request.url.path, query.get("expires"), query.get("signature")):
-            raise EngineError(403, "The signed URL is invalid or has expired.")
+        self.signed.check(request.url.path, request.query_params)
         job_id = self.jobs.get(request.path_params["task_id"])
         if job_id is None:
             raise EngineError(404, "Not found.")

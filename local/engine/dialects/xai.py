@@ -189,9 +189,7 @@ class XaiVideos:
     async def video(self, request: Request) -> Response:
         """A video at its signed URL, as xAI's storage serves it: no key; a bad or expired signature,
         or a request past its lifetime, is refused."""
-        query = request.query_params
-        if not self.signed.valid(request.url.path, query.get("expires"), query.get("signature")):
-            raise EngineError(403, "The signed URL is invalid or has expired.")
+        self.signed.check(request.url.path, request.query_params)
         job_id = self.requests.get(request.path_params["request_id"])
         job = self.engine.jobs.get(job_id) if job_id else None
         if job is None or _expired(job):

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from videos_core.capabilities import profile
 from videos_core.providers.plugin import Provider
+from videos_core.sizes import COMMON_RATIOS, WIDE_RATIOS
 
 # Where Bedrock writes a job's output in this stack's bucket (each invocation under its own id).
 OUTPUT_PREFIX = "upstream/bedrock"
 _RAY2_SECONDS = ("5", "9")
-# Each aspect ratio Luma Ray 2 takes, as a picture size at each resolution (720p first).
+# The aspect ratios Luma Ray 2 takes (videos_core.sizes names them), and each as a picture size at
+# each resolution (720p first).
+RAY2_RATIOS = (*COMMON_RATIOS, "4:3", "3:4", *WIDE_RATIOS)
 RAY2_SIZES = {
     "720p": ("1280x720", "720x1280", "720x720", "960x720", "720x960", "1680x720", "720x1680"),
     "540p": ("960x540", "540x960", "540x540", "720x540", "540x720", "1260x540", "540x1260"),

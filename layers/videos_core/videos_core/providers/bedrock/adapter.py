@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import re
 from contextlib import AbstractContextManager
-from fractions import Fraction
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,14 +28,9 @@ from videos_core.catalog import Entry
 from videos_core.errors import UpstreamErrorInfo, UpstreamRetryableError
 from videos_core.models.api import VideoError
 from videos_core.ports import UpstreamCreate, UpstreamJob, VariantNotOfferedError
-from videos_core.providers.bedrock import OUTPUT_PREFIX, RAY2_SIZES
-from videos_core.sizes import dimensions
+from videos_core.providers.bedrock import OUTPUT_PREFIX, RAY2_RATIOS
+from videos_core.sizes import named
 
-_ASPECT_RATIOS = {
-    Fraction(width, height): f"{width}:{height}"
-    for width, height in ((16, 9), (9, 16), (1, 1), (4, 3), (3, 4), (21, 9), (9, 21))
-}
-_RESOLUTIONS = {size: resolution for resolution, sizes in RAY2_SIZES.items() for size in sizes}
 # Bedrock's errors as the HTTP statuses the contract's mapping takes.
 _STATUSES = {"ThrottlingException": 429, "ServiceQuotaExceededException": 429}
 # Which of the contract's parameters a validation message is about, by the modelInput field it names.
@@ -56,14 +50,14 @@ def request_token(idempotency_key: str | None) -> str | None:
     return None if idempotency_key is None else hashlib.sha256(idempotency_key.encode()).hexdigest()
 
 
-def ray2_input(prompt: str, seconds: str, size: str) -> dict[str, Any]:
+def ray2_input(model: str, prompt: str, seconds: str, size: str) -> dict[str, Any]:
     """Luma Ray 2's modelInput for a create whose size and length its profile took."""
-    width, height = dimensions(size)
+    aspect_ratio, resolution = named(size, model, RAY2_RATIOS)
     return {
         "prompt": prompt,
-        "aspect_ratio": _ASPECT_RATIOS[Fraction(width, height)],
+        "aspect_ratio": aspect_ratio,
         "duration": f"{seconds}s",
-        "resolution": _RESOLUTIONS[size],
+        "resolution": resolution,
         "loop": False,
     }
 
@@ -92,7 +86,7 @@ class BedrockUpstream(Bounded):
         bucket = self._settings.assets_bucket
         params: dict[str, Any] = {
             "modelId": entry.upstream_model,
-            "modelInput": ray2_input(request.prompt, request.seconds, request.size),
+            "modelInput": ray2_input(request.model, request.prompt, request.seconds, request.size),
             "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": f"s3://{bucket}/{OUTPUT_PREFIX}"}},
         }
         token = request_token(request.idempotency_key)
