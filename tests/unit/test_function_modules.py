@@ -7,8 +7,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from tests.support import ROOT
 
 LAYER = ROOT / "layers" / "videos_core"
@@ -27,22 +25,27 @@ FUNCTIONS = [
     "list_models",
 ]
 
+# One interpreter imports the modules in turn (a process each would cost the suite a second of CPU
+# per function); after each import, what it loaded and made so far.
 PROBE = """
 import importlib, json, sys
-module = importlib.import_module(f"functions.{sys.argv[1]}.app")
 from videos_core.adapters import aws
-print(json.dumps({
-    "handler": callable(getattr(module, "handler", None)),
-    "openai": "openai" in sys.modules,
-    "xray": "aws_xray_sdk" in sys.modules,
-    "clients": sum(f.cache_info().currsize for f in (aws.dynamodb, aws.s3, aws.stepfunctions, aws.ssm)),
-}))
+facts = {}
+for function in sys.argv[1:]:
+    module = importlib.import_module(f"functions.{function}.app")
+    facts[function] = {
+        "handler": callable(getattr(module, "handler", None)),
+        "openai": "openai" in sys.modules,
+        "xray": "aws_xray_sdk" in sys.modules,
+        "clients": sum(f.cache_info().currsize for f in (aws.dynamodb, aws.s3, aws.stepfunctions, aws.ssm)),
+    }
+print(json.dumps(facts))
 """
 
 
-def probe(function: str, **environment: str) -> dict[str, object]:
+def probe(functions: list[str], **environment: str) -> dict[str, dict[str, object]]:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, function],
+        [sys.executable, "-c", PROBE, *functions],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -51,20 +54,22 @@ def probe(function: str, **environment: str) -> dict[str, object]:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    facts: dict[str, object] = json.loads(result.stdout.splitlines()[-1])
+    facts: dict[str, dict[str, object]] = json.loads(result.stdout.splitlines()[-1])
     return facts
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_a_function_module_imports_with_no_environment(function: str) -> None:
-    assert probe(function) == {"handler": True, "openai": False, "xray": True, "clients": 0}
+def test_each_function_module_imports_with_no_environment() -> None:
+    loaded = {"handler": True, "openai": False, "xray": True, "clients": 0}
+
+    assert probe(FUNCTIONS) == {function: loaded for function in FUNCTIONS}
 
 
-@pytest.mark.parametrize("function", ["get", "create"])
-def test_the_xray_sdk_is_loaded_only_when_tracing_is_asked_for(function: str) -> None:
+def test_the_xray_sdk_is_loaded_only_when_tracing_is_asked_for() -> None:
     """The template's default: Lambda traces the invocation, the SDK's ~100 ms import is skipped."""
-    facts = probe(function, POWERTOOLS_TRACE_DISABLED="true")
-    assert facts == {"handler": True, "openai": False, "xray": False, "clients": 0}
+    facts = probe(["get", "create"], POWERTOOLS_TRACE_DISABLED="true")
+
+    untraced = {"handler": True, "openai": False, "xray": False, "clients": 0}
+    assert facts == {function: untraced for function in ("get", "create")}
 
 
 def test_only_the_upstream_adapter_imports_openai() -> None:
