@@ -1,16 +1,14 @@
-import functools
 import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import botocore.loaders
-import botocore.session
 import pytest
 
 from local.iam import enforce
 from local.keys import create_key
+from local.serve import botocore_data
 from local.serve.aws_endpoint import client as aws_client
 from tests.support import Served, serving
 
@@ -27,7 +25,7 @@ enforce.install()
 
 # The tests make a new boto3 session for each moto account (moto resets the default session): one
 # loader for them all parses botocore's service models and endpoint rules once, not for each session.
-botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+botocore_data.share_loaders()
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,8 @@ PRELOADED = (
     "botocore.client",
     "botocore.endpoint_provider",
     "botocore.session",
+    # One loader of botocore's data for every session of a worker, read before the fork.
+    "local.serve.botocore_data",
     "s3transfer.manager",
     "pydantic",
     "httpx",
