@@ -22,6 +22,7 @@ from tests.integration.iam.scenarios import (
     NOT_CALLED_OFFLINE,
     PROMPT,
     Lab,
+    Scenario,
     scenario_for,
 )
 from tests.integration.workflow.harness import new_owner, running_stack
@@ -44,6 +45,9 @@ _JOB_ROLES = (
 )
 OF_JOBS = [name for name in THAT_MATTER if name.startswith(_JOB_ROLES)]
 OF_THE_API = [name for name in THAT_MATTER if not name.startswith(_JOB_ROLES)]
+# Each file runs its own statements' scenarios as granted too.
+JOB_SCENARIOS = list(dict.fromkeys(scenario_for(name) for name in OF_JOBS))
+API_SCENARIOS = list(dict.fromkeys(scenario_for(name) for name in OF_THE_API))
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +62,18 @@ def audit_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def stack(audit_dir: Path, engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def lab_parameters() -> dict[str, str]:
+    """The template's parameters the module's lab takes beyond the tests' fast ones."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def stack(
+    audit_dir: Path,
+    engine_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    lab_parameters: dict[str, str],
+) -> Iterator[LocalStack]:
     # A model on fal's queue too: a create routed there names a callback URL, made with the webhook secret.
     routes = {
         "sora-2": {},
@@ -68,7 +83,7 @@ def stack(audit_dir: Path, engine_url: str, tmp_path_factory: pytest.TempPathFac
     }
     file = tmp_path_factory.mktemp("iam-routes") / "routes.json"
     file.write_text(json.dumps(routes))
-    with running_stack(engine_url, tmp_path_factory.mktemp("iam-logs"), file) as local:
+    with running_stack(engine_url, tmp_path_factory.mktemp("iam-logs"), file, **lab_parameters) as local:
         yield local
 
 
@@ -128,3 +143,12 @@ def assert_statement_matters(lab: Lab, audit_dir: Path, statement: str) -> None:
 
     denied = (audit_dir / "denied").read_text()
     assert any(f"perform: {action} on" in denied for action in actions), denied
+
+
+def passes_as_granted(lab: Lab, audit_dir: Path, scenario: Scenario) -> None:
+    (audit_dir / "denied").write_text("")
+    revoke(audit_dir, [])
+
+    scenario(lab)
+
+    assert (audit_dir / "denied").read_text() == ""
