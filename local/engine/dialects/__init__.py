@@ -8,13 +8,15 @@ A dialect is a module here declaring `DIALECT`, found at first use: one per regi
 from __future__ import annotations
 
 import importlib
+import io
 import pkgutil
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 
+from PIL import Image
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
@@ -95,3 +97,16 @@ def size_of(aspect_ratio: str, resolution: str) -> str:
     ratio = Fraction(max(int(width), int(height)), min(int(width), int(height)))
     long = round(short * ratio / 2) * 2
     return f"{long}x{short}" if int(width) >= int(height) else f"{short}x{long}"
+
+
+def nearest_ratio(image: bytes, ratios: Sequence[str]) -> str:
+    """The aspect ratio (`W:H`) of `ratios` nearest the image's own shape (for a provider that follows
+    the image's shape)."""
+    with Image.open(io.BytesIO(image)) as picture:
+        shape = Fraction(picture.width, picture.height)
+
+    def off(ratio: str) -> Fraction:
+        width, _, height = ratio.partition(":")
+        return abs(Fraction(int(width), int(height)) - shape)
+
+    return min(ratios, key=off)

@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import Dialect, MediaFile, key_matches, speaking, start
+from local.engine.dialects import Dialect, MediaFile, key_matches, nearest_ratio, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -137,7 +137,9 @@ class XaiVideos:
         prompt = _prompt(body)
         duration = _duration(body.get("duration", DEFAULT_DURATION))
         image = _image(body.get("image"))
-        aspect_ratio = _choice(body, "aspect_ratio", RATIOS, _nearest_ratio(image) or DEFAULT_ASPECT_RATIO)
+        # xAI follows the image's shape.
+        shape = nearest_ratio(image, RATIOS) if image is not None else DEFAULT_ASPECT_RATIO
+        aspect_ratio = _choice(body, "aspect_ratio", RATIOS, shape)
         resolution = _choice(body, "resolution", RESOLUTIONS, DEFAULT_RESOLUTION)
         if resolution not in prices:
             raise _bad(f"Model {model} does not support resolution {resolution}.")
@@ -272,20 +274,6 @@ def _image(image: Any) -> bytes | None:
     except (binascii.Error, ValueError, UnidentifiedImageError) as e:
         raise _bad("image: the data URI is not a readable image.") from e
     return content
-
-
-def _nearest_ratio(image: bytes | None) -> str | None:
-    """The listed aspect ratio nearest the image's own (xAI follows the image's shape)."""
-    if image is None:
-        return None
-    with Image.open(io.BytesIO(image)) as picture:
-        shape = Fraction(picture.width, picture.height)
-
-    def off(ratio: str) -> Fraction:
-        width, _, height = ratio.partition(":")
-        return abs(Fraction(int(width), int(height)) - shape)
-
-    return min(RATIOS, key=off)
 
 
 DIALECT = Dialect(
