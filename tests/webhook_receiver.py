@@ -1,7 +1,9 @@
-"""A webhook endpoint for tests: records every delivery; can be told to refuse the next N."""
+"""A webhook endpoint for tests: records every delivery; can be told to refuse the next N, and to echo
+a field of a delivery back (a provider's challenge)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -15,8 +17,19 @@ class Delivery:
     answered: int
 
 
+def _echo(body: bytes, field: str | None) -> bytes:
+    """`{field: value}` for a JSON body carrying `field`; nothing otherwise."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return b""
+    found = isinstance(event, dict) and field is not None and field in event
+    return json.dumps({field: event[field]}).encode() if found else b""
+
+
 class WebhookReceiver:
-    def __init__(self) -> None:
+    def __init__(self, echo: str | None = None) -> None:
+        """`echo`: a field of a delivery's body answered back as `{echo: value}`."""
         self.deliveries: list[Delivery] = []
         self.refuse_next = 0
         self._lock = threading.Lock()
@@ -31,9 +44,12 @@ class WebhookReceiver:
                     receiver.deliveries.append(
                         Delivery({k.lower(): v for k, v in self.headers.items()}, body, status)
                     )
+                answer = _echo(body, echo) if status == 200 else b""
                 self.send_response(status)
-                self.send_header("content-length", "0")
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -1,9 +1,10 @@
 """POST /webhooks/openai: the upstream's signed video.completed / video.failed events end a job at once
 (no API key: the Standard Webhooks signature authenticates the sender). POST
 /webhooks/{provider}/{token}: fal's and OpenRouter's callbacks, authenticated by the URL's per-job
-token."""
+token (a provider's challenge is answered with its echo)."""
 
 import base64
+import json
 import time
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -73,7 +74,7 @@ def _answer(received: Received) -> Response:
             "duplicate": received.duplicate,
         },
     )
-    return Response(200, JSON, '{"received": true}')
+    return Response(200, JSON, json.dumps(received.answer) if received.answer else '{"received": true}')
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

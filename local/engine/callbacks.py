@@ -1,8 +1,8 @@
 """Callbacks as fal and OpenRouter make them: when a job ends, its body is POSTed to the URL the
 request gave (fal's `fal_webhook`, OpenRouter's `callback_url`), retried until a 2xx. Neither is
 signed but for fal's (Ed25519, `local.engine.dialects.fal`): the URL carries whatever secret its
-owner put in it. An offline engine calls back only
-to this machine: a URL elsewhere is logged and left alone."""
+owner put in it. A call whose answer matters (MiniMax's challenge) is made once, within a time. An
+offline engine calls back only to this machine: a URL elsewhere is logged and left alone."""
 
 from __future__ import annotations
 
@@ -29,9 +29,7 @@ class CallbackSender:
         self, url: str, body: dict[str, Any], sign: Callable[[bytes], dict[str, str]] | None = None
     ) -> None:
         """POSTs `body`, with the headers `sign` makes for each attempt (fal signs its webhooks)."""
-        host = httpx.URL(url).host
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            log.info("callback to %s not sent: the engine calls back only to this machine", url)
+        if not _on_this_machine(url):
             return
         for delay in (0.0, *self._retry_delays):
             await asyncio.sleep(delay)
@@ -47,5 +45,24 @@ class CallbackSender:
                 return
         log.warning("callback to %s abandoned after %d attempts", url, len(self._retry_delays) + 1)
 
+    async def answer(self, url: str, body: dict[str, Any], timeout: float) -> Any:
+        """POSTs `body` once and gives back the JSON it was answered with within `timeout` seconds
+        (MiniMax's challenge); None for no answer in time, one not 2xx or not JSON."""
+        if not _on_this_machine(url):
+            return None
+        try:
+            response = await self._client.post(url, json=body, timeout=timeout)
+            return response.json() if response.is_success else None
+        except (httpx.HTTPError, ValueError) as e:
+            log.info("call to %s unanswered: %s", url, e)
+            return None
+
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _on_this_machine(url: str) -> bool:
+    if httpx.URL(url).host in ("127.0.0.1", "localhost", "::1"):
+        return True
+    log.info("call to %s not made: the engine calls back only to this machine", url)
+    return False

@@ -1,21 +1,27 @@
 """The registry of providers is the one list of them: the README's table, the engine's dialects and the
 routes document's schema all follow it, and a provider registered inside a test is taken everywhere
-the registry is read."""
+the registry is read (its callbacks' challenge answered by the webhook's logic too)."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from local.engine.dialects import dialects
 from tests.support import ROOT
 from videos_core import providers
+from videos_core.callbacks import token_for
 from videos_core.capabilities import profile
 from videos_core.catalog import Defaults, build_catalog
-from videos_core.providers.plugin import Provider
+from videos_core.errors import Unauthorized
+from videos_core.ids import new_video_id
+from videos_core.logic.webhook import receive_callback
+from videos_core.providers.plugin import Callbacks, Provider
 from videos_core.routes_schema import schema
 
 DEFAULTS = Defaults(None, "/videos-api/upstream-api-key", "/videos-api/upstream-keys/")
@@ -71,3 +77,35 @@ def test_a_registered_provider_is_routed_and_in_the_schema(registered: Provider)
     assert catalog.route("acme-1").capabilities.seconds == ("3",)
     # The store's schema names no provider: a new one changes nothing in the template.
     assert "acme" not in json.dumps(schema())
+
+
+class _Untouched:
+    """A port a call must not reach."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the call reached {name}")
+
+
+def test_a_registered_providers_challenge_is_echoed_once_the_token_holds(registered: Provider) -> None:
+    providers.registry()["acme"] = replace(registered, callbacks=Callbacks("id", challenge_field="challenge"))
+    video_id = new_video_id()
+    untouched: Any = _Untouched()
+
+    def call(secret: str) -> dict[str, str] | None:
+        delivery: tuple[dict[str, str], bytes] = ({}, b'{"challenge": "c-42"}')
+        token = token_for(secret, video_id)
+        received = receive_callback(
+            "acme",
+            token,
+            delivery,
+            secret="whsec_one",
+            signing_keys=untouched,
+            deliveries=untouched,
+            ports=untouched,
+            now=0,
+        )
+        return received.answer
+
+    assert call("whsec_one") == {"challenge": "c-42"}
+    with pytest.raises(Unauthorized):
+        call("whsec_two")

@@ -12,7 +12,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.media import png_bytes
+from tests.media import jpeg_size, png_bytes
 from videos_core import upstream_files
 from videos_core.errors import UpstreamFileUnusable
 from videos_core.stills import make_stills
@@ -21,19 +21,23 @@ from videos_core.upstream_files import checked
 HTML = b"\n<!DOCTYPE html><html><body>Sign in to continue</body></html>"
 
 
-@pytest.fixture(scope="module")
-def mp4() -> bytes:
-    """A tiny H.264 MP4 (16 frames of 64x64), its moov after its mdat as PyAV writes it."""
+def encoded(width: int, height: int) -> bytes:
+    """A tiny H.264 MP4 (16 frames), its moov after its mdat as PyAV writes it."""
     out = io.BytesIO()
     with av.open(out, "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=8)
-        stream.width = stream.height = 64
+        stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         for i in range(16):
-            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), i * 10, np.uint8), format="rgb24")
-            container.mux(stream.encode(frame))
+            picture = np.full((height, width, 3), i * 10, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
         container.mux(stream.encode())
     return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def mp4() -> bytes:
+    return encoded(64, 64)
 
 
 def pieces(data: bytes, size: int) -> Iterator[bytes]:
@@ -104,3 +108,12 @@ def test_whole_boxes_of_media_pyav_cannot_decode_are_not_a_video(mp4: bytes, tmp
 
     with pytest.raises(UpstreamFileUnusable, match="it cannot be decoded"):
         make_stills(str(tmp_path / "zeroed.mp4"))
+
+
+def test_the_stills_are_the_videos_size_when_its_sides_are_no_multiple_of_four(tmp_path: Path) -> None:
+    # As 1366x768 is: each tile a quarter of each side, to the pixel.
+    (tmp_path / "odd.mp4").write_bytes(encoded(90, 50))
+
+    stills = make_stills(str(tmp_path / "odd.mp4"))
+
+    assert jpeg_size(stills.thumbnail) == jpeg_size(stills.spritesheet) == (90, 50)

@@ -2,8 +2,9 @@
 
 Decoded in one pass, holding one frame and sixteen small tiles at a time, whatever the video's length
 or size: the thumbnail is the middle frame at the video's size, the spritesheet a 4x4 grid of frames
-spread evenly over it, the video's size in all (each tile a quarter of each side), as the engine
-makes them. PyAV and Pillow come from the media layer, which only the finalising functions carry.
+spread evenly over it, the video's size in all (each tile a quarter of each side, to the pixel: a side
+of 1366 has tiles of 341 and 342), as the engine makes them. PyAV and Pillow come from the media
+layer, which only the finalising functions carry.
 """
 
 from __future__ import annotations
@@ -59,8 +60,7 @@ def _decoded(path: str) -> Stills:
         wanted = {round(i * (total - 1) / (tiles - 1)): i for i in range(tiles)}
         middle = total // 2
         width, height = stream.codec_context.width, stream.codec_context.height
-        tile_size = (width // COLUMNS, height // ROWS)
-        sheet = Image.new("RGB", (tile_size[0] * COLUMNS, tile_size[1] * ROWS))
+        sheet = Image.new("RGB", (width, height))
         thumbnail = None
         last = None
         for index, frame in enumerate(container.decode(stream)):
@@ -70,15 +70,20 @@ def _decoded(path: str) -> Stills:
             if index == middle:
                 thumbnail = picture
             if index in wanted:
-                tile = wanted[index]
-                sheet.paste(
-                    picture.resize(tile_size),
-                    ((tile % COLUMNS) * tile_size[0], (tile // COLUMNS) * tile_size[1]),
-                )
+                left, top, right, bottom = _cell(wanted[index], width, height)
+                sheet.paste(picture.resize((right - left, bottom - top)), (left, top))
             last = picture
         if last is None:
             raise _NoFramesError("the video has no frames")
     return Stills(_jpeg(thumbnail or last), _jpeg(sheet))
+
+
+def _cell(tile: int, width: int, height: int) -> tuple[int, int, int, int]:
+    """The box of the sheet a tile fills (left, top, right, bottom)."""
+    column, row = tile % COLUMNS, tile // COLUMNS
+    left, right = column * width // COLUMNS, (column + 1) * width // COLUMNS
+    top, bottom = row * height // ROWS, (row + 1) * height // ROWS
+    return left, top, right, bottom
 
 
 def _jpeg(picture: Any) -> bytes:

@@ -39,6 +39,9 @@ class Received:
     video_id: str | None
     outcome: Outcome
     duplicate: bool = False
+    # What the call is answered with, where its provider asks more than an acknowledgement (a
+    # challenge echoed back).
+    answer: dict[str, str] | None = None
 
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -100,7 +103,9 @@ def receive_callback(
 ) -> Received:
     """Applies a provider's callback (`delivery`: its headers, lower-cased, and body) once: its URL's
     token must be the one made for the job the call names (the field its provider's `Callbacks`
-    names), and a provider that signs its calls must have signed it with a key it publishes."""
+    names), and a provider that signs its calls must have signed it with a key it publishes. A
+    provider's challenge is echoed back once the token holds, without a lookup (it comes as the job
+    starts, and wants its answer within seconds)."""
     body = delivery[1]
     video_id = video_id_of(secret, token)
     if video_id is None:
@@ -113,6 +118,9 @@ def receive_callback(
         event = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InvalidRequest("The callback body is not JSON.", param="body") from e
+    challenge = _challenge(scheme.callbacks.challenge_field, event)
+    if challenge is not None:
+        return Received(f"{provider}.challenge", video_id, Outcome(finalised=False), answer=challenge)
     upstream_id = event.get(field) if isinstance(event, dict) else None
     if not isinstance(upstream_id, str):
         raise InvalidRequest(f"The callback names no job ({field}).", param="body")
@@ -126,6 +134,14 @@ def receive_callback(
         verify_signature(entry, delivery, signing_keys, now)
     delivery_id = f"{provider}:{upstream_id}"
     return _once(delivery_id, f"{provider}.callback", found, deliveries, ports, now, record)
+
+
+def _challenge(field: str | None, event: object) -> dict[str, str] | None:
+    """The echo of a provider's challenge, for a call that carries one in the field its provider
+    names."""
+    if field is None or not isinstance(event, dict) or not isinstance(event.get(field), str):
+        return None
+    return {field: event[field]}
 
 
 def _once(

@@ -25,6 +25,9 @@ class Callbacks:
     # "module:function" checking a call's signature: (headers, body, keys, now) -> None, raising
     # Unauthorized or InvalidRequest.
     verifier: str | None = None
+    # The field of a call's JSON body carrying a challenge the provider requires echoed back
+    # (`{field: value}`) before it sends any update; None when it sends none.
+    challenge_field: str | None = None
 
 
 @dataclass(frozen=True)
