@@ -5,7 +5,7 @@ provider's redirects and carry the key only to the provider's own origin."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -56,15 +56,23 @@ class RestUpstream(Bounded):
         client: httpx2.Client = self.clients["http"]
         return client
 
-    def request(self, entry: Entry, method: str, url: str, *, repeatable: bool, body: Any = None) -> Any:
-        """A JSON call to the provider; its JSON answer (None when empty)."""
-        headers = self.auth_headers(entry) | {"Accept": "application/json"}
+    def request(
+        self,
+        entry: Entry,
+        method: str,
+        url: str,
+        *,
+        repeatable: bool,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """A JSON call to the provider, with `headers` besides the key's; its JSON answer (None when
+        empty)."""
+        sent = self.auth_headers(entry) | {"Accept": "application/json"} | dict(headers or {})
         for attempt in range(self._attempts):
             last = attempt == self._attempts - 1
             try:
-                response = self._http().request(
-                    method, url, json=body, headers=headers, timeout=self._timeout()
-                )
+                response = self._http().request(method, url, json=body, headers=sent, timeout=self._timeout())
             except httpx2.TimeoutException as e:
                 if last or not (repeatable or never_sent(e)):
                     raise UpstreamRetryableError("The upstream did not answer in time.") from e
@@ -79,10 +87,10 @@ class RestUpstream(Bounded):
             self._pause_before_retry(attempt)
         raise AssertionError("unreachable")
 
-    def start(self, entry: Entry, url: str, body: Any) -> Any:
+    def start(self, entry: Entry, url: str, body: Any, headers: Mapping[str, str] | None = None) -> Any:
         """A create's POST (not repeated once sent); a 404 to it is a model the provider does not offer."""
         try:
-            return self.request(entry, "POST", url, repeatable=False, body=body)
+            return self.request(entry, "POST", url, repeatable=False, body=body, headers=headers)
         except UpstreamNotFoundError as e:
             raise VideoModelNotAvailable(f"The upstream does not offer this model: {e}") from e
 
