@@ -3,7 +3,8 @@ its key itself (`"api_key": "…"`) instead of naming its SSM parameter. `serve`
 a SecureString under UpstreamKeysPath and names the parameter in the route, as deployed: a key never
 reaches a function but from SSM. A route without a base URL goes to the built-in engine's dialect of
 its provider when the engine runs (and takes the dialect's signing keys, for a provider that signs
-its callbacks). The document that results is checked as `videos-api routes check` checks one, then
+its callbacks, and the key its provider takes, made from the one given: Vertex AI's service account
+key). The document that results is checked as `videos-api routes check` checks one, then
 deployed to the local AppConfig by the same calls `routes apply` makes."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.engine.dialects import dialects
+from local.engine.dialects import Dialect, dialects
 from local.routes_store import check
 from local.template import application_template
 from videos_core.adapters.routes import RoutesDocumentError
@@ -53,17 +54,19 @@ def read_routes(path: Path, defaults: Defaults, engine_url: str | None) -> Route
     for model, given in raw.items():
         route = dict(given) if isinstance(given, dict) else {"base_url": given}
         key = route.pop("api_key", None)
+        dialect = dialects().get(str(route.get("provider", "openai")))
+        # The engine's URL, when the route goes to its dialect.
+        engine = engine_url if dialect is not None and "base_url" not in route else None
         if key is not None:
             if "api_key_parameter" in route:
                 raise RoutesFileError(f"route {model!r}: give api_key or api_key_parameter, not both")
             parameter = defaults.keys_path + re.sub(r"[^A-Za-z0-9_.-]", "-", model)
-            keys[parameter] = str(key)
+            keys[parameter] = _secret(str(key), dialect, engine)
             route["api_key_parameter"] = parameter
-        dialect = dialects().get(str(route.get("provider", "openai")))
-        if "base_url" not in route and engine_url is not None and dialect is not None:
-            route["base_url"] = engine_url + dialect.path
+        if dialect is not None and engine is not None:
+            route["base_url"] = engine + dialect.path
             if dialect.webhook_keys_path is not None:
-                route.setdefault("webhook_keys_url", engine_url + dialect.webhook_keys_path)
+                route.setdefault("webhook_keys_url", engine + dialect.webhook_keys_path)
         document[model] = route
     content = json.dumps(document).encode()
     try:
@@ -71,3 +74,11 @@ def read_routes(path: Path, defaults: Defaults, engine_url: str | None) -> Route
     except RoutesDocumentError as e:
         raise RoutesFileError(f"--routes {path}: {e}") from e
     return Routes(path.name, content, keys)
+
+
+def _secret(key: str, dialect: Dialect | None, engine: str | None) -> str:
+    """What a route keeps as its key: the key given or, on the engine, what its dialect's provider
+    takes made from it (Vertex AI: a service account's key)."""
+    if dialect is None or dialect.route_secret is None or engine is None:
+        return key
+    return dialect.route_secret(key, engine)

@@ -2,7 +2,8 @@
 
 The routes document maps the model name clients send to a route: `{"<model>": {"provider": "<a
 registered provider>", "base_url": "https://…", "upstream_model": "<the provider's id>",
-"api_key_parameter": "<SSM name>", …overrides, "prices_by_size": {"<size>": "<USD per second>"}}}`.
+"api_key_parameter": "<SSM name>", "region": "<a regional provider's>", …overrides,
+"prices_by_size": {"<size>": "<USD per second>"}}}`.
 It lives in AWS AppConfig (`videos_core.adapters.routes`), checked against `schema()` before it is
 deployed. Without routes, OpenAI's two models go to the deployment's UpstreamBaseUrl, if it has one.
 A base URL is https unless it is a loopback address: a key never travels in clear.
@@ -24,6 +25,8 @@ from videos_core.providers import names, provider
 from videos_core.providers.plugin import Provider
 
 ParameterName = Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]+$")]
+# A cloud region as hosts and paths carry it: us-central1, europe-west4, us-east-1, global.
+RegionName = Annotated[str, Field(pattern=r"^[a-z]+(-[a-z]+[0-9]*)*(-[0-9]+)?$", max_length=40)]
 DEFAULT_MODELS = ("sora-2", "sora-2-pro")
 # What `safe_base_url` takes, for the routes document's schema (which cannot run Python).
 _SAFE_URL_PATTERN = r"^(https://[^/:]+|http://(localhost|127\.[0-9.]+|\[::1\]))(:[0-9]+)?(/.*)?$"
@@ -73,6 +76,9 @@ class Route(Overrides):
     profile: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     # Where the provider publishes the keys its callbacks are signed with (the provider's, by default).
     webhook_keys_url: BaseUrl | None = None
+    # Where a regional provider runs the model (the provider's default region, by default): its calls
+    # name it, and so does the host of its default base URL.
+    region: RegionName | None = None
     # USD per second for a size, where it differs from the model's `price_per_second`.
     prices_by_size: dict[SizeValue, Price] = Field(default_factory=dict)
 
@@ -111,6 +117,7 @@ class Entry:
     # USD per second: "*" for any size, and a row per size where it differs.
     prices: dict[str, Decimal]
     webhook_keys_url: str | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,8 @@ def _entry(model: str, route: Route, defaults: Defaults) -> Entry:
             f"route {model!r}: no {plugin.name} profile for {upstream_model!r}; name one with 'profile' "
             f"({', '.join(sorted(plugin.profiles))})"
         )
-    base_url = route.base_url or plugin.default_base_url
+    region = _region(model, route, plugin)
+    base_url = route.base_url or _default_base_url(plugin, region)
     if base_url is None and plugin.takes_upstream_base_url:
         base_url = defaults.base_url
     if base_url is None:
@@ -180,7 +188,22 @@ def _entry(model: str, route: Route, defaults: Defaults) -> Entry:
         | _size_prices(plugin, family, route)
         | dict(route.prices_by_size),
         webhook_keys_url=route.webhook_keys_url or (callbacks.keys_url if callbacks else None),
+        region=region,
     )
+
+
+def _region(model: str, route: Route, plugin: Provider) -> str | None:
+    """The route's region, or its provider's; a route may name one only for a regional provider."""
+    if route.region is not None and plugin.default_region is None:
+        raise ValueError(f"route {model!r}: {plugin.name} takes no region")
+    return route.region or plugin.default_region
+
+
+def _default_base_url(plugin: Provider, region: str | None) -> str | None:
+    """The provider's own API, in the route's region for a regional one."""
+    if plugin.default_base_url is None or region is None:
+        return plugin.default_base_url
+    return plugin.default_base_url.format(region=region)
 
 
 def _size_prices(plugin: Provider, family: str, route: Route) -> dict[str, Decimal]:

@@ -20,7 +20,7 @@ from functools import cache
 
 from PIL import Image, UnidentifiedImageError
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from local.engine.errors import EngineError
@@ -43,6 +43,9 @@ class Dialect:
     webhook_keys_path: str | None = None
     # How it answers an error, for a status fault armed on its paths (None: OpenAI's shape).
     errors: Callable[[EngineError], Response] | None = None
+    # The secret a route to it is stored with offline, from the key a routes file gives and the
+    # engine's URL (None: that key): Vertex AI's is a service account's JSON key.
+    route_secret: Callable[[str, str], str] | None = None
 
 
 @cache
@@ -74,6 +77,32 @@ def speaking(render: Callable[[EngineError], Response], endpoint: Endpoint) -> E
             return render(e)
 
     return answered
+
+
+# Google's canonical error codes by the HTTP status each maps to (google.rpc.Code).
+_GOOGLE_STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "NOT_IMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def google_error(error: EngineError) -> Response:
+    """An error as Google's APIs answer one (the Gemini API, Vertex AI):
+    `{"error": {"code": 400, "message", "status": "INVALID_ARGUMENT"}}`."""
+    fallback = "INTERNAL" if error.status >= 500 else "FAILED_PRECONDITION"
+    status = _GOOGLE_STATUS_NAMES.get(error.status, fallback)
+    body = {"error": {"code": error.status, "message": error.message, "status": status}}
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    return JSONResponse(body, error.status, headers=headers)
 
 
 def start(engine: Engine, params: CreateParams) -> Job:

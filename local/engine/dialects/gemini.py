@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import Dialect, MediaFile, key_matches, size_of, speaking, start
+from local.engine.dialects import Dialect, MediaFile, google_error, key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -35,23 +35,10 @@ MODELS = {
     "veo-3.0-fast-generate-001": (4, 6, 8),
     "veo-2.0-generate-001": (5, 6, 8),
 }
-_STATUS_NAMES = {
-    400: "INVALID_ARGUMENT",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    429: "RESOURCE_EXHAUSTED",
-}
 _RAI_REASON = (
     "We encountered an issue with the prompt that goes against our Responsible AI practices. "
     "Please rephrase and try again."
 )
-
-
-def _google_error(error: EngineError) -> Response:
-    status = _STATUS_NAMES.get(error.status, "INTERNAL" if error.status >= 500 else "FAILED_PRECONDITION")
-    body = {"error": {"code": error.status, "message": error.message, "status": status}}
-    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
-    return JSONResponse(body, error.status, headers=headers)
 
 
 def _bad(message: str) -> EngineError:
@@ -144,16 +131,16 @@ class GeminiApi:
         return [
             Route(
                 "/v1beta/models/{model}:predictLongRunning",
-                speaking(_google_error, self.predict),
+                speaking(google_error, self.predict),
                 methods=["POST"],
             ),
             Route(
                 "/v1beta/models/{model}/operations/{operation}",
-                speaking(_google_error, self.operation),
+                speaking(google_error, self.operation),
                 methods=["GET"],
             ),
-            Route("/v1beta/files/{file}:download", speaking(_google_error, self.download), methods=["GET"]),
-            Route("/v1beta/storage/files/{file}", speaking(_google_error, self.stored), methods=["GET"]),
+            Route("/v1beta/files/{file}:download", speaking(google_error, self.download), methods=["GET"]),
+            Route("/v1beta/storage/files/{file}", speaking(google_error, self.stored), methods=["GET"]),
         ]
 
 

@@ -22,12 +22,10 @@ ENV = SETTINGS_ENV
 
 
 @contextlib.contextmanager
-def routed(base_url: str, routes: dict[str, Any]) -> Iterator[RoutedUpstream]:
+def routed(base_url: str, routes: dict[str, Any], key: str = "sk-test") -> Iterator[RoutedUpstream]:
     settings: Settings = load_settings(ENV | {"UPSTREAM_BASE_URL": f"{base_url}/v1"})
     catalog = build_catalog(routes, settings.catalog_defaults)
-    with contextlib.closing(
-        RoutedUpstream(settings, lambda: catalog, lambda _: "sk-test", attempts=1)
-    ) as upstream:
+    with contextlib.closing(RoutedUpstream(settings, lambda: catalog, lambda _: key, attempts=1)) as upstream:
         yield upstream
 
 

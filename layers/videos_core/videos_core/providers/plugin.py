@@ -40,7 +40,8 @@ class Provider:
     # "module:class" of its adapter, a `videos_core.adapters.upstream_calls.Bounded`.
     adapter: str
     # Where a route without `base_url` goes; None: a route must name one (or the deployment's
-    # UpstreamBaseUrl, for the providers that take it).
+    # UpstreamBaseUrl, for the providers that take it). A regional API's names its host's region as
+    # `{region}`.
     default_base_url: str | None
     # Whether deleting a running job cancels it at the provider.
     cancels: bool = False
@@ -50,6 +51,9 @@ class Provider:
     # USD per second by family and size, where a size costs other than its family's price (a route
     # that sets its own price_per_second sets it for every size).
     prices_by_size: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The region of a route that names none, for a provider whose API is regional; None: its routes
+    # take no region.
+    default_region: str | None = None
 
     def family_of(self, model_id: str) -> str | None:
         """The family for a model id: the longest family name the id starts with."""

@@ -30,14 +30,8 @@ class GeminiUpstream(RestUpstream):
         return {"x-goog-api-key": self._api_key(entry.api_key_parameter)}
 
     def error_info(self, body: Any, status: int) -> tuple[UpstreamErrorInfo, str | None]:
-        """Google's `{"error": {"code": 400, "message", "status": "INVALID_ARGUMENT"}}`."""
         info, param = super().error_info(body, status)
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict) and error.get("status"):
-            info = UpstreamErrorInfo(
-                type=str(error["status"]), code=str(error["status"]), message=info.message
-            )
-        return info, param
+        return google_error_info(body, info), param
 
     def create(self, request: UpstreamCreate) -> UpstreamJob:
         entry = self.route(request.model)
@@ -79,7 +73,7 @@ class GeminiUpstream(RestUpstream):
                 upstream_id, "failed", 0, VideoError(code="video_generation_failed", message=message)
             )
         if _video_uri(operation) is None:
-            return UpstreamJob(upstream_id, "failed", 0, _filtered(operation))
+            return UpstreamJob(upstream_id, "failed", 0, filtered(_response(operation)))
         return UpstreamJob(id=upstream_id, status="completed", progress=100)
 
     def delete(self, model: str, upstream_id: str) -> None:
@@ -112,9 +106,21 @@ def _video_uri(operation: dict[str, Any]) -> str | None:
     return None
 
 
-def _filtered(operation: dict[str, Any]) -> VideoError:
-    """A finished operation without a video: the safety filters' reasons, when it gives them."""
-    reasons = _response(operation).get("raiMediaFilteredReasons")
+def google_error_info(body: Any, info: UpstreamErrorInfo) -> UpstreamErrorInfo:
+    """Google's `{"error": {"code": 400, "message", "status": "INVALID_ARGUMENT"}}`: the status names
+    the error (Vertex AI answers the same way)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("status"):
+        return UpstreamErrorInfo(type=str(error["status"]), code=str(error["status"]), message=info.message)
+    return info
+
+
+def filtered(response: dict[str, Any]) -> VideoError:
+    """A finished Veo operation's response without a video: the safety filters took it (their reasons,
+    when it gives them), or it has none for no reason given (Vertex AI's has the same fields)."""
+    reasons = response.get("raiMediaFilteredReasons")
     if isinstance(reasons, list) and reasons:
         return VideoError(code="moderation_blocked", message="; ".join(str(r) for r in reasons))
+    if response.get("raiMediaFilteredCount"):
+        return VideoError(code="moderation_blocked", message="Veo's safety filters took the video.")
     return VideoError(code="video_generation_failed", message="The upstream finished without a video.")
