@@ -112,12 +112,36 @@ def test_a_create_is_checked_against_its_model() -> None:
         ({"veo-2.0-generate-001": {"provider": "gemini", "colour": "red"}}, "colour"),
         ({"veo": {"provider": "no-such-provider"}}, "unknown provider 'no-such-provider'"),
         ({"house": {"provider": "openai", "profile": "vllm-omni"}}, "name its base_url"),
+        ({"veo-2.0-generate-001": {"provider": "gemini", "region": "us-east1"}}, "gemini takes no region"),
+        ({"veo-3.1-generate-001": {"provider": "vertex", "region": "us/../x"}}, "region"),
     ],
 )
 def test_a_bad_route_names_the_problem(routes: object, problem: str) -> None:
     no_upstream_base_url = Defaults(None, DEFAULTS.api_key_parameter, DEFAULTS.keys_path)
     with pytest.raises(RoutesDocumentError, match=problem):
         check(json.dumps(routes).encode(), no_upstream_base_url)
+
+
+def test_a_regional_providers_route_is_in_its_region_or_the_providers_default_one() -> None:
+    veo = {"provider": "vertex", "upstream_model": "veo-3.1-generate-001"}
+    routes = {
+        "default": veo,
+        "europe": veo | {"region": "europe-west4"},
+        "global": veo | {"region": "global", "base_url": "https://aiplatform.googleapis.com"},
+    }
+
+    entries = catalog(routes).entries
+
+    assert (entries["default"].region, entries["default"].base_url) == (
+        "us-central1",
+        "https://us-central1-aiplatform.googleapis.com",
+    )
+    assert entries["europe"].base_url == "https://europe-west4-aiplatform.googleapis.com"
+    assert (entries["global"].region, entries["global"].base_url) == (
+        "global",
+        "https://aiplatform.googleapis.com",
+    )
+    assert catalog().route("veo-3.1").region is None
 
 
 def test_without_routes_openais_models_go_to_the_upstream_base_url_if_there_is_one() -> None:
@@ -188,6 +212,19 @@ def test_a_routes_file_keeps_its_keys_out_of_the_document(tmp_path: Path) -> Non
     assert document["veo"]["base_url"] == "http://127.0.0.1:4010"
     assert b"k1" not in routes.document
     assert routes.keys == {"/videos-api/upstream-keys/veo": "k1"}
+
+
+def test_a_routes_file_route_on_the_engine_keeps_the_key_its_dialect_makes(tmp_path: Path) -> None:
+    file = tmp_path / "routes.json"
+    veo = {"provider": "vertex", "upstream_model": "veo-3.1-generate-001", "api_key": "k1"}
+    file.write_text(json.dumps({"veo": veo, "elsewhere": veo | {"base_url": "https://vertex.example.com"}}))
+
+    keys = read_routes(file, DEFAULTS, "http://127.0.0.1:4010").keys
+
+    made = json.loads(keys["/videos-api/upstream-keys/veo"])
+    assert made["type"] == "service_account"
+    assert made["token_uri"] == "http://127.0.0.1:4010/vertex/token"
+    assert keys["/videos-api/upstream-keys/elsewhere"] == "k1"
 
 
 def test_a_bad_routes_file_is_refused(tmp_path: Path) -> None:
