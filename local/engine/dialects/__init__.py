@@ -67,6 +67,15 @@ class MediaFile(FileResponse):
     chunk_size = 8 * 1024 * 1024
 
 
+def job_video(engine: Engine, job_id: str | None, missing: Exception) -> MediaFile:
+    """A job's video as a provider's storage serves it (its signed URL checked first); `missing`, in
+    the provider's shape, where the provider keeps no such file."""
+    if job_id is None:
+        raise missing
+    path, media_type = engine.asset(job_id, "video")
+    return MediaFile(path, media_type=media_type)
+
+
 def speaking(render: Callable[[EngineError], Response], endpoint: Endpoint) -> Endpoint:
     """An endpoint whose errors are answered in its provider's shape."""
 

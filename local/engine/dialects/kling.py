@@ -50,7 +50,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import Dialect, Endpoint, MediaFile, size_of, speaking, start
+from local.engine.dialects import Dialect, Endpoint, job_video, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import QUEUED_SHARE, Job, Scenario, scenarios_in
 from local.engine.params import CreateParams
@@ -248,10 +248,7 @@ class KlingApi:
         refused."""
         self.signed.check(request.url.path, request.query_params)
         task = self.tasks.get(request.path_params["task_id"])
-        if task is None:
-            raise _not_found("Not found")
-        path, media_type = self.engine.asset(task.job_id, "video")
-        return MediaFile(path, media_type=media_type)
+        return job_video(self.engine, task.job_id if task else None, _not_found("Not found"))
 
     def routes(self) -> list[Route]:
         found = [Route(PREFIX + "/cdn/{task_id}.mp4", speaking(_kling_error, self.video), methods=["GET"])]

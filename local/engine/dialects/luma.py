@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import Dialect, MediaFile, key_matches, size_of, speaking, start
+from local.engine.dialects import Dialect, job_video, key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import QUEUED_SHARE, Job
 from local.engine.luma_ray import ASPECT_RATIOS, DEFAULTS, DURATIONS, MAX_PROMPT_CHARS
@@ -209,10 +209,7 @@ class LumaApi:
         signature is refused."""
         self.signed.check(request.url.path, request.query_params)
         job_id = self.generations.get(request.path_params["generation_id"])
-        if job_id is None:
-            raise EngineError(404, NOT_FOUND)
-        path, media_type = self.engine.asset(job_id, "video")
-        return MediaFile(path, media_type=media_type)
+        return job_video(self.engine, job_id, EngineError(404, NOT_FOUND))
 
     def routes(self) -> list[Route]:
         generation = API + "/generations/{generation_id}"

@@ -41,7 +41,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import Dialect, MediaFile, data_uri_picture, key_matches, size_of, speaking, start
+from local.engine.dialects import (
+    Dialect,
+    data_uri_picture,
+    job_video,
+    key_matches,
+    size_of,
+    speaking,
+    start,
+)
 from local.engine.errors import EngineError
 from local.engine.jobs import QUEUED_SHARE, Job
 from local.engine.params import CreateParams
@@ -214,10 +222,7 @@ class MiniMaxVideos:
         signature is refused."""
         self.signed.check(request.url.path, request.query_params)
         job_id = self.files.get(request.path_params["file_id"])
-        if job_id is None:
-            raise EngineError(404, "Not found.")
-        path, media_type = self.engine.asset(job_id, "video")
-        return MediaFile(path, media_type=media_type)
+        return job_video(self.engine, job_id, EngineError(404, "Not found."))
 
     def routes(self) -> list[Route]:
         return [

@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import Dialect, MediaFile, key_matches, size_of, speaking, start
+from local.engine.dialects import Dialect, job_video, key_matches, size_of, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -209,10 +209,7 @@ class ReplicateApi:
         signature is refused."""
         self.signed.check(request.url.path, request.query_params)
         job_id = self.predictions.get(request.path_params["prediction_id"])
-        if job_id is None:
-            raise EngineError(404, "The requested resource could not be found.")
-        path, media_type = self.engine.asset(job_id, "video")
-        return MediaFile(path, media_type=media_type)
+        return job_video(self.engine, job_id, EngineError(404, "The requested resource could not be found."))
 
     def routes(self) -> list[Route]:
         predictions = PREFIX + "/v1/predictions/{prediction_id}"

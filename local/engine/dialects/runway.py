@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from local.engine.dialects import Dialect, MediaFile, key_matches, speaking, start
+from local.engine.dialects import Dialect, job_video, key_matches, speaking, start
 from local.engine.errors import EngineError
 from local.engine.jobs import Job
 from local.engine.params import CreateParams
@@ -226,10 +226,7 @@ class RunwayApi:
         signature is refused."""
         self.signed.check(request.url.path, request.query_params)
         job_id = self.jobs.get(request.path_params["task_id"])
-        if job_id is None:
-            raise EngineError(404, "Not found.")
-        path, media_type = self.engine.asset(job_id, "video")
-        return MediaFile(path, media_type=media_type)
+        return job_video(self.engine, job_id, EngineError(404, "Not found."))
 
     def routes(self) -> list[Route]:
         return [

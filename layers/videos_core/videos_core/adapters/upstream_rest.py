@@ -87,6 +87,16 @@ class RestUpstream(Bounded):
             self._pause_before_retry(attempt)
         raise AssertionError("unreachable")
 
+    def read_state(
+        self, entry: Entry, url: str, what: str, status_field: str | None = None
+    ) -> dict[str, Any]:
+        """A job's state as a GET reads it: a JSON object, with a string `status_field` where one is
+        named; any other answer is a malformed `what`, retried."""
+        state = self.request(entry, "GET", url, repeatable=True)
+        if not isinstance(state, dict) or (status_field and not isinstance(state.get(status_field), str)):
+            raise UpstreamRetryableError(f"The upstream answered with a malformed {what}.")
+        return state
+
     def start(self, entry: Entry, url: str, body: Any, headers: Mapping[str, str] | None = None) -> Any:
         """A create's POST (not repeated once sent); a 404 to it is a model the provider does not offer."""
         try:

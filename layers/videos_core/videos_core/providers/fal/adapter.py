@@ -73,9 +73,7 @@ class FalUpstream(RestUpstream):
 
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
         entry = self.route(model)
-        status = self.request(entry, "GET", _requests_url(entry, upstream_id) + "/status", repeatable=True)
-        if not isinstance(status, dict):
-            raise UpstreamRetryableError("The upstream answered with a malformed status.")
+        status = self.read_state(entry, _requests_url(entry, upstream_id) + "/status", "status")
         state = str(status.get("status"))
         if state in _STATUSES:
             return UpstreamJob(id=upstream_id, status=_STATUSES[state], progress=0)

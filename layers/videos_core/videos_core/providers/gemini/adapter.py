@@ -57,9 +57,7 @@ class GeminiUpstream(RestUpstream):
 
     def _operation(self, model: str, name: str) -> tuple[Entry, dict[str, Any]]:
         entry = self.route(model)
-        operation = self.request(entry, "GET", f"{entry.base_url}/v1beta/{name}", repeatable=True)
-        if not isinstance(operation, dict):
-            raise UpstreamRetryableError("The upstream answered with a malformed operation.")
+        operation = self.read_state(entry, f"{entry.base_url}/v1beta/{name}", "operation")
         return entry, operation
 
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:

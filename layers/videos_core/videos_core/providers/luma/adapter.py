@@ -69,10 +69,7 @@ class LumaUpstream(RestUpstream):
 
     def _generation(self, model: str, generation_id: str) -> tuple[Entry, dict[str, Any]]:
         entry = self.route(model)
-        generation = self.request(entry, "GET", _generation_url(entry, generation_id), repeatable=True)
-        if not isinstance(generation, dict) or not isinstance(generation.get("state"), str):
-            raise UpstreamRetryableError("The upstream answered with a malformed generation.")
-        return entry, generation
+        return entry, self.read_state(entry, _generation_url(entry, generation_id), "generation", "state")
 
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
         _, generation = self._generation(model, upstream_id)

@@ -137,9 +137,7 @@ class MiniMaxUpstream(RestUpstream):
         """The task as a query reads it; a failed one carries its reason in `base_resp`."""
         entry = self.route(model)
         url = f"{entry.base_url}/v1/query/video_generation?task_id={quote(task_id, safe='')}"
-        task = self.request(entry, "GET", url, repeatable=True)
-        if not isinstance(task, dict):
-            raise UpstreamRetryableError("The upstream answered with a malformed task.")
+        task = self.read_state(entry, url, "task")
         return entry, task if task.get("status") in _FAILED else _accepted(task)
 
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:

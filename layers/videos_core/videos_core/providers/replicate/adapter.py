@@ -86,10 +86,7 @@ class ReplicateUpstream(RestUpstream):
     def _prediction(self, model: str, prediction_id: str) -> tuple[Entry, dict[str, Any]]:
         entry = self.route(model)
         url = f"{entry.base_url}/v1/predictions/{quote(prediction_id, safe='')}"
-        prediction = self.request(entry, "GET", url, repeatable=True)
-        if not isinstance(prediction, dict) or not isinstance(prediction.get("status"), str):
-            raise UpstreamRetryableError("The upstream answered with a malformed prediction.")
-        return entry, prediction
+        return entry, self.read_state(entry, url, "prediction", "status")
 
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
         _, prediction = self._prediction(model, upstream_id)

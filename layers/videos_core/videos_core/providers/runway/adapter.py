@@ -94,10 +94,7 @@ class RunwayUpstream(RestUpstream):
 
     def _task(self, model: str, task_id: str) -> tuple[Entry, dict[str, Any]]:
         entry = self.route(model)
-        task = self.request(entry, "GET", f"{entry.base_url}/v1/tasks/{quote(task_id)}", repeatable=True)
-        if not isinstance(task, dict) or not isinstance(task.get("status"), str):
-            raise UpstreamRetryableError("The upstream answered with a malformed task.")
-        return entry, task
+        return entry, self.read_state(entry, f"{entry.base_url}/v1/tasks/{quote(task_id)}", "task", "status")
 
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
         _, task = self._task(model, upstream_id)
