@@ -102,7 +102,7 @@ def test_a_generation_starts_from_its_keyframe_read_from_its_url(luma: LumaAI) -
             keyframes={"frame0": frame0},
         )
         assert made.id is not None
-        return made.id
+        return str(made.id)
 
     with stub_server(_Pictures) as pictures:
         read = from_frame(f"{pictures}/blue.png")
