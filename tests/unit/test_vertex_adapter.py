@@ -63,8 +63,8 @@ def test_the_assertion_is_the_jwt_google_auth_verifies_with_the_keys_certificate
 
     signed = assertion(ACCOUNT, now)
 
-    header = jwt.decode_header(signed)  # type: ignore[no-untyped-call]
-    claims = jwt.decode(signed, certs={"0123abcd": public_pem}, audience=AUDIENCE)  # type: ignore[no-untyped-call]
+    header = jwt.decode_header(signed)
+    claims = jwt.decode(signed, certs={"0123abcd": public_pem}, audience=AUDIENCE)
     assert header == {"alg": "RS256", "typ": "JWT", "kid": "0123abcd"}
     assert claims == {
         "iat": now,

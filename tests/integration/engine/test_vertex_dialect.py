@@ -92,7 +92,7 @@ def key_info(engine_url: str, signing_key: rsa.RSAPrivateKey) -> dict[str, str]:
 
 def credentials_of(key: dict[str, str]) -> service_account.Credentials:
     """google-auth's credentials of a key, for Vertex AI's scope (google-auth has no type hints)."""
-    made: service_account.Credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+    made: service_account.Credentials = service_account.Credentials.from_service_account_info(
         key, scopes=[SCOPE]
     )
     return made
@@ -263,7 +263,7 @@ def test_the_token_endpoint_verifies_an_uploaded_keys_signature_and_the_assertio
     # A key the engine was not given is taken on its structure, as the other dialects take any key.
     assert taken.status_code == 200
     with pytest.raises(RefreshError, match="Invalid JWT Signature"):
-        credentials_of(forged).refresh(AuthRequest())  # type: ignore[no-untyped-call]
+        credentials_of(forged).refresh(AuthRequest())
 
 
 def test_the_adapter_makes_downloads_and_fails_as_the_contract_says(
