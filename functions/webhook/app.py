@@ -1,7 +1,8 @@
 """POST /webhooks/openai: the upstream's signed video.completed / video.failed events end a job at once
 (no API key: the Standard Webhooks signature authenticates the sender). POST
-/webhooks/{provider}/{token}: fal's and OpenRouter's callbacks, authenticated by the URL's per-job
-token (a provider's challenge is answered with its echo)."""
+/webhooks/{provider}/{token}: the providers' callbacks, authenticated by the URL's per-job token and,
+for a provider that signs them (fal, Replicate), its signature (a provider's challenge is answered with
+its echo)."""
 
 import base64
 import json
@@ -11,9 +12,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videos_core import wiring
+from videos_core.callbacks import signed_headers
 from videos_core.deadline import bounded, seconds_left
 from videos_core.http import JSON, Api, time_left
-from videos_core.logic.webhook import Received, callback_token, receive, receive_callback, signed_headers
+from videos_core.logic.webhook import Received, callback_token, receive, receive_callback
 from videos_core.logic.workflow import Finisher
 from videos_core.observability import logger, metrics, traced
 from videos_core.router import Response

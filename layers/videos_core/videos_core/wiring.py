@@ -220,10 +220,11 @@ def finisher(
 
 @cache
 def signing_keys() -> KeySets:
-    """The providers' published webhook keys, kept per container."""
+    """The providers' webhook signing keys, kept per container (read as the route where a provider
+    gives its signing secret to its account's key alone)."""
     from videos_core.adapters.jwks import KeySets
 
-    return KeySets()
+    return KeySets(lambda entry: upstream().auth_headers(entry.model))
 
 
 @cache

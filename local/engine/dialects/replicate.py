@@ -13,7 +13,11 @@ delivery path, `/replicate/delivery/…`, that needs no token and expires), fail
 `[moderation]` is Replicate's E005, an input or output flagged as sensitive) or canceled. `POST
 /replicate/v1/predictions/{id}/cancel` cancels one starting or processing and answers the prediction.
 A create's `webhook` is called with the prediction when it ends (`webhook_events_filter` must then
-include `completed`, the only event the engine sends).
+include `completed`, the only event the engine sends), signed as Replicate signs every webhook
+(Standard Webhooks: `webhook-id`, the same on each retry; `webhook-timestamp`; `webhook-signature`,
+`v1,` and the base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` under the account's secret). `GET
+/replicate/v1/webhooks/default/secret` gives the account's secret, `{"key": "whsec_…"}`, to its token:
+one per engine unless given.
 
 Errors are problem details, `{"title", "detail", "status"}`: a body that is not JSON a 400, an input
 that fails the model's schema a 422 listing `invalid_fields`, an unknown model or prediction a 404, no
@@ -26,6 +30,9 @@ import base64
 import binascii
 import io
 import json
+import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -42,8 +49,10 @@ from local.engine.jobs import Job
 from local.engine.params import CreateParams
 from local.engine.service import Engine
 from local.engine.signed_urls import SignedUrls
+from local.engine.webhooks import new_secret, secret_key, sign
 
 PREFIX = "/replicate"
+SECRET_PATH = PREFIX + "/v1/webhooks/default/secret"
 WEBHOOK_EVENTS = ("start", "output", "logs", "completed")
 # Replicate's error for an input or output its safety checks flag.
 FLAGGED = "The input or output was flagged as sensitive. Please try again with different inputs. (E005)"
@@ -93,8 +102,11 @@ def _replicate_error(error: EngineError) -> Response:
 
 
 class ReplicateApi:
-    def __init__(self, engine: Engine, api_key: str | None) -> None:
+    def __init__(self, engine: Engine, api_key: str | None, webhook_secret: str | None = None) -> None:
         self.engine, self.api_key = engine, api_key
+        # The account's webhook signing secret, `whsec_` and base64.
+        self.webhook_secret = webhook_secret or new_secret()
+        self._signing_key = secret_key(self.webhook_secret)
         self.signed = SignedUrls()
         self.predictions: dict[str, str] = {}  # prediction id -> the engine's job id
         self.inputs: dict[str, dict[str, Any]] = {}  # job id -> the prediction's input
@@ -104,6 +116,26 @@ class ReplicateApi:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() not in ("bearer", "token") or not key_matches(token, self.api_key):
             raise EngineError(401, "You did not pass a valid authentication token")
+
+    def _signed(self) -> Callable[[bytes], dict[str, str]]:
+        """Standard Webhooks' headers for one webhook: its id kept across retries, each attempt's own
+        timestamp."""
+        message_id = "msg_" + secrets.token_hex(13)
+
+        def headers(body: bytes) -> dict[str, str]:
+            timestamp = int(time.time())
+            return {
+                "webhook-id": message_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": sign(self._signing_key, message_id, timestamp, body),
+            }
+
+        return headers
+
+    async def default_secret(self, request: Request) -> Response:
+        """The account's webhook signing secret, to its token."""
+        self._check(request)
+        return JSONResponse({"key": self.webhook_secret})
 
     async def create(self, request: Request) -> Response:
         self._check(request)
@@ -138,7 +170,7 @@ class ReplicateApi:
         self.inputs[job.id] = {field: value for field, value in given.items() if field != model.image_field}
         base = str(request.base_url)
         if webhook is not None:
-            self.engine.call_back(job, webhook, lambda ended: self._view(ended, base))
+            self.engine.call_back(job, webhook, lambda ended: self._view(ended, base), self._signed())
         return JSONResponse(self._view(job, base), 201)
 
     def _job(self, request: Request) -> Job:
@@ -220,6 +252,7 @@ class ReplicateApi:
                 methods=["POST"],
             ),
             Route(predictions, speaking(_replicate_error, self.get), methods=["GET"]),
+            Route(SECRET_PATH, speaking(_replicate_error, self.default_secret), methods=["GET"]),
             Route(predictions + "/cancel", speaking(_replicate_error, self.cancel), methods=["POST"]),
             Route(
                 PREFIX + "/delivery/{prediction_id}/output.mp4",
@@ -311,5 +344,6 @@ DIALECT = Dialect(
     PREFIX,
     lambda engine, api_key: ReplicateApi(engine, api_key).routes(),
     example_model="google/veo-3.1",
+    webhook_keys_path=SECRET_PATH,
     errors=_replicate_error,
 )

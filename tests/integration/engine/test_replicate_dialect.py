@@ -2,8 +2,8 @@
 engine with `base_url` (the client puts `/v1/...` after it): a prediction walked from starting through
 processing (its progress read from the logs) to succeeded, its output downloaded without the token,
 Hailuo started from an image, a 422 in Replicate's problem-details shape, `[fail]` and `[moderation]`,
-a cancel, unknown ids and models, the token's check, the webhook of an ended prediction; then the
-service's adapter against the dialect."""
+a cancel, unknown ids and models, the token's check, the webhook of an ended prediction, signed with
+the account's secret the client reads and validates; then the service's adapter against the dialect."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from replicate.client import Client
 from replicate.exceptions import ReplicateError
 from replicate.prediction import Prediction
+from replicate.webhook import InvalidSignatureError
 
 from tests.integration.engine.test_provider_adapters import ended, routed
 from tests.media import png_bytes, probe_mp4
@@ -177,6 +178,29 @@ def test_an_ended_prediction_posts_itself_to_its_webhook(
     body = json.loads(delivery.body)
     assert (body["id"], body["status"]) == (prediction.id, "succeeded")
     assert body["output"].startswith("http")
+
+
+def test_its_webhooks_are_signed_with_the_accounts_secret_as_the_client_validates_them(
+    client: Client, webhook_receiver: WebhookReceiver, engine_url: str
+) -> None:
+    prediction = client.models.predictions.create(
+        model=VEO, input={"prompt": PROMPT, "duration": 4}, webhook=webhook_receiver.url
+    )
+    [delivery] = webhook_receiver.for_video(prediction.id)
+
+    secret = client.webhooks.default.secret()
+
+    assert secret.key.startswith("whsec_")
+    assert delivery.headers["webhook-id"].startswith("msg_")
+    # The client raises on any failure and answers None on success.
+    client.webhooks.validate(
+        headers=delivery.headers, body=delivery.body.decode(), secret=secret, tolerance=300
+    )
+    tampered = delivery.body.replace(b"succeeded", b"failed")
+    with pytest.raises(InvalidSignatureError):
+        client.webhooks.validate(headers=delivery.headers, body=tampered.decode(), secret=secret)
+    anonymous = HTTP.get(f"{engine_url}/replicate/v1/webhooks/default/secret")
+    assert anonymous.status_code == 401
 
 
 def test_unknown_predictions_and_models_are_404_and_a_missing_token_401(

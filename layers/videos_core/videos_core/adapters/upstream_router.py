@@ -56,6 +56,13 @@ class RoutedUpstream:
             self._adapters[entry.provider] = adapter
         return adapter if self._deadline is None else adapter.until(self._deadline)
 
+    def auth_headers(self, model: str) -> dict[str, str]:
+        """The headers a call authenticates as the model's route with, as its adapter sends them (a
+        REST provider's: the signing secret some providers give to their account's key alone)."""
+        adapter = self._for(model)
+        headers: dict[str, str] = adapter.auth_headers(adapter.route(model))
+        return headers
+
     def create(self, request: UpstreamCreate) -> UpstreamJob:
         job: UpstreamJob = self._for(request.model).create(request)
         return job

@@ -19,12 +19,18 @@ class Callbacks:
 
     # The field of the call's JSON body that names the provider's job.
     job_id_field: str
-    # Where the provider publishes the keys it signs its calls with (a JWKS); None when it signs
-    # nothing, so the URL's per-job token alone authenticates a call.
+    # Where the provider publishes the keys it signs its calls with (a JWKS, or what `keys_reader`
+    # reads); None when it signs nothing, so the URL's per-job token alone authenticates a call.
     keys_url: str | None = None
     # "module:function" checking a call's signature: (headers, body, keys, now) -> None, raising
     # Unauthorized or InvalidRequest.
     verifier: str | None = None
+    # "module:function" reading the document at the keys URL (its JSON) into the keys the verifier
+    # takes; None: a JWKS, its Ed25519 keys.
+    keys_reader: str | None = None
+    # Whether the keys URL answers only the route's own credentials (sent as its adapter sends them):
+    # an account's signing secret rather than a published key.
+    keys_need_route_key: bool = False
     # The field of a call's JSON body carrying a challenge the provider requires echoed back
     # (`{field: value}`) before it sends any update; None when it sends none.
     challenge_field: str | None = None

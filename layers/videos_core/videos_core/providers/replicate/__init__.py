@@ -16,9 +16,10 @@ Replicate's list prices per second of output: Veo 3.1 $0.40 with audio, Veo 3.1 
 audio, Hailuo 02 $0.045 at 768p and $0.08 at 1080p. Replicate documents no prompt limit for these
 models: Veo's is the Gemini API's, Hailuo's MiniMax's own (2000 characters).
 
-Replicate signs its webhooks (Standard Webhooks, with a per-account secret read from `GET
-/v1/webhooks/default/secret` with the API key); that secret is not a published key, so its calls are
-taken as OpenRouter's are: the callback URL's per-job token authenticates them.
+Replicate signs its webhooks (its "Verify webhooks" topic; Standard Webhooks) with a per-account
+secret it gives the account's API token at `GET /v1/webhooks/default/secret` (`{"key": "whsec_…"}`,
+its client's `webhooks.default.secret()`): a call must carry the callback URL's per-job token and a
+signature under the secret of the route's own account (`signatures.py`).
 """
 
 from __future__ import annotations
@@ -64,7 +65,14 @@ PROVIDER = Provider(
     default_base_url="https://api.replicate.com",
     # POST /v1/predictions/{id}/cancel stops a prediction that is starting or processing.
     cancels=True,
-    # The webhook's body is the prediction: its `id` names it.
-    callbacks=Callbacks(job_id_field="id"),
+    # The webhook's body is the prediction: its `id` names it. The signing secret is the account's,
+    # read with the route's key.
+    callbacks=Callbacks(
+        job_id_field="id",
+        keys_url="https://api.replicate.com/v1/webhooks/default/secret",
+        verifier="videos_core.providers.replicate.signatures:verify",
+        keys_reader="videos_core.providers.replicate.signatures:signing_secret",
+        keys_need_route_key=True,
+    ),
     prices_by_size={"minimax/hailuo-02": {"1920x1080": "0.08"}},
 )
