@@ -1,8 +1,9 @@
-"""Callbacks as fal and OpenRouter make them: when a job ends, its body is POSTed to the URL the
-request gave (fal's `fal_webhook`, OpenRouter's `callback_url`), retried until a 2xx. Neither is
-signed but for fal's (Ed25519, `local.engine.dialects.fal`): the URL carries whatever secret its
-owner put in it. A call whose answer matters (MiniMax's challenge) is made once, within a time. An
-offline engine calls back only to this machine: a URL elsewhere is logged and left alone."""
+"""Callbacks as the providers make them: when a job ends, its body is POSTed to the URL the request
+gave (fal's `fal_webhook`, OpenRouter's `callback_url`, Replicate's `webhook`…), retried until a 2xx.
+None is signed but fal's (Ed25519, `local.engine.dialects.fal`) and Replicate's (Standard Webhooks,
+`local.engine.dialects.replicate`): the URL carries whatever secret its owner put in it. A call
+whose answer matters (MiniMax's challenge) is made once, within a time. An offline engine calls back
+only to this machine: a URL elsewhere is logged and left alone."""
 
 from __future__ import annotations
 

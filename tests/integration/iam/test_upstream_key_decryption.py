@@ -59,7 +59,9 @@ def test_with_the_key_named_every_function_that_calls_upstreams_reads_their_keys
     readers = [f for f in granted.functions.values() if reads_upstream_keys(f)]
     default_key = granted.parameters["UpstreamApiKeyParameter"]
 
-    assert {"CreateFunction", "CheckStatusFunction"} <= {f.logical_id for f in readers}
+    # The webhook function too: it asks the upstream how a called-back job ended, and reads a
+    # provider's signing secret as the route (Replicate's, with the route's key).
+    assert {"CreateFunction", "CheckStatusFunction", "WebhookFunction"} <= {f.logical_id for f in readers}
     for function in readers:
         assert read_as(function, ROUTE_KEY) == f"key-of-{ROUTE_KEY}"
         assert read_as(function, default_key) == f"key-of-{default_key}"
