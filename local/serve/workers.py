@@ -4,9 +4,9 @@ started on first use and reused, so cold and warm starts happen as they do on AW
 
 A worker is forked from a server process that has already imported the libraries every function
 imports (boto3, Powertools, pydantic) — as Lambda's runtime is loaded before a function's init — so a
-new worker costs milliseconds of its own. Only libraries that read nothing of the environment when
-imported are preloaded; the function's own modules, and anything configured from its environment,
-are imported in the worker, after its environment is set."""
+new worker costs milliseconds of its own. Only libraries the core layer ships, and that read nothing of
+the environment when imported, are preloaded; the function's own modules, and anything configured
+from its environment, are imported in the worker, after its environment is set."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ PRELOADED = (
     "local.serve.botocore_data",
     "s3transfer.manager",
     "pydantic",
-    "httpx",
+    # The HTTP client of the openai SDK and of the REST providers' adapters (httpx itself is not in
+    # the layer: preloaded, a function importing it would work here and fail on Lambda).
+    "httpx2",
     "aws_lambda_powertools.logging",
     "aws_lambda_powertools.metrics",
     "aws_lambda_powertools.utilities.typing",

@@ -62,3 +62,22 @@ def test_the_build_targets_the_templates_runtime_and_architecture() -> None:
         assert (metadata["BuildMethod"], metadata["ContextPath"]) == ("makefile", "."), logical_id
         assert "Runtime" not in function["Properties"]
         assert "Architectures" not in function["Properties"]
+
+
+def test_the_workers_preload_only_what_the_core_layer_ships() -> None:
+    """A library the fork server preloads is in every worker: one the core layer lacks would import
+    offline and fail on Lambda."""
+    from importlib.metadata import packages_distributions
+
+    from local.serve.workers import PRELOADED
+
+    shipped = {
+        line.split("==", 1)[0].lower()
+        for line in (ROOT / "layers" / "videos_core" / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith(" ")
+    }
+    distributions = packages_distributions()
+    libraries = {module.split(".", 1)[0] for module in PRELOADED if not module.startswith("local.")}
+    for library in libraries:
+        names = {name.lower().replace("_", "-") for name in distributions[library]}
+        assert names & shipped, f"{library} is preloaded but not in the core layer"
