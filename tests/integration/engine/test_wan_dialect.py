@@ -115,8 +115,9 @@ def test_a_task_runs_from_pending_to_succeeded_and_its_video_downloads_without_t
 
     seen = walked(created.output.task_id)
 
+    # The task is PENDING for a moment only: a busy machine's first read may find it RUNNING.
     statuses = [state.output.task_status for state in seen]
-    assert statuses[0] == "PENDING"
+    assert statuses[0] in ("PENDING", "RUNNING")
     assert [s for n, s in enumerate(statuses) if n == 0 or statuses[n - 1] != s][-2:] == [
         "RUNNING",
         "SUCCEEDED",
