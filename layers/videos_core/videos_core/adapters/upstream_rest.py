@@ -121,6 +121,15 @@ class RestUpstream(Bounded):
         return status_error(response.status_code, info, param, response.headers)
 
     @contextmanager
+    def stream_output(self, entry: Entry, url: str | None, missing: str) -> Iterator[StreamedContent]:
+        """A finished job's video at `url`, fetched as `stream` fetches it; None (the job has no video
+        yet, or is not finished) is `missing`, retried."""
+        if url is None:
+            raise UpstreamRetryableError(missing)
+        with self.stream(entry, url) as content:
+            yield content
+
+    @contextmanager
     def stream(self, entry: Entry, url: str) -> Iterator[StreamedContent]:
         """A download from the provider's host (with the key) or from where it keeps its files (a CDN,
         without it), following redirects as `upstream_calls` allows."""

@@ -125,10 +125,8 @@ class KlingUpstream(RestUpstream):
         if variant != "video":
             raise VariantNotOfferedError(variant)
         entry, task = self._task(model, upstream_id)
-        url = _video_url(task)
-        if task["task_status"] != _SUCCEEDED or url is None:
-            raise UpstreamRetryableError("The upstream's task has no video to download.")
-        with self.stream(entry, url) as content:
+        url = _video_url(task) if task["task_status"] == _SUCCEEDED else None
+        with self.stream_output(entry, url, "The upstream's task has no video to download.") as content:
             yield content
 
 

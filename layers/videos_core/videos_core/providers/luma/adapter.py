@@ -23,7 +23,7 @@ from urllib.parse import quote
 from videos_core.adapters.upstream_calls import StreamedContent
 from videos_core.adapters.upstream_rest import RestUpstream, job_id
 from videos_core.catalog import Entry
-from videos_core.errors import InvalidRequest, UpstreamErrorInfo, UpstreamRetryableError
+from videos_core.errors import InvalidRequest, UpstreamErrorInfo
 from videos_core.models.api import VideoError
 from videos_core.ports import UpstreamCreate, UpstreamJob, UpstreamNotFoundError, VariantNotOfferedError
 from videos_core.providers.luma import RATIOS, RESOLUTION_NAMES
@@ -100,10 +100,9 @@ class LumaUpstream(RestUpstream):
         if variant != "video":
             raise VariantNotOfferedError(variant)
         entry, generation = self._generation(model, upstream_id)
-        url = _video_url(generation)
-        if generation["state"] != "completed" or url is None:
-            raise UpstreamRetryableError("The upstream's generation has no video to download.")
-        with self.stream(entry, url) as content:
+        url = _video_url(generation) if generation["state"] == "completed" else None
+        missing = "The upstream's generation has no video to download."
+        with self.stream_output(entry, url, missing) as content:
             yield content
 
 

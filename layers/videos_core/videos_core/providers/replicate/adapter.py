@@ -28,7 +28,6 @@ from videos_core.catalog import Entry
 from videos_core.errors import (
     InvalidVideoDuration,
     UpstreamErrorInfo,
-    UpstreamRetryableError,
 )
 from videos_core.models.api import VideoError
 from videos_core.ports import UpstreamCreate, UpstreamJob, UpstreamNotFoundError, VariantNotOfferedError
@@ -119,10 +118,9 @@ class ReplicateUpstream(RestUpstream):
         if variant != "video":
             raise VariantNotOfferedError(variant)
         entry, prediction = self._prediction(model, upstream_id)
-        url = _output_url(prediction)
-        if prediction["status"] != "succeeded" or url is None:
-            raise UpstreamRetryableError("The upstream's prediction has no output to download.")
-        with self.stream(entry, url) as content:
+        url = _output_url(prediction) if prediction["status"] == "succeeded" else None
+        missing = "The upstream's prediction has no output to download."
+        with self.stream_output(entry, url, missing) as content:
             yield content
 
 

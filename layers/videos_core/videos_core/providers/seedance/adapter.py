@@ -27,7 +27,7 @@ from urllib.parse import quote
 from videos_core.adapters.upstream_calls import StreamedContent
 from videos_core.adapters.upstream_rest import RestUpstream, job_id
 from videos_core.catalog import Entry
-from videos_core.errors import InvalidVideoSize, UpstreamErrorInfo, UpstreamRetryableError
+from videos_core.errors import InvalidVideoSize, UpstreamErrorInfo
 from videos_core.models.api import VideoError
 from videos_core.ports import UpstreamCreate, UpstreamJob, UpstreamNotFoundError, VariantNotOfferedError
 from videos_core.providers.seedance import FAMILIES
@@ -118,10 +118,8 @@ class SeedanceUpstream(RestUpstream):
         if variant != "video":
             raise VariantNotOfferedError(variant)
         entry, task = self._task(model, upstream_id)
-        url = _video_url(task)
-        if task["status"] != "succeeded" or url is None:
-            raise UpstreamRetryableError("The upstream's task has no video to download.")
-        with self.stream(entry, url) as content:
+        url = _video_url(task) if task["status"] == "succeeded" else None
+        with self.stream_output(entry, url, "The upstream's task has no video to download.") as content:
             yield content
 
 
