@@ -55,3 +55,17 @@ def test_a_400_names_the_contracts_parameter(error: dict[str, str], param: str |
     info, named = modelark_error(error | {"message": "Refused.", "type": "BadRequest"}, 400)
 
     assert (info.code, info.type, named) == (error["code"], "BadRequest", param)
+
+
+@pytest.mark.parametrize(
+    ("family", "tables"),
+    [("seedance-1-0-pro", "PICTURES_1_0"), ("seedance-1-5-pro", "PICTURES_1_5")],
+)
+def test_the_engines_tables_name_the_same_pictures(family: str, tables: str) -> None:
+    """The engine's dialect writes ModelArk's tables from the documentation on its own (it imports
+    nothing of the service); the two copies must agree picture for picture."""
+    from local.engine.dialects import seedance as dialect
+
+    for resolution, pictures in getattr(dialect, tables).items():
+        for ratio, size in zip(dialect.RATIOS, pictures, strict=True):
+            assert FAMILIES[family].picture(size) == (ratio, resolution), (size, ratio, resolution)
