@@ -27,7 +27,8 @@ STALL_PROGRESS = 42
 
 
 class Scenario(StrEnum):
-    """Behaviours a prompt can ask for by containing `[name]`, like a payment provider's test cards."""
+    """Behaviours a prompt can ask for by containing `[name]`, like a payment provider's test cards;
+    `[name:model]` asks for it only of jobs of that model (one route's provider of several)."""
 
     FAIL = "fail"
     MODERATION = "moderation"
@@ -36,11 +37,16 @@ class Scenario(StrEnum):
     FLAKY = "flaky"
 
 
-_SCENARIO_TAG = re.compile(r"\[(" + "|".join(re.escape(s.value) for s in Scenario) + r")\]", re.IGNORECASE)
+_SCENARIO_TAG = re.compile(
+    r"\[(" + "|".join(re.escape(s.value) for s in Scenario) + r")(?::([A-Za-z0-9._/-]+))?\]", re.IGNORECASE
+)
 
 
-def scenarios_in(prompt: str) -> frozenset[Scenario]:
-    return frozenset(Scenario(tag.lower()) for tag in _SCENARIO_TAG.findall(prompt))
+def scenarios_in(prompt: str, model: str | None = None) -> frozenset[Scenario]:
+    """The scenarios a prompt asks of a job of `model`."""
+    return frozenset(
+        Scenario(tag.lower()) for tag, only in _SCENARIO_TAG.findall(prompt) if not only or only == model
+    )
 
 
 def new_video_id() -> str:

@@ -101,7 +101,7 @@ class Engine:
     # Requests
 
     def create(self, params: CreateParams) -> Job:
-        scenarios = scenarios_in(params.prompt)
+        scenarios = scenarios_in(params.prompt, params.model)
         if Scenario.RATE_LIMIT in scenarios:
             raise EngineError(
                 429,
@@ -137,7 +137,13 @@ class Engine:
             prompt, source.spec.width, source.spec.height, source.spec.seconds, source=source.spec
         )
         return self._start(
-            prompt, source.model, source.seconds, source.size, spec, scenarios_in(prompt), source.id
+            prompt,
+            source.model,
+            source.seconds,
+            source.size,
+            spec,
+            scenarios_in(prompt, source.model),
+            source.id,
         )
 
     def edit(self, params: BaseParams) -> Job:
@@ -146,7 +152,7 @@ class Engine:
         spec = base.spec(params.prompt, base.seconds, "edit")
         seconds = str(base.seconds)
         return self._start(
-            params.prompt, base.model, seconds, base.size, spec, scenarios_in(params.prompt), None
+            params.prompt, base.model, seconds, base.size, spec, scenarios_in(params.prompt, base.model), None
         )
 
     def extend(self, params: BaseParams) -> Job:
@@ -157,7 +163,7 @@ class Engine:
         spec = base.spec(params.prompt, int(params.seconds), "extension")
         seconds = str(spec.total_seconds)
         return self._start(
-            params.prompt, base.model, seconds, base.size, spec, scenarios_in(params.prompt), None
+            params.prompt, base.model, seconds, base.size, spec, scenarios_in(params.prompt, base.model), None
         )
 
     def _base(self, params: BaseParams, done_to: str) -> Base:

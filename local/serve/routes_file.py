@@ -52,28 +52,41 @@ def read_routes(path: Path, defaults: Defaults, engine_url: str | None) -> Route
     document: dict[str, Any] = {}
     keys: dict[str, str] = {}
     for model, given in raw.items():
-        route = dict(given) if isinstance(given, dict) else {"base_url": given}
-        key = route.pop("api_key", None)
-        dialect = dialects().get(str(route.get("provider", "openai")))
-        # The engine's URL, when the route goes to its dialect.
-        engine = engine_url if dialect is not None and "base_url" not in route else None
-        if key is not None:
-            if "api_key_parameter" in route:
-                raise RoutesFileError(f"route {model!r}: give api_key or api_key_parameter, not both")
-            parameter = defaults.keys_path + re.sub(r"[^A-Za-z0-9_.-]", "-", model)
-            keys[parameter] = _secret(str(key), dialect, engine)
-            route["api_key_parameter"] = parameter
-        if dialect is not None and engine is not None:
-            route["base_url"] = engine + dialect.path
-            if dialect.webhook_keys_path is not None:
-                route.setdefault("webhook_keys_url", engine + dialect.webhook_keys_path)
-        document[model] = route
+        if isinstance(given, list):
+            document[model] = [
+                _route(f"{model}-{number}", route, defaults, engine_url, keys)
+                for number, route in enumerate(given, start=1)
+            ]
+        else:
+            document[model] = _route(model, given, defaults, engine_url, keys)
     content = json.dumps(document).encode()
     try:
         check(content, defaults)
     except RoutesDocumentError as e:
         raise RoutesFileError(f"--routes {path}: {e}") from e
     return Routes(path.name, content, keys)
+
+
+def _route(
+    name: str, given: Any, defaults: Defaults, engine_url: str | None, keys: dict[str, str]
+) -> dict[str, Any]:
+    """A route as deployed (`name`: its key parameter's), its inline key put in `keys`."""
+    route = dict(given) if isinstance(given, dict) else {"base_url": given}
+    key = route.pop("api_key", None)
+    dialect = dialects().get(str(route.get("provider", "openai")))
+    # The engine's URL, when the route goes to its dialect.
+    engine = engine_url if dialect is not None and "base_url" not in route else None
+    if key is not None:
+        if "api_key_parameter" in route:
+            raise RoutesFileError(f"route {name!r}: give api_key or api_key_parameter, not both")
+        parameter = defaults.keys_path + re.sub(r"[^A-Za-z0-9_.-]", "-", name)
+        keys[parameter] = _secret(str(key), dialect, engine)
+        route["api_key_parameter"] = parameter
+    if dialect is not None and engine is not None:
+        route["base_url"] = engine + dialect.path
+        if dialect.webhook_keys_path is not None:
+            route.setdefault("webhook_keys_url", engine + dialect.webhook_keys_path)
+    return route
 
 
 def _secret(key: str, dialect: Dialect | None, engine: str | None) -> str:

@@ -109,6 +109,17 @@ class Store:
         )
         return True
 
+    # Attempts
+    def switch(self, before: VideoRecord, after: VideoRecord, charge: Decimal) -> bool:
+        current = self.records.get(before.video_id)
+        if current is None or current.terminal or current.upstream_id != before.upstream_id:
+            return False
+        if len(current.attempts) != len(before.attempts):
+            return False
+        self.records[before.video_id] = after
+        self.spent += charge
+        return True
+
     def withdraw(self, record: VideoRecord) -> bool:
         self.records.pop(record.video_id)
         self.slots.discard(record.video_id)
@@ -171,6 +182,9 @@ class Content:
 
 
 class Upstream:
+    def via(self, route: str | None) -> Upstream:
+        return self
+
     def stored_video(self, model: str, upstream_id: str) -> str | None:
         return None
 
@@ -219,4 +233,6 @@ def finisher(
         Upstream(),  # type: ignore[arg-type]
         assets or Assets(),
         ender(store, bus, holder),
+        store,
+        lambda _domain, _entry, _video_id: None,
     )

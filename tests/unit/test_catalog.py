@@ -65,7 +65,7 @@ def test_each_route_finds_its_providers_profile_and_default_address() -> None:
 
 def test_prices_come_from_the_catalog_with_a_routes_prices_per_size_on_top() -> None:
     routes = ROUTES | {"veo-3.1": {**ROUTES["veo-3.1"], "prices_by_size": {"1920x1080": "0.5"}}}
-    prices = catalog(routes).prices
+    prices = {model: entry.prices for model, entry in catalog(routes).entries.items()}
 
     assert prices["veo-3.1"] == {"*": Decimal("0.40"), "1920x1080": Decimal("0.5")}
     assert prices["kling"] == {"*": Decimal("0.07")}
@@ -73,7 +73,8 @@ def test_prices_come_from_the_catalog_with_a_routes_prices_per_size_on_top() -> 
 
 def test_a_providers_own_prices_by_size_apply_unless_the_route_prices_every_size() -> None:
     ray = {"provider": "bedrock", "upstream_model": "luma.ray-v2:0"}
-    prices = catalog({"ray": ray, "flat": ray | {"price_per_second": "1"}}).prices
+    entries = catalog({"ray": ray, "flat": ray | {"price_per_second": "1"}}).entries
+    prices = {model: entry.prices for model, entry in entries.items()}
 
     assert prices["ray"]["*"] == Decimal("1.50")
     assert prices["ray"]["960x540"] == Decimal("0.75")
@@ -235,3 +236,66 @@ def test_a_bad_routes_file_is_refused(tmp_path: Path) -> None:
     file.write_text("[]")
     with pytest.raises(RoutesFileError, match="JSON object"):
         read_routes(file, DEFAULTS, None)
+
+
+TWO_ROUTES = {
+    "veo": [
+        {"provider": "gemini", "upstream_model": "veo-3.1-generate-preview", "max_seconds": 600},
+        {"name": "backup", "provider": "fal", "upstream_model": "fal-ai/veo3"},
+    ]
+}
+
+
+def test_a_model_may_list_routes_in_order_each_named_and_each_called_on_its_own() -> None:
+    built = catalog(TWO_ROUTES)
+
+    assert [(e.route, e.provider, e.max_seconds) for e in built.routes("veo")] == [
+        ("gemini", "gemini", 600),
+        ("backup", "fal", None),
+    ]
+    assert built.entry("veo") == built.routes("veo")[0]
+    assert built.entry("veo", "backup") == built.via("backup").entry("veo") == built.routes("veo")[1]
+    assert built.entry("veo", "gone") is None
+    jsonschema.validate(TWO_ROUTES, schema())
+    [card] = list_models(built).data
+    assert [(r.name, r.provider) for r in card.routes] == [("gemini", "gemini"), ("backup", "fal")]
+
+
+FAL_VEO = {"provider": "fal", "upstream_model": "fal-ai/veo3"}
+
+
+@pytest.mark.parametrize(
+    ("routes", "schema_refuses", "says"),
+    [
+        ([FAL_VEO, FAL_VEO], False, "names repeat"),  # the code's rule alone
+        ([], True, "at least 1 item"),
+        ([FAL_VEO | {"name": "Not A Name"}], True, "should match pattern"),
+        ([FAL_VEO | {"max_seconds": 5}], True, "greater than or equal to 10"),
+    ],
+)
+def test_a_models_routes_are_refused_by_the_code_and_the_schema(
+    routes: list[object], schema_refuses: bool, says: str
+) -> None:
+    with pytest.raises(ValueError, match=says):
+        catalog({"veo": routes})
+    if schema_refuses:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"veo": routes}, schema())
+
+
+def test_a_create_goes_to_the_routes_that_can_make_it_and_is_refused_when_none_can() -> None:
+    from videos_core.logic.create import routes_taking
+
+    built = catalog(
+        {
+            "m": [
+                {"upstream_model": "sora-2"},
+                {"name": "veo", "provider": "gemini", "upstream_model": "veo-3.1-generate"},
+            ]
+        }
+    )
+
+    assert [e.route for e in routes_taking("m", built, "4", "1280x720", "p", False)] == ["openai", "veo"]
+    assert [e.route for e in routes_taking("m", built, "6", "1280x720", "p", False)] == ["veo"]
+    with pytest.raises(InvalidVideoDuration):
+        routes_taking("m", built, "5", "1280x720", "p", False)

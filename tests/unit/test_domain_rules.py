@@ -61,8 +61,8 @@ def test_reported_progress_sets_the_wait_to_the_time_left(
 
 
 def test_costs_are_the_seeds_table() -> None:
-    prices = build_catalog({}, load_settings(BASE_ENV).catalog_defaults).prices
-    table = {(m, s): estimate_cost(prices, m, "720x1280", s) for m in prices for s in (4, 8, 12)}
+    entries = build_catalog({}, load_settings(BASE_ENV).catalog_defaults).entries
+    table = {(m, s): estimate_cost(e.prices, "720x1280", s) for m, e in entries.items() for s in (4, 8, 12)}
 
     assert table == {
         ("sora-2", 4): Decimal("0.5"),
@@ -76,10 +76,10 @@ def test_costs_are_the_seeds_table() -> None:
 
 def test_a_route_can_price_one_size_differently() -> None:
     route = {"sora-2-pro": {"base_url": "https://x.example/v1", "prices_by_size": {"1792x1024": "0.5"}}}
-    prices = build_catalog(route, load_settings(BASE_ENV).catalog_defaults).prices
+    prices = build_catalog(route, load_settings(BASE_ENV).catalog_defaults).route("sora-2-pro").prices
 
-    assert estimate_cost(prices, "sora-2-pro", "1792x1024", 4) == Decimal("2")
-    assert estimate_cost(prices, "sora-2-pro", "1280x720", 4) == Decimal("1.6")
+    assert estimate_cost(prices, "1792x1024", 4) == Decimal("2")
+    assert estimate_cost(prices, "1280x720", 4) == Decimal("1.6")
 
 
 def test_settings_default_to_the_seeds_models_and_figures() -> None:

@@ -28,6 +28,9 @@ class Reporting:
     status: str
     progress: int = 30
 
+    def via(self, route: str | None) -> Reporting:
+        return self
+
     def retrieve(self, model: str, upstream_id: str) -> UpstreamJob:
         return UpstreamJob(id=upstream_id, status=self.status, progress=self.progress)
 

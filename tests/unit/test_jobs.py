@@ -50,3 +50,5 @@ def test_a_failed_job_keeps_the_progress_it_reached() -> None:
 def test_scenarios_are_read_from_bracketed_tags_in_any_case() -> None:
     assert scenarios_in("a [FAIL] b [flaky]") == {Scenario.FAIL, Scenario.FLAKY}
     assert scenarios_in("fail without brackets [unknown]") == frozenset()
+    assert scenarios_in("[fail:sora-2] [stall]", "sora-2") == {Scenario.FAIL, Scenario.STALL}
+    assert scenarios_in("[fail:sora-2] [stall]", "sora-2-pro") == {Scenario.STALL}

@@ -46,6 +46,7 @@ def entry() -> Entry:
     return Entry(
         "replicate-veo",
         "replicate",
+        "replicate",
         "https://api.replicate.com",
         family,
         "/videos-api/upstream-keys/replicate",

@@ -32,7 +32,7 @@ def entry_of(family: str) -> Entry:
     capabilities = PROFILES[family]
     prices = {"*": capabilities.price_per_second}
     return Entry(
-        "wan", "wan", "https://dashscope-intl.aliyuncs.com", family, "/k", family, capabilities, prices
+        "wan", "wan", "wan", "https://dashscope-intl.aliyuncs.com", family, "/k", family, capabilities, prices
     )
 
 

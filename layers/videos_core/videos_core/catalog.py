@@ -1,9 +1,10 @@
 """The model catalog: each model a client may name, the route that serves it and what it can make.
 
-The routes document maps the model name clients send to a route: `{"<model>": {"provider": "<a
-registered provider>", "base_url": "https://…", "upstream_model": "<the provider's id>",
-"api_key_parameter": "<SSM name>", "region": "<a regional provider's>", …overrides,
-"prices_by_size": {"<size>": "<USD per second>"}}}`.
+The routes document maps the model name clients send to a route, or to a list of routes tried in
+order: `{"<model>": {"provider": "<a registered provider>", "base_url": "https://…",
+"upstream_model": "<the provider's id>", "api_key_parameter": "<SSM name>", "region": "<a regional
+provider's>", "name": "<the route's name among the model's>", "max_seconds": <how long a job may run
+there before the next route takes it>, …overrides, "prices_by_size": {"<size>": "<USD per second>"}}}`.
 It lives in AWS AppConfig (`videos_core.adapters.routes`), checked against `schema()` before it is
 deployed. Without routes, OpenAI's two models go to the deployment's UpstreamBaseUrl, if it has one.
 A base URL is https unless it is a loopback address: a key never travels in clear.
@@ -12,7 +13,7 @@ A base URL is https unless it is a loopback address: a key never travels in clea
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -27,7 +28,11 @@ from videos_core.providers.plugin import Provider
 ParameterName = Annotated[str, Field(pattern=r"^/[A-Za-z0-9_./-]+$")]
 # A cloud region as hosts and paths carry it: us-central1, europe-west4, us-east-1, global.
 RegionName = Annotated[str, Field(pattern=r"^[a-z]+(-[a-z]+[0-9]*)*(-[0-9]+)?$", max_length=40)]
+# How a model's attempts name a route (its provider's name, unless the route names itself).
+RouteName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 DEFAULT_MODELS = ("sora-2", "sora-2-pro")
+# The most routes one model may list: each is an attempt a job may make.
+MAX_ROUTES_PER_MODEL = 5
 # What `safe_base_url` takes, for the routes document's schema (which cannot run Python).
 _SAFE_URL_PATTERN = r"^(https://[^/:]+|http://(localhost|127\.[0-9.]+|\[::1\]))(:[0-9]+)?(/.*)?$"
 
@@ -69,6 +74,8 @@ class Route(Overrides):
     """Where a model goes, and how it is asked for there."""
 
     provider: ProviderName = "openai"
+    # The route's name among its model's routes (its provider's name, by default).
+    name: RouteName | None = None
     base_url: BaseUrl | None = None
     upstream_model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     api_key_parameter: ParameterName | None = None
@@ -81,6 +88,9 @@ class Route(Overrides):
     region: RegionName | None = None
     # USD per second for a size, where it differs from the model's `price_per_second`.
     prices_by_size: dict[SizeValue, Price] = Field(default_factory=dict)
+    # How long a job may run on this route once accepted before the model's next route takes it over
+    # (none: as long as the job may run at all).
+    max_seconds: Annotated[int, Field(ge=10, le=86_400)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -89,8 +99,14 @@ class Route(Overrides):
         return {"base_url": value} if isinstance(value, str) else value
 
 
-class RoutesDocument(RootModel[dict[Annotated[str, Field(min_length=1, max_length=200)], Route]]):
-    """The routes document: model name -> route."""
+RouteList = Annotated[list[Route], Field(min_length=1, max_length=MAX_ROUTES_PER_MODEL)]
+
+
+class RoutesDocument(RootModel[dict[Annotated[str, Field(min_length=1, max_length=200)], Route | RouteList]]):
+    """The routes document: model name -> its route, or its routes in the order they are tried."""
+
+    def routes(self) -> dict[str, list[Route]]:
+        return {model: value if isinstance(value, list) else [value] for model, value in self.root.items()}
 
 
 @dataclass(frozen=True)
@@ -108,6 +124,8 @@ class Entry:
     """One model of the catalog."""
 
     model: str
+    # The route's name among the model's routes.
+    route: str
     provider: str
     base_url: str
     upstream_model: str
@@ -118,19 +136,35 @@ class Entry:
     prices: dict[str, Decimal]
     webhook_keys_url: str | None = None
     region: str | None = None
+    max_seconds: int | None = None
 
 
 @dataclass(frozen=True)
 class Catalog:
-    entries: dict[str, Entry]
+    # Every model's routes, in the order they are tried.
+    routes_of: dict[str, tuple[Entry, ...]]
+    _views: dict[str, Catalog] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """Every model's first route."""
+        return {model: routes[0] for model, routes in self.routes_of.items()}
 
     @property
     def models(self) -> tuple[str, ...]:
-        return tuple(sorted(self.entries))
+        return tuple(sorted(self.routes_of))
 
-    def entry(self, model: str) -> Entry | None:
-        """A model's entry; a dated snapshot's is its base model's."""
-        return self.entries.get(model) or self.entries.get(base_model(model))
+    def routes(self, model: str) -> tuple[Entry, ...]:
+        """A model's routes in order (none for a model not in the catalog); a dated snapshot's are its
+        base model's."""
+        return self.routes_of.get(model) or self.routes_of.get(base_model(model)) or ()
+
+    def entry(self, model: str, route: str | None = None) -> Entry | None:
+        """A model's route named `route` (its first, for None)."""
+        routes = self.routes(model)
+        if route is None:
+            return routes[0] if routes else None
+        return next((entry for entry in routes if entry.route == route), None)
 
     def route(self, model: str) -> Entry:
         found = self.entry(model)
@@ -138,18 +172,36 @@ class Catalog:
             raise KeyError(model)
         return found
 
-    @property
-    def prices(self) -> dict[str, dict[str, Decimal]]:
-        """USD per second by model and size ("*": any size)."""
-        return {model: entry.prices for model, entry in self.entries.items()}
+    def via(self, route: str) -> Catalog:
+        """The catalog as a call on `route` sees it: each model that has a route of that name takes it
+        first."""
+        view = self._views.get(route)
+        if view is None:
+            view = Catalog({model: _first(route, routes) for model, routes in self.routes_of.items()})
+            self._views[route] = view
+        return view
+
+
+def _first(route: str, routes: tuple[Entry, ...]) -> tuple[Entry, ...]:
+    return tuple(sorted(routes, key=lambda entry: entry.route != route))
 
 
 def build_catalog(document: Any, defaults: Defaults) -> Catalog:
-    """Every accepted model with its route and capabilities; raises ValueError naming what is wrong."""
-    routes = RoutesDocument.model_validate(document).root
+    """Every accepted model with its routes and capabilities; raises ValueError naming what is wrong."""
+    routes = RoutesDocument.model_validate(document).routes()
     if not routes and defaults.base_url is not None:
-        routes = {model: Route() for model in DEFAULT_MODELS}
-    return Catalog({model: _entry(model, route, defaults) for model, route in routes.items()})
+        routes = {model: [Route()] for model in DEFAULT_MODELS}
+    return Catalog({model: _entries(model, listed, defaults) for model, listed in routes.items()})
+
+
+def _entries(model: str, routes: list[Route], defaults: Defaults) -> tuple[Entry, ...]:
+    entries = tuple(_entry(model, route, defaults) for route in routes)
+    names = [entry.route for entry in entries]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f"model {model!r}: its routes' names repeat ({', '.join(names)}); give each route its own 'name'"
+        )
+    return entries
 
 
 def _entry(model: str, route: Route, defaults: Defaults) -> Entry:
@@ -178,6 +230,7 @@ def _entry(model: str, route: Route, defaults: Defaults) -> Entry:
     callbacks = plugin.callbacks
     return Entry(
         model=model,
+        route=route.name or plugin.name,
         provider=plugin.name,
         base_url=base_url,
         upstream_model=upstream_model,
@@ -189,6 +242,7 @@ def _entry(model: str, route: Route, defaults: Defaults) -> Entry:
         | dict(route.prices_by_size),
         webhook_keys_url=route.webhook_keys_url or (callbacks.keys_url if callbacks else None),
         region=region,
+        max_seconds=route.max_seconds,
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
+from decimal import Decimal
 
-from videos_core.models.record import VideoRecord
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from videos_core.models.record import AttemptRecord, VideoRecord
 from videos_core.observability import metrics
 
 
@@ -17,7 +19,7 @@ def record_ended(record: VideoRecord, bill_failed_jobs: bool) -> None:
     if record.status == "completed":
         metrics.add_dimension("model", record.model)
         metrics.add_metric("VideosCompleted", MetricUnit.Count, 1)
-        metrics.add_metric("EstimatedCostUSD", MetricUnit.NoUnit, float(record.cost_estimate))
+        metrics.add_metric("EstimatedCostUSD", MetricUnit.NoUnit, float(spent(record, bill_failed_jobs)))
         if record.completed_at is not None:
             metrics.add_metric(
                 "GenerationSeconds", MetricUnit.Seconds, record.completed_at - record.created_at
@@ -25,5 +27,27 @@ def record_ended(record: VideoRecord, bill_failed_jobs: bool) -> None:
         return
     metrics.add_dimension("error_code", record.error.code if record.error else "unknown")
     metrics.add_metric("VideosFailed", MetricUnit.Count, 1)
-    if bill_failed_jobs:
-        metrics.add_metric("EstimatedCostUSD", MetricUnit.NoUnit, float(record.cost_estimate))
+    if spent(record, bill_failed_jobs):
+        metrics.add_metric("EstimatedCostUSD", MetricUnit.NoUnit, float(spent(record, bill_failed_jobs)))
+
+
+def spent(record: VideoRecord, bill_failed_jobs: bool) -> Decimal:
+    """What an ended job took from its owner's budget: its charged attempts (its price, for a job made
+    before attempts were kept, when completed or billed)."""
+    if record.attempts:
+        return sum((attempt.cost for attempt in record.attempts if attempt.charged), Decimal(0))
+    return record.cost_estimate if record.status == "completed" or bill_failed_jobs else Decimal(0)
+
+
+def record_attempt(model: str, attempt: AttemptRecord) -> None:
+    """An attempt's outcome on its route (refused, failed, abandoned, cancelled, completed) and what it
+    left charged, in metrics of their own: per model, route, provider and outcome."""
+    figures = [("RouteAttempts", MetricUnit.Count, 1.0)]
+    if attempt.charged:
+        figures.append(("RouteCostUSD", MetricUnit.NoUnit, float(attempt.cost)))
+    for name, unit, value in figures:
+        with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
+            metric.add_dimension("model", model)
+            metric.add_dimension("route", attempt.route)
+            metric.add_dimension("provider", attempt.provider)
+            metric.add_dimension("outcome", attempt.outcome)

@@ -85,6 +85,14 @@ class JobEnds(Protocol):
     def withdraw(self, record: VideoRecord) -> bool: ...
 
 
+class Attempts(Protocol):
+    def switch(self, before: VideoRecord, after: VideoRecord, charge: Decimal) -> bool:
+        """Moves a running job from `before` to `after` (another attempt, or its upstream id) and adds
+        `charge` to the spend of the job's day, both or neither; False when the job is no longer as
+        `before` says (ended, or moved by another); VideoQuotaExceeded when the budget cannot take it."""
+        ...
+
+
 class Outbox(Protocol):
     def claim(self, video_id: str, holder: str, now: int, until: int) -> PendingEvent | None: ...
 
@@ -236,6 +244,10 @@ class UpstreamJob:
 
 
 class Upstream(Protocol):
+    def via(self, route: str | None) -> Upstream:
+        """This upstream calling each model's route named `route` (its first, for None)."""
+        ...
+
     def create(self, request: UpstreamCreate) -> UpstreamJob: ...
 
     def remix(

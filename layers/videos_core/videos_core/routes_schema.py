@@ -18,8 +18,10 @@ _BARE_URL = RoutesDocument.model_json_schema()["$defs"]["Route"]["properties"]["
 def schema() -> dict[str, Any]:
     generated = RoutesDocument.model_json_schema(ref_template="#/definitions/{model}")
     definitions = generated.pop("$defs")
-    # A route may be a bare URL: an OpenAI-compatible server.
-    generated["additionalProperties"] = {"anyOf": [generated["additionalProperties"], _BARE_URL]}
+    # A route may be a bare URL (an OpenAI-compatible server), alone or in a model's list of routes.
+    route, routes = generated["additionalProperties"]["anyOf"]
+    either = {"anyOf": [route, _BARE_URL]}
+    generated["additionalProperties"] = {"anyOf": [*either["anyOf"], routes | {"items": either}]}
     document = {"$schema": DRAFT_04, **generated, "definitions": definitions}
     converted: dict[str, Any] = _draft_04(document)
     return converted

@@ -39,6 +39,7 @@ ENVIRONMENT = {
     "KEY_CACHE_TTL_SECONDS": "key_cache_ttl_seconds",
     "UPSTREAM_KEY_MAX_AGE_SECONDS": "upstream_key_max_age_seconds",
     "MAX_GENERATION_SECONDS": "max_generation_seconds",
+    "MAX_ATTEMPTS_PER_JOB": "max_attempts_per_job",
     "BILL_FAILED_JOBS": "bill_failed_jobs",
     "WEBHOOK_SECRET_PARAMETER": "webhook_secret_parameter",
     "WEBHOOK_DELIVERIES_TABLE": "webhook_deliveries_table",
@@ -102,6 +103,8 @@ class Settings(BaseModel):
     upstream_key_max_age_seconds: int = Field(default=300, ge=1, le=3600)
     # A job still running this long after creation ends as video_generation_timeout.
     max_generation_seconds: int = Field(default=1800, ge=60, le=86_400)
+    # How many of its model's routes a job may try, at create and after (catalog.MAX_ROUTES_PER_MODEL).
+    max_attempts_per_job: int = Field(default=3, ge=1, le=5)
     # Whether a failed job adds its estimated cost too (for upstreams that charge failures).
     bill_failed_jobs: bool = False
     # The SSM SecureString parameter holding the webhook receiver's Standard Webhooks secret.

@@ -7,7 +7,6 @@ start pays for what the function does, not for what the layer holds.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -16,13 +15,14 @@ from videos_core.adapters import aws
 from videos_core.settings import SettingsError, get_settings
 
 if TYPE_CHECKING:
+    from videos_core.adapters.attempts import DynamoAttempts
     from videos_core.adapters.characters import S3CharacterStore
     from videos_core.adapters.dynamodb import DynamoDeliveryLog, DynamoVideoRepository
     from videos_core.adapters.events import EventBridgePublisher
     from videos_core.adapters.job_ends import DynamoJobEnds
     from videos_core.adapters.jwks import KeySets
     from videos_core.adapters.outbox import DynamoOutbox
-    from videos_core.adapters.quotas import DynamoQuotas
+    from videos_core.adapters.quotas import DynamoQuotas, Limits
     from videos_core.adapters.routes import DeployedRoutes
     from videos_core.adapters.s3 import S3AssetStore
     from videos_core.adapters.secrets import Secrets
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from videos_core.adapters.uploads import S3UploadStore
     from videos_core.adapters.upstream_router import RoutedUpstream
     from videos_core.auth import OwnerResolver
-    from videos_core.catalog import Catalog
+    from videos_core.catalog import Catalog, Entry
     from videos_core.logic.create import Launcher
     from videos_core.logic.ending import Ender
     from videos_core.logic.workflow import Finisher
@@ -134,11 +134,17 @@ def _needs(value: str | None, variable: str) -> str:
 
 @cache
 def quotas() -> DynamoQuotas:
-    from videos_core.adapters.quotas import DynamoQuotas, Limits
+    from videos_core.adapters.quotas import DynamoQuotas
 
     settings = get_settings()
-    limits = Limits(settings.max_running_jobs, settings.daily_budget_usd)
-    return DynamoQuotas(aws.dynamodb(), _needs(settings.quotas_table, "QUOTAS_TABLE"), limits)
+    return DynamoQuotas(aws.dynamodb(), _needs(settings.quotas_table, "QUOTAS_TABLE"), limits())
+
+
+def limits() -> Limits:
+    from videos_core.adapters.quotas import Limits
+
+    settings = get_settings()
+    return Limits(settings.max_running_jobs, settings.daily_budget_usd)
 
 
 @cache
@@ -172,18 +178,14 @@ def bounded_upstream() -> RoutedUpstream:
     return upstream(1).until(time.monotonic() + deadline.upstream_seconds())
 
 
-def callbacks(domain: str | None) -> Callable[[str, str], str | None]:
-    """A job's callback URL on the API's `domain`, for the providers that call back."""
-    from videos_core.callbacks import callback_url
+def callback_url(domain: str | None, entry: Entry, video_id: str) -> str | None:
+    """A job's callback URL on the API's `domain`, for a route whose provider calls back."""
+    from videos_core.callbacks import callback_url as url
     from videos_core.providers import provider
 
-    def url(model: str, video_id: str) -> str | None:
-        entry = catalog().entry(model)
-        if domain is None or entry is None or provider(entry.provider).callbacks is None:
-            return None
-        return callback_url(domain, entry.provider, webhook_secret(), video_id)
-
-    return url
+    if domain is None or provider(entry.provider).callbacks is None:
+        return None
+    return url(domain, entry.provider, webhook_secret(), video_id)
 
 
 def launcher(holder: str, domain: str | None = None) -> Launcher:
@@ -200,7 +202,8 @@ def launcher(holder: str, domain: str | None = None) -> Launcher:
         uploads(),
         characters(),
         ender(holder),
-        callbacks(domain),
+        domain,
+        callback_url,
     )
 
 
@@ -215,7 +218,27 @@ def finisher(
     now = time.monotonic()
     upstream_limit = now + (time_left if upstream_time_left is None else upstream_time_left)
     client = upstream(upstream_attempts).until(upstream_limit)
-    return Finisher(get_settings(), catalog, videos(), client, assets(), ender(holder), now + time_left)
+    return Finisher(
+        get_settings(),
+        catalog,
+        videos(),
+        client,
+        assets(),
+        ender(holder),
+        attempts(),
+        callback_url,
+        now + time_left,
+    )
+
+
+@cache
+def attempts() -> DynamoAttempts:
+    from videos_core.adapters.attempts import DynamoAttempts
+    from videos_core.adapters.quotas import QuotaItems
+
+    settings = get_settings()
+    quota_items = QuotaItems(_needs(settings.quotas_table, "QUOTAS_TABLE"))
+    return DynamoAttempts(aws.dynamodb(), settings.videos_table, quota_items, limits())
 
 
 @cache
@@ -224,7 +247,7 @@ def signing_keys() -> KeySets:
     gives its signing secret to its account's key alone)."""
     from videos_core.adapters.jwks import KeySets
 
-    return KeySets(lambda entry: upstream().auth_headers(entry.model))
+    return KeySets(lambda entry: upstream().via(entry.route).auth_headers(entry.model))
 
 
 @cache

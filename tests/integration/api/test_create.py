@@ -63,8 +63,12 @@ def test_create_starts_a_job_on_both_surfaces(stack: Stack, path: str, engine_ur
         "expires_at",
         "remixed_from_video_id",
         "error",
-        "estimated_cost_usd",  # the service's own, beside the seed's and OpenAI's
+        # the service's own, beside the seed's and OpenAI's
+        "estimated_cost_usd",
+        "provider",
+        "attempts",
     }
+    assert (video["provider"], [a["outcome"] for a in video["attempts"]]) == ("openai", ["running"])
     assert video["id"].startswith("vid_")
     assert len(video["id"]) == 30
     assert (video["object"], video["status"], video["progress"]) == ("video", "queued", 0)

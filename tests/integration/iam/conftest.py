@@ -18,6 +18,7 @@ from local.serve.application import declared_application
 from local.serve.stack import LocalStack
 from tests.integration.iam.scenarios import (
     BEDROCK_MODEL,
+    FAILOVER_MODEL,
     FAL_MODEL,
     NOT_CALLED_OFFLINE,
     PROMPT,
@@ -80,6 +81,10 @@ def stack(
         "sora-2-pro": {},
         FAL_MODEL: {"provider": "fal", "upstream_model": "fal-ai/veo3"},
         BEDROCK_MODEL: {"provider": "bedrock", "upstream_model": "luma.ray-v2:0"},
+        FAILOVER_MODEL: [
+            {"provider": "luma", "upstream_model": "ray-2", "api_key": "luma-test-key"},
+            {"provider": "bedrock", "upstream_model": "luma.ray-v2:0"},
+        ],
     }
     file = tmp_path_factory.mktemp("iam-routes") / "routes.json"
     file.write_text(json.dumps(routes))

@@ -34,6 +34,10 @@ FAL_MODEL = "veo-3-fal"
 # A model routed to Amazon Bedrock (the engine's dialect of it, writing into the stack's bucket).
 BEDROCK_MODEL = "luma-ray-2"
 BEDROCK_JOB = {"model": BEDROCK_MODEL, "seconds": "5", "size": "960x540"}
+# Luma's Ray 2 first on Luma's own API, then on Amazon Bedrock: a job Luma fails is moved by
+# CheckStatus to Bedrock.
+FAILOVER_MODEL = "ray-2-anywhere"
+FAILOVER_JOB = {"model": FAILOVER_MODEL, "seconds": "5", "size": "1280x720"}
 JOB_SECONDS = 15
 FAILED_EVENTS = frozenset(
     {"TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "ExecutionFailed"}
@@ -397,7 +401,7 @@ def list_models(lab: Lab) -> None:
     status, models = lab.api("ListModelsFunction", "GET", "/v1/videos/models", "/v1/videos/models")
     assert status == 200, models
     assert [model["id"] for model in models["data"]] == sorted(
-        ["sora-2", "sora-2-pro", FAL_MODEL, BEDROCK_MODEL]
+        ["sora-2", "sora-2-pro", FAL_MODEL, BEDROCK_MODEL, FAILOVER_MODEL]
     )
 
 
@@ -548,6 +552,20 @@ def bedrock_job_completes(lab: Lab) -> None:
     lab.no_task_failed(video_id)
 
 
+def job_fails_over(lab: Lab) -> None:
+    """A job its first provider fails is moved to the next route by CheckStatus: the next attempt
+    charged to the owner's spend and the failed one refunded, the job created on Amazon Bedrock with
+    CheckStatus's own grants, then completed there."""
+    video_id = lab.create("[fail:ray-2] " + PROMPT, **FAILOVER_JOB)
+    record = lab.wait_job(video_id)
+    assert record["status"] == "completed", record
+    assert [(a["route"], a["outcome"]) for a in record["attempts"]] == [
+        ("luma", "failed"),
+        ("bedrock", "completed"),
+    ]
+    lab.no_task_failed(video_id)
+
+
 def job_fails(lab: Lab) -> None:
     """An upstream failure ends the job through EndFailed: its own error, the slot freed, the event out."""
     video_id = lab.create("[fail] " + PROMPT)
@@ -667,6 +685,8 @@ SCENARIOS: dict[str, Scenario] = {
     "StoreAssetsFunctionRole.ReadBedrockInvocationsPolicy": bedrock_job_completes,
     "StoreAssetsFunctionRole.ReadBedrockOutputs": bedrock_job_completes,
     "CheckStatusFunctionRole.ReadBedrockInvocationsPolicy": bedrock_job_completes,
+    "CheckStatusFunctionRole.ChargeAttempts": job_fails_over,
+    "CheckStatusFunctionRole.StartBedrockInvocationsPolicy": job_fails_over,
     "EndFailedFunctionRole": job_fails,
     "JobStateMachineRole.InvokeTasks": job_completes,
     "JobStateMachineRole.ForcedCheck": forced_failure,

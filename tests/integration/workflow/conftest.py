@@ -9,10 +9,16 @@ from local.serve.stack import LocalStack
 from tests.integration.workflow.harness import Workflow, new_owner, running_stack
 from videos_core.catalog import DEFAULT_MODELS
 
-# The default models, and a Veo model on the engine's Gemini dialect (its downloads are redirected).
+VEO = {"provider": "gemini", "upstream_model": "veo-3.1-generate-preview", "api_key": "sk-gemini"}
+# The default models, a Veo model on the engine's Gemini dialect (its downloads are redirected), and a
+# model with two routes: OpenAI's dialect first (a job may run there 10 s), Veo's next.
 ROUTES = {
     **{model: {} for model in DEFAULT_MODELS},
-    "veo-3.1": {"provider": "gemini", "upstream_model": "veo-3.1-generate-preview", "api_key": "sk-gemini"},
+    "veo-3.1": VEO,
+    "two-routes": [
+        {"name": "first", "upstream_model": "sora-2", "max_seconds": 10},
+        VEO | {"name": "second", "profile": "veo-3.1-generate"},
+    ],
 }
 
 

@@ -86,6 +86,9 @@ class DynamoJobEnds:
             ":ttl": record.ttl,
         }
         expression = "SET #status = :status, completed_at = :completed_at, #ttl = :ttl"
+        if record.attempts:
+            expression += ", attempts = :attempts"
+            values[":attempts"] = [attempt.model_dump() for attempt in record.attempts]
         condition = RUNNING
         names = {"#status": "status", "#ttl": "ttl"}
         if record.status == "completed":

@@ -68,6 +68,21 @@ class QuotaItems:
             }
         }
 
+    def charge(self, owner: str, cost: Decimal, day_of: int, budget: Decimal, now: int) -> dict[str, Any]:
+        """Adds `cost` to the spend of the day `day_of` falls in, on condition the budget takes it."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": self.key(owner, spend_period(day_of)),
+                "UpdateExpression": "SET spent_usd = if_not_exists(spent_usd, :zero) + :cost, #ttl = :ttl",
+                "ConditionExpression": "attribute_not_exists(spent_usd) OR spent_usd <= :headroom",
+                "ExpressionAttributeNames": {"#ttl": "ttl"},
+                "ExpressionAttributeValues": to_item(
+                    {":zero": 0, ":cost": cost, ":headroom": budget - cost, ":ttl": now + SPEND_KEPT_SECONDS}
+                ),
+            }
+        }
+
     def refund(self, owner: str, cost: Decimal, day_of: int) -> dict[str, Any]:
         """Takes `cost` back off the spend of the day `day_of` falls in (the job's creation day)."""
         return {
@@ -111,24 +126,19 @@ class DynamoQuotas:
                 },
             }
         }
-        spend = {
-            "Update": {
-                "TableName": self._items.table,
-                "Key": self._items.key(owner, spend_period(now)),
-                "UpdateExpression": "SET spent_usd = if_not_exists(spent_usd, :zero) + :cost, #ttl = :ttl",
-                "ConditionExpression": "attribute_not_exists(spent_usd) OR spent_usd <= :headroom",
-                "ExpressionAttributeNames": {"#ttl": "ttl"},
-                "ExpressionAttributeValues": to_item(
-                    {":zero": 0, ":cost": cost, ":headroom": budget - cost, ":ttl": now + SPEND_KEPT_SECONDS}
-                ),
-            }
-        }
+        spend = self._items.charge(owner, cost, now, budget, now)
         try:
             self._client.transact_write_items(TransactItems=[slot, spend])  # type: ignore[list-item]
         except ClientError as e:
             raise self._refusal(e, now) from e
         except BotoCoreError as e:
             raise store_error(e) from e
+
+    def budget_refusal(self, now: int) -> VideoQuotaExceeded:
+        return VideoQuotaExceeded(
+            f"Today's budget of ${self._limits.daily_budget_usd} is spent (UTC day).",
+            retry_after=_seconds_to_midnight(now),
+        )
 
     def _refusal(self, error: ClientError, now: int) -> Exception:
         if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
@@ -140,10 +150,7 @@ class DynamoQuotas:
                 retry_after=SLOT_RETRY_AFTER,
             )
         if "ConditionalCheckFailed" in reasons:
-            return VideoQuotaExceeded(
-                f"Today's budget of ${self._limits.daily_budget_usd} is spent (UTC day).",
-                retry_after=_seconds_to_midnight(now),
-            )
+            return self.budget_refusal(now)
         return ServiceUnavailable("The quota store is busy; retry shortly.", retry_after=1)
 
     def give_back(self, owner: str, video_id: str, cost: Decimal, now: int) -> None:

@@ -1,6 +1,7 @@
 """The upstream port over every route of the catalog: each call goes to the adapter of its model's
-provider (the registry's `adapter`), built on first use (a function imports only the adapters its
-models need)."""
+route's provider (the registry's `adapter`), built on first use (a function imports only the adapters
+its models need). A call goes to the model's first route, or to the route `via` names: each route
+has an adapter of its own, which sees the catalog as that route's calls do (`Catalog.via`)."""
 
 from __future__ import annotations
 
@@ -28,17 +29,25 @@ class RoutedUpstream:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._catalog = catalog
-        self._make: Callable[[type[Any]], Any] = lambda kind: kind(
-            settings, catalog, api_key, attempts, sleep, clock
+        self._make: Callable[[type[Any], str], Any] = lambda kind, route: kind(
+            settings, lambda: catalog().via(route), api_key, attempts, sleep, clock
         )
-        self._adapters: dict[str, Any] = {}
+        self._adapters: dict[tuple[str, str], Any] = {}
         self._deadline: float | None = None
+        self._route: str | None = None
 
     def until(self, deadline: float) -> Self:
-        bounded = type(self).__new__(type(self))
-        bounded.__dict__.update(self.__dict__)
-        bounded._deadline = deadline
-        return bounded
+        """This upstream with every call over by `deadline` (time.monotonic())."""
+        return self._copy(_deadline=deadline)
+
+    def via(self, route: str | None) -> Self:
+        """This upstream calling each model's route named `route` (its first, for None)."""
+        return self._copy(_route=route)
+
+    def _copy(self, **changes: Any) -> Self:
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__ | changes)
+        return copy
 
     def close(self) -> None:
         """Closes every adapter's connections (a container's last act; tests')."""
@@ -46,14 +55,14 @@ class RoutedUpstream:
             adapter.close()
 
     def _for(self, model: str) -> Any:
-        entry = self._catalog().entry(model)
+        entry = self._catalog().entry(model, self._route)
         if entry is None:
             raise VideoGenerationFailed(f"Model '{model}' is no longer routed to an upstream.")
-        adapter = self._adapters.get(entry.provider)
+        adapter = self._adapters.get((entry.provider, entry.route))
         if adapter is None:
             module, _, name = provider(entry.provider).adapter.partition(":")
-            adapter = self._make(getattr(importlib.import_module(module), name))
-            self._adapters[entry.provider] = adapter
+            adapter = self._make(getattr(importlib.import_module(module), name), entry.route)
+            self._adapters[entry.provider, entry.route] = adapter
         return adapter if self._deadline is None else adapter.until(self._deadline)
 
     def auth_headers(self, model: str) -> dict[str, str]:

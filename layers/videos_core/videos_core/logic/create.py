@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from videos_core import deadline
 from videos_core.capabilities import Capabilities
-from videos_core.catalog import Catalog
+from videos_core.catalog import Catalog, Entry
 from videos_core.errors import (
     ApiError,
     InvalidRequest,
@@ -33,8 +34,8 @@ from videos_core.ids import new_video_id
 from videos_core.images import data_url_image
 from videos_core.logic.characters import upstream_ids
 from videos_core.logic.ending import Ender, persist
+from videos_core.logic.failover import attempt_on, refused_attempt, refused_by_provider
 from videos_core.logic.lookup import find_video
-from videos_core.model_names import base_model
 from videos_core.models.api import (
     DEFAULT_MODEL,
     MAX_UPLOAD_BYTES,
@@ -44,7 +45,7 @@ from videos_core.models.api import (
     RemixVideoRequest,
     VideoReference,
 )
-from videos_core.models.record import VideoRecord
+from videos_core.models.record import AttemptRecord, VideoRecord
 from videos_core.mp4 import mp4_facts
 from videos_core.observability import log_upstream_interaction, logger
 from videos_core.ports import (
@@ -77,14 +78,18 @@ class Launcher:
     uploads: UploadStore
     characters: CharacterStore
     ender: Ender
-    # Where a model's provider calls back when the job ends (None: it does not, or cannot reach us).
-    callback_url: Callable[[str, str], str | None] = lambda _model, _video_id: None
+    # The API's domain the request came to: where a provider that calls back reaches this service.
+    domain: str | None = None
+    # Where a route's provider calls back when a job ends (None: it does not, or cannot reach us).
+    callback_url: Callable[[str | None, Entry, str], str | None] = lambda _domain, _entry, _video_id: None
 
 
 @dataclass(frozen=True)
 class _Job:
     owner: str
     model: str
+    # The routes that can take the job, in the order they are tried.
+    routes: tuple[Entry, ...]
     seconds: str
     size: str
     prompt: str
@@ -95,6 +100,8 @@ class _Job:
     client_key: str | None
     # What the upstream makes, where it is not the whole video (an extension's new segment).
     billed_seconds: int | None = None
+    # Whether another route may take the job over once a provider accepted it (logic.failover).
+    portable: bool = False
 
 
 def upstream_key(owner: str, client_key: str | None, video_id: str) -> str:
@@ -117,9 +124,13 @@ def create_video(
     seconds = request.seconds or capabilities.seconds[0]
     size = request.size or capabilities.sizes[0]
     has_reference = reference is not None or request.input_reference is not None
-    capabilities.check(request.model, seconds, size, request.prompt, has_reference)
     if request.characters:
+        # A character is made on the model's first route, and only that route knows it.
         capabilities.allows(request.model, "characters", "characters")
+        capabilities.check(request.model, seconds, size, request.prompt, has_reference)
+        routes: tuple[Entry, ...] = (ports.catalog.route(request.model),)
+    else:
+        routes = routes_taking(request.model, ports.catalog, seconds, size, request.prompt, has_reference)
     given = request.input_reference
     if given is not None and given.file_id is not None:
         reference = ports.uploads.reference(owner, given.file_id)
@@ -129,6 +140,7 @@ def create_video(
     job = _Job(
         owner,
         request.model,
+        routes,
         seconds,
         size,
         request.prompt,
@@ -136,9 +148,10 @@ def create_video(
         "/v1/videos",
         request.model_dump(exclude={"input_reference"}) | {"input_reference": reference is not None},
         client_key,
+        portable=not has_reference and not request.characters,
     )
 
-    def create_upstream(key: str, video_id: str) -> UpstreamJob:
+    def create_upstream(key: str, video_id: str, entry: Entry) -> UpstreamJob:
         create = UpstreamCreate(
             request.prompt,
             request.model,
@@ -147,9 +160,9 @@ def create_video(
             reference,
             characters=characters,
             idempotency_key=key,
-            callback_url=ports.callback_url(request.model, video_id),
+            callback_url=ports.callback_url(ports.domain, entry, video_id),
         )
-        return ports.upstream.create(create)
+        return ports.upstream.via(entry.route).create(create)
 
     return _start(job, create_upstream, ports, now)
 
@@ -166,6 +179,34 @@ def capabilities_of(model: str, catalog: Catalog) -> Capabilities:
     return entry.capabilities
 
 
+def routes_taking(
+    model: str, catalog: Catalog, seconds: str, size: str, prompt: str, reference: bool
+) -> tuple[Entry, ...]:
+    """The model's routes that can make this video, in order; when none can, the first route's
+    refusal (a 400 before any call)."""
+    able = []
+    refusal: ApiError | None = None
+    for entry in catalog.routes(model):
+        try:
+            entry.capabilities.check(model, seconds, size, prompt, reference)
+        except ApiError as e:
+            refusal = refusal or e
+            continue
+        able.append(entry)
+    if not able:
+        assert refusal is not None
+        raise refusal
+    return tuple(able)
+
+
+def route_of(record: VideoRecord, catalog: Catalog) -> Entry:
+    """The route that has a job (a remix, edit or extension goes to the route that made its source)."""
+    entry = catalog.entry(record.model, record.route)
+    if entry is None:
+        raise VideoExpired(f"Video '{record.video_id}' was made on a route that is no longer deployed.")
+    return entry
+
+
 def remix_video(
     owner: str,
     source_id: str,
@@ -175,10 +216,12 @@ def remix_video(
     client_key: str | None = None,
 ) -> VideoRecord:
     source = _completed_source(owner, source_id, ports, now, "remixed")
-    capabilities_of(source.model, ports.catalog).allows(source.model, "remix")
+    route = route_of(source, ports.catalog)
+    route.capabilities.allows(source.model, "remix")
     job = _Job(
         owner,
         source.model,
+        (route,),
         source.seconds,
         source.size,
         request.prompt,
@@ -188,9 +231,11 @@ def remix_video(
         client_key,
     )
 
-    def remix_upstream(key: str, _: str) -> UpstreamJob:
+    def remix_upstream(key: str, _: str, entry: Entry) -> UpstreamJob:
         try:
-            return ports.upstream.remix(source.model, source.upstream_id, request.prompt, key)
+            return ports.upstream.via(entry.route).remix(
+                source.model, source.upstream_id, request.prompt, key
+            )
         except UpstreamNotFoundError as e:
             raise VideoExpired(f"The upstream no longer has video '{source_id}' to remix.") from e
 
@@ -202,6 +247,7 @@ class _Base:
     """What an edit or an extension starts from: a completed video of the caller's, or an upload."""
 
     model: str
+    route: Entry
     seconds: int
     size: str
     upstream: str | Reference  # the upstream's id of the video, or the uploaded MP4
@@ -221,6 +267,7 @@ def edit_video(
     job = _Job(
         owner,
         base.model,
+        (base.route,),
         str(base.seconds),
         base.size,
         request.prompt,
@@ -246,6 +293,7 @@ def extend_video(
     job = _Job(
         owner,
         base.model,
+        (base.route,),
         str(base.seconds + int(request.seconds)),
         base.size,
         request.prompt,
@@ -275,14 +323,18 @@ def _base_of(
         upload = ports.uploads.video(owner, video.id)
     elif video is not None:
         source = _completed_source(owner, video.id, ports, now, done_to)
-        capabilities_of(source.model, ports.catalog).allows(source.model, "edits")
-        return _Base(source.model, int(source.seconds), source.size, source.upstream_id, source.video_id)
+        route = route_of(source, ports.catalog)
+        route.capabilities.allows(source.model, "edits")
+        return _Base(
+            source.model, route, int(source.seconds), source.size, source.upstream_id, source.video_id
+        )
     assert upload is not None
-    # An uploaded video is edited or extended as OpenAI's default model does it.
+    # An uploaded video is edited or extended as OpenAI's default model does it, on its first route.
     capabilities_of(DEFAULT_MODEL, ports.catalog).allows(DEFAULT_MODEL, "edits")
     facts = mp4_facts(upload.content)
     size = "1280x720" if facts.width >= facts.height else "720x1280"
-    return _Base(DEFAULT_MODEL, max(1, round(facts.seconds)), size, upload, upload.filename)
+    first = ports.catalog.route(DEFAULT_MODEL)
+    return _Base(DEFAULT_MODEL, first, max(1, round(facts.seconds)), size, upload, upload.filename)
 
 
 def _completed_source(owner: str, video_id: str, ports: Launcher, now: int, done_to: str) -> VideoRecord:
@@ -297,11 +349,11 @@ def _completed_source(owner: str, video_id: str, ports: Launcher, now: int, done
 
 def _derive(
     base: _Base, kind: Literal["edit", "extension"], prompt: str, seconds: str | None, ports: Launcher
-) -> Callable[[str, str], UpstreamJob]:
-    def derive_upstream(key: str, _: str) -> UpstreamJob:
+) -> Callable[[str, str, Entry], UpstreamJob]:
+    def derive_upstream(key: str, _: str, entry: Entry) -> UpstreamJob:
         request = UpstreamDerive(kind, base.model, base.upstream, prompt, seconds, key)
         try:
-            return ports.upstream.derive(request)
+            return ports.upstream.via(entry.route).derive(request)
         except UpstreamNotFoundError as e:
             raise VideoExpired(f"The upstream no longer has video '{base.name}'.") from e
 
@@ -309,40 +361,66 @@ def _derive(
 
 
 def _start(
-    job: _Job, call_upstream: Callable[[str, str], UpstreamJob], ports: Launcher, now: int
+    job: _Job, call_upstream: Callable[[str, str, Entry], UpstreamJob], ports: Launcher, now: int
 ) -> VideoRecord:
-    """Starts the job: `call_upstream(idempotency key, video id)` asks the upstream for it."""
+    """Starts the job on the first of its routes that takes it: `call_upstream(idempotency key, video
+    id, route)` asks that route's provider. A refusal that is the provider's (a rate limit, a failure
+    of its own, a timeout, a bad key) sends the same request to the next route, the price of each
+    taken from the daily budget before it is asked and given back when refused; the request's own
+    refusal (a 400, its content) is answered at once."""
     seconds = job.billed_seconds or int(job.seconds)
-    cost = estimate_cost(ports.catalog.prices, base_model(job.model), job.size, seconds)
     video_id = new_video_id()
-    ports.quotas.take(job.owner, video_id, cost, now)
-    started = time.perf_counter()
-    try:
-        upstream_job = call_upstream(upstream_key(job.owner, job.client_key, video_id), video_id)
-    except BaseException as e:
-        _give_back(job.owner, video_id, cost, now, ports)
-        if isinstance(e, UpstreamRetryableError):
-            raise ServiceUnavailable(
-                f"{e.message} Nothing was started here; retry (with the same Idempotency-Key).",
-                retry_after=2,
-                upstream=e.upstream,
-            ) from e
-        if isinstance(e, UpstreamNotFoundError):
-            raise ServiceUnavailable("The upstream lost the job being started; retry.", retry_after=2) from e
-        raise
-    record = _new_record(job, video_id, upstream_job, cost, now)
-    log_upstream_interaction(
-        endpoint=job.endpoint,
-        request=job.request,
-        response={"id": upstream_job.id, "status": upstream_job.status, "progress": upstream_job.progress},
-        started=started,
-        ended=time.perf_counter(),
-        video_id=record.video_id,
-        cost_estimate=cost,
-        model=job.model,
-        duration_seconds=seconds,
-    )
-    return _launch(record, ports, now)
+    key = upstream_key(job.owner, job.client_key, video_id)
+    routes = job.routes[: ports.settings.max_attempts_per_job]
+    attempts: list[AttemptRecord] = []
+    for number, entry in enumerate(routes, start=1):
+        cost = estimate_cost(entry.prices, job.size, seconds)
+        ports.quotas.take(job.owner, video_id, cost, now)
+        started = time.perf_counter()
+        try:
+            upstream_job = call_upstream(key, video_id, entry)
+        except BaseException as e:
+            _give_back(job.owner, video_id, cost, now, ports)
+            if number < len(routes) and refused_by_provider(e) and deadline.seconds_left() > 1:
+                logger.warning("route %s of %s refused %s: %s", entry.route, job.model, video_id, e)
+                attempts.append(refused_attempt(entry, cost, e, now))
+                continue
+            answer = _answer(e)
+            if answer is e:
+                raise
+            raise answer from e
+        attempts.append(attempt_on(entry, upstream_job.id, cost, now))
+        record = _new_record(job, video_id, upstream_job, cost, now, attempts, ports.domain)
+        log_upstream_interaction(
+            endpoint=job.endpoint,
+            request=job.request,
+            response={
+                "id": upstream_job.id,
+                "status": upstream_job.status,
+                "progress": upstream_job.progress,
+            },
+            started=started,
+            ended=time.perf_counter(),
+            video_id=record.video_id,
+            cost_estimate=cost,
+            model=job.model,
+            duration_seconds=seconds,
+        )
+        return _launch(record, ports, now)
+    raise AssertionError("a job has at least one route")
+
+
+def _answer(error: BaseException) -> BaseException:
+    """What the client is answered when no route took the job."""
+    if isinstance(error, UpstreamRetryableError):
+        return ServiceUnavailable(
+            f"{error.message} Nothing was started here; retry (with the same Idempotency-Key).",
+            retry_after=2,
+            upstream=error.upstream,
+        )
+    if isinstance(error, UpstreamNotFoundError):
+        return ServiceUnavailable("The upstream lost the job being started; retry.", retry_after=2)
+    return error
 
 
 def _give_back(owner: str, video_id: str, cost: Decimal, now: int, ports: Launcher) -> None:
@@ -353,7 +431,15 @@ def _give_back(owner: str, video_id: str, cost: Decimal, now: int, ports: Launch
         logger.exception("could not give back the quota taken for %s", video_id)
 
 
-def _new_record(job: _Job, video_id: str, upstream_job: UpstreamJob, cost: Decimal, now: int) -> VideoRecord:
+def _new_record(
+    job: _Job,
+    video_id: str,
+    upstream_job: UpstreamJob,
+    cost: Decimal,
+    now: int,
+    attempts: list[AttemptRecord],
+    domain: str | None,
+) -> VideoRecord:
     return VideoRecord.model_validate(
         {
             "owner": job.owner,
@@ -368,6 +454,10 @@ def _new_record(job: _Job, video_id: str, upstream_job: UpstreamJob, cost: Decim
             "created_at": now,
             "remixed_from_video_id": job.remixed_from,
             "cost_estimate": cost,
+            "route": attempts[-1].route,
+            "attempts": attempts,
+            "api_domain": domain,
+            "portable": job.portable,
         }
     )
 
@@ -398,6 +488,6 @@ def _launch(record: VideoRecord, ports: Launcher, now: int) -> VideoRecord:
 
 def _delete_upstream(record: VideoRecord, ports: Launcher) -> None:
     try:
-        ports.upstream.delete(record.model, record.upstream_id)
+        ports.upstream.via(record.route).delete(record.model, record.upstream_id)
     except Exception:
         logger.warning("could not delete upstream job %s of %s", record.upstream_id, record.video_id)

@@ -51,7 +51,7 @@ def delete_video(
 
 def _delete_upstream(record: VideoRecord, upstream: Upstream) -> None:
     try:
-        upstream.delete(record.model, record.upstream_id)
+        upstream.via(record.route).delete(record.model, record.upstream_id)
     except UpstreamNotFoundError:
         pass
     except ApiError as e:

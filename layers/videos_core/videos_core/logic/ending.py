@@ -19,7 +19,7 @@ from videos_core.errors import ApiError, ServiceUnavailable
 from videos_core.models.api import VideoError
 from videos_core.models.record import VideoRecord
 from videos_core.observability import logger, metrics
-from videos_core.outcomes import record_ended
+from videos_core.outcomes import record_attempt, record_ended
 from videos_core.ports import EventPublisher, JobEnd, JobEnds, Outbox, PendingEvent
 
 COMPLETED = "Video Completed"
@@ -65,11 +65,14 @@ def event_detail(record: VideoRecord, bucket: str) -> dict[str, Any]:
     carries no prompt: the detail passes through the bus's targets, and a prompt is the owner's
     content, kept in the table alone."""
     generation = (record.completed_at - record.created_at) if record.completed_at is not None else None
+    video = record.to_video()
+    # A job's attempts, where it kept them (the state machine's forced end writes none).
+    unknown = {name for name in ("provider", "attempts") if getattr(video, name) is None}
     return {
-        "video": record.to_video().model_dump(mode="json", exclude={"prompt"}),
+        "video": video.model_dump(mode="json", exclude={"prompt"} | unknown),
         "owner": record.owner,
         "s3": {variant: {"bucket": bucket} | asset.model_dump() for variant, asset in record.assets.items()},
-        "estimated_cost_usd": float(record.cost_estimate),
+        "estimated_cost_usd": float(record.price),
         "generation_seconds": generation,
     }
 
@@ -86,6 +89,8 @@ def end_job(
     """Ends the job as `record` says (terminal; or removed, as it was), its event in the outbox for
     `publish`; None when it had already ended (nothing is written then)."""
     completed = record.status == "completed"
+    if not removed:
+        record = record.settled(ender.bill_failed_jobs)
     end = JobEnd(
         record=record,
         detail_type=COMPLETED if completed else FAILED,
@@ -99,6 +104,8 @@ def end_job(
     if not ender.ends.end(end, now):
         return None
     record_ended(record, ender.bill_failed_jobs)
+    if record.holder is not None and not removed:
+        record_attempt(record.model, record.holder)
     return PendingEvent(record.video_id, end.detail_type, end.detail)
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import get_args
 
 from videos_core.catalog import Catalog
-from videos_core.models.api import ExtensionSeconds, ModelCard, ModelList
+from videos_core.models.api import ExtensionSeconds, ModelCard, ModelList, RouteCard
 
 
 def list_models(catalog: Catalog) -> ModelList:
     cards = []
-    for model, entry in sorted(catalog.entries.items()):
+    for model, routes in sorted(catalog.routes_of.items()):
+        entry = routes[0]
         capabilities = entry.capabilities
         prices = entry.prices
         cards.append(
@@ -31,6 +32,16 @@ def list_models(catalog: Catalog) -> ModelList:
                 extension_seconds=list(get_args(ExtensionSeconds)) if capabilities.edits else [],
                 price_per_second=str(prices["*"]),
                 prices_by_size={size: str(usd) for size, usd in prices.items() if size != "*"},
+                routes=[
+                    RouteCard(
+                        name=route.route,
+                        provider=route.provider,
+                        seconds=list(route.capabilities.seconds),
+                        sizes=list(route.capabilities.sizes),
+                        price_per_second=str(route.prices["*"]),
+                    )
+                    for route in routes
+                ],
             )
         )
     return ModelList(data=cards)

@@ -28,6 +28,7 @@ from videos_core.errors import (
     VideoQuotaExceeded,
 )
 from videos_core.logic.ending import publish_pending
+from videos_core.logic.failover import may_move
 from videos_core.logic.workflow import Finisher, Outcome, end_failed, failure_of, store_assets
 from videos_core.models.record import VideoRecord
 from videos_core.ports import DeliveryLog
@@ -113,7 +114,7 @@ def receive_callback(
         raise Unauthorized("The callback's token is another job's.")
     # Read once: the route's keys are the record's model's, and applying the call starts from it.
     record = ports.videos.get(*found) if found is not None else None
-    entry = ports.catalog().entry(record.model) if record is not None else None
+    entry = ports.catalog().entry(record.model, record.route) if record is not None else None
     if entry is not None:
         verify_signature(entry, delivery, signing_keys, now)
     delivery_id = f"{provider}:{upstream_id}"
@@ -188,10 +189,13 @@ def _apply(
         return Received(event_type, video_id, Outcome(finalised=False))
     # The upstream's own state decides, not the event: a late or out-of-order delivery must not end a
     # job otherwise than the upstream did.
-    job = ports.upstream.retrieve(record.model, record.upstream_id)
+    job = ports.upstream.via(record.route).retrieve(record.model, record.upstream_id)
     if job.status == "completed":
         # Storing asks the upstream for the files; one it cannot serve yet answers 409 (retryable).
         outcome = store_assets(owner, video_id, ports, now, record)
+    elif job.status == "failed" and may_move(record, failure_of(job), ports.mover):
+        # Another route takes the job over: the poller's next look moves it (and it alone moves jobs).
+        outcome = Outcome(finalised=False)
     elif job.status == "failed":
         outcome = end_failed(owner, video_id, failure_of(job), ports, now, record)
     else:

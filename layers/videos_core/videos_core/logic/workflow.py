@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from typing import IO
 
 from videos_core.backoff import informed_wait_seconds
-from videos_core.catalog import Catalog
+from videos_core.catalog import Catalog, Entry
 from videos_core.errors import UpstreamFileUnusable, UpstreamRetryableError, VideoQuotaExceeded
 from videos_core.logic.ending import Ender, end_job, failed, publish, publish_pending
+from videos_core.logic.failover import Mover, cancel_abandoned, fail_over, overdue, pending, submit
 from videos_core.logic.history import budget_spent, floor_wait_seconds
 from videos_core.models.api import Variant, VideoError
 from videos_core.models.record import AssetRecord, VideoRecord
 from videos_core.observability import logger
 from videos_core.ports import (
     AssetWriter,
+    Attempts,
     ConditionFailedError,
     Upstream,
     UpstreamJob,
@@ -56,6 +58,7 @@ FINALISING = "finalising"
 # should be (HTML, an empty body, a cut MP4): once more, as a provider may answer badly for a moment,
 # then the job fails saying what came; a fault that stays is not retried for the job's whole life.
 UNUSABLE_FILE_ATTEMPTS = 2
+LOST = VideoError(code="video_generation_failed", message="The upstream lost the job.")
 # Upstream error codes with a code of the contract's own.
 _ERROR_CODES = {"moderation_blocked": "invalid_video_prompt"}
 
@@ -72,7 +75,14 @@ class Finisher:
     upstream: Upstream
     assets: AssetWriter
     ender: Ender
+    attempts: Attempts
+    # Where a route's provider calls back (the API's domain a job was made on, the route, the job).
+    callback_url: Callable[[str | None, Entry, str], str | None]
     time_limit: float = math.inf
+
+    @property
+    def mover(self) -> Mover:
+        return Mover(self.settings, self.catalog, self.upstream, self.attempts, self.callback_url)
 
     def lease_until(self, now: int) -> int:
         return now + int(max(1, min(FINALISE_LEASE_SECONDS, self.time_limit - time.monotonic())))
@@ -101,22 +111,17 @@ class Outcome:
 def check_status(
     owner: str, video_id: str, attempt: int, history: int, retries: int, ports: Finisher, now: int
 ) -> Check:
-    videos, upstream, settings = ports.videos, ports.upstream, ports.settings
+    videos, settings = ports.videos, ports.settings
     spent = budget_spent(history, retries)
     record = videos.get(owner, video_id)
     if record is None or record.terminal:
         publish_pending(video_id, ports.ender, now)
         return Check("finalised", record.progress if record else 0, 0, False, None, spent.events)
-    try:
-        job = upstream.retrieve(record.model, record.upstream_id)
-    except VideoQuotaExceeded as e:
-        raise UpstreamRetryableError(e.message, upstream=e.upstream) from e
-    except UpstreamNotFoundError:
-        error = {"code": "video_generation_failed", "message": "The upstream lost the job."}
-        return Check("failed", record.progress, 0, False, error, spent.events)
-    if job.status == "failed":
-        return Check("failed", job.progress, 0, False, failure_of(job).model_dump(), spent.events)
     elapsed = now - record.created_at
+    record, job = _look(record, ports, now)
+    if job.status == "failed":
+        error = failure_of(job)
+        return Check("failed", job.progress, 0, False, error.model_dump(), spent.events)
     wait = max(
         1,
         math.ceil(
@@ -137,6 +142,37 @@ def check_status(
         videos.update_progress(owner, video_id, job.status, job.progress)
     timed_out = elapsed >= settings.max_generation_seconds or spent.exhausted
     return Check(job.status, job.progress, wait, timed_out, None, spent.events)
+
+
+def _look(record: VideoRecord, ports: Finisher, now: int) -> tuple[VideoRecord, UpstreamJob]:
+    """The job's upstream state; a job its provider failed for a reason not the prompt's, or that ran
+    past its route's deadline, is first moved to its next route where one takes it."""
+    if pending(record):
+        # A move to another route that a crash cut short: its provider is asked again, with the same key.
+        record = submit(record, ports.mover) or record
+    try:
+        job = ports.upstream.via(record.route).retrieve(record.model, record.upstream_id)
+    except VideoQuotaExceeded as e:
+        raise UpstreamRetryableError(e.message, upstream=e.upstream) from e
+    except UpstreamNotFoundError:
+        job = UpstreamJob(record.upstream_id, "failed", record.progress, LOST)
+    if job.status == "failed":
+        moved = _moved(record, failure_of(job), ports, now)
+    elif job.status != "completed" and (late := overdue(record, ports.mover, now)) is not None:
+        # Past its route's deadline: moved if another route takes it, else it goes on where it is.
+        moved = _moved(record, late, ports, now)
+    else:
+        moved = None
+    return (record, job) if moved is None else (moved, UpstreamJob(moved.upstream_id, moved.status, 0))
+
+
+def _moved(record: VideoRecord, error: VideoError, ports: Finisher, now: int) -> VideoRecord | None:
+    """The job moved to its next route (the attempts it left running asked to stop), or None when it
+    ends with `error`: no route took it."""
+    after = fail_over(record, error, ports.mover, now)
+    if after is None or after.upstream_id == record.upstream_id:
+        return None
+    return cancel_abandoned(after, ports.mover)
 
 
 def failure_of(job: UpstreamJob) -> VideoError:
@@ -270,7 +306,7 @@ def _copy_files(
     providers give the video only) are made from the video, kept on local disk while it is copied:
     so those are asked for first, and the video last. A video the provider wrote into the bucket
     itself is copied there by S3."""
-    source = ports.upstream.stored_video(record.model, record.upstream_id)
+    source = ports.upstream.via(record.route).stored_video(record.model, record.upstream_id)
     if source is not None:
         _copy_within_bucket(record, source, ports, claim, stored)
         claim.keep()
@@ -317,7 +353,7 @@ def _copy(
     record: VideoRecord, variant: Variant, ports: Finisher, claim: _Claim, kept_in: IO[bytes] | None = None
 ) -> AssetRecord:
     """One variant streamed from the upstream into S3 (and into `kept_in`, when given)."""
-    with ports.upstream.open_content(record.model, record.upstream_id, variant) as content:
+    with ports.upstream.via(record.route).open_content(record.model, record.upstream_id, variant) as content:
         chunks = checked(variant, content.chunks())
         return _put(record, variant, chunks if kept_in is None else _kept(chunks, kept_in), ports, claim)
 

@@ -233,6 +233,24 @@ def usd(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
+AttemptOutcome = Literal["running", "completed", "failed", "refused", "abandoned", "cancelled"]
+
+
+class Attempt(_Model):
+    """One try of a job on one of its model's routes: refused at create, failed or abandoned by the
+    provider (the next route took the job over), or the one running or that ended the job."""
+
+    route: str
+    provider: str
+    upstream_id: str | None = None
+    outcome: AttemptOutcome
+    reason: str | None = None
+    # USD from the route's price table, and whether it counts against the daily budget: a refused,
+    # failed or cancelled attempt is refunded; an abandoned one whose cancel did not succeed is not.
+    cost_usd: str
+    charged: bool
+
+
 class Video(_Model):
     """A video job: the seed's fields (and OpenAI's), and the service's estimate of its cost."""
 
@@ -252,10 +270,24 @@ class Video(_Model):
     # The service's own field: USD from its price table, what the job counts against the daily budget
     # (an extension's is its new segment's).
     estimated_cost_usd: str | None = None
+    # The service's own fields: the provider that has the job (or ended it), and every attempt made.
+    provider: str | None = None
+    attempts: list[Attempt] | None = None
+
+
+class RouteCard(_Model):
+    """One of a model's routes, in the order a job tries them."""
+
+    name: str
+    provider: str
+    seconds: list[str]
+    sizes: list[str]
+    price_per_second: str
 
 
 class ModelCard(_Model):
-    """A model this service accepts: its provider, what it can make, and its price."""
+    """A model this service accepts: its first route's provider, what it can make and its price there,
+    and every route a job may take."""
 
     id: str
     object: Literal["model"] = "model"
@@ -275,6 +307,7 @@ class ModelCard(_Model):
     # USD per second as a decimal string, and the sizes priced otherwise.
     price_per_second: str
     prices_by_size: dict[str, str]
+    routes: list[RouteCard]
 
 
 class ModelList(_Model):
