@@ -96,7 +96,13 @@ def engine(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address every server listens on.")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address the API and the playground listen on (0.0.0.0: every address, for a VM, a "
+            "container or WSL); the engine and the AWS endpoint stay on 127.0.0.1."
+        ),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the HTTP API.")] = 3000,
     aws_port: Annotated[
         int, typer.Option(help="Port of the local AWS endpoint (also serves downloads).")
@@ -105,7 +111,9 @@ def serve(
     api_key: Annotated[
         str | None,
         typer.Option(
-            envvar="VIDEOS_API_KEY", help="The development key (owner 'dev'); generated when omitted."
+            envvar="VIDEOS_API_KEY",
+            help="The development key (owner 'dev'); when omitted, the one made on the first start and "
+            "kept in the data directory.",
         ),
     ] = None,
     fast: Annotated[
@@ -122,7 +130,16 @@ def serve(
             "finds it."
         ),
     ] = True,
-    data_dir: Annotated[Path, typer.Option(help="Engine media and function logs.")] = Path(".videos-api"),
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            help="What serve keeps across restarts: tables, files, parameters, routes, the development "
+            "key, the engine's characters; and the function logs."
+        ),
+    ] = Path(".videos-api"),
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Start empty: remove what the data directory keeps first.")
+    ] = False,
     render_cache: Annotated[
         Path | None,
         typer.Option(help="Where renders are kept, shared by content across engines (default: --data-dir)."),
@@ -154,8 +171,8 @@ def serve(
 ) -> None:
     """Run the whole service offline: the API, a local AWS endpoint and the engine, from template.yaml."""
     from local.engine.server import PortInUseError
-    from local.keys import new_key
-    from local.serve.command import ServeOptions, run_serve
+    from local.serve.aws_state import UnreadableStateError
+    from local.serve.command import DevelopmentKeyError, ServeOptions, run_serve
     from local.serve.routes_file import RoutesFileError
 
     if (upstream_base_url is None) != (upstream_api_key is None):
@@ -168,10 +185,11 @@ def serve(
         port=port,
         aws_port=aws_port,
         engine_port=engine_port,
-        api_key=api_key or new_key(),
+        api_key=api_key,
         fast=fast,
         webhooks=webhooks,
         data_dir=data_dir.resolve(),
+        reset=reset,
         upstream_url=upstream_base_url,
         upstream_key=upstream_api_key,
         parameters=parameters,
@@ -180,7 +198,7 @@ def serve(
     )
     try:
         run_serve(options)
-    except (PortInUseError, RoutesFileError) as e:
+    except (PortInUseError, RoutesFileError, UnreadableStateError, DevelopmentKeyError) as e:
         raise fail(str(e)) from e
     except KeyError as e:  # a parameter the template does not declare
         raise fail(str(e.args[0])) from e

@@ -39,6 +39,21 @@ def store_key(dynamodb: Any, table: str, owner: str, key: str) -> str:
     return key_id(hashed)
 
 
+def keep_key(dynamodb: Any, table: str, owner: str, key: str) -> None:
+    """Stores `key` for `owner` unless it is stored for them already (a restart keeping its keys); a key
+    stored for another owner, or revoked, is refused (ValueError)."""
+    try:
+        store_key(dynamodb, table, owner, key)
+        return
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        item = dynamodb.get_item(TableName=table, Key={"key_hash": {"S": key_hash(key)}}, ConsistentRead=True)
+    found = _info(item["Item"])
+    if found.owner != owner:
+        raise ValueError(f"the key {found.id} is another owner's")
+    if found.revoked_at is not None:
+        raise ValueError(f"the key {found.id} was revoked")
+
+
 def create_key(dynamodb: Any, table: str, owner: str) -> str:
     key = new_key()
     store_key(dynamodb, table, owner, key)

@@ -4,15 +4,16 @@ in every frame, inset in the lower corner."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import av
 
 from local.engine.errors import EngineError, invalid
-from local.engine.stored_files import keep
+from local.engine.stored_files import keep, write_whole
 
 MAX_NAME_CHARS = 80
 
@@ -30,9 +31,16 @@ class Character:
 
 
 class Characters:
+    """Kept in the data directory (their list in `characters.json`), as a provider keeps an account's
+    characters: one made before the engine restarted is still there after."""
+
     def __init__(self, data_dir: Path) -> None:
         self._dir = data_dir / "characters"
+        self._list = data_dir / "characters.json"
         self._by_id: dict[str, Character] = {}
+        if self._list.exists():
+            kept = (Character(**fields) for fields in json.loads(self._list.read_text()))
+            self._by_id = {c.id: c for c in kept if Path(c.path).exists()}
 
     def create(self, name: str, video: bytes) -> Character:
         if not 1 <= len(name) <= MAX_NAME_CHARS:
@@ -46,6 +54,7 @@ class Characters:
             raise invalid("video", "video is not a readable video with a video track.") from e
         character = Character("char_" + secrets.token_hex(16), name, str(path), digest)
         self._by_id[character.id] = character
+        write_whole(self._list, json.dumps([asdict(c) for c in list(self._by_id.values())]).encode())
         return character
 
     def get(self, character_id: str) -> Character:

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -28,8 +29,9 @@ from local.iam.enforce import Role, guard_client
 from local.process_names import AWS_ENDPOINT, name_this_process
 from local.serve.appconfig_provision import create_appconfig
 from local.serve.application import REGION, STACK, LocalApplication
-from local.serve.aws_calls import AwsCallCount
+from local.serve.aws_calls import AwsCallCount, WsgiApp
 from local.serve.aws_faults import OBSERVER_KEY, AwsFaultBook, AwsFaultMiddleware, fault_lambda_invokes
+from local.serve.aws_state import UnreadableStateError
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # "off" serves every request as moto's own server does: a connection per request, moto's per-request
@@ -50,10 +52,13 @@ def client(service: str, endpoint: str, config: Config | None = None, access_key
     )
 
 
-def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Connection) -> None:
+def _endpoint_main(
+    host: str, port: int, lambda_url: str, role: Role, state_dir: Path | None, parent: Connection
+) -> None:
     """The endpoint's process: moto's server until the parent closes its end of the pipe (or dies).
     The state machine's tasks call AWS (and the functions) as `role`, its execution role. Faults armed
-    at `/_faults` apply to every call it serves and to the state machine's Lambda invocations."""
+    at `/_faults` apply to every call it serves and to the state machine's Lambda invocations. With a
+    `state_dir`, what its resources hold is kept there (local.serve.state_keeper)."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -64,9 +69,11 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
 
     from local.serve.appconfig import AppConfig
     from local.serve.appconfig_api import AppConfigApi
+    from local.serve.aws_state import AwsState
     from local.serve.keep_alive import KeepAliveRequestHandler
     from local.serve.moto_fidelity import make_dynamodb_writes_atomic
     from local.serve.moto_speedups import speed_up_moto
+    from local.serve.state_keeper import StateKeeper
 
     name_this_process(AWS_ENDPOINT)
     fast_path = os.environ.get(FAST_PATH_SWITCH, "on") != "off"
@@ -91,15 +98,17 @@ def _endpoint_main(host: str, port: int, lambda_url: str, role: Role, parent: Co
     fault_lambda_invokes(functions, faults)
     lambda_eval_utils.boto_client_for = lambda *_, **__: functions  # type: ignore[attr-defined]
     calls = AwsCallCount()
-    appconfig = AppConfigApi(
-        DomainDispatcherApplication(create_backend_app), AppConfig(_validator(lambda_url))
-    )
-    app = calls.serving(AwsFaultMiddleware(appconfig, faults, calls.count))
+    store = AppConfig(_validator(lambda_url))
+    served: WsgiApp = AppConfigApi(DomainDispatcherApplication(create_backend_app), store)
+    keeper = None if state_dir is None else StateKeeper(served, AwsState(state_dir), store)
+    app = calls.serving(AwsFaultMiddleware(keeper or served, faults, calls.count))
     handler = KeepAliveRequestHandler if fast_path else MotoRequestHandler
     server = make_server(host, port, app, threaded=True, request_handler=handler)
     threading.Thread(target=server.serve_forever, name="aws-endpoint", daemon=True).start()
     with contextlib.suppress(EOFError, OSError):
         parent.recv()
+    if keeper is not None:
+        keeper.stop()
     os._exit(0)
 
 
@@ -120,8 +129,10 @@ def _validator(lambda_url: str) -> Callable[[str, dict[str, Any]], str | None]:
 
 
 class LocalAws:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, state_dir: Path | None = None) -> None:
+        """`state_dir`: where what the resources hold is kept across starts (None: nothing is kept)."""
         self.host, self.port = host, port
+        self.state_dir = state_dir
         self.endpoint = f"http://{host}:{port}"
         self._process: multiprocessing.process.BaseProcess | None = None
         self._pipe: Connection | None = None
@@ -129,6 +140,8 @@ class LocalAws:
         self._http = httpx.Client(base_url=self.endpoint)
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
+        # Whether provisioning found data kept by an earlier start.
+        self.restored = False
 
     def start(self, lambda_url: str, task_role: Role) -> None:
         """Starts the endpoint, the state machine's tasks calling AWS (and `lambda_url` for Lambda) as
@@ -137,7 +150,7 @@ class LocalAws:
         self._pipe, child = context.Pipe()
         self._process = context.Process(
             target=_endpoint_main,
-            args=(self.host, self.port, lambda_url, task_role, child),
+            args=(self.host, self.port, lambda_url, task_role, self.state_dir, child),
             name="aws-endpoint",
             daemon=True,
         )
@@ -208,3 +221,12 @@ class LocalAws:
                 Value=upstream_key,
                 Type="SecureString",
             )
+        if self.state_dir is not None:
+            self.restored = self._restore()
+
+    def _restore(self) -> bool:
+        """Puts what was kept into the resources just made; whether there was anything."""
+        answer = self._http.post("/_state", timeout=600)
+        if answer.status_code != 200:
+            raise UnreadableStateError(answer.json()["message"])
+        return bool(answer.json()["restored"])

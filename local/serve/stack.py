@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from local.iam.enforce import Role, revocations_from_environment
-from local.keys import store_key
+from local.keys import keep_key
 from local.routes_store import RESOURCES, RoutesStore, deploy
 from local.serve.application import LOCAL_ACCOUNT, LocalApplication, LocalFunction, load_application
 from local.serve.aws_endpoint import LocalAws
@@ -52,9 +52,12 @@ class LocalStack:
         upstream_key: str = ENGINE_KEY,
         parameters: dict[str, str] | None = None,
         secrets: dict[str, str] | None = None,
+        state_dir: Path | None = None,
     ) -> None:
-        """`secrets`: SecureString parameters to store (the routes' own keys), by name."""
-        self.aws = LocalAws(host, aws_port)
+        """`secrets`: SecureString parameters to store (the routes' own keys), by name. `state_dir`: where
+        the resources' data is kept across starts, and found again (None: nothing is kept, as the
+        tests' stacks want)."""
+        self.aws = LocalAws(host, aws_port, state_dir)
         self._closing = threading.Lock()
         self._closed = False
         # load_application refuses a parameter the template does not declare.
@@ -74,11 +77,15 @@ class LocalStack:
             self.lambda_endpoint.close()
             raise
         self.log = InvocationLog(log_dir, self.aws.client("cloudwatch"))
-        self.aws.provision(self.application, upstream_key)
-        ssm = self.aws.client("ssm")
-        stored = {self.application.parameters["WebhookSecretParameter"]: webhook_secret} | (secrets or {})
-        for name, value in stored.items():
-            ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+        try:
+            self.aws.provision(self.application, upstream_key)
+            ssm = self.aws.client("ssm")
+            stored = {self.application.parameters["WebhookSecretParameter"]: webhook_secret} | (secrets or {})
+            for name, value in stored.items():
+                ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+        except BaseException:
+            self.close()
+            raise
 
     def invoke(self, name_or_arn: str, event: Any) -> Invocation:
         function = self.application.function_named(name_or_arn)
@@ -86,24 +93,27 @@ class LocalStack:
         self.log(function, invocation)
         return invocation
 
-    def run_schedules(self) -> threading.Event:
-        """Invokes each scheduled function at its rate, as EventBridge would, until the event is set."""
+    def run_schedules(self, *, catch_up: bool = False) -> threading.Event:
+        """Invokes each scheduled function at its rate, as EventBridge would, until the event is set.
+        `catch_up`: once at once too, for the invocations the schedule would have made while the stack
+        was stopped (the reconciler then ends the jobs whose executions stopped with it)."""
         stop = threading.Event()
         for function in self.application.functions.values():
             if function.schedule_seconds is not None:
                 threading.Thread(
                     target=self._every,
-                    args=(function, function.schedule_seconds, stop),
+                    args=(function, function.schedule_seconds, stop, catch_up),
                     name=f"schedule-{function.logical_id}",
                     daemon=True,
                 ).start()
         return stop
 
-    def _every(self, function: LocalFunction, seconds: int, stop: threading.Event) -> None:
+    def _every(self, function: LocalFunction, seconds: int, stop: threading.Event, now: bool) -> None:
+        event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+        if now:
+            self.invoke(function.name, event)
         while not stop.wait(seconds):
-            self.invoke(
-                function.name, {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
-            )
+            self.invoke(function.name, event)
 
     def deploy_routes(self, document: bytes, description: str) -> str:
         """Deploys a routes document to the local AppConfig, as `videos-api routes apply` does to a
@@ -113,7 +123,8 @@ class LocalStack:
         return deploy(self.aws.client("appconfig"), store, document, description)
 
     def add_key(self, owner: str, key: str) -> None:
-        store_key(self.aws.client("dynamodb"), self.application.tables["KeysTable"], owner, key)
+        """Stores `key` for `owner`, unless a kept state has it already (ValueError: another's, revoked)."""
+        keep_key(self.aws.client("dynamodb"), self.application.tables["KeysTable"], owner, key)
 
     def close(self) -> None:
         """Stops everything; a second call (from another thread too) waits for the first to end."""
