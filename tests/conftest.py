@@ -54,7 +54,7 @@ def new_owner_key(served: Served, owner: str) -> str:
 
 
 # The e2e suites that start a `serve` of their own rather than share `served`.
-OWN_SERVE = ("tests/e2e/test_stop.py", "tests/e2e/test_providers.py")
+OWN_SERVE = ("tests/e2e/test_stop.py", "tests/e2e/test_providers.py", "tests/e2e/test_restart.py")
 
 
 # The suites that take longest, handed out first (with --no-loadscope-reorder, xdist gives the workers

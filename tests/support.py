@@ -46,8 +46,10 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: floa
     raise TimeoutError(f"{url} did not start within {timeout}s")
 
 
-def serve_args(ports: tuple[int, int, int], api_key: str, data_dir: Path, *, fast: bool = True) -> list[str]:
-    """`videos-api serve` on the given API, AWS and engine ports."""
+def serve_args(
+    ports: tuple[int, int, int], api_key: str | None, data_dir: Path, *, fast: bool = True
+) -> list[str]:
+    """`videos-api serve` on the given API, AWS and engine ports (no `api_key`: the one it keeps)."""
     port, aws, engine = ports
     return [
         "serve",
@@ -58,8 +60,7 @@ def serve_args(ports: tuple[int, int, int], api_key: str, data_dir: Path, *, fas
         str(aws),
         "--engine-port",
         str(engine),
-        "--api-key",
-        api_key,
+        *(["--api-key", api_key] if api_key is not None else []),
         "--data-dir",
         str(data_dir),
     ]
