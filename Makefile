@@ -1,10 +1,14 @@
 # Everything installs itself: uv comes from PyPI when the machine lacks it, the rest from uv.lock.
+# `make serve` installs what serving needs (the project and uv.lock's `serve` group); `make test` and the
+# other development targets add the `dev` group's tools.
 
 # Python keeps each module's compiled bytecode even where the machine's environment turns that off:
 # the tests start hundreds of interpreters (servers, function workers, the CLI), and each would
 # otherwise compile every module it imports again, which doubles the CPU of their imports.
 unexport PYTHONDONTWRITEBYTECODE
-UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+# uv: the machine's own, or the one `uv-install` puts in ~/.local/bin (where uv's installer puts it).
+UV_VERSION = 0.13.10
+UV = $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # What Lambda runs the functions on: template.yaml's Runtime and Architectures (a test keeps them agreeing).
@@ -14,11 +18,20 @@ LAMBDA_PLATFORM = aarch64-manylinux_2_28
 SAM = SAM_CLI_TELEMETRY=0 $(UV) tool run --quiet --from aws-sam-cli==1.170.0 sam
 CHECKOV = $(UV) tool run --quiet --from checkov==3.3.30 checkov
 
-.PHONY: setup browser serve engine test checks pytest lint types unit bench fuzz faults requirements artifacts
+.PHONY: uv-install setup serve-setup browser serve engine test checks pytest lint types unit bench fuzz faults requirements artifacts
 
-setup:
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(UV) sync --locked --quiet
+## uv from the wheel PyPI publishes, checked against its SHA-256, with Python's standard library alone:
+## Debian's Python refuses `pip install` (externally-managed-environment) and may have no pip at all.
+uv-install:
+	@test -x "$(UV)" || python3 local/install_uv.py $(UV_VERSION) "$(HOME)/.local/bin"
+
+## Everything: serving, the development tools and the tests' SDKs (exactly uv.lock's, nothing else).
+setup: uv-install
+	@$(UV) sync --locked --quiet --group dev
+
+## What `serve` and the command line need; whatever else is installed stays.
+serve-setup: uv-install
+	@$(UV) sync --locked --quiet --inexact
 
 ## Debian's Chromium, which the playground's browser tests drive with Playwright (no browser download).
 browser:
@@ -26,11 +39,12 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 ## The whole service offline: the API on :3000, a local AWS endpoint on :4566, the engine on :4010.
-serve: setup
-	$(UV) run videos-api serve
+## `make serve ARGS=--fast` passes serve's options (make reads `make serve --fast` as its own).
+serve: serve-setup
+	$(UV) run videos-api serve $(ARGS)
 
-engine: setup
-	$(UV) run videos-api engine
+engine: serve-setup
+	$(UV) run videos-api engine $(ARGS)
 
 ## Lint, types, the Lambda artifacts and every test: what CI runs, side by side (each one's output
 ## kept together). The checks run at a low priority: they take the CPU the tests leave while they wait.

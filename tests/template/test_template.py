@@ -4,6 +4,8 @@ cfn-lint on it)."""
 from __future__ import annotations
 
 import importlib
+import json
+import re
 from typing import Any
 
 import pytest
@@ -271,3 +273,15 @@ def test_the_bedrock_grants_name_each_family_of_the_providers_profiles_and_nothi
     assert resources == [
         f"arn:${{AWS::Partition}}:bedrock:*::foundation-model/{family}*" for family in BEDROCK.profiles
     ]
+
+
+def test_the_dashboard_and_the_readme_show_every_alarm_of_the_template() -> None:
+    """The template's alarms are the one list: the dashboard's alarm widget names each by its logical
+    id, in the template's order, and the README's table has a row for each."""
+    alarms = list(resources_of_type(application_template(), "AWS::CloudWatch::Alarm"))
+    dashboard = application_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    widget = next(w for w in json.loads(dashboard)["widgets"] if w["type"] == "alarm")
+    operations = (ROOT / "README.md").read_text().split("### Operations", 1)[1].split("\n## ", 1)[0]
+
+    assert widget["properties"]["alarms"] == [f"${{{alarm}.Arn}}" for alarm in alarms]
+    assert sorted(re.findall(r"^\| `(\w+Alarm)` \|", operations, re.MULTILINE)) == sorted(alarms)
