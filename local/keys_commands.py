@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from local.command_line import Region, fail
 from local.keys import create_key, list_keys, revoke_key
+from local.terminal_table import Column, print_table
 
 keys = typer.Typer(help="Manage API keys (shown once, stored hashed).", no_args_is_help=True)
 
@@ -18,6 +20,16 @@ Endpoint = Annotated[
 Stack = Annotated[
     str | None, typer.Option(help="A deployed stack's name: its keys table is used, with your AWS profile.")
 ]
+
+
+# `keys list`: the id, and whether it is revoked, always; the owner's name takes the width left.
+KEY_COLUMNS = (
+    Column("id", keep=True),
+    Column("owner", flexible=True),
+    Column("created", rank=2),
+    Column("last used", rank=1),
+    Column("revoked", keep=True),
+)
 
 
 def _keys_table(aws_endpoint: str | None, stack: str | None, region: str | None) -> tuple[Any, str]:
@@ -51,12 +63,11 @@ def create(
 def list_(aws_endpoint: Endpoint = None, stack: Stack = None, region: Region = None) -> None:
     """List keys: id, owner, created, last used, revoked (never the keys themselves)."""
     dynamodb, table = _keys_table(aws_endpoint, stack, region)
-    typer.echo(f"{'id':<17}{'owner':<24}{'created':<18}{'last used':<18}revoked")
-    for info in list_keys(dynamodb, table):
-        typer.echo(
-            f"{info.id:<17}{info.owner:<24}{_when(info.created_at):<18}{_when(info.last_used_at):<18}"
-            f"{_when(info.revoked_at)}"
-        )
+    rows = [
+        (info.id, info.owner, _when(info.created_at), _when(info.last_used_at), _when(info.revoked_at))
+        for info in list_keys(dynamodb, table)
+    ]
+    print_table(Console(), KEY_COLUMNS, rows)
 
 
 @keys.command("revoke")

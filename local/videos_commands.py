@@ -14,9 +14,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from local.client import DEFAULT_BASE_URL, ApiCallError, VideosClient
+from local.terminal_table import Column, print_table
 
 # Seconds between GETs that move the progress bar while a long poll waits for the end.
 REFRESH_SECONDS = 1.0
@@ -24,6 +24,29 @@ MAX_WAIT_MS = 3_600_000
 
 console = Console(stderr=True)
 out = Console()
+
+# `list`: the id and status always; the prompt cut to the width left; then, as they fit, the model, when,
+# the size, the length and the progress.
+VIDEO_COLUMNS = (
+    Column("id", keep=True),
+    Column("status", keep=True),
+    Column("progress", rank=5),
+    Column("model", rank=1),
+    Column("seconds", rank=4),
+    Column("size", rank=3),
+    Column("created", rank=2),
+    Column("prompt", flexible=True),
+)
+# `models`: the sizes wrap; the price before the other details.
+MODEL_COLUMNS = (
+    Column("model", keep=True),
+    Column("provider", keep=True),
+    Column("seconds", rank=2),
+    Column("sizes", flexible=True, wrap=True),
+    Column("usd/s", rank=1),
+    Column("reference", rank=3),
+    Column("remix/edits", rank=4),
+)
 
 BaseUrl = Annotated[
     str, typer.Option("--base-url", envvar="VIDEOS_API_BASE_URL", help="The service's root URL.")
@@ -250,7 +273,6 @@ def list_videos(
     """List your videos as a table."""
     with _client(base_url, api_key) as client:
         page = client.list(limit, order, after)
-    columns = ("id", "status", "progress", "model", "seconds", "size", "created", "prompt")
     rows = [
         (
             video["id"],
@@ -264,17 +286,7 @@ def list_videos(
         )
         for video in page["data"]
     ]
-    if not out.is_terminal:
-        # Piped: one tab-separated line a video, whole, for cut and awk.
-        for row in rows:
-            print("\t".join(row))
-    else:
-        table = Table(*columns[:-1])
-        table.columns[0].min_width = 30
-        table.add_column("prompt", overflow="ellipsis", no_wrap=True)
-        for row in rows:
-            table.add_row(*row)
-        out.print(table)
+    print_table(out, VIDEO_COLUMNS, rows)
     if page["has_more"]:
         console.print(f"more: --after {page['last_id']}")
 
@@ -283,27 +295,19 @@ def models(api_key: ApiKey, base_url: BaseUrl = DEFAULT_BASE_URL) -> None:
     """List the models the service accepts: provider, lengths, sizes and price (tab-separated when piped)."""
     with _client(base_url, api_key) as client:
         listed = client.models()["data"]
-    columns = ("model", "provider", "seconds", "sizes", "usd/s", "reference", "remix/edits")
     rows = [
         (
             model["id"],
             model["provider"],
             ",".join(model["seconds"]),
-            ",".join(model["sizes"]),
+            ", ".join(model["sizes"]) if out.is_terminal else ",".join(model["sizes"]),
             model["price_per_second"],
             "yes" if model["image_reference"] else "no",
             "yes" if model["remix"] or model["edits"] else "no",
         )
         for model in listed
     ]
-    if not out.is_terminal:
-        for row in rows:
-            print("\t".join(row))
-        return
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
+    print_table(out, MODEL_COLUMNS, rows)
 
 
 characters = typer.Typer(help="Characters a create can name (--character).", no_args_is_help=True)

@@ -16,8 +16,10 @@ from tests.media import jpeg_size, probe_mp4
 from tests.support import ROOT, Served
 
 
-def cli(served: Served, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"VIDEOS_API_BASE_URL": served.api, "VIDEOS_API_KEY": DEV_KEY}
+def cli(
+    served: Served, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"VIDEOS_API_BASE_URL": served.api, "VIDEOS_API_KEY": DEV_KEY} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "local", *args],
         cwd=ROOT,
@@ -63,6 +65,9 @@ def test_generate_without_wait_prints_the_id_then_get_list_download_delete(
     while '"completed"' not in (got := cli(served, "get", video_id)).stdout:
         time.sleep(0.5)
     listed = cli(served, "list", "--limit", "100")
+    on_a_terminal = cli(
+        served, "list", "--limit", "5", env={"TTY_COMPATIBLE": "1", "COLUMNS": "80", "TERM": "dumb"}
+    )
     downloaded = cli(
         served, "download", video_id, "--variant", "spritesheet", "-o", str(tmp_path / "sheet.jpg")
     )
@@ -70,6 +75,9 @@ def test_generate_without_wait_prints_the_id_then_get_list_download_delete(
 
     assert got.returncode == 0
     assert video_id in listed.stdout
+    header, *lines = on_a_terminal.stdout.splitlines()
+    assert header.split()[:2] == ["id", "status"]
+    assert all(len(line.split()[0]) == len(video_id) and len(line) <= 80 for line in lines)
     assert downloaded.returncode == 0
     assert jpeg_size((tmp_path / "sheet.jpg").read_bytes()) == (720, 1280)
     assert deleted.stdout.strip() == f"deleted {video_id}"

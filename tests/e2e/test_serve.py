@@ -171,7 +171,7 @@ def test_keys_are_listed_and_a_revoked_key_stops_working(served: Served) -> None
             check=True,
             timeout=60,
         ).stdout
-        [line] = [line for line in listed.splitlines() if " revocable " in line]
+        [line] = [line for line in listed.splitlines() if "\trevocable\t" in line]
         key_id = line.split()[0]
         assert key not in listed
         assert line.split()[-1] == "-"  # not revoked

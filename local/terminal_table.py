@@ -1,0 +1,72 @@
+"""The command line's tables, made to fit the terminal: the columns that identify a row always shown and
+never cut, one flexible column taking the width left (truncated, or wrapped), and the others shown in
+order of use while they fit. Piped, every column goes out whole, tab-separated, for cut and awk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+# What the flexible column keeps at least, before an optional column is left out for it.
+FLEXIBLE_MIN = 20
+# Between two columns: one space of padding on each side (no borders).
+GAP = 2
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    # Always shown, never cut (an id, a status).
+    keep: bool = False
+    # Takes the width the others leave: cut with an ellipsis, or wrapped at its spaces when `wrap`.
+    flexible: bool = False
+    wrap: bool = False
+    # Among the optional columns, the lower first.
+    rank: int = 0
+
+
+def fitted(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> Table:
+    """A table of `rows` at most `width` wide."""
+    natural = [max([len(c.header), *(len(row[i]) for row in rows)]) for i, c in enumerate(columns)]
+    flexible = next((i for i, c in enumerate(columns) if c.flexible), None)
+    shown = {i for i, c in enumerate(columns) if c.keep}
+
+    def used(indices: set[int]) -> int:
+        fixed = sum(natural[i] for i in indices if i != flexible)
+        room = min(FLEXIBLE_MIN, natural[flexible]) if flexible is not None else 0
+        return fixed + room + GAP * (len(indices | ({flexible} if flexible is not None else set())) - 1)
+
+    optional = sorted((c.rank, i) for i, c in enumerate(columns) if not c.keep and i != flexible)
+    for _, index in optional:
+        if used(shown | {index}) <= width:
+            shown.add(index)
+    if flexible is not None:
+        shown.add(flexible)
+    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold", expand=False)
+    left = width - used(shown) + (min(FLEXIBLE_MIN, natural[flexible]) if flexible is not None else 0)
+    for index in sorted(shown):
+        column = columns[index]
+        if index == flexible:
+            table.add_column(
+                column.header,
+                max_width=max(left, 1),
+                no_wrap=not column.wrap,
+                overflow="fold" if column.wrap else "ellipsis",
+            )
+        else:
+            table.add_column(column.header, min_width=natural[index], no_wrap=True)
+    for row in rows:
+        table.add_row(*(row[i] for i in sorted(shown)))
+    return table
+
+
+def print_table(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
+    """`rows` as a table fitted to the terminal, or as tab-separated lines when the output is not one."""
+    if not console.is_terminal:
+        for row in rows:
+            print("\t".join(row))
+        return
+    console.print(fitted(columns, rows, console.width))
