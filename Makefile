@@ -9,6 +9,8 @@ unexport PYTHONDONTWRITEBYTECODE
 # uv: the machine's own, or the one `uv-install` puts in ~/.local/bin (where uv's installer puts it).
 UV_VERSION = 0.13.10
 UV = $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# The commands make runs find it there too (the README's, which the tests run, say `uv run`).
+export PATH := $(HOME)/.local/bin:$(PATH)
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # What Lambda runs the functions on: template.yaml's Runtime and Architectures (a test keeps them agreeing).

@@ -1,4 +1,5 @@
-"""The command line against `serve --fast`: progress, a file at the end, errors in one line."""
+"""The command line against `serve --fast`: progress, a file at the end, errors in one line. The README's
+commands (generate, remix, edit and extend waiting and saving their files) run in test_readme.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.conftest import DEV_KEY
@@ -29,30 +29,6 @@ def cli(
         timeout=timeout,
         check=False,
     )
-
-
-def test_generate_waits_and_writes_a_valid_mp4(served: Served, tmp_path: Path) -> None:
-    video, thumbnail = tmp_path / "out.mp4", tmp_path / "out.jpg"
-
-    result = cli(
-        served,
-        "generate",
-        "A kite over the dunes",
-        "--size",
-        "1280x720",
-        "--wait",
-        "-o",
-        str(video),
-        "--thumbnail",
-        str(thumbnail),
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert "completed" in result.stderr
-    assert "100%" in result.stderr
-    facts = probe_mp4(video.read_bytes())
-    assert (facts.width, facts.height, facts.video_codec) == (1280, 720, "h264")
-    assert jpeg_size(thumbnail.read_bytes()) == (1280, 720)
 
 
 def test_generate_without_wait_prints_the_id_then_get_list_download_delete(
@@ -81,26 +57,6 @@ def test_generate_without_wait_prints_the_id_then_get_list_download_delete(
     assert downloaded.returncode == 0
     assert jpeg_size((tmp_path / "sheet.jpg").read_bytes()) == (720, 1280)
     assert deleted.stdout.strip() == f"deleted {video_id}"
-
-
-def test_remix_edit_and_extend_wait_and_write_their_videos(served: Served, tmp_path: Path) -> None:
-    source = cli(served, "generate", "A source for the CLI", "--wait", "-o", str(tmp_path / "a.mp4"))
-    assert source.returncode == 0, source.stderr
-    source_id = "vid_" + cli(served, "list", "--limit", "1").stdout.split("vid_")[1].split()[0]
-
-    commands = [
-        ("remix", source_id, "Now at night", "--wait", "-o", str(tmp_path / "b.mp4")),
-        ("edit", source_id, "In sepia", "--wait", "-o", str(tmp_path / "c.mp4")),
-        ("extend", source_id, "And on", "--seconds", "4", "--wait", "-o", str(tmp_path / "d.mp4")),
-    ]
-    with ThreadPoolExecutor(len(commands)) as pool:  # three terminals at once
-        finished = list(pool.map(lambda args: cli(served, *args), commands))
-
-    for done in finished:
-        assert done.returncode == 0, done.stderr
-    assert probe_mp4((tmp_path / "b.mp4").read_bytes()).frames == 4 * 24
-    assert probe_mp4((tmp_path / "c.mp4").read_bytes()).frames == 4 * 24
-    assert probe_mp4((tmp_path / "d.mp4").read_bytes()).frames == 8 * 24
 
 
 def test_characters_create_get_and_a_generate_naming_one(served: Served, tmp_path: Path) -> None:
