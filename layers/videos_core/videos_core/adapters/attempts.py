@@ -9,9 +9,7 @@ import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from videos_core.adapters.dynamodb import RUNNING, TERMINAL_VALUES, store_error, to_item
+from videos_core.adapters.dynamodb import RUNNING, TERMINAL_VALUES, to_item, transact
 from videos_core.adapters.quotas import Limits, QuotaItems
 from videos_core.errors import ServiceUnavailable, VideoQuotaExceeded
 from videos_core.models.record import VideoRecord
@@ -34,21 +32,15 @@ class DynamoAttempts:
             items.append(self._quotas.charge(before.owner, charge, before.created_at, self._budget, now))
         elif charge < 0:
             items.append(self._quotas.refund(before.owner, -charge, before.created_at))
-        try:
-            self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as e:
-            if e.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise store_error(e) from e
-            reasons = [reason.get("Code") for reason in e.response.get("CancellationReasons", [])]
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                return False
-            if "ConditionalCheckFailed" in reasons:
-                raise VideoQuotaExceeded(
-                    f"Today's budget of ${self._budget} cannot take another attempt at this video."
-                ) from e
-            raise ServiceUnavailable(f"The job's next attempt was not written ({reasons}); retry.") from e
-        except BotoCoreError as e:
-            raise store_error(e) from e
+        reasons = transact(self._client, items)
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            return False
+        if "ConditionalCheckFailed" in reasons:
+            raise VideoQuotaExceeded(
+                f"Today's budget of ${self._budget} cannot take another attempt at this video."
+            )
+        if reasons:
+            raise ServiceUnavailable(f"The job's next attempt was not written ({reasons}); retry.")
         return True
 
     @property

@@ -58,6 +58,20 @@ def store_error(error: ClientError | BotoCoreError) -> Exception:
     return error_of(error, "The job store")
 
 
+def transact(client: DynamoDBClient, items: list[dict[str, Any]]) -> list[str | None]:
+    """Writes `items` in one transaction: nothing when it was written, else why each item cancelled it
+    (a condition that did not hold: "ConditionalCheckFailed")."""
+    try:
+        client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise store_error(e) from e
+        return [reason.get("Code") for reason in e.response.get("CancellationReasons", [])]
+    except BotoCoreError as e:
+        raise store_error(e) from e
+    return []
+
+
 class DynamoVideoRepository:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client

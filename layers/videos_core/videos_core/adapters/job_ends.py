@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from videos_core.adapters.dynamodb import RUNNING, TERMINAL_VALUES, store_error, to_item
+from videos_core.adapters.dynamodb import RUNNING, TERMINAL_VALUES, to_item, transact
 from videos_core.adapters.outbox import DynamoOutbox
 from videos_core.adapters.quotas import QuotaItems
 from videos_core.errors import ServiceUnavailable
@@ -53,19 +51,11 @@ class DynamoJobEnds:
         return self._transact(items)
 
     def _transact(self, items: list[dict[str, Any]]) -> bool:
-        try:
-            self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as e:
-            if e.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise store_error(e) from e
-            reasons = [reason.get("Code") for reason in e.response.get("CancellationReasons", [])]
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                return False
-            raise ServiceUnavailable(
-                f"The job's end was not written ({reasons}); retry.", retry_after=1
-            ) from e
-        except BotoCoreError as e:
-            raise store_error(e) from e
+        reasons = transact(self._client, items)
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            return False
+        if reasons:
+            raise ServiceUnavailable(f"The job's end was not written ({reasons}); retry.", retry_after=1)
         return True
 
     def _record_item(self, record: VideoRecord, *, claimant: str | None, removed: bool) -> dict[str, Any]:
