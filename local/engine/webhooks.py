@@ -4,10 +4,6 @@ Standard Webhooks specification and retried with backoff until the receiver answ
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -16,6 +12,11 @@ from dataclasses import dataclass
 
 import httpx
 
+# Standard Webhooks' secret and signature, as the functions sign a tenant's deliveries.
+from videos_core.signing import new_secret, secret_key, sign
+
+__all__ = ["RETRY_DELAYS", "WebhookSender", "new_secret", "secret_key", "sign"]
+
 log = logging.getLogger("videos_api.engine.webhooks")
 
 # Seconds between delivery attempts: six tries over about a quarter of a minute.
@@ -23,28 +24,6 @@ RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 # Deliveries in flight at once; the others wait their turn here (httpx's pool scans its whole queue
 # of waiting requests at every step, so hundreds queued there cost more CPU than the deliveries).
 MAX_CONCURRENT_DELIVERIES = 16
-
-
-def secret_key(secret: str) -> bytes:
-    """The signing key of a `whsec_…` secret; raises ValueError when it is not one."""
-    if not secret.startswith("whsec_"):
-        raise ValueError("a webhook secret starts with 'whsec_'")
-    try:
-        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
-    except binascii.Error as e:
-        raise ValueError("a webhook secret is 'whsec_' followed by base64") from e
-    if not key:
-        raise ValueError("a webhook secret must not be empty")
-    return key
-
-
-def new_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def sign(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
 @dataclass

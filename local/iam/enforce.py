@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import os
 import sys
 import uuid
@@ -109,9 +110,19 @@ class Role:
             token = _AS_AWS.set(True)
             try:
                 needs += decryptions(service, operation, params, self.account, self.parameter_key)
+                needs = [self._through_alias(need) for need in needs]
             finally:
                 _AS_AWS.reset(token)
         return [need for need in needs if not policy.decide(need.action, need.resource, need.context).allowed]
+
+    def _through_alias(self, need: Authorization) -> Authorization:
+        """A KMS call naming an alias, as KMS authorizes it: on the key the alias points to."""
+        if not (need.action.startswith("kms:") and ":alias/" in need.resource):
+            return need
+        keys = self.parameter_key
+        if not isinstance(keys, ParameterKeys):
+            keys = ParameterKeys(self.account)
+        return dataclasses.replace(need, resource=keys.alias_target(need.resource))
 
     def message(self, denied: Authorization) -> str:
         return (

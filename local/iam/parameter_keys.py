@@ -26,6 +26,10 @@ class ParameterKeys:
             return None
         return self._key_arn(str(found[0].get("KeyId") or AWS_MANAGED_PARAMETER_KEY))
 
+    def alias_target(self, alias_arn: str) -> str:
+        """The ARN of the key an alias points to (what KMS authorizes a call naming the alias on)."""
+        return str(self._client("kms").describe_key(KeyId=alias_arn)["KeyMetadata"]["Arn"])
+
     def _key_arn(self, key_id: str) -> str | None:
         if key_id in (AWS_MANAGED_PARAMETER_KEY, self._account.arn("kms", AWS_MANAGED_PARAMETER_KEY)):
             return None

@@ -236,6 +236,32 @@ def _cloudwatch(operation: str, params: Mapping[str, Any], _account: Account) ->
     return [Authorization("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": params["Namespace"]})]
 
 
+# ---- KMS -----------------------------------------------------------------------------------------
+
+_KMS_KEY_OPERATIONS = frozenset({"Encrypt", "Decrypt", "GenerateDataKey", "ReEncrypt", "DescribeKey"})
+
+
+def _kms(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
+    """A call on one key, authorized on the key's ARN (an alias names the key it points to: the enforcer
+    resolves an alias's ARN, as KMS does), with the encryption context's condition keys."""
+    if operation not in _KMS_KEY_OPERATIONS or "KeyId" not in params:
+        return None
+    key_id = str(params["KeyId"])
+    if key_id.startswith("alias/"):
+        resource = account.arn("kms", key_id)
+    elif key_id.startswith("arn:"):
+        resource = key_id
+    else:
+        resource = account.arn("kms", f"key/{key_id}")
+    encryption = params.get("EncryptionContext") or {}
+    context: dict[str, str | list[str]] = {
+        f"kms:EncryptionContext:{name}": str(value) for name, value in encryption.items()
+    }
+    if encryption:
+        context["kms:EncryptionContextKeys"] = sorted(encryption)
+    return [Authorization(f"kms:{operation}", resource, context)]
+
+
 # ---- AppConfig ------------------------------------------------------------------------------------
 
 
@@ -271,6 +297,7 @@ _MAPPERS = {
     "cloudwatch": _cloudwatch,
     "appconfig": _appconfig,
     "bedrock": _bedrock,
+    "kms": _kms,
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -96,6 +97,9 @@ class LocalApplication:
     refs: dict[str, str] = field(default_factory=dict, repr=False)
     # The AWS::AppConfig resources, resolved, in the order they are created.
     appconfig: list[AppConfigResource] = field(default_factory=list)
+    # KMS keys by logical id -> their key ids, and each alias name -> the key id it points to.
+    kms_keys: dict[str, str] = field(default_factory=dict)
+    kms_aliases: dict[str, str] = field(default_factory=dict)
 
     def function_named(self, name_or_arn: str) -> LocalFunction:
         name = name_or_arn.rsplit(":function:", 1)[-1].split(":")[0]
@@ -135,10 +139,21 @@ def _names(template: dict[str, Any]) -> tuple[dict[str, str], dict[tuple[str, st
             attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}"
         elif kind == "AWS::Logs::LogGroup":
             attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{name}"
-        elif kind in ("AWS::Events::EventBus", "AWS::Serverless::StateMachine") and "Name" in properties:
+        elif kind == "AWS::KMS::Key":
+            # CloudFormation's key ids are KMS's choice; a local one is derived from the stack and the
+            # logical id, so that the roles' grants and the key made in the endpoint name the same.
+            name = kms_key_id(logical_id)
+            attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{name}"
+        elif kind == "AWS::KMS::Alias" or (
+            kind in ("AWS::Events::EventBus", "AWS::Serverless::StateMachine") and "Name" in properties
+        ):
             continue  # named by the template; resolved once the pseudo parameters are known
         refs[logical_id] = name
     return refs, attributes
+
+
+def kms_key_id(logical_id: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"videos-api:{STACK}:{logical_id}"))
 
 
 @cache
@@ -166,6 +181,11 @@ def load_application(
         name = resolver.resolve(resource["Properties"]["Name"])
         refs[logical_id] = event_buses[logical_id] = name
         attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:event-bus/{name}"
+    kms_aliases = {}
+    for logical_id, resource in resources_of_type(template, "AWS::KMS::Alias").items():
+        name = resolver.resolve(resource["Properties"]["AliasName"])
+        refs[logical_id] = name
+        kms_aliases[name] = resolver.resolve(resource["Properties"]["TargetKeyId"])
     machines = {}
     for logical_id, resource in resources_of_type(template, "AWS::Serverless::StateMachine").items():
         properties = resource["Properties"]
@@ -212,6 +232,8 @@ def load_application(
         template=template,
         refs={name: str(value) for name, value in refs.items()},
         appconfig=appconfig_resources(template, resolver.resolve),
+        kms_keys={k: refs[k] for k in resources_of_type(template, "AWS::KMS::Key")},
+        kms_aliases=kms_aliases,
     )
 
 

@@ -28,7 +28,7 @@ from local.aws_resources import create_tables
 from local.iam.enforce import Role, guard_client
 from local.process_names import AWS_ENDPOINT, name_this_process
 from local.serve.appconfig_provision import create_appconfig
-from local.serve.application import REGION, STACK, LocalApplication
+from local.serve.application import ACCOUNT, REGION, STACK, LocalApplication
 from local.serve.aws_calls import AwsCallCount, WsgiApp
 from local.serve.aws_faults import OBSERVER_KEY, AwsFaultBook, AwsFaultMiddleware, fault_lambda_invokes
 from local.serve.aws_state import UnreadableStateError
@@ -71,6 +71,7 @@ def _endpoint_main(
     from local.serve.appconfig_api import AppConfigApi
     from local.serve.aws_state import AwsState
     from local.serve.keep_alive import KeepAliveRequestHandler
+    from local.serve.kms_keys import DeclaredKeys
     from local.serve.moto_fidelity import make_dynamodb_writes_atomic
     from local.serve.moto_speedups import speed_up_moto
     from local.serve.state_keeper import StateKeeper
@@ -101,7 +102,9 @@ def _endpoint_main(
     store = AppConfig(_validator(lambda_url))
     served: WsgiApp = AppConfigApi(DomainDispatcherApplication(create_backend_app), store)
     keeper = None if state_dir is None else StateKeeper(served, AwsState(state_dir), store)
-    app = calls.serving(AwsFaultMiddleware(keeper or served, faults, calls.count))
+    app = DeclaredKeys(
+        calls.serving(AwsFaultMiddleware(keeper or served, faults, calls.count)), ACCOUNT, REGION
+    )
     handler = KeepAliveRequestHandler if fast_path else MotoRequestHandler
     server = make_server(host, port, app, threaded=True, request_handler=handler)
     threading.Thread(target=server.serve_forever, name="aws-endpoint", daemon=True).start()
@@ -200,8 +203,9 @@ class LocalAws:
         self._http.delete("/_calls").raise_for_status()
 
     def provision(self, application: LocalApplication, upstream_key: str) -> None:
-        """Creates what the template declares: tables, buckets, event buses, state machines, AppConfig's
-        resources, and the upstream key's SSM parameter that an operator creates before deploying."""
+        """Creates what the template declares: tables, buckets, event buses, state machines, KMS keys
+        and aliases, AppConfig's resources, and the upstream key's SSM parameter that an operator
+        creates before deploying."""
         create_tables(self.client("dynamodb"), application.template, STACK)
         s3 = self.client("s3")
         for bucket in application.buckets.values():
@@ -214,6 +218,11 @@ class LocalAws:
             sfn.create_state_machine(
                 name=machine.name, definition=machine.definition, roleArn=machine.role_arn
             )
+        for key_id in application.kms_keys.values():
+            self._http.put(f"/_kms/keys/{key_id}").raise_for_status()
+        kms = self.client("kms")
+        for alias, key_id in application.kms_aliases.items():
+            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
         create_appconfig(self.client("appconfig"), application.appconfig, STACK)
         if "UpstreamApiKeyParameter" in application.parameters:
             self.client("ssm").put_parameter(

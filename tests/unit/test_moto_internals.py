@@ -30,3 +30,20 @@ def test_each_patched_internal_exists(owner: object, name: str) -> None:
 def test_werkzeugs_drain_still_makes_its_selector_from_the_module() -> None:
     # local.serve.keep_alive answers werkzeug's drain of a counted body through `serving.selectors`.
     assert "selectors.DefaultSelector()" in inspect.getsource(WSGIRequestHandler.run_wsgi)
+
+
+def test_a_declared_kms_key_is_made_under_its_own_id() -> None:
+    # local.serve.kms_keys renames a key moto made (its `id`, `arn` and place in the backend's keys).
+    import boto3
+    from moto import mock_aws
+
+    from local.serve.kms_keys import make_key
+
+    with mock_aws():
+        make_key("123456789012", "us-east-1", "0c71327e-66cb-57d1-9276-e09c660aa761", "declared")
+        kms = boto3.client("kms", region_name="us-east-1")
+        arn = kms.describe_key(KeyId="0c71327e-66cb-57d1-9276-e09c660aa761")["KeyMetadata"]["Arn"]
+        sealed = kms.encrypt(KeyId=arn, Plaintext=b"whsec_x")["CiphertextBlob"]
+
+        assert arn.endswith(":key/0c71327e-66cb-57d1-9276-e09c660aa761")
+        assert kms.decrypt(KeyId=arn, CiphertextBlob=sealed)["Plaintext"] == b"whsec_x"

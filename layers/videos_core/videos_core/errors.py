@@ -145,3 +145,19 @@ class RequestTooLarge(ApiError):
 
 class ServiceUnavailable(ApiError):
     status, code, default_hint = 503, "service_unavailable", "Retry after the time in Retry-After"
+
+
+class WebhookEndpointNotFound(ApiError):
+    status, code, default_hint = (
+        404,
+        "webhook_endpoint_not_found",
+        "Check the endpoint id (GET /v1/webhook_endpoints lists yours)",
+    )
+
+
+class WebhookEndpointLimitReached(ApiError):
+    status, code, default_hint = (
+        400,
+        "webhook_endpoint_limit_reached",
+        "Delete an endpoint you no longer use, or send more event types to one endpoint",
+    )

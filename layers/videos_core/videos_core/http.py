@@ -110,11 +110,15 @@ class Api(Resolver):
         self.on_error = self._on_error
         self.on_not_found = self._on_not_found
 
-    def serves(self, surface: Surface | None = None, path: str | None = None) -> Callable[[Handler], Handler]:
-        """Registers the handler for every route of this function (on one surface, or at one path,
-        where they are answered by different handlers)."""
+    def serves(
+        self, surface: Surface | None = None, path: str | None = None, method: str | None = None
+    ) -> Callable[[Handler], Handler]:
+        """Registers the handler for every route of this function (on one surface, or at one path or
+        method, where they are answered by different handlers)."""
         routes = [
-            r for r in routes_of(self.function) if surface in (None, r.surface) and path in (None, r.path)
+            r
+            for r in routes_of(self.function)
+            if surface in (None, r.surface) and path in (None, r.path) and method in (None, r.method)
         ]
         if not routes:
             raise LookupError(f"the route table gives {self.function} no route on {surface}")

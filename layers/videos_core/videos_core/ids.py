@@ -41,3 +41,8 @@ def created_at(video_id: str) -> float:
     for char in video_id.removeprefix(PREFIX)[:10]:
         value = value * 32 + _CROCKFORD.index(char)
     return value / 1000
+
+
+def new_webhook_endpoint_id() -> str:
+    """A webhook endpoint's id: `we_` and a ULID, so an owner's endpoints list newest first by id."""
+    return "we_" + new_ulid()

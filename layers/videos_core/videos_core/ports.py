@@ -282,3 +282,50 @@ class KeyStore(Protocol):
     def find(self, key_hash: str) -> KeyRecord | None: ...
 
     def touch(self, key_hash: str, now: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredEndpoint:
+    """A tenant's webhook endpoint as kept: its signing secrets sealed (never in the clear at rest)."""
+
+    id: str
+    name: str
+    url: str
+    event_types: tuple[str, ...]
+    created_at: int
+    updated_at: int
+    secret_hint: str
+    sealed_secret: bytes
+    # The secret before a rotation that kept it, and until when deliveries are signed with it too.
+    sealed_previous_secret: bytes | None = None
+    previous_secret_until: int | None = None
+    status: Literal["enabled", "disabled"] = "enabled"
+    disabled_reason: str | None = None
+    # When the deliveries to it began to fail without one succeeding since.
+    failing_since: int | None = None
+
+
+class EndpointStore(Protocol):
+    def add(self, owner: str, endpoint: StoredEndpoint, limit: int) -> bool:
+        """Adds a new endpoint unless the owner has `limit` already (False)."""
+        ...
+
+    def get(self, owner: str, endpoint_id: str) -> StoredEndpoint | None: ...
+
+    def list(self, owner: str, limit: int, after: str | None) -> tuple[list[StoredEndpoint], bool]:
+        """Newest first, after the endpoint `after`; and whether more follow."""
+        ...
+
+    def replace(self, owner: str, endpoint: StoredEndpoint) -> bool:
+        """Writes an endpoint that still exists (False when it was deleted meanwhile)."""
+        ...
+
+    def remove(self, owner: str, endpoint_id: str) -> bool: ...
+
+
+class SecretBox(Protocol):
+    """Seals a secret under a key only its readers may use, bound to what it belongs to."""
+
+    def seal(self, secret: str, context: dict[str, str]) -> bytes: ...
+
+    def open(self, sealed: bytes, context: dict[str, str]) -> str: ...

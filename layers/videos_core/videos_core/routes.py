@@ -32,6 +32,16 @@ from videos_core.models.api import (
     Video,
     VideoList,
 )
+from videos_core.models.webhook_endpoints import (
+    CreateWebhookEndpointRequest,
+    DeletedWebhookEndpoint,
+    RotateSecretRequest,
+    UpdateWebhookEndpointRequest,
+    WebhookEndpoint,
+    WebhookEndpointList,
+    WebhookEndpointListQuery,
+    WebhookEndpointWithSecret,
+)
 
 
 @dataclass(frozen=True)
@@ -219,6 +229,56 @@ ROUTES: tuple[Route, ...] = (
         response=Upload,
         body=CreateUploadRequest,
         errors=(400, 401, 413),
+    ),
+    Route(
+        "POST",
+        "/v1/webhook_endpoints",
+        "webhook_endpoints",
+        "Add an endpoint that receives your videos' video.completed / video.failed events, signed",
+        response=WebhookEndpointWithSecret,
+        body=CreateWebhookEndpointRequest,
+        errors=(400, 401),
+    ),
+    Route(
+        "GET",
+        "/v1/webhook_endpoints",
+        "webhook_endpoints",
+        "List your webhook endpoints, newest first",
+        response=WebhookEndpointList,
+        query=WebhookEndpointListQuery,
+        errors=(400, 401),
+    ),
+    Route(
+        "GET",
+        "/v1/webhook_endpoints/{webhook_endpoint_id}",
+        "webhook_endpoints",
+        "Get a webhook endpoint of yours (its secret's hint only)",
+        response=WebhookEndpoint,
+    ),
+    Route(
+        "POST",
+        "/v1/webhook_endpoints/{webhook_endpoint_id}",
+        "webhook_endpoints",
+        "Change a webhook endpoint's name, URL or event types (enables a disabled one)",
+        response=WebhookEndpoint,
+        body=UpdateWebhookEndpointRequest,
+        errors=(400, 401, 404),
+    ),
+    Route(
+        "DELETE",
+        "/v1/webhook_endpoints/{webhook_endpoint_id}",
+        "webhook_endpoints",
+        "Delete a webhook endpoint",
+        response=DeletedWebhookEndpoint,
+    ),
+    Route(
+        "POST",
+        "/v1/webhook_endpoints/{webhook_endpoint_id}/rotate_secret",
+        "webhook_endpoints",
+        "A new signing secret; the old one signs too for 24 hours if asked, else it stops now",
+        response=WebhookEndpointWithSecret,
+        body=RotateSecretRequest,
+        errors=(400, 401, 404),
     ),
     Route(
         "POST",

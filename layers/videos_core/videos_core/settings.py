@@ -49,6 +49,10 @@ ENVIRONMENT = {
     "RECONCILE_AFTER_SECONDS": "reconcile_after_seconds",
     "MAX_RUNNING_JOBS": "max_running_jobs",
     "DAILY_BUDGET_USD": "daily_budget_usd",
+    "WEBHOOK_ENDPOINTS_TABLE": "webhook_endpoints_table",
+    "WEBHOOK_SECRETS_KEY": "webhook_secrets_key",
+    "MAX_WEBHOOK_ENDPOINTS": "max_webhook_endpoints",
+    "ALLOW_LOOPBACK_WEBHOOKS": "allow_loopback_webhooks",
 }
 # Secrets are read from SSM, never taken from the environment, where every log of it would show them.
 SECRETS_NOT_IN_THE_ENVIRONMENT = {
@@ -118,6 +122,13 @@ class Settings(BaseModel):
     # Per owner: jobs running at once, and estimated spend per UTC day.
     max_running_jobs: int = Field(default=50, ge=1, le=100_000)
     daily_budget_usd: Decimal = Field(default=Decimal(1000), ge=Decimal("0.01"))
+    # Tenants' webhook endpoints: their table, the KMS key (an alias) their secrets are sealed with,
+    # and how many one owner may have.
+    webhook_endpoints_table: str | None = None
+    webhook_secrets_key: str | None = Field(default=None, pattern=r"^alias/[A-Za-z0-9/_-]+$")
+    max_webhook_endpoints: int = Field(default=10, ge=1, le=100)
+    # Offline only (`serve --allow-loopback-webhooks`): http to this machine may receive webhooks.
+    allow_loopback_webhooks: bool = False
 
     @model_validator(mode="after")
     def _routes_located(self) -> Settings:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from videos_core.catalog import Catalog, Entry
     from videos_core.logic.create import Launcher
     from videos_core.logic.ending import Ender
+    from videos_core.logic.webhook_endpoints import Endpoints
     from videos_core.logic.workflow import Finisher
 
 
@@ -280,6 +281,24 @@ def events() -> EventBridgePublisher:
     return EventBridgePublisher(aws.events(), get_settings().event_bus_name)
 
 
+@cache
+def endpoints() -> Endpoints:
+    """Tenants' webhook endpoints: their store, the key their secrets are sealed with, the stack's rules."""
+    from videos_core.adapters.kms import KmsSecretBox
+    from videos_core.adapters.webhook_endpoints import DynamoEndpointStore
+    from videos_core.logic.webhook_endpoints import Endpoints
+
+    settings = get_settings()
+    return Endpoints(
+        store=DynamoEndpointStore(
+            aws.dynamodb(), _needs(settings.webhook_endpoints_table, "WEBHOOK_ENDPOINTS_TABLE")
+        ),
+        box=KmsSecretBox(aws.kms(), _needs(settings.webhook_secrets_key, "WEBHOOK_SECRETS_KEY")),
+        limit=settings.max_webhook_endpoints,
+        allow_loopback=settings.allow_loopback_webhooks,
+    )
+
+
 def reset(*, aws_clients: bool = True) -> None:
     """Forget every cached adapter, client and the settings (tests change the environment). Tests whose
     every case sets the same AWS environment keep its clients (`aws_clients=False`): one costs ~20 ms."""
@@ -297,6 +316,7 @@ def reset(*, aws_clients: bool = True) -> None:
         quotas,
         outbox,
         job_ends,
+        endpoints,
     ):
         factory.cache_clear()
     for made in _UPSTREAMS.values():

@@ -405,6 +405,33 @@ def list_models(lab: Lab) -> None:
     )
 
 
+def webhook_endpoints(lab: Lab) -> None:
+    """An endpoint made (its secret sealed with the stack's key), read, listed, changed, its secret
+    rotated, and deleted."""
+    one = "/v1/webhook_endpoints/{webhook_endpoint_id}"
+    body = {"name": "App", "url": "https://hooks.example.com/videos", "event_types": ["video.completed"]}
+    status, made = lab.api(
+        "WebhookEndpointsFunction", "POST", "/v1/webhook_endpoints", "/v1/webhook_endpoints", body=body
+    )
+    assert status == 200, made
+    path = f"/v1/webhook_endpoints/{made['id']}"
+    status, got = lab.api("WebhookEndpointsFunction", "GET", path, one)
+    assert (status, got.get("signing_secret_hint")) == (200, made["signing_secret_hint"]), got
+    status, page = lab.api(
+        "WebhookEndpointsFunction", "GET", "/v1/webhook_endpoints", "/v1/webhook_endpoints"
+    )
+    assert (status, [e["id"] for e in page["data"]]) == (200, [made["id"]]), page
+    status, changed = lab.api("WebhookEndpointsFunction", "POST", path, one, body={"name": "Renamed"})
+    assert (status, changed.get("name")) == (200, "Renamed"), changed
+    status, rotated = lab.api(
+        "WebhookEndpointsFunction", "POST", f"{path}/rotate_secret", f"{one}/rotate_secret", body={}
+    )
+    assert status == 200, rotated
+    assert rotated["signing_secret"] != made["signing_secret"]
+    status, deleted = lab.api("WebhookEndpointsFunction", "DELETE", path, one)
+    assert (status, deleted.get("deleted")) == (200, True), deleted
+
+
 def create_with_callback(lab: Lab) -> None:
     """A create routed to fal names a callback URL, whose token is made with the webhook secret."""
     body = {"prompt": "A heron", "model": FAL_MODEL, "seconds": "4", "size": "1280x720"}
@@ -664,6 +691,7 @@ SCENARIOS: dict[str, Scenario] = {
     "CreateCharacterFunctionRole.ReadUploads": create_character_from_an_upload,
     "GetCharacterFunctionRole": get_character,
     "ListModelsFunctionRole": list_models,
+    "WebhookEndpointsFunctionRole": webhook_endpoints,
     "UploadsFunctionRole": upload_reference,
     "RemixFunctionRole": remix,
     "EditFunctionRole": edit,

@@ -110,6 +110,11 @@ def ssm() -> SSMClient:
 
 
 @cache
+def kms() -> Any:
+    return _client("kms")
+
+
+@cache
 def appconfigdata() -> Any:
     return _client("appconfigdata")
 
@@ -123,7 +128,7 @@ def bedrock_runtime(endpoint_url: str, region: str | None, read_timeout: float) 
 
 def reset_clients() -> None:
     """Close and forget cached clients (tests switch AWS endpoints between cases)."""
-    for factory in (dynamodb, s3, stepfunctions, events, ssm, appconfigdata):
+    for factory in (dynamodb, s3, stepfunctions, events, ssm, kms, appconfigdata):
         if factory.cache_info().currsize:
             factory().close()
         factory.cache_clear()

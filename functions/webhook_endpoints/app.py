@@ -1,0 +1,73 @@
+"""/v1/webhook_endpoints: the caller's webhook endpoints — create, list, retrieve, update, delete and
+rotate_secret, as the openai SDK's `client.webhooks.*` calls them. One function serves them all: each
+needs the same grants (the endpoints' table, the key their secrets are sealed with)."""
+
+import time
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videos_core import wiring
+from videos_core.deadline import bounded
+from videos_core.http import Api, json_response, owner_of, parse_body, parse_query
+from videos_core.logic import webhook_endpoints as logic
+from videos_core.models.webhook_endpoints import (
+    CreateWebhookEndpointRequest,
+    RotateSecretRequest,
+    UpdateWebhookEndpointRequest,
+    WebhookEndpointListQuery,
+)
+from videos_core.observability import logger, metrics, traced
+from videos_core.router import Response
+
+app = Api("webhook_endpoints")
+ONE = "/v1/webhook_endpoints/{webhook_endpoint_id}"
+
+
+@app.serves(path="/v1/webhook_endpoints", method="POST")
+def create() -> Response:
+    owner = owner_of(app)
+    request, _ = parse_body(app, CreateWebhookEndpointRequest)
+    return json_response(logic.create_endpoint(owner, request, wiring.endpoints(), int(time.time())))
+
+
+@app.serves(path="/v1/webhook_endpoints", method="GET")
+def list_all() -> Response:
+    owner = owner_of(app)
+    query = parse_query(app, WebhookEndpointListQuery)
+    return json_response(logic.list_endpoints(owner, query, wiring.endpoints().store))
+
+
+@app.serves(path=ONE, method="GET")
+def retrieve(webhook_endpoint_id: str) -> Response:
+    return json_response(logic.get_endpoint(owner_of(app), webhook_endpoint_id, wiring.endpoints().store))
+
+
+@app.serves(path=ONE, method="POST")
+def update(webhook_endpoint_id: str) -> Response:
+    owner = owner_of(app)
+    request, _ = parse_body(app, UpdateWebhookEndpointRequest)
+    updated = logic.update_endpoint(owner, webhook_endpoint_id, request, wiring.endpoints(), int(time.time()))
+    return json_response(updated)
+
+
+@app.serves(path=ONE, method="DELETE")
+def delete(webhook_endpoint_id: str) -> Response:
+    return json_response(logic.delete_endpoint(owner_of(app), webhook_endpoint_id, wiring.endpoints().store))
+
+
+@app.serves(path=f"{ONE}/rotate_secret")
+def rotate_secret(webhook_endpoint_id: str) -> Response:
+    owner = owner_of(app)
+    # The SDK sends {} when nothing is asked; a bare POST asks nothing too.
+    request = parse_body(app, RotateSecretRequest)[0] if app.current_event.body else RotateSecretRequest()
+    rotated = logic.rotate_secret(owner, webhook_endpoint_id, request, wiring.endpoints(), int(time.time()))
+    return json_response(rotated)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@traced
+@bounded
+def handler(event: dict[str, object], context: LambdaContext) -> dict[str, object]:
+    return app.resolve(event, context)
