@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import secrets
 
 PREFIX = "whsec_"
@@ -43,3 +44,27 @@ def sign(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
 def signature_header(secrets_: list[str], message_id: str, timestamp: int, body: bytes) -> str:
     """The `webhook-signature` header under each of `secrets_` (any one verifies it)."""
     return " ".join(sign(secret_key(secret), message_id, timestamp, body) for secret in secrets_)
+
+
+def event_body(event_id: str, event_type: str, video_id: str, created_at: int) -> bytes:
+    """An event as OpenAI delivers it: `{"object": "event", "id": "evt_…", "type", "created_at", "data":
+    {"id"}}`."""
+    event = {
+        "object": "event",
+        "id": event_id,
+        "type": event_type,
+        "created_at": created_at,
+        "data": {"id": video_id},
+    }
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+def delivery_headers(secrets_: list[str], webhook_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """A delivery's headers: its `webhook-id` (the same on every attempt), the attempt's timestamp, and
+    its signatures under each secret."""
+    return {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(secrets_, webhook_id, timestamp, body),
+    }
