@@ -94,13 +94,14 @@ class S3Writer:
                 from botocore.config import Config
 
                 from local.serve.aws_faults import OBSERVER_KEY
+                from local.serve.credentials import SECRET_KEY
 
                 self._clients[region] = boto3.client(
                     "s3",
                     endpoint_url=self.endpoint,
                     region_name=region,
                     aws_access_key_id=OBSERVER_KEY,
-                    aws_secret_access_key="local",  # noqa: S106 - the local endpoint's dummy credentials
+                    aws_secret_access_key=SECRET_KEY,
                     config=Config(retries={"total_max_attempts": 2}, connect_timeout=5, read_timeout=30),
                 )
             return self._clients[region]

@@ -1,8 +1,10 @@
 """Every AWS call judged by the caller's role before it leaves, through botocore's own events: a call
 its policy does not allow is answered as AWS answers it (AccessDenied, not retried), without reaching
 the local endpoint; an S3 multi-object delete reports the keys it may not delete among its `Errors`,
-as S3 does. A presigned URL the role may not use fails when it is signed (on AWS the URL would be
-refused when fetched; offline nothing checks the URL itself).
+as S3 does; a GetObject or HeadObject of a missing key by a role that may not list the bucket is
+answered 403 AccessDenied, not 404, as S3 answers it. A presigned URL the role may not use fails when it
+is signed (on AWS the URL would be refused when fetched); the local endpoint checks the URL itself as S3
+does (its signature and expiry: local.serve.presigned_urls), not the signer's policy.
 
 Who the caller is: a function worker's whole process acts as its function's role (`act_as_process`),
 a client can be bound to a role (`guard_client`, the state machine's task clients), and in-process
@@ -30,7 +32,14 @@ from botocore.exceptions import ClientError
 from local.iam.appconfig_lookup import configuration_ids
 from local.iam.parameter_keys import ParameterKeys
 from local.iam.policy import Policy
-from local.iam.requests import Account, Authorization, ParameterKey, authorizations, decryptions
+from local.iam.requests import (
+    Account,
+    Authorization,
+    ParameterKey,
+    authorizations,
+    decryptions,
+    listing_of_missing_objects,
+)
 
 # A directory where a test takes statements away (`revoked`: one name per line, read again whenever it
 # changes) and reads what was refused (`denied`: one line per refusal): how it proves, on a running
@@ -45,6 +54,7 @@ _DENIED = "iam_denied"
 _DENIED_PARTS = "iam_denied_parts"
 _PARTS_LEFT = "iam_parts_left"
 _JUDGED_WHEN_SENT = "iam_judged_when_sent"
+_MISSING_IS_DENIED = "iam_missing_is_denied"
 # AWS's error code and status for AccessDenied, by service (most answer AccessDeniedException with 400).
 _ACCESS_DENIED = {
     "s3": ("AccessDenied", 403),
@@ -124,6 +134,15 @@ class Role:
             keys = ParameterKeys(self.account)
         return dataclasses.replace(need, resource=keys.alias_target(need.resource))
 
+    def may_list(self, service: str, operation: str, params: dict[str, Any]) -> bool:
+        """Whether S3 would tell this role that the object a read names is missing (see
+        requests.listing_of_missing_objects); True for a call that is not such a read."""
+        need = listing_of_missing_objects(service, operation, params, self.account)
+        if need is None:
+            return True
+        policy = self.policy.without(self.revocations.current())
+        return policy.decide(need.action, need.resource, need.context).allowed
+
     def message(self, denied: Authorization) -> str:
         return (
             f"User: {self.session_arn} is not authorized to perform: {denied.action} on resource: "
@@ -181,6 +200,8 @@ class _Guard:
             return
         denied = role.denied(service, model.name, params)
         if not denied:
+            if not role.may_list(service, model.name, params):
+                context[_MISSING_IS_DENIED] = True
             return
         message = role.message(denied[0])
         print(f"AccessDenied: {message}", file=sys.stderr, flush=True)
@@ -227,6 +248,22 @@ class _Guard:
             role.revocations.record(message)
             context[_DENIED] = ("appconfigdata", message)
 
+    def after_object_read(
+        self, http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        """A missing key answered as S3 answers a caller that may not list the bucket: 403 AccessDenied
+        (a HEAD's answer has no body, so botocore names its error by the status alone)."""
+        if not context.get(_MISSING_IS_DENIED) or http_response.status_code != 404:
+            return
+        http_response.status_code = 403
+        head = model.name == "HeadObject"
+        parsed["Error"] = (
+            {"Code": "403", "Message": "Forbidden"}
+            if head
+            else {"Code": "AccessDenied", "Message": "Access Denied"}
+        )
+        parsed.setdefault("ResponseMetadata", {})["HTTPStatusCode"] = 403
+
     def after_call(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         for key in context.get(_DENIED_PARTS, []):
             parsed.setdefault("Errors", []).append(
@@ -238,6 +275,8 @@ class _Guard:
             ("before-parameter-build", self.before_parameter_build),
             ("before-call", self.before_call),
             ("after-call.s3.DeleteObjects", self.after_call),
+            ("after-call.s3.GetObject", self.after_object_read),
+            ("after-call.s3.HeadObject", self.after_object_read),
         ]
 
 

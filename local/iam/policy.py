@@ -65,10 +65,16 @@ class Condition:
         base = self.operator
         for prefix in _SET_PREFIXES:
             base = base.removeprefix(prefix)
-        if base.removesuffix("IfExists") not in _STRING_OPERATORS:
+        if self.operator == "Null":
+            if not set(self.values) <= {"true", "false"}:
+                raise PolicyError(f"Null on {self.key} takes true or false, not {list(self.values)}")
+        elif base.removesuffix("IfExists") not in _STRING_OPERATORS:
             raise PolicyError(f"condition operator {self.operator} is not supported offline")
 
     def holds(self, context: RequestContext) -> bool:
+        if self.operator == "Null":
+            # "true": the key is absent from the request's context; "false": it is present.
+            return any((value == "true") == (self.key not in context) for value in self.values)
         if_exists = self.operator.endswith("IfExists")
         base = self.operator.removesuffix("IfExists")
         set_prefix = next((p for p in _SET_PREFIXES if base.startswith(p)), None)
@@ -76,7 +82,9 @@ class Condition:
         test = _STRING_OPERATORS[base]
         present = self.key in context
         if not present:
-            # ForAllValues over no values holds; a plain test of a missing key holds only with IfExists.
+            # As IAM judges a key the request does not carry ("IAM JSON policy elements: Condition
+            # operators"): the values do not match, so a plain test is false and a negated one true;
+            # ...IfExists holds; ForAllValues over no values holds, ForAnyValue does not.
             return if_exists or set_prefix == "ForAllValues:" or (base in _NEGATED and set_prefix is None)
         raw = context[self.key]
         values = (raw,) if isinstance(raw, str) else tuple(raw)

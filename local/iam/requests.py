@@ -74,7 +74,10 @@ def _expression_names(expression: str | None, names: Mapping[str, str]) -> set[s
 def _dynamodb_item(operation: str, request: Mapping[str, Any], account: Account) -> Authorization:
     table = account.arn("dynamodb", f"table/{request['TableName']}")
     names = request.get("ExpressionAttributeNames") or {}
-    context: dict[str, str | list[str]] = {"dynamodb:ReturnValues": request.get("ReturnValues", "NONE")}
+    # A parameter the request leaves out is no key of its context: IAM does not fill in the default.
+    context: dict[str, str | list[str]] = {}
+    if "ReturnValues" in request:
+        context["dynamodb:ReturnValues"] = str(request["ReturnValues"])
     attributes = set(request.get("Key") or {}) | set(request.get("Item") or {})
     for expression in ("UpdateExpression", "ConditionExpression", "ProjectionExpression"):
         attributes |= _expression_names(request.get(expression), names)
@@ -165,6 +168,20 @@ def _s3(operation: str, params: Mapping[str, Any], account: Account) -> list[Aut
             for item in params["Delete"]["Objects"]
         ]
     return [Authorization(f"s3:{_S3_BUCKET_ACTIONS.get(operation, operation)}", bucket_arn)]
+
+
+def listing_of_missing_objects(
+    service: str, operation: str, params: Mapping[str, Any], account: Account
+) -> Authorization | None:
+    """What S3 asks of a GetObject's or HeadObject's caller before it says that the object is not there:
+    `s3:ListBucket` on the bucket. Without it, a missing key is answered 403 AccessDenied, never 404
+    (GetObject and HeadObject, "Permissions", Amazon S3 API Reference). S3 evaluates no condition key of
+    a listing here (the call names no prefix), so none is given."""
+    if service != "s3" or operation not in ("GetObject", "HeadObject") or "Bucket" not in params:
+        return None
+    return Authorization(
+        "s3:ListBucket", account.arn("s3", str(params["Bucket"]), regional=False, owned=False)
+    )
 
 
 # ---- Bedrock -------------------------------------------------------------------------------------

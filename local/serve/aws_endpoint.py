@@ -32,6 +32,7 @@ from local.serve.application import ACCOUNT, REGION, STACK, LocalApplication
 from local.serve.aws_calls import AwsCallCount, WsgiApp
 from local.serve.aws_faults import OBSERVER_KEY, AwsFaultBook, AwsFaultMiddleware, fault_lambda_invokes
 from local.serve.aws_state import UnreadableStateError
+from local.serve.credentials import SECRET_KEY
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 # "off" serves every request as moto's own server does: a connection per request, moto's per-request
@@ -47,7 +48,7 @@ def client(service: str, endpoint: str, config: Config | None = None, access_key
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id=access_key,
-        aws_secret_access_key="local",  # noqa: S106 - the local endpoint's dummy credentials
+        aws_secret_access_key=SECRET_KEY,
         config=config,
     )
 
@@ -57,8 +58,9 @@ def _endpoint_main(
 ) -> None:
     """The endpoint's process: moto's server until the parent closes its end of the pipe (or dies).
     The state machine's tasks call AWS (and the functions) as `role`, its execution role. Faults armed
-    at `/_faults` apply to every call it serves and to the state machine's Lambda invocations. With a
-    `state_dir`, what its resources hold is kept there (local.serve.state_keeper)."""
+    at `/_faults` apply to every call it serves and to the state machine's Lambda invocations; a presigned
+    URL is checked as S3 checks it. With a `state_dir`, what its resources hold is kept there
+    (local.serve.state_keeper)."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -74,6 +76,7 @@ def _endpoint_main(
     from local.serve.kms_keys import DeclaredKeys
     from local.serve.moto_fidelity import make_dynamodb_writes_atomic
     from local.serve.moto_speedups import speed_up_moto
+    from local.serve.presigned_urls import PresignedUrlChecks
     from local.serve.state_keeper import StateKeeper
 
     name_this_process(AWS_ENDPOINT)
@@ -100,7 +103,7 @@ def _endpoint_main(
     lambda_eval_utils.boto_client_for = lambda *_, **__: functions  # type: ignore[attr-defined]
     calls = AwsCallCount()
     store = AppConfig(_validator(lambda_url))
-    served: WsgiApp = AppConfigApi(DomainDispatcherApplication(create_backend_app), store)
+    served: WsgiApp = PresignedUrlChecks(AppConfigApi(DomainDispatcherApplication(create_backend_app), store))
     keeper = None if state_dir is None else StateKeeper(served, AwsState(state_dir), store)
     app = DeclaredKeys(
         calls.serving(AwsFaultMiddleware(keeper or served, faults, calls.count)), ACCOUNT, REGION

@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, unquote
 from botocore.awsrequest import AWSResponse
 
 from local.serve.appconfig_api import operation_of
+from local.serve.s3_errors import s3_error
 
 OBSERVER_KEY = "observer"
 
@@ -212,13 +213,9 @@ def error_answer(
     fault: AwsFault, call: AwsCall, body: bytes | None
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     status = ERRORS[fault.error][1]
-    request_id = secrets.token_hex(16)
     if call.service == "s3":
-        xml = (
-            f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{fault.error}</Code>"
-            f"<Message>{_S3_MESSAGES[fault.error]}</Message><RequestId>{request_id}</RequestId></Error>"
-        )
-        return status, [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)], xml.encode()
+        return status, *s3_error(fault.error, _S3_MESSAGES[fault.error])
+    request_id = secrets.token_hex(16)
     headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id)]
     if fault.error == "FailedEntry":
         entries = json.loads(body or b"{}").get("Entries", [])

@@ -29,6 +29,7 @@ from typing import Any
 from local.iam.enforce import Revocations, Role, act_as_process, revocations_from_environment
 from local.process_names import function_process_name, name_this_process
 from local.serve.application import ACCOUNT, LOCAL_ACCOUNT, REGION, LocalFunction
+from local.serve.credentials import SECRET_KEY
 from local.serve.limits import check_request, response_error
 
 MAX_WORKERS_PER_FUNCTION = 4
@@ -293,7 +294,7 @@ def lambda_environment(aws_endpoint: str) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL": aws_endpoint,
         "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCOUNT_ID": ACCOUNT,

@@ -112,7 +112,52 @@ def test_an_update_names_its_key_and_the_attributes_its_expressions_touch() -> N
 
     assert (needed.action, needed.resource) == ("dynamodb:UpdateItem", TABLE)
     assert needed.context["dynamodb:Attributes"] == ["owner", "progress", "status", "video_id"]
-    assert needed.context["dynamodb:ReturnValues"] == "NONE"
+    assert "dynamodb:ReturnValues" not in needed.context
+
+
+def test_a_parameter_left_to_its_default_is_no_condition_key() -> None:
+    """A grant conditioned on `StringEquals dynamodb:ReturnValues NONE` (the keys' RecordKeyUse) holds
+    for an update that says NONE, and not for one that leaves ReturnValues out: IAM judges the request
+    as sent, and a key it does not carry matches no StringEquals."""
+    record_use = policy(
+        {
+            "Effect": "Allow",
+            "Action": "dynamodb:UpdateItem",
+            "Resource": TABLE,
+            "Condition": {
+                "ForAllValues:StringEquals": {"dynamodb:Attributes": ["key_hash", "last_used_at"]},
+                "StringEquals": {"dynamodb:ReturnValues": ["NONE"]},
+            },
+        }
+    )
+    update = {
+        "TableName": "videos",
+        "Key": {"key_hash": {"S": "h"}},
+        "UpdateExpression": "SET last_used_at = :now",
+        "ExpressionAttributeValues": {":now": {"N": "1"}},
+    }
+
+    def judged(request: Mapping[str, object]) -> bool:
+        [needed] = authorizations("dynamodb", "UpdateItem", request, ACCOUNT)
+        return record_use.decide(needed.action, needed.resource, needed.context).allowed
+
+    assert not judged(update)
+    assert judged(update | {"ReturnValues": "NONE"})
+    assert not judged(update | {"ReturnValues": "ALL_NEW"})
+
+
+def test_null_tests_whether_the_request_carries_the_key() -> None:
+    def with_null(value: str) -> Policy:
+        return policy(
+            {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Null": {"k": value}}}
+        )
+
+    assert allowed(with_null("true"), "a:B", "r")
+    assert not allowed(with_null("true"), "a:B", "r", {"k": "v"})
+    assert allowed(with_null("false"), "a:B", "r", {"k": "v"})
+    assert not allowed(with_null("false"), "a:B", "r")
+    with pytest.raises(PolicyError, match="true or false"):
+        with_null("maybe")
 
 
 def test_calls_name_the_resources_iam_authorizes() -> None:

@@ -10,6 +10,8 @@ from tests.apigw import http_event, invoke
 from tests.integration.api.contract import assert_error
 from tests.integration.api.stack import Stack
 from tests.support import HTTP
+from videos_core.adapters.dynamodb import to_item
+from videos_core.auth import hash_key
 
 UNKNOWN = "vid_01JDQ2X8Y3K4M5N6P7Q8R9S0TV"
 
@@ -30,6 +32,18 @@ def test_get_reads_the_record_and_never_the_upstream(stack: Stack, engine_url: s
         "video",
     )
     assert HTTP.get(f"{engine_url}/_stats").json()["total"] == calls
+
+
+def test_a_request_records_its_keys_last_use_under_the_functions_own_grant(stack: Stack) -> None:
+    """A read-only function may update a key's last use alone, and only by an update that says it wants
+    nothing back (ReturnValues NONE, stated: IAM does not judge the default as if it were sent)."""
+    key = stack.add_key("alice")
+
+    response = invoke("get", http_event("get", path=f"/v1/videos/{UNKNOWN}", key=key))
+
+    assert response.status == 404
+    item = stack.dynamodb.get_item(TableName=stack.keys_table, Key=to_item({"key_hash": hash_key(key)}))
+    assert time.time() - int(item["Item"]["last_used_at"]["N"]) < 60
 
 
 def test_a_failed_video_shows_its_error(stack: Stack) -> None:

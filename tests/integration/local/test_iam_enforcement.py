@@ -68,6 +68,38 @@ def test_a_multi_object_delete_reports_the_keys_it_may_not_delete_as_s3_does(s3:
     assert left == ["other/c", "videos/b"]
 
 
+READ_VIDEOS = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/videos/*"}
+LIST_BUCKET = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"}
+
+
+def test_a_missing_key_is_403_to_a_role_that_may_not_list_the_bucket_and_404_to_one_that_may(
+    s3: object,
+) -> None:
+    client = boto3.client("s3", region_name="us-east-1")
+    with acting_as(role(READ_VIDEOS)):
+        assert client.get_object(Bucket=BUCKET, Key="videos/a")["Body"].read() == b"x"
+        with pytest.raises(ClientError) as got:
+            client.get_object(Bucket=BUCKET, Key="videos/missing")
+        with pytest.raises(ClientError) as headed:
+            client.head_object(Bucket=BUCKET, Key="videos/missing")
+    with acting_as(role(READ_VIDEOS, LIST_BUCKET)), pytest.raises(ClientError) as listed:
+        client.get_object(Bucket=BUCKET, Key="videos/missing")
+
+    assert (got.value.response["Error"]["Code"], got.value.response["Error"]["Message"]) == (
+        "AccessDenied",
+        "Access Denied",
+    )
+    assert got.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert (
+        headed.value.response["Error"]["Code"],
+        headed.value.response["ResponseMetadata"]["HTTPStatusCode"],
+    ) == (
+        "403",
+        403,
+    )
+    assert listed.value.response["Error"]["Code"] == "NoSuchKey"
+
+
 def test_a_url_the_role_may_not_use_fails_when_signed(s3: object) -> None:
     client = boto3.client("s3", region_name="us-east-1")
     with acting_as(role(DELETE_VIDEOS)), pytest.raises(ClientError, match="s3:GetObject"):

@@ -46,9 +46,13 @@ _TRANSIENT = frozenset(
 )
 
 
-def no_such_key(error: ClientError) -> bool:
-    """Whether S3 answered that the object is not there."""
-    return error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404")
+def missing_object(error: ClientError) -> bool:
+    """Whether S3 answered a read that the object is not there: 404 NoSuchKey to a caller that may list
+    the bucket, 403 AccessDenied to one that may not (GetObject's and HeadObject's "Permissions"). The
+    functions that read uploads and characters are granted s3:GetObject on those prefixes and no
+    s3:ListBucket, which would let them enumerate every owner's keys: for a key under a prefix they
+    may read, S3's 403 is the object not being there. Only those reads ask this."""
+    return error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied", "403")
 
 
 def error_of(error: ClientError | BotoCoreError, what: str) -> ApiError:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from videos_core.adapters.aws import error_of, no_such_key
+from videos_core.adapters.aws import error_of, missing_object
 from videos_core.ports import StoredCharacter
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class S3CharacterStore:
         try:
             found = self._client.get_object(Bucket=self._bucket, Key=character_key(owner, character_id))
         except ClientError as e:
-            if no_such_key(e):
+            if missing_object(e):
                 return None
             raise error_of(e, "The bucket") from e
         except BotoCoreError as e:

@@ -250,6 +250,9 @@ class DynamoKeyStore:
                 UpdateExpression="SET last_used_at = :now",
                 ConditionExpression="attribute_exists(key_hash)",
                 ExpressionAttributeValues=to_item({":now": now}),
+                # Stated, not left to the default: the grant holds only for a request that says NONE
+                # (IAM judges the parameter as sent, and an absent one matches no StringEquals).
+                ReturnValues="NONE",
             )
         except (ClientError, BotoCoreError) as e:
             raise store_error(e) from e

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from videos_core.adapters.aws import no_such_key
+from videos_core.adapters.aws import missing_object
 from videos_core.errors import InvalidRequest, RequestTooLarge, ServiceUnavailable
 from videos_core.images import image_type
 from videos_core.models.api import MAX_UPLOAD_BYTES, MAX_VIDEO_UPLOAD_BYTES
@@ -60,7 +60,7 @@ class S3UploadStore:
         try:
             found = self._client.get_object(Bucket=self._bucket, Key=upload_key(owner, file_id))
         except ClientError as e:
-            if no_such_key(e):
+            if missing_object(e):
                 raise InvalidRequest(
                     f"No upload {file_id} of yours has arrived: PUT its bytes to its upload_url first.",
                     param=param,
