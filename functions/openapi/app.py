@@ -1,5 +1,6 @@
 """GET /openapi.json (the service's OpenAPI 3.1 document), and the API's default route: every
-request no other route matches gets the contract's 404, or 405 where the path exists."""
+request no other route matches gets the contract's 404, or 405 where the path exists; an OPTIONS
+request there (a browser's CORS preflight among them) gets 204 with the methods the path serves."""
 
 import json
 

@@ -16,6 +16,7 @@ from local.iam.policy import Policy
 from local.iam.requests import Account
 from local.iam.roles import role_policies, transformed
 from local.serve.appconfig_provision import AppConfigResource, appconfig_names, appconfig_resources
+from local.serve.cors import Cors
 from local.serve.intrinsics import Resolver
 from local.template import TEMPLATE, application_template, resources_of_type
 
@@ -92,6 +93,8 @@ class LocalApplication:
     parameters: dict[str, str]
     # "METHOD /path" -> its throttle; "$default" -> the throttle of every other route.
     throttles: dict[str, Throttle]
+    # The HTTP API's CorsConfiguration; None: no CORS.
+    cors: Cors | None
     template: dict[str, Any] = field(repr=False)
     # What `Ref` answers for each resource, by logical id.
     refs: dict[str, str] = field(default_factory=dict, repr=False)
@@ -229,6 +232,7 @@ def load_application(
         state_machines=state_machines,
         parameters=params,
         throttles=_throttles(template, resolver),
+        cors=_cors(template, resolver),
         template=template,
         refs={name: str(value) for name, value in refs.items()},
         appconfig=appconfig_resources(template, resolver.resolve),
@@ -251,6 +255,13 @@ def _throttles(template: dict[str, Any], resolver: Resolver) -> dict[str, Thrott
                     float(values["ThrottlingRateLimit"]), int(values["ThrottlingBurstLimit"])
                 )
     return throttles
+
+
+def _cors(template: dict[str, Any], resolver: Resolver) -> Cors | None:
+    """The HTTP API's CorsConfiguration, resolved (the template has one HTTP API)."""
+    for api in resources_of_type(template, "AWS::Serverless::HttpApi").values():
+        return Cors.from_template(resolver.resolve(api.get("Properties", {})).get("CorsConfiguration"))
+    return None
 
 
 def _definition(properties: dict[str, Any], resolver: Resolver) -> str:

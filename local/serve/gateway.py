@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+import json
 import re
 import secrets
 import threading
@@ -21,10 +22,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from local.serve.application import ACCOUNT, LocalApplication, LocalFunction, Throttle
+from local.serve.cors import is_preflight
 from local.serve.limits import HTTP_API_INTEGRATION_SECONDS, HTTP_API_MAX_BODY_BYTES, PayloadTooLargeError
 from local.serve.workers import Functions, Invocation
 
 API_ID = "local"
+JSON = "application/json"
+# The header an HTTP API puts its id of the request in, on every answer (its own and its integrations').
+REQUEST_ID_HEADER = "apigw-requestid"
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
 
 
@@ -94,6 +99,7 @@ class Gateway:
         self._functions = functions
         self._integration_timeout = integration_timeout
         self._on_invocation = on_invocation
+        self._cors = application.cors
         # A thread per request waiting for its function: enough that only the functions' own pools
         # limit concurrency (asyncio's default executor would hold every function to ~6 at once).
         self._invokers = ThreadPoolExecutor(max_workers=256, thread_name_prefix="gateway")
@@ -132,18 +138,27 @@ class Gateway:
             self._on_invocation(function, done.result())
 
     async def __call__(self, request: Request) -> Response:
+        # API Gateway's id of the request: in the event's requestContext, and on every answer.
+        request_id = base64.b64encode(secrets.token_bytes(10)).decode()
+        response = await self._answer(request, request_id)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+    async def _answer(self, request: Request, request_id: str) -> Response:
         body = await request.body()
         if len(body) > HTTP_API_MAX_BODY_BYTES:
-            return Response('{"message":"Request Entity Too Large"}', 413, media_type="application/json")
+            return _message("Request Entity Too Large", 413)
         route, path_parameters = self.match(request.method, request.url.path)
         function = route.function if route else self.default
         if function is None:
-            return Response('{"message":"Not Found"}', 404, media_type="application/json")
+            if self._cors is not None and is_preflight(request.method, request.headers):
+                return Response(status_code=204, headers=self._cors.headers(request.headers))
+            return _message("Not Found", 404)
         route_key = route.route_key if route else "$default"
         bucket = self._buckets.get(route_key)
         if bucket is not None and not bucket.take():
-            return Response('{"message":"Too Many Requests"}', 429, media_type="application/json")
-        event = http_api_event(request, body, route_key, path_parameters)
+            return _message("Too Many Requests", 429)
+        event = http_api_event(request, body, route_key, path_parameters, request_id)
         running = asyncio.get_running_loop().run_in_executor(
             self._invokers, self._functions.invoke, function.name, event
         )
@@ -152,15 +167,23 @@ class Gateway:
             invocation = await asyncio.wait_for(asyncio.shield(running), self._integration_timeout)
         except PayloadTooLargeError:
             # Lambda refuses the event (a binary body arrives base64-encoded, a third larger).
-            return Response('{"message":"Request Entity Too Large"}', 413, media_type="application/json")
+            return _message("Request Entity Too Large", 413)
         except TimeoutError:
             # API Gateway stops waiting; the function goes on to its own end, and its log shows it.
-            return Response('{"message":"Service Unavailable"}', 503, media_type="application/json")
-        return lambda_response(invocation)
+            return _message("Service Unavailable", 503)
+        response = lambda_response(invocation)
+        if self._cors is not None:
+            self._cors.apply(request.headers, response.headers)
+        return response
+
+
+def _message(message: str, status: int) -> Response:
+    """An answer API Gateway makes itself, in its own shape."""
+    return Response(json.dumps({"message": message}, separators=(",", ":")), status, media_type=JSON)
 
 
 def http_api_event(
-    request: Request, body: bytes, route_key: str, path_parameters: dict[str, str]
+    request: Request, body: bytes, route_key: str, path_parameters: dict[str, str], request_id: str
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     headers: dict[str, str] = {}
@@ -188,7 +211,7 @@ def http_api_event(
                 "sourceIp": source_ip,
                 "userAgent": headers.get("user-agent", ""),
             },
-            "requestId": base64.b64encode(secrets.token_bytes(10)).decode(),
+            "requestId": request_id,
             "routeKey": route_key,
             "stage": "$default",
             "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
@@ -222,7 +245,7 @@ def lambda_response(invocation: Invocation) -> Response:
     result = invocation.result
     if invocation.error is not None or not isinstance(result, dict) or "statusCode" not in result:
         # What API Gateway answers when the integration fails.
-        return Response('{"message":"Internal Server Error"}', 500, media_type="application/json")
+        return _message("Internal Server Error", 500)
     body = result.get("body") or ""
     content = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
     response = Response(content, int(result["statusCode"]))

@@ -1,11 +1,11 @@
-"""Resolves CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`, `Fn::If` and the
-conditions it names) against local values. `Ref: AWS::NoValue` removes the list item or property it
-stands for, as CloudFormation does."""
+"""Resolves CloudFormation intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Sub`, `Fn::Join`, `Fn::Split`,
+`Fn::If` and the conditions it names) against local values. `Ref: AWS::NoValue` removes the list
+item or property it stands for, as CloudFormation does."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 _SUB = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -82,21 +82,31 @@ class Resolver:
             return value
         if value == {"Ref": "AWS::NoValue"}:
             return _NO_VALUE
-        if set(value) == {"Ref"}:
-            return self.ref(value["Ref"])
-        if set(value) == {"Fn::GetAtt"}:
-            resource, attribute = value["Fn::GetAtt"]
-            return self.get_att(resource, attribute)
-        if set(value) == {"Fn::Sub"}:
-            template, variables = value["Fn::Sub"], {}
-            if isinstance(template, list):
-                template, variables = template[0], {k: str(self.resolve(v)) for k, v in template[1].items()}
-            return _SUB.sub(lambda m: str(self._sub_name(m.group(1), variables)), template)
-        if set(value) == {"Fn::If"}:
-            name, when_true, when_false = value["Fn::If"]
-            return self._resolve(when_true if self.condition(name) else when_false)
-        if set(value) == {"Fn::Join"}:
-            separator, items = value["Fn::Join"]
-            return separator.join(str(item) for item in self.resolve(items))
+        if len(value) == 1:
+            ((function, arguments),) = value.items()
+            intrinsic = self._intrinsics.get(function)
+            if intrinsic is not None:
+                return intrinsic(arguments)
         resolved = {key: self._resolve(item) for key, item in value.items()}
         return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
+
+    @property
+    def _intrinsics(self) -> dict[str, Callable[[Any], Any]]:
+        return {
+            "Ref": self.ref,
+            "Fn::GetAtt": lambda arguments: self.get_att(*arguments),
+            "Fn::Sub": self._sub,
+            "Fn::If": self._if,
+            "Fn::Join": lambda arguments: arguments[0].join(str(item) for item in self.resolve(arguments[1])),
+            "Fn::Split": lambda arguments: str(self.resolve(arguments[1])).split(arguments[0]),
+        }
+
+    def _sub(self, arguments: Any) -> str:
+        template, variables = arguments, {}
+        if isinstance(template, list):
+            template, variables = template[0], {k: str(self.resolve(v)) for k, v in template[1].items()}
+        return _SUB.sub(lambda m: str(self._sub_name(m.group(1), variables)), template)
+
+    def _if(self, arguments: Any) -> Any:
+        name, when_true, when_false = arguments
+        return self._resolve(when_true if self.condition(name) else when_false)

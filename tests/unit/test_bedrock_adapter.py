@@ -8,7 +8,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from videos_core.errors import InvalidVideoDuration, InvalidVideoSize, VideoQuotaExceeded
+from videos_core.errors import InvalidVideoDuration, InvalidVideoSize, UpstreamRateLimited
 from videos_core.ports import UpstreamNotFoundError
 from videos_core.providers.bedrock import PROFILES
 from videos_core.providers.bedrock.adapter import _error, ray2_input, region_of, request_token
@@ -50,6 +50,6 @@ def test_bedrocks_errors_become_the_contracts() -> None:
 
     assert isinstance(duration, InvalidVideoDuration)
     assert isinstance(ratio, InvalidVideoSize)
-    assert isinstance(throttled, VideoQuotaExceeded)
-    assert isinstance(quota, VideoQuotaExceeded)
+    assert isinstance(throttled, UpstreamRateLimited)
+    assert isinstance(quota, UpstreamRateLimited)
     assert isinstance(missing, UpstreamNotFoundError)

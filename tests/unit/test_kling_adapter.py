@@ -19,9 +19,9 @@ from videos_core.errors import (
     InvalidRequest,
     InvalidVideoDuration,
     InvalidVideoPrompt,
+    UpstreamRateLimited,
     UpstreamRetryableError,
     VideoGenerationFailed,
-    VideoQuotaExceeded,
 )
 from videos_core.ports import UpstreamCreate, UpstreamNotFoundError
 from videos_core.providers.kling import PROFILES
@@ -73,8 +73,8 @@ def test_every_size_of_the_profiles_is_an_aspect_ratio_and_mode_kling_takes(fami
     [
         (401, 1004, "Authorization has expired", VideoGenerationFailed),
         (403, 1103, "No permission for the model", VideoGenerationFailed),
-        (429, 1102, "Resource pack depleted or expired", VideoQuotaExceeded),
-        (429, 1302, "Requests are too frequent", VideoQuotaExceeded),
+        (429, 1102, "Resource pack depleted or expired", UpstreamRateLimited),
+        (429, 1302, "Requests are too frequent", UpstreamRateLimited),
         (400, 1201, "duration must be one of 5, 10", InvalidVideoDuration),
         (400, 1201, "callback_url must be an http(s) URL", InvalidRequest),
         (400, 1301, "Trigger the content security policy of the platform", InvalidVideoPrompt),

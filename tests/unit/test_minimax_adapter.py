@@ -12,10 +12,10 @@ from videos_core.errors import (
     InvalidVideoDuration,
     InvalidVideoPrompt,
     InvalidVideoSize,
+    UpstreamRateLimited,
     UpstreamRetryableError,
     VideoGenerationFailed,
     VideoModelNotAvailable,
-    VideoQuotaExceeded,
 )
 from videos_core.providers.minimax.adapter import refusal
 
@@ -27,8 +27,8 @@ from videos_core.providers.minimax.adapter import refusal
         (1001, "request timeout", UpstreamRetryableError, None),
         (1013, "internal service error", UpstreamRetryableError, None),
         (1033, "system error", UpstreamRetryableError, None),
-        (1002, "rate limit", VideoQuotaExceeded, None),
-        (2045, "rate growth limit", VideoQuotaExceeded, None),
+        (1002, "rate limit", UpstreamRateLimited, None),
+        (2045, "rate growth limit", UpstreamRateLimited, None),
         (1004, "not authorized", VideoGenerationFailed, None),
         (2049, "invalid api key", VideoGenerationFailed, None),
         (1008, "insufficient balance", VideoGenerationFailed, None),
@@ -58,7 +58,7 @@ def test_a_refused_key_is_this_services_credentials_and_a_rate_limit_keeps_its_r
     limited = refusal({"status_code": 1002, "status_msg": "rate limit"}, 429, {"retry-after": "2"})
 
     assert "credentials" in str(refused)
-    assert isinstance(limited, VideoQuotaExceeded)
+    assert isinstance(limited, UpstreamRateLimited)
     assert limited.retry_after == 2
 
 

@@ -3,6 +3,7 @@ and failures turned into responses."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
@@ -141,3 +142,32 @@ def test_a_request_api_gateway_routes_to_a_less_specific_route_is_405_with_the_t
 
     assert result["statusCode"] == 405
     assert result["headers"]["Allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("function", "method", "path", "status"),
+    [
+        ("get", "GET", "/v1/videos/edits", 405),
+        ("openapi", "PUT", "/v1/videos", 405),
+        ("openapi", "GET", "/v2/nothing", 404),
+        ("openapi", "OPTIONS", "/v1/nothing", 404),
+        ("openapi", "GET", "/openapi.json", 200),
+    ],
+)
+def test_every_answer_carries_the_request_id_where_openais_clients_read_it(
+    function: str, method: str, path: str, status: int
+) -> None:
+    app: Api = importlib.import_module(f"functions.{function}.app").app
+    result = app.resolve(event(method, path), FakeLambdaContext())
+
+    assert result["statusCode"] == status
+    assert result["headers"]["x-request-id"] == "req-1"
+
+
+def test_options_on_a_served_path_answers_the_methods_it_serves() -> None:
+    """OPTIONS reaches the $default route's function (a browser's CORS preflight too, which API
+    Gateway answers itself only when no route matches it): 204, never a 405."""
+    result = Api("openapi").resolve(event("OPTIONS", "/v1/videos/vid_1"), FakeLambdaContext())
+
+    assert (result["statusCode"], result["body"]) == (204, "")
+    assert result["headers"]["Allow"] == "DELETE, GET, OPTIONS"

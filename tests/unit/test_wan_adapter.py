@@ -14,10 +14,10 @@ from videos_core.errors import (
     InvalidRequest,
     InvalidVideoPrompt,
     InvalidVideoSize,
+    UpstreamRateLimited,
     UpstreamRetryableError,
     VideoGenerationFailed,
     VideoModelNotAvailable,
-    VideoQuotaExceeded,
 )
 from videos_core.ports import Reference, UpstreamCreate
 from videos_core.providers.wan import IMAGE_MODELS, PROFILES, TIERS
@@ -84,7 +84,7 @@ def test_dashscopes_errors_become_the_contracts() -> None:
     assert isinstance(model, VideoModelNotAvailable)
     assert type(other) is InvalidRequest
     assert isinstance(key, VideoGenerationFailed)
-    assert isinstance(throttled, VideoQuotaExceeded)
+    assert isinstance(throttled, UpstreamRateLimited)
     assert isinstance(failing, UpstreamRetryableError)
     assert failing.upstream is not None
     assert failing.upstream.code == "InternalError"

@@ -12,7 +12,11 @@ from videos_core.errors import Unauthorized
 from videos_core.observability import logger
 from videos_core.ports import KeyStore
 
-_BEARER = re.compile(r"Bearer ([\x21-\x7e]{16,256})")
+_BEARER = re.compile(r"Bearer +(.*)", re.IGNORECASE | re.DOTALL)
+_KEY = re.compile(r"[\x21-\x7e]{16,256}")
+
+
+INVALID_KEY = "The API key is not valid."
 
 
 def hash_key(key: str) -> str:
@@ -20,10 +24,13 @@ def hash_key(key: str) -> str:
 
 
 def bearer_key(authorization: str | None) -> str:
-    """The key of an `Authorization: Bearer <key>` header, checked for shape before any lookup."""
-    match = _BEARER.fullmatch(authorization or "")
-    if match is None:
+    """The key of an `Authorization: Bearer <key>` header, checked for shape before any lookup: a key
+    sent as asked but not of a key's shape is as invalid as an unknown one."""
+    match = _BEARER.fullmatch((authorization or "").strip())
+    if match is None or not match.group(1):
         raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
+    if _KEY.fullmatch(match.group(1)) is None:
+        raise Unauthorized(INVALID_KEY)
     return match.group(1)
 
 
@@ -49,7 +56,7 @@ class OwnerResolver:
         record = self._keys.find(key_hash)
         if record is None or record.revoked:
             self._cache.pop(key_hash, None)
-            raise Unauthorized("The API key is not valid.")
+            raise Unauthorized(INVALID_KEY)
         self._cache[key_hash] = (record.owner, now + self._ttl)
         try:
             self._keys.touch(key_hash, int(time.time()))

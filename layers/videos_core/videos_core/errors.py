@@ -21,6 +21,8 @@ class UpstreamErrorInfo:
 
 class ApiError(Exception):
     status: ClassVar[int] = 500
+    # The status on OpenAI's surface (/v1), where OpenAI answers the case with another than the seed's.
+    openai_status: ClassVar[int | None] = None
     code: ClassVar[str] = "internal_error"
     # The seed's hint for the code; an error that knows better (the lengths its model makes) says so.
     default_hint: ClassVar[str] = "Retry the request; if it keeps failing, report its request_id."
@@ -67,11 +69,19 @@ class InvalidVideoPrompt(ApiError):
 
 
 class VideoGenerationTimeout(ApiError):
-    status, code, default_hint = 504, "video_generation_timeout", "Simplify prompt"
+    """A poll's maxWaitMs ran out while the job still runs: the seed's code and status, with a hint
+    that says how to keep waiting (the seed's "Simplify prompt" told the client to start again)."""
+
+    status, code = 504, "video_generation_timeout"
+    default_hint = "The video is still being made: poll again with a larger maxWaitMs (counted from creation)"
 
 
 class VideoModelNotAvailable(ApiError):
+    """The seed's 404; OpenAI answers a model it does not offer with a 400 on the `model` parameter
+    (the openai SDK's BadRequestError)."""
+
     status, code, default_hint = 404, "video_model_not_available", "Use supported model"
+    openai_status = 400
 
 
 class InvalidVideoDuration(ApiError):
@@ -91,6 +101,14 @@ class VideoQuotaExceeded(ApiError):
 
 
 # The service's own.
+
+
+class UpstreamRateLimited(ApiError):
+    """The provider is rate limiting this service: not the owner's quota (`video_quota_exceeded`),
+    and over once its Retry-After has passed. The state machine's Retry matches this class name."""
+
+    status, code = 429, "upstream_rate_limited"
+    default_hint = "The video provider is busy; retry after the time in Retry-After"
 
 
 class VideoNotFound(ApiError):

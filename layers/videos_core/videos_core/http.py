@@ -57,6 +57,11 @@ _FIELD_ERRORS: dict[str, type[ApiError]] = {
     "size": InvalidVideoSize,
 }
 _OPENAI_TYPES = {401: "authentication_error", 429: "rate_limit_error"}
+# Where OpenAI's surface begins: its errors follow OpenAI's statuses where they differ from the seed's.
+OPENAI_PREFIX = "/v1/"
+# The header every answer carries the request's id in (API Gateway's, which the logs carry as their
+# correlation id): where OpenAI's clients read it (`request_id` on the openai SDK's responses and errors).
+REQUEST_ID_HEADER = "x-request-id"
 
 # What an answer needs after the work is done: shaping it, and the function's logs and metrics.
 ANSWER_MARGIN_SECONDS = 2.0
@@ -72,11 +77,14 @@ def _openai_type(status: int) -> str:
 
 def error_response(app: Resolver, error: ApiError) -> Response:
     event = app.current_event
+    status = error.status
+    if error.openai_status is not None and event.raw_path.startswith(OPENAI_PREFIX):
+        status = error.openai_status
     retry_after = error.retry_after
-    if error.status in (429, 503):
+    if status in (429, 503):
         retry_after = retry_after or DEFAULT_RETRY_AFTER
     body = ErrorBody(
-        statusCode=error.status,
+        statusCode=status,
         timestamp=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         path=event.raw_path,
         message=error.message,
@@ -86,13 +94,13 @@ def error_response(app: Resolver, error: ApiError) -> Response:
         retry_after_seconds=retry_after,
         openai_error=UpstreamError(**vars(error.upstream)) if error.upstream else None,
         error=OpenAIErrorDetail(
-            message=error.message, type=_openai_type(error.status), param=error.param, code=error.code
+            message=error.message, type=_openai_type(status), param=error.param, code=error.code
         ),
     )
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     # The seed's optional fields are left out when unset; every other field is always there.
     absent = {name for name in ("retry_after_seconds", "openai_error") if getattr(body, name) is None}
-    return Response(error.status, JSON, body.model_dump_json(exclude=absent), headers)
+    return Response(status, JSON, body.model_dump_json(exclude=absent), headers)
 
 
 class Api(Resolver):
@@ -144,6 +152,12 @@ class Api(Resolver):
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         request = Request(event)
+        answer = self._answer(request, event, context)
+        if request.request_id:
+            answer.setdefault("headers", {})[REQUEST_ID_HEADER] = request.request_id
+        return answer
+
+    def _answer(self, request: Request, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         served = [r for r in routes_at(request.raw_path) if r.method == request.http_method]
         if served and served[0].function == self.function:
             return super().resolve(event, context)
@@ -165,6 +179,11 @@ class Api(Resolver):
         allowed = sorted(methods_at(event.raw_path))
         if not allowed:
             return error_response(self, RouteNotFound(f"No route {event.http_method} {event.raw_path}."))
+        if event.http_method == "OPTIONS":
+            # What the path serves (RFC 9110's OPTIONS). A browser's CORS preflight reaches the API's
+            # $default route too: API Gateway answers it itself only when no route matches OPTIONS,
+            # and adds the CorsConfiguration's headers to this answer (a 2xx, as a preflight needs).
+            return Response(204, None, "", {"Allow": ", ".join([*allowed, "OPTIONS"])})
         response = error_response(
             self,
             MethodNotAllowed(

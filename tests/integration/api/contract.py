@@ -6,12 +6,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.apigw import LambdaResponse
+from tests.integration.api.stack import APPLICATION
 
-# The seed's error table, restated here so a drift in the code fails a test.
+# What no answer names: ARNs, the stack's resources, and where its secrets are stored.
+INTERNAL_NAMES = (
+    "arn:aws",
+    *APPLICATION.tables.values(),
+    *APPLICATION.buckets.values(),
+    *APPLICATION.event_buses.values(),
+    *(machine.name for machine in APPLICATION.state_machines.values()),
+    *(APPLICATION.parameters[name] for name in ("UpstreamKeysPath", "UpstreamApiKeyParameter")),
+    APPLICATION.parameters["WebhookSecretParameter"],
+)
+
+# The seed's error table, restated here so a drift in the code fails a test; but for its timeout's
+# "Simplify prompt": a poll that runs out of maxWaitMs says how to keep waiting (test_poll.py).
 SEED_HINTS = {
     "video_generation_failed": "Retry request",
     "invalid_video_prompt": "Modify prompt",
-    "video_generation_timeout": "Simplify prompt",
     "video_model_not_available": "Use supported model",
     "invalid_video_duration": 'Use "4", "8", or "12"',
     "invalid_video_size": "Use supported size",
@@ -33,6 +45,8 @@ def assert_error(
 ) -> dict[str, Any]:
     assert response.status == status, response.text
     assert response.headers["content-type"] == "application/json"
+    # API Gateway's id of the request, which the logs carry: where OpenAI's clients read it.
+    assert response.headers["x-request-id"] == event["requestContext"]["requestId"]
     body: dict[str, Any] = response.json()
     expected = {"statusCode", "timestamp", "path", "message", "error_code", "hint", "request_id", "error"}
     retries = status in (429, 503) or code == "idempotency_in_progress"
@@ -64,4 +78,5 @@ def assert_error(
         assert "retry-after" not in response.headers
     if upstream:
         assert set(body["openai_error"]) == {"type", "code", "message"}
+    assert not [name for name in INTERNAL_NAMES if name in response.text]
     return body

@@ -14,7 +14,7 @@ import pytest
 
 from tests.apigw import http_event, invoke, multipart
 from tests.integration.api.contract import assert_error
-from tests.integration.api.stack import Stack, captured_logs, quota_slots
+from tests.integration.api.stack import APPLICATION, Stack, captured_logs, moto_client, quota_slots
 from tests.media import png_bytes
 from tests.support import HTTP
 from videos_core.http import MAX_JSON_BYTES, MAX_MULTIPART_BYTES, MAX_REFERENCE_BYTES
@@ -132,8 +132,6 @@ def test_every_valid_combination_is_accepted(stack: Stack, model: str, seconds: 
         ({"prompt": 42}, 400, "invalid_video_prompt", "prompt"),
         ({"prompt": ["a"]}, 400, "invalid_video_prompt", "prompt"),
         ({"prompt": None}, 400, "invalid_video_prompt", "prompt"),
-        ({"prompt": "x", "model": "sora-3"}, 404, "video_model_not_available", "model"),
-        ({"prompt": "x", "model": "gpt-4o"}, 404, "video_model_not_available", "model"),
         ({"prompt": "x", "model": 2}, 400, "invalid_request", "model"),
         ({"prompt": "x", "seconds": 4}, 400, "invalid_video_duration", "seconds"),
         ({"prompt": "x", "seconds": "6"}, 400, "invalid_video_duration", "seconds"),
@@ -327,13 +325,50 @@ def test_deep_nesting_is_a_400_never_a_recursion_error(stack: Stack, depth: int)
     )
 
 
-def test_an_upstream_rate_limit_is_429_video_quota_exceeded_with_its_hint(stack: Stack) -> None:
-    response, event = create(stack, {"prompt": "Busy [rate-limit]"})
+@pytest.mark.parametrize(("path", "status"), [("/api/videos", 404), ("/v1/videos", 400)])
+@pytest.mark.parametrize("model", ["sora-3", "gpt-4o"])
+def test_an_unknown_model_is_the_seeds_404_and_openais_400_on_model(
+    stack: Stack, engine_url: str, path: str, status: int, model: str
+) -> None:
+    before = creates_sent(engine_url)
 
-    body = assert_error(response, 429, "video_quota_exceeded", event, upstream=True)
+    response, event = create(stack, {"prompt": "x", "model": model}, path=path)
+
+    # OpenAI answers a model it does not offer with a 400 on `model` (the SDK's BadRequestError).
+    body = assert_error(response, status, "video_model_not_available", event, param="model")
+    assert "sora-2, sora-2-pro" in body["message"]
+    assert creates_sent(engine_url) == before
+
+
+@pytest.mark.parametrize("path", SURFACES)
+def test_an_upstream_rate_limit_is_429_of_its_own_with_the_upstreams_retry_after(
+    stack: Stack, path: str
+) -> None:
+    response, event = create(stack, {"prompt": "Busy [rate-limit]"}, path=path)
+
+    # The provider is busy, not the owner over a quota of theirs (video_quota_exceeded).
+    body = assert_error(response, 429, "upstream_rate_limited", event, upstream=True)
     assert body["retry_after_seconds"] == 2
     assert body["openai_error"]["code"] == "rate_limit_exceeded"
     assert stack.dynamodb.scan(TableName=stack.videos_table)["Count"] == 0
+    assert quota_slots(stack, "alice") == set()
+
+
+@pytest.mark.parametrize("path", SURFACES)
+def test_a_route_whose_key_is_not_stored_is_503_telling_the_operator_alone_where_it_goes(
+    stack: Stack, path: str
+) -> None:
+    parameter = APPLICATION.parameters["UpstreamApiKeyParameter"]
+    moto_client("ssm").delete_parameter(Name=parameter)
+
+    with captured_logs() as logs:
+        response, event = create(stack, {"prompt": "No key yet"}, path=path)
+
+    body = assert_error(response, 503, "service_unavailable", event)
+    assert body["retry_after_seconds"] == 60
+    assert parameter not in response.text
+    assert any(line.get("parameter") == parameter for line in logs)
+    assert quota_slots(stack, "alice") == set()
 
 
 def creates_sent(engine_url: str) -> int:

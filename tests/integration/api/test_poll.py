@@ -13,6 +13,7 @@ from tests.integration.api.stack import Stack
 from tests.support import HTTP
 from videos_core import wiring
 from videos_core.adapters.dynamodb import to_item
+from videos_core.errors import VideoGenerationTimeout
 
 
 def poll_event(stack: Stack, video_id: str, **query: str) -> dict[str, object]:
@@ -99,11 +100,18 @@ def test_the_hold_ends_in_time_for_the_function_to_answer(
     assert 0.8 <= time.monotonic() - started < 2.5
 
 
-def test_a_spent_max_wait_answers_504_video_generation_timeout(stack: Stack) -> None:
+def test_a_spent_max_wait_answers_504_saying_the_job_is_fine_and_how_to_keep_waiting(stack: Stack) -> None:
     video_id = stack.seed_video("alice", status="in_progress", created_at=int(time.time()) - 120)
     event = poll_event(stack, video_id, maxWaitMs="60000")
 
-    assert_error(invoke("poll", event), 504, "video_generation_timeout", event, param="maxWaitMs")
+    body = assert_error(invoke("poll", event), 504, "video_generation_timeout", event, param="maxWaitMs")
+
+    # Nothing about the prompt (the seed's "Simplify prompt"): the job runs on, and a longer wait sees it end.
+    assert body["hint"] == VideoGenerationTimeout.default_hint
+    assert "prompt" not in body["hint"].lower()
+    assert f"Video '{video_id}' is still in_progress (30%)" in body["message"]
+    assert "poll again with a maxWaitMs above 12" in body["message"]
+    assert f"GET /api/videos/{video_id}" in body["message"]
 
 
 def test_a_max_wait_shorter_than_the_hold_ends_the_request_early(

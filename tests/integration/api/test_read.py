@@ -85,14 +85,32 @@ def test_another_owners_video_is_404_exactly_as_an_unknown_one(stack: Stack) -> 
     assert mine["message"].replace(video_id, "X") == other["message"].replace(UNKNOWN, "X")
 
 
-@pytest.mark.parametrize(
-    "authorization",
-    [None, "", "Bearer", "Bearer short", "Basic c2stdGVzdDp4", "bearer sk-lowercase-scheme-000000"],
-)
-def test_a_missing_or_malformed_key_is_401(stack: Stack, authorization: str | None) -> None:
-    event = http_event("get", headers={"authorization": authorization})
+SEND_A_KEY = "Send your API key as 'Authorization: Bearer <key>'."
+INVALID_KEY = "The API key is not valid."
 
-    assert_error(invoke("get", event), 401, "unauthorized", event)
+
+@pytest.mark.parametrize(
+    ("authorization", "message"),
+    [
+        (None, SEND_A_KEY),
+        ("", SEND_A_KEY),
+        ("Bearer", SEND_A_KEY),
+        ("Basic c2stdGVzdDp4", SEND_A_KEY),
+        # Sent as asked, but no key: not told to send it as it was sent.
+        ("Bearer sk-bad", INVALID_KEY),
+        ("Bearer sk-with a space-0000000", INVALID_KEY),
+        ("bearer sk-lowercase-scheme-000000", INVALID_KEY),
+    ],
+)
+@pytest.mark.parametrize("surface", ["/api/videos", "/v1/videos"])
+def test_a_missing_or_malformed_key_is_401_saying_which(
+    stack: Stack, surface: str, authorization: str | None, message: str
+) -> None:
+    event = http_event("get", path=f"{surface}/{UNKNOWN}", headers={"authorization": authorization})
+
+    body = assert_error(invoke("get", event), 401, "unauthorized", event)
+
+    assert body["message"] == message
 
 
 def test_unknown_and_revoked_keys_are_401(stack: Stack) -> None:

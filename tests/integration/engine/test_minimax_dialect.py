@@ -24,7 +24,7 @@ from videos_core.errors import (
     InvalidRequest,
     InvalidVideoDuration,
     InvalidVideoSize,
-    VideoQuotaExceeded,
+    UpstreamRateLimited,
 )
 from videos_core.ports import Reference, UpstreamCreate
 
@@ -221,7 +221,7 @@ def test_the_adapter_creates_downloads_and_fails_as_the_contract_says(engine_url
             upstream.create(UpstreamCreate(PROMPT, "hailuo-fast", "6", "1366x768"))
         with pytest.raises(InvalidVideoSize):
             upstream.create(UpstreamCreate(PROMPT, "hailuo-02", "6", "910x512"))
-        with pytest.raises(VideoQuotaExceeded) as limited:
+        with pytest.raises(UpstreamRateLimited) as limited:
             upstream.create(UpstreamCreate(f"{PROMPT} [rate-limit]", "hailuo", "6", "1366x768"))
 
         assert ended(upstream, "hailuo", made).status == "completed"

@@ -1,5 +1,6 @@
-"""The local gateway waits for a function as API Gateway does: at most its integration timeout, then
-503, while the function goes on to its own end and is logged then."""
+"""The local gateway as API Gateway runs an HTTP API: a function waited for at most its integration
+timeout (then 503, while the function goes on to its own end and is logged then), its limits, routes
+and throttles, its request id on every answer, and the template's CORS configuration."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import httpx
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from local.serve.application import LocalFunction, Throttle, declared_application
+from local.serve.application import LocalFunction, Throttle, declared_application, load_application
 from local.serve.gateway import Gateway, _compile, _TokenBucket
 from local.serve.workers import Functions, Invocation
+from local.template import application_template
+from tests.apigw import invoke
 
 
 class SlowFunctions(Functions):
@@ -175,3 +178,135 @@ def test_a_bucket_refills_at_its_rate() -> None:
     assert [bucket.take() for _ in range(3)] == [True, True, False]
     now[0] = 0.5
     assert [bucket.take(), bucket.take()] == [True, False]
+
+
+def request(app: Any, method: str, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http:
+            return await http.request(method, path, headers=headers)
+
+    return asyncio.run(send())
+
+
+def test_every_answer_carries_the_request_id_its_event_carried_and_the_gateways_own_answers_too() -> None:
+    pool = EchoPool()
+    _, app = gateway_with(pool)
+
+    answered = request(app, "GET", "/v1/videos")
+    refused = post(app, "/v1/videos", b"\xff" * (10 * 1024 * 1024 + 1), "application/octet-stream")
+
+    assert answered.headers["apigw-requestid"] == pool.events[-1]["requestContext"]["requestId"]
+    assert refused.status_code == 413
+    assert refused.headers["apigw-requestid"]
+    assert refused.headers["apigw-requestid"] != answered.headers["apigw-requestid"]
+    assert len(pool.events) == 1
+
+
+ORIGIN = "https://app.example.com"
+PREFLIGHT = {
+    "origin": ORIGIN,
+    "access-control-request-method": "POST",
+    "access-control-request-headers": "authorization,content-type",
+}
+
+
+class OpenApiFunction:
+    """The API's $default function itself, run in this process as Lambda would run it."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def invoke(self, event: Any) -> Invocation:
+        self.events.append(event)
+        result = invoke("openapi", event)
+        answer = {"statusCode": result.status, "headers": result.headers, "body": result.text}
+        # What a function may say of CORS itself, which API Gateway ignores once CORS is configured.
+        answer["headers"] |= {"access-control-allow-origin": "https://elsewhere.example"}
+        return Invocation(answer, None, "", cold=False, seconds=0.0)
+
+
+def cors_gateway(origins: str | None) -> tuple[Gateway, Any, OpenApiFunction]:
+    """A gateway of the template with `CorsAllowOrigins` (None: the default, no CORS), every route to
+    the $default function."""
+    parameters = {"UpstreamBaseUrl": "http://127.0.0.1:9/v1"}
+    if origins is not None:
+        parameters["CorsAllowOrigins"] = origins
+    application = load_application(application_template(), parameters, {})
+    function = OpenApiFunction()
+    functions = Functions({}, [])
+    functions.pools = {f.name: function for f in application.functions.values()}  # type: ignore[misc]
+    gateway = Gateway(application, functions, lambda *_: None)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await gateway(Request(scope, receive))
+        await response(scope, receive, send)
+
+    return gateway, app, function
+
+
+def cors_headers(response: httpx.Response) -> dict[str, str]:
+    return {name: value for name, value in response.headers.items() if name.startswith("access-control-")}
+
+
+def test_a_preflight_the_default_route_catches_reaches_its_function_and_gets_the_configured_headers() -> None:
+    _, app, function = cors_gateway(f"{ORIGIN},http://localhost:5173")
+
+    answer = request(app, "OPTIONS", "/v1/videos", PREFLIGHT)
+
+    # No route is OPTIONS /v1/videos: the $default route (ANY) takes it, as API Gateway routes it.
+    assert function.events[-1]["routeKey"] == "$default"
+    assert answer.status_code == 204
+    assert answer.headers["allow"] == "GET, POST, OPTIONS"
+    assert cors_headers(answer) == {
+        "access-control-allow-origin": ORIGIN,
+        "access-control-allow-methods": "GET,POST,DELETE",
+        "access-control-allow-headers": "authorization,*",
+        "access-control-max-age": "600",
+    }
+
+
+def test_a_cors_request_gets_the_allowed_origin_and_the_headers_a_page_may_read() -> None:
+    _, app, _ = cors_gateway(ORIGIN)
+
+    answer = request(app, "GET", "/openapi.json", {"origin": ORIGIN})
+
+    assert answer.status_code == 200
+    assert cors_headers(answer) == {
+        "access-control-allow-origin": ORIGIN,
+        "access-control-expose-headers": "x-request-id,apigw-requestid,retry-after",
+    }
+
+
+def test_an_origin_not_allowed_gets_no_cors_header_and_the_functions_own_are_dropped() -> None:
+    _, app, _ = cors_gateway(ORIGIN)
+
+    preflight = request(app, "OPTIONS", "/v1/videos", PREFLIGHT | {"origin": "https://evil.example"})
+    answer = request(app, "GET", "/openapi.json", {"origin": "https://evil.example"})
+    same_origin = request(app, "GET", "/openapi.json")
+
+    assert (preflight.status_code, cors_headers(preflight)) == (204, {})
+    assert (answer.status_code, cors_headers(answer)) == (200, {})
+    assert (same_origin.status_code, cors_headers(same_origin)) == (200, {})
+
+
+def test_a_preflight_no_route_matches_is_answered_by_the_gateway_without_any_function() -> None:
+    gateway, app, function = cors_gateway("*")
+    gateway.default = None  # an API without a $default route: OPTIONS /v1/videos matches no route
+
+    answer = request(app, "OPTIONS", "/v1/videos", PREFLIGHT)
+    plain_options = request(app, "OPTIONS", "/v1/videos")
+
+    assert answer.status_code == 204
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert answer.headers["access-control-allow-methods"] == "GET,POST,DELETE"
+    assert answer.headers["apigw-requestid"]
+    assert plain_options.status_code == 404
+    assert function.events == []
+
+
+def test_without_cors_configured_nothing_is_added_nor_dropped() -> None:
+    _, app, _ = cors_gateway(None)
+
+    answer = request(app, "OPTIONS", "/v1/videos", PREFLIGHT)
+
+    assert cors_headers(answer) == {"access-control-allow-origin": "https://elsewhere.example"}

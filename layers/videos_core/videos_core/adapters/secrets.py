@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError
 
 from videos_core.errors import ServiceUnavailable
+from videos_core.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
@@ -26,8 +27,8 @@ class Secrets:
 
     def read(self, name: str) -> str:
         """The parameter's decrypted value; ServiceUnavailable while it is missing (an operator stores
-        the webhook secret after deploying, once the upstream issued it) or cannot be read. Messages
-        name the parameter only, never its value."""
+        the webhook secret after deploying, once the upstream issued it) or cannot be read. The log
+        names the parameter for the operator; the client's message names neither it nor its value."""
         try:
             value = self._provider.get(name, max_age=self._max_age, decrypt=True)
         except GetParameterError as e:
@@ -40,5 +41,9 @@ def _unavailable(name: str, cause: BaseException | None) -> ServiceUnavailable:
     if isinstance(cause, ServiceUnavailable):
         return cause  # the invocation's deadline, as every AWS call of the layer answers it
     if isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") == "ParameterNotFound":
-        return ServiceUnavailable(f"The secret {name} is not stored yet.", retry_after=60)
-    return ServiceUnavailable(f"The secret {name} could not be read.", retry_after=5)
+        logger.error("a secret is not stored", extra={"parameter": name})
+        return ServiceUnavailable(
+            "A key this service needs for the request is not stored yet; retry later.", retry_after=60
+        )
+    logger.error("a secret could not be read", extra={"parameter": name, "error": repr(cause)})
+    return ServiceUnavailable("A key this service needs for the request could not be read.", retry_after=5)

@@ -30,10 +30,10 @@ from videos_core.errors import (
     InvalidVideoSize,
     UpstreamErrorInfo,
     UpstreamFileUnusable,
+    UpstreamRateLimited,
     UpstreamRetryableError,
     VideoGenerationFailed,
     VideoModelNotAvailable,
-    VideoQuotaExceeded,
 )
 from videos_core.ports import Reference, UpstreamDerive, UpstreamJob, UpstreamNotFoundError
 from videos_core.settings import Settings
@@ -62,8 +62,10 @@ def status_error(status: int, info: UpstreamErrorInfo, param: str | None, header
     """The contract's error for what an upstream answered."""
     message = info.message
     if status == 429:
-        return VideoQuotaExceeded(
-            f"The upstream is rate limiting: {message}", retry_after=retry_after(headers), upstream=info
+        return UpstreamRateLimited(
+            f"The video provider is rate limiting this service: {message}",
+            retry_after=retry_after(headers),
+            upstream=info,
         )
     if status == 404 and info.code == "model_not_found":
         return VideoModelNotAvailable(f"The upstream does not offer this model: {message}", upstream=info)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from videos_core.errors import VideoGenerationTimeout
 from videos_core.logic.lookup import find_video
-from videos_core.models.api import PollQuery, Video
+from videos_core.models.api import MAX_WAIT_MS, PollQuery, Video
+from videos_core.models.record import VideoRecord
 from videos_core.ports import VideoRepository
 from videos_core.settings import Settings
 
@@ -47,9 +48,20 @@ def poll_video(
     if record.terminal:
         return PollOutcome(record.to_video(), finished=True)
     if clock() >= deadline:
-        raise VideoGenerationTimeout(
-            f"Video '{video_id}' did not finish within maxWaitMs={query.maxWaitMs} of its creation; "
-            "it is still running and can be polled with a longer maxWaitMs.",
-            param="maxWaitMs",
-        )
+        raise VideoGenerationTimeout(_still_running(record, query, clock()), param="maxWaitMs")
     return PollOutcome(record.to_video(), finished=False)
+
+
+def _still_running(record: VideoRecord, query: PollQuery, now: float) -> str:
+    """What a poll whose wait ran out tells the client: the job is healthy, and how to keep waiting."""
+    waited_ms = int(now - record.created_at) * 1000
+    longer = (
+        f"poll again with a maxWaitMs above {waited_ms} (it counts from the creation), or "
+        if waited_ms < MAX_WAIT_MS
+        else ""
+    )
+    return (
+        f"Video '{record.video_id}' is still {record.status} ({record.progress}%) after maxWaitMs="
+        f"{query.maxWaitMs} from its creation; nothing failed. To keep waiting, {longer}read it with "
+        f"GET /api/videos/{record.video_id}."
+    )

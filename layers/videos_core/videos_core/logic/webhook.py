@@ -24,8 +24,8 @@ from videos_core.errors import (
     RouteNotFound,
     ServiceUnavailable,
     Unauthorized,
+    UpstreamRateLimited,
     UpstreamRetryableError,
-    VideoQuotaExceeded,
 )
 from videos_core.logic.ending import publish_pending
 from videos_core.logic.failover import may_move
@@ -152,7 +152,7 @@ def _once(
         )
     try:
         received = _apply(event_type, found, ports, now, record)
-    except (UpstreamRetryableError, VideoQuotaExceeded) as e:
+    except (UpstreamRetryableError, UpstreamRateLimited) as e:
         # Failing or rate limiting when asked about its own job: the upstream delivers again later.
         _forget(deliveries, delivery_id, holder)
         raise ServiceUnavailable(f"The upstream is not ready: {e.message}; deliver again later.") from e

@@ -17,7 +17,7 @@ from typing import IO
 
 from videos_core.backoff import informed_wait_seconds
 from videos_core.catalog import Catalog, Entry
-from videos_core.errors import UpstreamFileUnusable, UpstreamRetryableError, VideoQuotaExceeded
+from videos_core.errors import UpstreamFileUnusable, UpstreamRateLimited, UpstreamRetryableError
 from videos_core.logic.ending import Ender, end_job, failed, publish, publish_pending
 from videos_core.logic.failover import Mover, cancel_abandoned, fail_over, overdue, pending, submit
 from videos_core.logic.history import budget_spent, floor_wait_seconds
@@ -152,7 +152,7 @@ def _look(record: VideoRecord, ports: Finisher, now: int) -> tuple[VideoRecord, 
         record = submit(record, ports.mover) or record
     try:
         job = ports.upstream.via(record.route).retrieve(record.model, record.upstream_id)
-    except VideoQuotaExceeded as e:
+    except UpstreamRateLimited as e:
         raise UpstreamRetryableError(e.message, upstream=e.upstream) from e
     except UpstreamNotFoundError:
         job = UpstreamJob(record.upstream_id, "failed", record.progress, LOST)

@@ -343,10 +343,14 @@ class ListQuery(_Model):
     after: str | None = Field(default=None, min_length=1, max_length=64)
 
 
+# The longest a poll may wait for, from the video's creation.
+MAX_WAIT_MS = 3_600_000
+
+
 class PollQuery(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    maxWaitMs: int = Field(default=600_000, ge=1, le=3_600_000)  # noqa: N815 - the seed's parameter name
+    maxWaitMs: int = Field(default=600_000, ge=1, le=MAX_WAIT_MS)  # noqa: N815 - the seed's parameter name
 
 
 class DownloadQuery(_Model):
