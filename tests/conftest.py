@@ -36,14 +36,26 @@ def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "renders"
 
 
+# The one origin besides its own whose pages may call the shared `serve` (its CorsAllowOrigins).
+CORS_ORIGIN = "http://localhost:5173"
+
+
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory, render_cache: Path) -> Iterator[Served]:
     """`videos-api serve --fast` on free ports, as a user starts it; the e2e and fuzz suites share it.
     The fuzzer sends requests back to back, faster than the /poll route's throttle takes them (API
     Gateway's own 429 there has its own body, not the contract's): the throttle is raised, as a
-    deployment would raise it."""
-    poll_rate = ("--parameter", "PollRequestsPerSecond=100")
-    with serving(DEV_KEY, tmp_path_factory.mktemp("serve"), *poll_rate, render_cache=render_cache) as service:
+    deployment would raise it. Pages of CORS_ORIGIN may call it (the playground, on the API's own
+    origin, needs no CORS)."""
+    parameters = (
+        "--parameter",
+        "PollRequestsPerSecond=100",
+        "--parameter",
+        f"CorsAllowOrigins={CORS_ORIGIN}",
+    )
+    with serving(
+        DEV_KEY, tmp_path_factory.mktemp("serve"), *parameters, render_cache=render_cache
+    ) as service:
         yield service
 
 

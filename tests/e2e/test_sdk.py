@@ -190,7 +190,7 @@ def test_a_failed_job_ends_failed_with_its_error(sdk: OpenAI) -> None:
         (lambda c: c.videos.create(prompt=""), openai.BadRequestError, "invalid_video_prompt"),
         (
             lambda c: c.videos.create(prompt="x", model="sora-3"),
-            openai.NotFoundError,
+            openai.BadRequestError,
             "video_model_not_available",
         ),
         (
@@ -201,17 +201,29 @@ def test_a_failed_job_ends_failed_with_its_error(sdk: OpenAI) -> None:
         (
             lambda c: c.videos.create(prompt="Too busy [rate-limit]"),
             openai.RateLimitError,
-            "video_quota_exceeded",
+            "upstream_rate_limited",
         ),
     ],
 )
-def test_errors_surface_as_the_sdks_error_classes(
-    sdk: OpenAI, call: object, error: type[Exception], code: str
+def test_errors_surface_as_the_sdks_error_classes_with_the_request_id(
+    sdk: OpenAI, call: object, error: type[openai.APIStatusError], code: str
 ) -> None:
     with pytest.raises(error) as caught:
         call(sdk)  # type: ignore[operator]
 
-    assert caught.value.code == code  # type: ignore[attr-defined]
+    assert caught.value.code == code
+    # The SDK reads x-request-id; it is API Gateway's id of the request, which every log line carries.
+    assert caught.value.request_id
+    assert caught.value.request_id == caught.value.response.headers["apigw-requestid"]
+    assert caught.value.request_id == caught.value.response.json()["request_id"]
+
+
+def test_a_successful_answer_carries_the_request_id_too(sdk: OpenAI) -> None:
+    raw = sdk.videos.with_raw_response.list(limit=1)
+
+    assert raw.request_id
+    assert raw.request_id == raw.headers["apigw-requestid"]
+    assert raw.parse().data is not None
 
 
 def test_downloading_an_unfinished_video_is_a_conflict(sdk: OpenAI) -> None:
@@ -224,14 +236,16 @@ def test_downloading_an_unfinished_video_is_a_conflict(sdk: OpenAI) -> None:
     sdk.videos.delete(video.id)  # stops its execution, which would otherwise poll to the end of the session
 
 
-def test_a_bad_key_is_an_authentication_error(served: Served) -> None:
+@pytest.mark.parametrize("key", ["sk-nobody-was-given-this-key", "sk-bad"])
+def test_a_bad_key_is_an_authentication_error(served: Served, key: str) -> None:
     with (
-        OpenAI(base_url=f"{served.api}/v1", api_key="sk-nobody-was-given-this-key", max_retries=0) as client,
+        OpenAI(base_url=f"{served.api}/v1", api_key=key, max_retries=0) as client,
         pytest.raises(openai.AuthenticationError) as caught,
     ):
         client.videos.list()
 
     assert caught.value.code == "unauthorized"
+    assert caught.value.message.endswith(" - The API key is not valid.")
 
 
 def test_a_completion_is_observed_on_the_bus(served: Served, sdk: OpenAI) -> None:

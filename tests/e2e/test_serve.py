@@ -12,6 +12,7 @@ import openai
 import pytest
 from openai import OpenAI
 
+from tests.conftest import CORS_ORIGIN, DEV_KEY
 from tests.media import png_bytes, probe_mp4
 from tests.support import HTTP, ROOT, Served
 
@@ -79,6 +80,38 @@ def test_unmatched_routes_answer_in_the_contract(served: Served) -> None:
     assert (missing.status_code, missing.json()["error_code"]) == (404, "not_found")
     assert (wrong_method.status_code, wrong_method.json()["error_code"]) == (405, "method_not_allowed")
     assert wrong_method.headers["allow"] == "GET, POST"
+
+
+def test_a_page_of_an_allowed_origin_may_call_both_surfaces_and_no_other_origin_may(served: Served) -> None:
+    # `served` runs with --parameter CorsAllowOrigins=CORS_ORIGIN.
+    preflight = HTTP.options(
+        f"{served.api}/v1/videos",
+        headers={
+            "Origin": CORS_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    key = {"Authorization": f"Bearer {DEV_KEY}"}
+    listed = {
+        surface: HTTP.get(f"{served.api}{surface}?limit=1", headers=key | {"Origin": CORS_ORIGIN})
+        for surface in ("/api/videos", "/v1/videos")
+    }
+    elsewhere = HTTP.get(
+        f"{served.api}/v1/videos?limit=1", headers=key | {"Origin": "https://elsewhere.example"}
+    )
+
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == CORS_ORIGIN
+    assert "authorization" in preflight.headers["access-control-allow-headers"]
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    for answer in listed.values():
+        assert answer.status_code == 200
+        assert answer.headers["access-control-allow-origin"] == CORS_ORIGIN
+        assert "x-request-id" in answer.headers["access-control-expose-headers"]
+        assert answer.headers["x-request-id"] == answer.headers["apigw-requestid"]
+    assert elsewhere.status_code == 200
+    assert not [name for name in elsewhere.headers if name.startswith("access-control-")]
 
 
 def test_the_openapi_document_is_served(served: Served) -> None:

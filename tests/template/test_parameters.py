@@ -10,7 +10,7 @@ Not checked here:
 - Parameters that reach no `Settings` field, listed in ELSEWHERE with where they go: the state
   machine's own (FirstCheckSeconds, RetryIntervalSeconds, filled into the definition), Powertools'
   (MetricsNamespace, XRaySdkTracing), and the template's own resources (log retention, alarms, the
-  API's throttle, the reconciler's schedule, reserved concurrency).
+  API's throttle and CORS, the reconciler's schedule, reserved concurrency).
 - Whole numbers: CloudFormation's Number takes 1.5 where an `int` field refuses it; a Parameter has
   no integer type to say so.
 """
@@ -43,6 +43,7 @@ ELSEWHERE = {
     "ReconcileEveryMinutes": "the reconciler's schedule",
     "WorkflowReservedConcurrency": "the workflow functions' reserved concurrency",
     "UpstreamKeysKmsKeyArn": "the key the upstream keys' readers may decrypt with, through a condition",
+    "CorsAllowOrigins": "the API's CorsConfiguration, through a condition",
 }
 
 

@@ -9,6 +9,7 @@ from cfnlint.api import ManualArgs, lint
 
 from local.serve.application import declared_application
 from local.template import TEMPLATE
+from videos_core import errors
 from videos_core.logic.history import STORE_RETRIES
 
 DEFINITION = TEMPLATE.parent / "statemachine" / "jobs.asl.json"
@@ -75,3 +76,18 @@ def test_every_arn_names_its_partition_through_the_template() -> None:
 def test_the_history_budget_counts_store_assets_retries_as_the_definition_allows() -> None:
     (retry,) = definition()["States"]["StoreAssets"]["Retry"]
     assert retry["MaxAttempts"] == STORE_RETRIES
+
+
+def test_every_error_the_definition_names_is_aws_own_or_a_class_the_functions_raise() -> None:
+    """Lambda names a function's error by its exception's class: a class renamed in the code and not
+    in the definition would silently stop being retried."""
+    named = {
+        error
+        for state in definition()["States"].values()
+        for rule in [*state.get("Retry", []), *state.get("Catch", [])]
+        for error in rule["ErrorEquals"]
+    }
+    ours = {error for error in named if not error.startswith(("States.", "Lambda.", "Sandbox.", "Runtime."))}
+
+    assert ours == {"UpstreamRetryableError", "ServiceUnavailable", "UpstreamRateLimited"}
+    assert all(issubclass(getattr(errors, name), errors.ApiError) for name in ours)
