@@ -34,16 +34,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+def wait_until_serving(
+    url: str, process: subprocess.Popen[bytes], timeout: float = 90.0, log: Path | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{url} exited with {process.returncode} before serving")
+            raise RuntimeError(f"{url} exited with {process.returncode} before serving{_tail(log)}")
         with contextlib.suppress(httpx.HTTPError):
             HTTP.get(url, timeout=1.0)
             return
         time.sleep(0.1)
-    raise TimeoutError(f"{url} did not start within {timeout}s")
+    raise TimeoutError(f"{url} did not start within {timeout}s{_tail(log)}")
+
+
+def _tail(log: Path | None, lines: int = 40) -> str:
+    """The end of a process's output, for the error that says it did not start."""
+    if log is None or not log.exists():
+        return ""
+    return "; its output ended:\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def serve_args(
@@ -82,7 +91,7 @@ def running(
             env=environment | {"PYTHONUNBUFFERED": "1"} | (env or {}),
         )
         try:
-            wait_until_serving(ready_url, process)
+            wait_until_serving(ready_url, process, log=log)
             yield process
         finally:
             process.send_signal(signal.SIGINT)
