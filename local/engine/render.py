@@ -5,6 +5,11 @@ optional reference image, and the video an edit or an extension starts from), ne
 clock or the model, so the same request renders the same frames and identical requests can share
 one render on disk. An edit is its base video's frames with the new prompt laid over them; an
 extension is its base video's frames followed by a new segment that carries on its motion.
+
+A drawn segment is one second of pictures that loops: its shapes make whole cycles each second. That
+second is encoded once, opening on an IDR frame, and its packets are written again with the timestamps
+of each further second: every second of the MP4 is a complete, decodable group of pictures, and a clip
+costs the encoder its first second rather than all of them.
 """
 
 from __future__ import annotations
@@ -29,16 +34,19 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
 # Bump when the pictures or sound change, so renders cached on disk are not reused.
-RENDERER_VERSION = 3
+RENDERER_VERSION = 4
 
 FPS = 24
+# The pictures a drawn segment repeats: one second.
+LOOP_FRAMES = FPS
 AUDIO_RATE = 48_000
 AUDIO_FRAME = 1024
 SPRITE_COLUMNS = 4
 SPRITE_ROWS = 4
 # ultrafast: half the CPU of veryfast, files twice as large. zerolatency drops the lookahead and the
 # B-frames, and one thread per render suits a pool of renderers sharing the cores: a fifth less CPU.
-X264_OPTIONS = {"preset": "ultrafast", "tune": "zerolatency", "crf": "26", "threads": "1"}
+# forced-idr: the picture that opens a loop is an IDR frame, so that no later picture refers past it.
+X264_OPTIONS = {"preset": "ultrafast", "tune": "zerolatency", "crf": "26", "threads": "1", "forced-idr": "1"}
 # FFmpeg's AAC encoder at its fast coder, without the stereo and noise tools a chord has no use for:
 # a third less CPU than its defaults.
 AAC_OPTIONS = {"aac_coder": "fast", "aac_pns": "0", "aac_tns": "0", "aac_is": "0", "aac_ms": "0"}
@@ -220,6 +228,9 @@ class _Sprite:
     fy: float
     phase_x: float
     phase_y: float
+    # Where its path is centred, as a fraction of the room the frame leaves it on each axis.
+    centre_x: float
+    centre_y: float
 
     @property
     def size(self) -> int:
@@ -244,24 +255,27 @@ def _sprites(spec: RenderSpec, palette: list[tuple[int, int, int]]) -> list[_Spr
                 v=yuv[diameter + half // 2 :].reshape(half, half),
                 mask=mask,
                 chroma_mask=mask[::2, ::2],
-                # Whole cycles per clip, so each clip loops seamlessly.
-                fx=1 + seed[i] % 3,
-                fy=1 + seed[i + 4] % 3,
+                # Whole cycles per loop, so that the loop repeats seamlessly.
+                fx=1,
+                fy=1 + seed[i + 4] % 2,
                 phase_x=seed[i + 8] / 255 * 2 * math.pi,
                 phase_y=seed[i + 12] / 255 * 2 * math.pi,
+                centre_x=0.25 + seed[i + 16] / 255 / 2,
+                centre_y=0.25 + seed[i + 20] / 255 / 2,
             )
         )
     return sprites
 
 
 class _FrameDrawer:
-    """Paints frame i of a clip from the precomputed backdrop and sprites."""
+    """Paints picture i of a drawn segment's loop from the precomputed backdrop and sprites: each
+    sprite circles its own centre, and a bar along the lower edge fills once a loop."""
 
-    def __init__(self, spec: RenderSpec, backdrop: U8Array, sprites: list[_Sprite], total: int) -> None:
+    def __init__(self, spec: RenderSpec, backdrop: U8Array, sprites: list[_Sprite]) -> None:
         self.w, self.h = spec.width, spec.height
         self.backdrop = backdrop
         self.sprites = sprites
-        self.total = total
+        self.total = LOOP_FRAMES
         self.buffer = np.empty_like(backdrop)
         chroma = self.h * self.w // 4
         flat = self.buffer.reshape(-1)
@@ -274,8 +288,18 @@ class _FrameDrawer:
         t = index / self.total
         for sprite in self.sprites:
             span_x, span_y = self.w - sprite.size, self.h - sprite.size
-            x = int((0.5 + 0.5 * math.sin(2 * math.pi * sprite.fx * t + sprite.phase_x)) * span_x) & ~1
-            y = int((0.5 + 0.5 * math.sin(2 * math.pi * sprite.fy * t + sprite.phase_y)) * span_y) & ~1
+            x = (
+                int(
+                    (sprite.centre_x + 0.25 * math.sin(2 * math.pi * sprite.fx * t + sprite.phase_x)) * span_x
+                )
+                & ~1
+            )
+            y = (
+                int(
+                    (sprite.centre_y + 0.25 * math.sin(2 * math.pi * sprite.fy * t + sprite.phase_y)) * span_y
+                )
+                & ~1
+            )
             s, c = sprite.size, sprite.size // 2
             np.copyto(self.y[y : y + s, x : x + s], sprite.y, where=sprite.mask)
             np.copyto(self.u[y // 2 : y // 2 + c, x // 2 : x // 2 + c], sprite.u, where=sprite.chroma_mask)
@@ -368,19 +392,49 @@ def _edited(spec: RenderSpec, frames: Iterator[U8Array]) -> Iterator[U8Array]:
         yield flat.reshape(frame.shape)
 
 
-def _frames(spec: RenderSpec) -> tuple[Iterator[U8Array], int]:
-    """The clip's frames in order, and how many there are."""
+@dataclass
+class _Clip:
+    """A clip's pictures: `head` (a base video's, each its own), then `loops` times the one second
+    `drawer` paints."""
+
+    head: Iterator[U8Array]
+    head_count: int
+    drawer: _FrameDrawer | None
+    loops: int
+
+    @property
+    def total(self) -> int:
+        return self.head_count + self.loops * LOOP_FRAMES
+
+    def drawn(self) -> Iterator[U8Array]:
+        """The loop's pictures, once."""
+        assert self.drawer is not None
+        return (self.drawer.draw(index) for index in range(LOOP_FRAMES))
+
+    def encoded_index(self, index: int) -> int:
+        """The picture that is encoded and shown as picture `index`: a repeated second's is the first's."""
+        return index if index < self.head_count else self.head_count + (index - self.head_count) % LOOP_FRAMES
+
+
+def _clip(spec: RenderSpec) -> _Clip:
     palette = _palette(spec)
     if spec.mode == "edit":
         total = spec.seconds * FPS
-        return _edited(spec, _base_frames(spec, total)), total
-    own = spec.seconds * FPS
-    drawer = _FrameDrawer(spec, _to_yuv420(_backdrop(spec, palette)), _sprites(spec, palette), own)
-    drawn = (drawer.draw(index) for index in range(own))
+        return _Clip(_edited(spec, _base_frames(spec, total)), total, None, 0)
+    drawer = _FrameDrawer(spec, _to_yuv420(_backdrop(spec, palette)), _sprites(spec, palette))
     if spec.mode == "extension":
         base = spec.base_seconds * FPS
-        return itertools.chain(_base_frames(spec, base), drawn), base + own
-    return drawn, own
+        return _Clip(_base_frames(spec, base), base, drawer, spec.seconds)
+    return _Clip(iter(()), 0, drawer, spec.seconds)
+
+
+def _frames(spec: RenderSpec) -> tuple[Iterator[U8Array], int]:
+    """Every picture of the clip in order, as the MP4 shows them, and how many there are."""
+    clip = _clip(spec)
+    if clip.drawer is None:
+        return clip.head, clip.total
+    loops = itertools.chain.from_iterable(clip.drawn() for _ in range(clip.loops))
+    return itertools.chain(clip.head, loops), clip.total
 
 
 def _plane_filler(frame: av.VideoFrame) -> Callable[[U8Array], None]:
@@ -405,11 +459,12 @@ def _plane_filler(frame: av.VideoFrame) -> Callable[[U8Array], None]:
 
 def _encode(spec: RenderSpec, target: Path) -> tuple[Image.Image, list[Image.Image]]:
     """Writes the MP4 and returns the thumbnail frame and the spritesheet tiles."""
-    frames, total = _frames(spec)
+    clip = _clip(spec)
+    total = clip.total
     tiles = SPRITE_COLUMNS * SPRITE_ROWS
-    sheet_indices = {(i * total) // tiles + total // (2 * tiles) for i in range(tiles)}
-    thumbnail_index = total // 2
-    sheet_frames: list[Image.Image] = []
+    sheet_indices = [clip.encoded_index((i * total) // tiles + total // (2 * tiles)) for i in range(tiles)]
+    thumbnail_index = clip.encoded_index(total // 2)
+    pictures: dict[int, Image.Image] = {}
     thumbnail: Image.Image | None = None
 
     with av.open(str(target), "w", format="mp4", options={"movflags": "+faststart"}) as container:
@@ -419,15 +474,31 @@ def _encode(spec: RenderSpec, target: Path) -> tuple[Image.Image, list[Image.Ima
         audio = container.add_stream("aac", rate=AUDIO_RATE, layout="stereo", options=AAC_OPTIONS)
         frame = av.VideoFrame(spec.width, spec.height, "yuv420p")
         fill = _plane_filler(frame)
-        for index, pixels in enumerate(frames):
+        encoded = clip.head if clip.drawer is None else itertools.chain(clip.head, clip.drawn())
+        loop_packets: list[av.Packet[Any]] = []
+        for index, pixels in enumerate(encoded):
             fill(pixels)
             frame.pts = index
+            # The loop opens on an IDR frame: its packets can then follow any second's.
+            frame.pict_type = (
+                av.video.frame.PictureType.I if index == clip.head_count else av.video.frame.PictureType.NONE
+            )
             if index in sheet_indices:
-                sheet_frames.append(_tile(frame, spec.width, spec.height))
+                pictures[index] = _tile(frame, spec.width, spec.height)
             if index == thumbnail_index:
                 thumbnail = frame.to_image()  # type: ignore[no-untyped-call]
-            container.mux(video.encode(frame))
-        container.mux(video.encode(None))
+            packets = video.encode(frame)
+            if index >= clip.head_count:
+                loop_packets += packets
+            else:
+                container.mux(packets)
+        flushed = video.encode(None)
+        if clip.loops:
+            loop_packets += flushed
+        else:
+            container.mux(flushed)
+        for loop in range(clip.loops):
+            container.mux([_shifted(packet, loop * LOOP_FRAMES) for packet in loop_packets])
         sound = _soundtrack(spec)
         for start in range(0, sound.shape[1], AUDIO_FRAME):
             chunk = av.AudioFrame.from_ndarray(
@@ -438,7 +509,20 @@ def _encode(spec: RenderSpec, target: Path) -> tuple[Image.Image, list[Image.Ima
             container.mux(audio.encode(chunk))
         container.mux(audio.encode(None))
     assert thumbnail is not None
-    return thumbnail, sheet_frames
+    return thumbnail, [pictures[index] for index in sheet_indices]
+
+
+def _shifted(packet: av.Packet[Any], frames: int) -> av.Packet[Any]:
+    """A copy of an encoded picture, shown `frames` pictures later (muxing takes the packet's data)."""
+    assert packet.pts is not None
+    assert packet.dts is not None
+    copy = av.Packet(bytes(packet))
+    copy.stream = packet.stream
+    copy.time_base = packet.time_base
+    copy.pts, copy.dts = packet.pts + frames, packet.dts + frames
+    copy.duration = packet.duration
+    copy.is_keyframe = packet.is_keyframe
+    return copy
 
 
 def render(spec: RenderSpec, cache_dir: Path) -> RenderResult:

@@ -87,15 +87,33 @@ def test_a_cached_render_is_not_rendered_again(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == [first.directory.name]
 
 
-def test_each_picture_in_the_mp4_is_the_one_drawn_for_it(cache: Path) -> None:
-    """The encoder is handed one frame whose planes are refilled for every picture: each picture it
-    wrote must still be its own, not a neighbour's or a mix."""
+def keyframe_seconds(path: Path) -> list[float]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return [
+            float(p.pts * p.time_base) for p in container.demux(stream) if p.is_keyframe and p.pts is not None
+        ]
+
+
+@pytest.mark.parametrize("mode", ["generate", "extension"])
+def test_each_picture_in_the_mp4_is_the_one_drawn_for_it(cache: Path, mode: str) -> None:
+    """The encoder is handed one frame whose planes are refilled for every picture, and a drawn
+    second is encoded once, its packets written again for the seconds after: each picture must still
+    be its own, not a neighbour's or a mix, and each repeated second open on a keyframe — an
+    extension's too, after the base it starts from."""
     spec = RenderSpec(PROMPT, 720, 1280, 4)
+    if mode == "extension":
+        base = render(spec, cache).directory / VIDEO_FILE
+        spec = RenderSpec(
+            "On", 720, 1280, 4, mode="extension", base_path=str(base), base_digest="b", base_seconds=4
+        )
     drawn = [picture.astype(np.int16) for picture in _frames(spec)[0]]
 
-    decoded = decoded_frames(render(spec, cache).directory / VIDEO_FILE)
+    video = render(spec, cache).directory / VIDEO_FILE
+    decoded = decoded_frames(video)
 
-    assert len(decoded) == len(drawn)
+    assert keyframe_seconds(video)[-4:] == [spec.total_seconds - 4 + s for s in range(4)]
+    assert len(decoded) == len(drawn) == spec.total_seconds * 24
     own = [float(np.abs(decoded[i] - drawn[i]).mean()) for i in range(len(drawn))]
     neighbours = [float(np.abs(decoded[i] - drawn[i - 1]).mean()) for i in range(1, len(drawn))]
     assert max(own) < 0.5
