@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from local.command_line import Region, fail
 from local.keys import create_key, list_keys, revoke_key
-from local.terminal_table import Column, print_table
+from local.terminal_table import Column, print_table, terminal_console
 
 keys = typer.Typer(help="Manage API keys (shown once, stored hashed).", no_args_is_help=True)
 
@@ -67,7 +66,7 @@ def list_(aws_endpoint: Endpoint = None, stack: Stack = None, region: Region = N
         (info.id, info.owner, _when(info.created_at), _when(info.last_used_at), _when(info.revoked_at))
         for info in list_keys(dynamodb, table)
     ]
-    print_table(Console(), KEY_COLUMNS, rows)
+    print_table(terminal_console(), KEY_COLUMNS, rows)
 
 
 @keys.command("revoke")

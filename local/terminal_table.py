@@ -1,14 +1,20 @@
 """The command line's tables, made to fit the terminal: the columns that identify a row always shown and
 never cut, one flexible column taking the width left (truncated, or wrapped), and the others shown in
-order of use while they fit. Piped, every column goes out whole, tab-separated, for cut and awk."""
+order of use while they fit. Piped, every column goes out whole, tab-separated, for cut and awk.
+
+rich is imported only when a terminal shows a table: each command is a process of its own, and most
+print into a pipe or print no table."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 # What the flexible column keeps at least, before an optional column is left out for it.
 FLEXIBLE_MIN = 20
@@ -30,6 +36,8 @@ class Column:
 
 def fitted(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> Table:
     """A table of `rows` at most `width` wide."""
+    from rich.table import Table
+
     natural = [max([len(c.header), *(len(row[i]) for row in rows)]) for i, c in enumerate(columns)]
     flexible = next((i for i, c in enumerate(columns) if c.flexible), None)
     shown = {i for i, c in enumerate(columns) if c.keep}
@@ -63,9 +71,18 @@ def fitted(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int)
     return table
 
 
-def print_table(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
+def terminal_console() -> Console | None:
+    """rich's console of stdout when it is a terminal; None when it is not."""
+    if not sys.stdout.isatty():
+        return None
+    from rich.console import Console
+
+    return Console()
+
+
+def print_table(console: Console | None, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
     """`rows` as a table fitted to the terminal, or as tab-separated lines when the output is not one."""
-    if not console.is_terminal:
+    if console is None or not console.is_terminal:
         for row in rows:
             print("\t".join(row))
         return

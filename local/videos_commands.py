@@ -12,18 +12,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from local.client import DEFAULT_BASE_URL, ApiCallError, VideosClient
-from local.terminal_table import Column, print_table
+from local.command_line import fail
+from local.terminal_table import Column, print_table, terminal_console
+
+# rich (the progress bar, tables, JSON in colour) is imported where a terminal shows them: every
+# command pays for what it imports at its start, and most print a line, or JSON into a pipe.
 
 # Seconds between GETs that move the progress bar while a long poll waits for the end.
 REFRESH_SECONDS = 1.0
 MAX_WAIT_MS = 3_600_000
-
-console = Console(stderr=True)
-out = Console()
 
 # `list`: the id and status always; the prompt cut to the width left; then, as they fit, the model, when,
 # the size, the length and the progress.
@@ -65,10 +64,9 @@ def _client(base_url: str, api_key: str) -> Iterator[VideosClient]:
         with VideosClient(base_url, api_key) as client:
             yield client
     except ApiCallError as e:
-        console.print(f"[red]error:[/] {e.code}: {e.message}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise fail(f"{e.code}: {e.message}") from None
     except KeyboardInterrupt:
-        console.print("Interrupted.")
+        typer.echo("Interrupted.", err=True)
         raise typer.Exit(130) from None
 
 
@@ -89,9 +87,12 @@ def _wait(client: VideosClient, video: dict[str, Any]) -> dict[str, Any]:
             ended["error"] = e
         done.set()
 
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
     threading.Thread(target=long_poll, daemon=True).start()
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
         task = progress.add_task(f"{video_id} {video['status']}", total=100, completed=video["progress"])
         while not done.wait(REFRESH_SECONDS):
             current = client.get(video_id)
@@ -115,9 +116,10 @@ def _wait_and_save(
     try:
         final = _wait(client, video)
     except KeyboardInterrupt:
-        console.print(
+        typer.echo(
             f"Stopped waiting; {video['id']} keeps running. Fetch it later with:\n"
-            f"  videos-api get {video['id']}\n  videos-api download {video['id']} -o {output or 'video.mp4'}"
+            f"  videos-api get {video['id']}\n  videos-api download {video['id']} -o {output or 'video.mp4'}",
+            err=True,
         )
         raise typer.Exit(130) from None
     if final["status"] != "completed":
@@ -128,7 +130,7 @@ def _wait_and_save(
     for variant, target in (("video", output), ("thumbnail", thumbnail), ("spritesheet", spritesheet)):
         if target is not None:
             size = client.download(final["id"], variant, target)
-            console.print(f"saved {variant} to {target} ({size:,} bytes)")
+            typer.echo(f"saved {variant} to {target} ({size:,} bytes)", err=True)
 
 
 def _finish(
@@ -141,13 +143,17 @@ def _finish(
 ) -> None:
     """Without --wait, the new video's id; with it, progress until the end and the files saved."""
     if not wait:
-        out.print(video["id"])
+        typer.echo(video["id"])
         return
     _wait_and_save(client, video, output, thumbnail, spritesheet)
 
 
 def _print_json(value: dict[str, Any]) -> None:
-    out.print_json(json.dumps(value))
+    terminal = terminal_console()
+    if terminal is None:
+        typer.echo(json.dumps(value, indent=2))
+    else:
+        terminal.print_json(json.dumps(value))
 
 
 def generate(
@@ -247,7 +253,7 @@ def delete(video_id: str, api_key: ApiKey, base_url: BaseUrl = DEFAULT_BASE_URL)
     """Delete a video: its job, files and upstream copy."""
     with _client(base_url, api_key) as client:
         client.delete(video_id)
-        out.print(f"deleted {video_id}")
+        typer.echo(f"deleted {video_id}")
 
 
 def download(
@@ -260,7 +266,7 @@ def download(
     """Save a completed video's file."""
     with _client(base_url, api_key) as client:
         size = client.download(video_id, variant, output)
-        console.print(f"saved {variant} to {output} ({size:,} bytes)")
+        typer.echo(f"saved {variant} to {output} ({size:,} bytes)", err=True)
 
 
 def list_videos(
@@ -286,28 +292,29 @@ def list_videos(
         )
         for video in page["data"]
     ]
-    print_table(out, VIDEO_COLUMNS, rows)
+    print_table(terminal_console(), VIDEO_COLUMNS, rows)
     if page["has_more"]:
-        console.print(f"more: --after {page['last_id']}")
+        typer.echo(f"more: --after {page['last_id']}", err=True)
 
 
 def models(api_key: ApiKey, base_url: BaseUrl = DEFAULT_BASE_URL) -> None:
     """List the models the service accepts: provider, lengths, sizes and price (tab-separated when piped)."""
     with _client(base_url, api_key) as client:
         listed = client.models()["data"]
+    terminal = terminal_console()
     rows = [
         (
             model["id"],
             model["provider"],
             ",".join(model["seconds"]),
-            ", ".join(model["sizes"]) if out.is_terminal else ",".join(model["sizes"]),
+            ", ".join(model["sizes"]) if terminal else ",".join(model["sizes"]),
             model["price_per_second"],
             "yes" if model["image_reference"] else "no",
             "yes" if model["remix"] or model["edits"] else "no",
         )
         for model in listed
     ]
-    print_table(out, MODEL_COLUMNS, rows)
+    print_table(terminal, MODEL_COLUMNS, rows)
 
 
 characters = typer.Typer(help="Characters a create can name (--character).", no_args_is_help=True)
