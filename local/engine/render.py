@@ -224,6 +224,7 @@ class _Sprite:
     v: U8Array
     mask: npt.NDArray[np.bool_]
     chroma_mask: npt.NDArray[np.bool_]
+    # Turns each loop along each axis, and where in its turn the loop starts (a fraction of one).
     fx: float
     fy: float
     phase_x: float
@@ -258,8 +259,8 @@ def _sprites(spec: RenderSpec, palette: list[tuple[int, int, int]]) -> list[_Spr
                 # Whole cycles per loop, so that the loop repeats seamlessly.
                 fx=1,
                 fy=1 + seed[i + 4] % 2,
-                phase_x=seed[i + 8] / 255 * 2 * math.pi,
-                phase_y=seed[i + 12] / 255 * 2 * math.pi,
+                phase_x=seed[i + 8] / 255,
+                phase_y=seed[i + 12] / 255,
                 centre_x=0.25 + seed[i + 16] / 255 / 2,
                 centre_y=0.25 + seed[i + 20] / 255 / 2,
             )
@@ -275,7 +276,6 @@ class _FrameDrawer:
         self.w, self.h = spec.width, spec.height
         self.backdrop = backdrop
         self.sprites = sprites
-        self.total = LOOP_FRAMES
         self.buffer = np.empty_like(backdrop)
         chroma = self.h * self.w // 4
         flat = self.buffer.reshape(-1)
@@ -285,28 +285,22 @@ class _FrameDrawer:
 
     def draw(self, index: int) -> U8Array:
         np.copyto(self.buffer, self.backdrop)
-        t = index / self.total
+        t = index / LOOP_FRAMES
         for sprite in self.sprites:
-            span_x, span_y = self.w - sprite.size, self.h - sprite.size
-            x = (
-                int(
-                    (sprite.centre_x + 0.25 * math.sin(2 * math.pi * sprite.fx * t + sprite.phase_x)) * span_x
-                )
-                & ~1
-            )
-            y = (
-                int(
-                    (sprite.centre_y + 0.25 * math.sin(2 * math.pi * sprite.fy * t + sprite.phase_y)) * span_y
-                )
-                & ~1
-            )
+            x = _along(sprite.centre_x, sprite.fx * t + sprite.phase_x, self.w - sprite.size)
+            y = _along(sprite.centre_y, sprite.fy * t + sprite.phase_y, self.h - sprite.size)
             s, c = sprite.size, sprite.size // 2
             np.copyto(self.y[y : y + s, x : x + s], sprite.y, where=sprite.mask)
             np.copyto(self.u[y // 2 : y // 2 + c, x // 2 : x // 2 + c], sprite.u, where=sprite.chroma_mask)
             np.copyto(self.v[y // 2 : y // 2 + c, x // 2 : x // 2 + c], sprite.v, where=sprite.chroma_mask)
         bar = max(4, self.h // 120) & ~1
-        self.y[self.h - bar :, : int(self.w * (index + 1) / self.total)] = 235
+        self.y[self.h - bar :, : int(self.w * (index + 1) / LOOP_FRAMES)] = 235
         return self.buffer
+
+
+def _along(centre: float, turns: float, span: int) -> int:
+    """An even coordinate a quarter of `span` either side of `centre` (a fraction of it), `turns` round."""
+    return int((centre + 0.25 * math.sin(2 * math.pi * turns)) * span) & ~1
 
 
 def _soundtrack(spec: RenderSpec) -> npt.NDArray[np.float32]:
@@ -497,8 +491,8 @@ def _encode(spec: RenderSpec, target: Path) -> tuple[Image.Image, list[Image.Ima
             loop_packets += flushed
         else:
             container.mux(flushed)
-        for loop in range(clip.loops):
-            container.mux([_shifted(packet, loop * LOOP_FRAMES) for packet in loop_packets])
+        for second in range(clip.loops):
+            container.mux([_shifted(packet, second) for packet in loop_packets])
         sound = _soundtrack(spec)
         for start in range(0, sound.shape[1], AUDIO_FRAME):
             chunk = av.AudioFrame.from_ndarray(
@@ -512,14 +506,16 @@ def _encode(spec: RenderSpec, target: Path) -> tuple[Image.Image, list[Image.Ima
     return thumbnail, [pictures[index] for index in sheet_indices]
 
 
-def _shifted(packet: av.Packet[Any], frames: int) -> av.Packet[Any]:
-    """A copy of an encoded picture, shown `frames` pictures later (muxing takes the packet's data)."""
+def _shifted(packet: av.Packet[Any], seconds: int) -> av.Packet[Any]:
+    """A copy of an encoded picture, shown `seconds` later (muxing takes the packet's data)."""
     assert packet.pts is not None
     assert packet.dts is not None
+    assert packet.time_base is not None
+    later = int(seconds / packet.time_base)
     copy = av.Packet(bytes(packet))
     copy.stream = packet.stream
     copy.time_base = packet.time_base
-    copy.pts, copy.dts = packet.pts + frames, packet.dts + frames
+    copy.pts, copy.dts = packet.pts + later, packet.dts + later
     copy.duration = packet.duration
     copy.is_keyframe = packet.is_keyframe
     return copy
