@@ -7,6 +7,7 @@ print into a pipe or print no table."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,13 +72,19 @@ def fitted(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int)
     return table
 
 
+# What rich reads to treat an output as a terminal or not, whether or not it is one.
+TERMINAL_OVERRIDES = ("TTY_COMPATIBLE", "FORCE_COLOR")
+
+
 def terminal_console() -> Console | None:
-    """rich's console of stdout when it is a terminal; None when it is not."""
-    if not sys.stdout.isatty():
+    """rich's console of stdout when rich takes it for a terminal; None when it is not. rich is asked
+    only when stdout is a terminal or one of its overrides is set."""
+    if not sys.stdout.isatty() and not any(name in os.environ for name in TERMINAL_OVERRIDES):
         return None
     from rich.console import Console
 
-    return Console()
+    console = Console()
+    return console if console.is_terminal else None
 
 
 def print_table(console: Console | None, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:

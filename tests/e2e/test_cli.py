@@ -13,7 +13,10 @@ from pathlib import Path
 
 from tests.conftest import DEV_KEY
 from tests.media import jpeg_size, probe_mp4
-from tests.support import ROOT, Served
+from tests.support import HTTP, ROOT, Served
+
+# The tests' own calls around the commands: waiting, and seeing what a command left running.
+DEV_HEADERS = {"Authorization": f"Bearer {DEV_KEY}"}
 
 
 def cli(
@@ -31,6 +34,13 @@ def cli(
     )
 
 
+def wait_until_ended(served: Served, video_id: str) -> None:
+    """Waits through the service's long poll (the commands under test are the ones around it)."""
+    url = f"{served.api}/api/videos/{video_id}/poll"
+    while HTTP.get(url, params={"maxWaitMs": "30000"}, headers=DEV_HEADERS, timeout=60).status_code == 202:
+        pass
+
+
 def test_generate_without_wait_prints_the_id_then_get_list_download_delete(
     served: Served, tmp_path: Path
 ) -> None:
@@ -38,8 +48,8 @@ def test_generate_without_wait_prints_the_id_then_get_list_download_delete(
     video_id = created.stdout.strip()
     assert video_id.startswith("vid_")
 
-    while '"completed"' not in (got := cli(served, "get", video_id)).stdout:
-        time.sleep(0.5)
+    wait_until_ended(served, video_id)
+    got = cli(served, "get", video_id)
     listed = cli(served, "list", "--limit", "100")
     on_a_terminal = cli(
         served, "list", "--limit", "5", env={"TTY_COMPATIBLE": "1", "COLUMNS": "80", "TERM": "dumb"}
@@ -50,6 +60,7 @@ def test_generate_without_wait_prints_the_id_then_get_list_download_delete(
     deleted = cli(served, "delete", video_id)
 
     assert got.returncode == 0
+    assert json.loads(got.stdout)["status"] == "completed"
     assert video_id in listed.stdout
     header, *lines = on_a_terminal.stdout.splitlines()
     assert header.split()[:2] == ["id", "status"]
@@ -115,7 +126,8 @@ def test_ctrl_c_while_waiting_leaves_the_job_running(served: Served) -> None:
     deadline = time.monotonic() + 60
     while not prompt_seen and time.monotonic() < deadline:  # until the job exists, then a moment of waiting
         time.sleep(0.5)
-        prompt_seen = "Waiting forever" in cli(served, "list", "--limit", "5").stdout
+        listed = HTTP.get(f"{served.api}/v1/videos", params={"limit": "5"}, headers=DEV_HEADERS).json()
+        prompt_seen = any("Waiting forever" in (video["prompt"] or "") for video in listed["data"])
     time.sleep(1.5)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
