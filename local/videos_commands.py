@@ -151,7 +151,7 @@ def _finish(
 def _print_json(value: dict[str, Any]) -> None:
     terminal = terminal_console()
     if terminal is None:
-        typer.echo(json.dumps(value, indent=2))
+        typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
     else:
         terminal.print_json(json.dumps(value))
 
