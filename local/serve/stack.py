@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError
+
 from local.iam.enforce import Role, revocations_from_environment
 from local.keys import keep_key
 from local.routes_store import RESOURCES, RoutesStore, deploy
@@ -29,15 +31,22 @@ class InvocationLog:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.cloudwatch = cloudwatch
+        # Set when the stack stops, before the local AWS endpoint goes.
+        self.stopping = threading.Event()
 
     def __call__(self, function: LocalFunction, invocation: Invocation) -> None:
-        put_emf_metrics(self.cloudwatch, invocation.output)
         with (self.directory / f"{function.logical_id}.log").open("a") as log:
             log.write(invocation.output)
             if invocation.error is not None:
                 log.write(f"ERROR {invocation.error}\n")
             init = "\tInit: cold" if invocation.cold else ""
             log.write(f"REPORT\tDuration: {invocation.seconds * 1000:.2f} ms{init}\n")
+        try:
+            put_emf_metrics(self.cloudwatch, invocation.output)
+        except BotoCoreError:
+            # An invocation ending while the stack stops keeps its log; its metrics have nowhere to go.
+            if not self.stopping.is_set():
+                raise
 
 
 class LocalStack:
@@ -132,6 +141,7 @@ class LocalStack:
             if self._closed:
                 return
             self._closed = True
+            self.log.stopping.set()
             # The endpoint first, so the state machine starts no task on a worker being stopped.
             self.aws.stop()
             self.lambda_endpoint.close()
