@@ -1,8 +1,9 @@
-"""The local AWS endpoint's data on disk: DynamoDB's items, S3's objects, SSM's parameters and AppConfig's
-store, kept across restarts of `serve` in its data directory. The resources themselves (tables, buckets,
-the state machine, the event bus) are made from the template at each start, as a deployment makes them;
-what is kept is what they hold. Step Functions executions, CloudWatch metrics and AppConfig's sessions
-are not kept: an execution cannot outlive the process that runs it (the reconciler ends its job).
+"""The local AWS endpoint's data on disk: DynamoDB's items, S3's objects, SSM's parameters, AppConfig's
+store and the KMS keys' material, kept across restarts of `serve` in its data directory (a secret sealed
+before a restart opens after it). The resources themselves (tables, buckets, the state machine, the event
+bus, the keys) are made from the template at each start, as a deployment makes them; what is kept is what
+they hold. Step Functions executions, CloudWatch metrics and AppConfig's sessions are not kept: an
+execution cannot outlive the process that runs it (the reconciler ends its job).
 
 moto has no persistence of its own (5.2): its state is Python objects, which are pickled, as LocalStack
 keeps moto's backends. Two files' worth of layout, each written whole before it is named:
@@ -147,6 +148,16 @@ def _put_back_parameters(data: Any) -> None:
             kept.setdefault(name, versions)
 
 
+def _put_back_key_material(data: Any) -> None:
+    """Each kept key's material into the key of its id that this start made (the template's keys are
+    made under ids derived from the stack, so the same key is made again)."""
+    kms = _regional("kms")
+    for where, materials in data.items():
+        for key_id, material in materials.items():
+            if where in kms and key_id in kms[where].keys:
+                kms[where].keys[key_id].key_material = material
+
+
 @dataclass(frozen=True)
 class _Service:
     """What a kept service holds, by resource name (items by table, objects by bucket), and how it is
@@ -179,6 +190,13 @@ _SERVICES = {
     "ssm": _Service(
         lambda _: {where: dict(backend._parameters) for where, backend in _regional("ssm").items()},
         lambda data, _: _put_back_parameters(data),
+    ),
+    "kms": _Service(
+        lambda _: {
+            where: {key_id: key.key_material for key_id, key in backend.keys.items()}
+            for where, backend in _regional("kms").items()
+        },
+        lambda data, _: _put_back_key_material(data),
     ),
     "appconfig": _Service(
         lambda appconfig: {"applications": appconfig.applications, "strategies": appconfig.strategies},

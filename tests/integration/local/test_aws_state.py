@@ -11,9 +11,12 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID as ACCOUNT
 
 from local.serve.appconfig import AppConfig
+from local.serve.application import kms_key_id
 from local.serve.aws_state import OBJECTS, SNAPSHOT, AwsState, UnreadableStateError
+from local.serve.kms_keys import make_key
 
 BUCKET = "videos-api-assets"
 TABLE = "videos-api-VideosTable"
@@ -72,6 +75,23 @@ def test_a_snapshot_comes_back_into_a_new_start_and_each_file_is_written_once(
     assert (stored["Body"].read(), stored["ContentType"]) == (b"mp4" * 1000, "video/mp4")
     ssm = boto3.client("ssm", region_name="us-east-1")
     assert ssm.get_parameter(Name="/kept", WithDecryption=True)["Parameter"]["Value"] == "v"
+
+
+def test_a_secret_sealed_before_a_restart_opens_after_it(start: Any, tmp_path: Path) -> None:
+    key_id = kms_key_id("WebhookSecretsKey")
+    make_key(ACCOUNT, "us-east-1", key_id, "the template's key")
+    kms = boto3.client("kms", region_name="us-east-1")
+    context = {"owner": "o", "webhook_endpoint": "we_1"}
+    sealed = kms.encrypt(KeyId=key_id, Plaintext=b"whsec_x", EncryptionContext=context)["CiphertextBlob"]
+    AwsState(tmp_path).write(AwsState(tmp_path).capture(AppConfig()))
+
+    start()
+    make_key(ACCOUNT, "us-east-1", key_id, "the template's key")  # made again by the new start
+    with pytest.raises(kms.exceptions.InvalidCiphertextException):
+        kms.decrypt(KeyId=key_id, CiphertextBlob=sealed, EncryptionContext=context)  # fresh material
+    assert AwsState(tmp_path).restore(AppConfig()) is True
+    opened = kms.decrypt(KeyId=key_id, CiphertextBlob=sealed, EncryptionContext=context)
+    assert opened["Plaintext"] == b"whsec_x"
 
 
 def test_a_crash_while_a_snapshot_is_written_leaves_the_last_one_whole(
