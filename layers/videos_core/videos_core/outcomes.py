@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from videos_core.catalog import Entry
 from videos_core.models.record import AttemptRecord, VideoRecord
 from videos_core.observability import metrics
 
@@ -24,6 +25,13 @@ def record_ended(record: VideoRecord, bill_failed_jobs: bool) -> None:
             metrics.add_metric(
                 "GenerationSeconds", MetricUnit.Seconds, record.completed_at - record.created_at
             )
+            holder = record.holder
+            if holder is not None:
+                # From the route's own start (a job moved there started on it later than it was made).
+                seconds = record.completed_at - holder.started_at
+                _route_metric(
+                    "RouteGenerationSeconds", MetricUnit.Seconds, seconds, record.model, holder.route
+                )
         return
     metrics.add_dimension("error_code", record.error.code if record.error else "unknown")
     metrics.add_metric("VideosFailed", MetricUnit.Count, 1)
@@ -37,6 +45,17 @@ def spent(record: VideoRecord, bill_failed_jobs: bool) -> Decimal:
     if record.attempts:
         return sum((attempt.cost for attempt in record.attempts if attempt.charged), Decimal(0))
     return record.cost_estimate if record.status == "completed" or bill_failed_jobs else Decimal(0)
+
+
+def record_accepted(entry: Entry, seconds: float) -> None:
+    """How long the route's provider took to accept a job (p50/p95 from CloudWatch's statistics)."""
+    _route_metric("RouteAcceptSeconds", MetricUnit.Seconds, seconds, entry.model, entry.route)
+
+
+def _route_metric(name: str, unit: MetricUnit, value: float, model: str, route: str) -> None:
+    with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
+        metric.add_dimension("model", model)
+        metric.add_dimension("route", route)
 
 
 def record_attempt(model: str, attempt: AttemptRecord) -> None:

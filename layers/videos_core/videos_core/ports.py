@@ -93,6 +93,42 @@ class Attempts(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class RouteState:
+    """What the breaker of one route knows: when it opened to (None: closed), until when its probe is
+    out, its failures in a row, and its attempts and failures in the current and previous window."""
+
+    open_until: int | None = None
+    probe_until: int | None = None
+    streak: int = 0
+    attempts: int = 0
+    failures: int = 0
+
+
+class RouteHealth(Protocol):
+    """The breakers of the routes, shared by every function; a route is a model's route by name."""
+
+    def state(self, model: str, route: str, window: int, now: int) -> RouteState: ...
+
+    def count(self, model: str, route: str, failed: bool, window: int, keep_until: int) -> RouteState:
+        """Adds an attempt (a failure when `failed`) to the route's window `window`; the state after."""
+        ...
+
+    def trip(self, model: str, route: str, until: int) -> bool:
+        """Opens a closed breaker until `until`; False when it was open already (another opened it)."""
+        ...
+
+    def claim_probe(self, model: str, route: str, now: int, until: int) -> bool:
+        """Whether this caller is the one probe of a breaker whose cool-down has passed."""
+        ...
+
+    def reopen(self, model: str, route: str, until: int) -> None: ...
+
+    def close(self, model: str, route: str, window: int) -> None:
+        """Closes the breaker after its probe succeeded, its window's counts cleared."""
+        ...
+
+
 class Outbox(Protocol):
     def claim(self, video_id: str, holder: str, now: int, until: int) -> PendingEvent | None: ...
 

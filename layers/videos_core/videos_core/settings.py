@@ -53,6 +53,12 @@ ENVIRONMENT = {
     "WEBHOOK_SECRETS_KEY": "webhook_secrets_key",
     "MAX_WEBHOOK_ENDPOINTS": "max_webhook_endpoints",
     "ALLOW_LOOPBACK_WEBHOOKS": "allow_loopback_webhooks",
+    "ROUTE_HEALTH_TABLE": "route_health_table",
+    "ROUTE_BREAKER_FAILURES": "route_breaker_failures",
+    "ROUTE_BREAKER_FAILURE_PERCENT": "route_breaker_failure_percent",
+    "ROUTE_BREAKER_MINIMUM_ATTEMPTS": "route_breaker_minimum_attempts",
+    "ROUTE_BREAKER_WINDOW_SECONDS": "route_breaker_window_seconds",
+    "ROUTE_BREAKER_COOLDOWN_SECONDS": "route_breaker_cooldown_seconds",
 }
 # Secrets are read from SSM, never taken from the environment, where every log of it would show them.
 SECRETS_NOT_IN_THE_ENVIRONMENT = {
@@ -129,6 +135,14 @@ class Settings(BaseModel):
     max_webhook_endpoints: int = Field(default=10, ge=1, le=100)
     # Offline only (`serve --allow-loopback-webhooks`): http to this machine may receive webhooks.
     allow_loopback_webhooks: bool = False
+    # The routes' breakers (logic.breaker): a route opens for the cool-down after this many failures
+    # in a row, or when this share of at least the minimum attempts in its window failed.
+    route_health_table: str | None = None
+    route_breaker_failures: int = Field(default=5, ge=1, le=1000)
+    route_breaker_failure_percent: int = Field(default=50, ge=1, le=100)
+    route_breaker_minimum_attempts: int = Field(default=10, ge=1, le=100_000)
+    route_breaker_window_seconds: int = Field(default=300, ge=10, le=86_400)
+    route_breaker_cooldown_seconds: int = Field(default=60, ge=1, le=3600)
 
     @model_validator(mode="after")
     def _routes_located(self) -> Settings:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from videos_core.adapters.upstream_router import RoutedUpstream
     from videos_core.auth import OwnerResolver
     from videos_core.catalog import Catalog, Entry
+    from videos_core.logic.breaker import Breakers
     from videos_core.logic.create import Launcher
     from videos_core.logic.ending import Ender
     from videos_core.logic.webhook_endpoints import Endpoints
@@ -205,6 +206,7 @@ def launcher(holder: str, domain: str | None = None) -> Launcher:
         ender(holder),
         domain,
         callback_url,
+        breakers(),
     )
 
 
@@ -229,7 +231,20 @@ def finisher(
         attempts(),
         callback_url,
         now + time_left,
+        breakers(),
     )
+
+
+@cache
+def breakers() -> Breakers | None:
+    """The routes' breakers (None where the stack has no table for them)."""
+    from videos_core.adapters.route_health import DynamoRouteHealth
+    from videos_core.logic.breaker import BreakerRules, Breakers
+
+    settings = get_settings()
+    if settings.route_health_table is None:
+        return None
+    return Breakers(DynamoRouteHealth(aws.dynamodb(), settings.route_health_table), BreakerRules.of(settings))
 
 
 @cache

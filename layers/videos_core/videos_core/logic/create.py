@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -32,6 +32,7 @@ from videos_core.errors import (
 )
 from videos_core.ids import new_video_id
 from videos_core.images import data_url_image
+from videos_core.logic.breaker import Breakers, Verdict
 from videos_core.logic.characters import upstream_ids
 from videos_core.logic.ending import Ender, persist
 from videos_core.logic.failover import attempt_on, refused_attempt, refused_by_provider
@@ -48,6 +49,7 @@ from videos_core.models.api import (
 from videos_core.models.record import AttemptRecord, VideoRecord
 from videos_core.mp4 import mp4_facts
 from videos_core.observability import log_upstream_interaction, logger
+from videos_core.outcomes import record_accepted
 from videos_core.ports import (
     CharacterStore,
     Quotas,
@@ -82,6 +84,8 @@ class Launcher:
     domain: str | None = None
     # Where a route's provider calls back when a job ends (None: it does not, or cannot reach us).
     callback_url: Callable[[str | None, Entry, str], str | None] = lambda _domain, _entry, _video_id: None
+    # The routes' breakers: a job that may go to more than one route skips an open one.
+    breakers: Breakers | None = None
 
 
 @dataclass(frozen=True)
@@ -371,9 +375,11 @@ def _start(
     seconds = job.billed_seconds or int(job.seconds)
     video_id = new_video_id()
     key = upstream_key(job.owner, job.client_key, video_id)
-    routes = job.routes[: ports.settings.max_attempts_per_job]
+    plan = _admitted(job.routes[: ports.settings.max_attempts_per_job], ports.breakers, now)
     attempts: list[AttemptRecord] = []
-    for number, entry in enumerate(routes, start=1):
+    following: tuple[Entry, Verdict] | None = next(plan)
+    while following is not None:
+        entry, verdict = following
         cost = estimate_cost(entry.prices, job.size, seconds)
         ports.quotas.take(job.owner, video_id, cost, now)
         started = time.perf_counter()
@@ -381,7 +387,14 @@ def _start(
             upstream_job = call_upstream(key, video_id, entry)
         except BaseException as e:
             _give_back(job.owner, video_id, cost, now, ports)
-            if number < len(routes) and refused_by_provider(e) and deadline.seconds_left() > 1:
+            providers = refused_by_provider(e)
+            if ports.breakers is not None and job.routes[1:]:
+                if providers:
+                    ports.breakers.failed(entry, verdict, "refused", now)
+                elif isinstance(e, ApiError):
+                    ports.breakers.answered(entry, verdict, now)
+            following = next(plan, None) if providers and deadline.seconds_left() > 1 else None
+            if following is not None:
                 logger.warning("route %s of %s refused %s: %s", entry.route, job.model, video_id, e)
                 attempts.append(refused_attempt(entry, cost, e, now))
                 continue
@@ -389,6 +402,10 @@ def _start(
             if answer is e:
                 raise
             raise answer from e
+        ended = time.perf_counter()
+        record_accepted(entry, ended - started)
+        if ports.breakers is not None and job.routes[1:]:
+            ports.breakers.accepted(entry, verdict, now)
         attempts.append(attempt_on(entry, upstream_job.id, cost, now))
         record = _new_record(job, video_id, upstream_job, cost, now, attempts, ports.domain)
         log_upstream_interaction(
@@ -400,7 +417,7 @@ def _start(
                 "progress": upstream_job.progress,
             },
             started=started,
-            ended=time.perf_counter(),
+            ended=ended,
             video_id=record.video_id,
             cost_estimate=cost,
             model=job.model,
@@ -408,6 +425,24 @@ def _start(
         )
         return _launch(record, ports, now)
     raise AssertionError("a job has at least one route")
+
+
+def _admitted(
+    routes: tuple[Entry, ...], breakers: Breakers | None, now: int
+) -> Iterator[tuple[Entry, Verdict]]:
+    """The routes a job is asked of, in order, each when it comes to be asked (so a probe is claimed
+    only for a route that will be asked): those whose breakers admit it; when none does, the first."""
+    if breakers is None or len(routes) < 2:
+        yield from ((entry, "closed") for entry in routes)
+        return
+    admitted = False
+    for entry in routes:
+        verdict = breakers.admit(entry, now)
+        if verdict != "open":
+            admitted = True
+            yield entry, verdict
+    if not admitted:
+        yield routes[0], "open"
 
 
 def _answer(error: BaseException) -> BaseException:

@@ -14,16 +14,18 @@ source of a remix, edit or extension is not the next provider's to have.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from videos_core.catalog import Catalog, Entry
 from videos_core.errors import ApiError, VideoQuotaExceeded
+from videos_core.logic.breaker import Breakers, Verdict, healthy_first
 from videos_core.models.api import VideoError
 from videos_core.models.record import AttemptRecord, VideoRecord
 from videos_core.observability import logger
-from videos_core.outcomes import record_attempt
+from videos_core.outcomes import record_accepted, record_attempt
 from videos_core.ports import Attempts, Upstream, UpstreamCreate, UpstreamNotFoundError
 from videos_core.pricing import estimate_cost
 from videos_core.providers import provider
@@ -85,24 +87,31 @@ class Mover:
     attempts: Attempts
     # Where a route's provider calls back (the API's domain the job was made on, the route, the job).
     callback_url: Callable[[str | None, Entry, str], str | None]
+    # The routes' breakers: an open route is skipped while another is left (logic.breaker).
+    breakers: Breakers | None = None
 
 
 def may_move(record: VideoRecord, error: VideoError, mover: Mover) -> bool:
-    """Whether a job its provider failed with `error` goes on with another route."""
-    return error.code not in CONTENT_FAILURES and bool(next_routes(record, mover))
+    """Whether a job its provider failed with `error` goes on with another route (whatever the
+    breakers say: when every route left is open, the first of them is tried still)."""
+    return error.code not in CONTENT_FAILURES and bool(_able_routes(record, mover))
 
 
-def next_routes(record: VideoRecord, mover: Mover) -> tuple[Entry, ...]:
-    """The routes after the job's own that can make it, as many as its attempts left allow."""
+def next_routes(record: VideoRecord, mover: Mover, now: int) -> tuple[Entry, ...]:
+    """The routes after the job's own that can make it, those whose breakers are closed first, as
+    many as its attempts left allow."""
     left = mover.settings.max_attempts_per_job - len(record.attempts)
-    if not record.portable or left <= 0:
+    return healthy_first(_able_routes(record, mover), mover.breakers, now)[: max(left, 0)]
+
+
+def _able_routes(record: VideoRecord, mover: Mover) -> tuple[Entry, ...]:
+    if not record.portable or len(record.attempts) >= mover.settings.max_attempts_per_job:
         return ()
     tried = {attempt.route for attempt in record.attempts}
     routes = mover.catalog().routes(record.model)
     names = [entry.route for entry in routes]
     after = routes[names.index(record.route) + 1 :] if record.route in names else routes
-    able = [entry for entry in after if entry.route not in tried and _takes(entry, record)]
-    return tuple(able[:left])
+    return tuple(entry for entry in after if entry.route not in tried and _takes(entry, record))
 
 
 def _takes(entry: Entry, record: VideoRecord) -> bool:
@@ -120,7 +129,7 @@ def overdue(record: VideoRecord, mover: Mover, now: int) -> VideoError | None:
     holder = record.holder
     if entry is None or entry.max_seconds is None or holder is None:
         return None
-    if now - holder.started_at < entry.max_seconds or not next_routes(record, mover):
+    if now - holder.started_at < entry.max_seconds or not _able_routes(record, mover):
         return None
     return VideoError(
         code=TIMEOUT, message=f"Route {entry.route} did not finish the video within {entry.max_seconds} s."
@@ -142,10 +151,14 @@ def fail_over(record: VideoRecord, error: VideoError, mover: Mover, now: int) ->
     running on the new route), or with no route taking it (its last attempt refused); None when the
     job stays as it was: the failure is the content's, no route is left, the budget takes no other
     attempt, or another moved or ended the job first."""
-    if error.code in CONTENT_FAILURES or not next_routes(record, mover):
+    routes = next_routes(record, mover, now) if error.code not in CONTENT_FAILURES else ()
+    if not routes:
         return None
     current, refund = _left(record, error)
-    for entry in next_routes(record, mover):
+    for entry in routes:
+        verdict = mover.breakers.admit(entry, now) if mover.breakers is not None else "closed"
+        if verdict == "open" and entry is not routes[-1]:
+            continue  # another won its probe: the next route is asked instead
         cost = estimate_cost(entry.prices, record.size, int(record.seconds))
         moving = current.model_copy(
             update={
@@ -159,7 +172,7 @@ def fail_over(record: VideoRecord, error: VideoError, mover: Mover, now: int) ->
         except VideoQuotaExceeded as e:
             logger.warning("%s cannot move to route %s: %s", record.video_id, entry.route, e.message)
             return None
-        after = submit(moving, mover)
+        after = submit(moving, mover, now, verdict)
         if after is None or _moved(after):
             return after
         record = current = after
@@ -179,13 +192,14 @@ def _left(record: VideoRecord, error: VideoError) -> tuple[VideoRecord, Decimal]
     return record.model_copy(update={"attempts": attempts, "cost_estimate": Decimal(0)}), holder.cost
 
 
-def submit(moving: VideoRecord, mover: Mover) -> VideoRecord | None:
+def submit(moving: VideoRecord, mover: Mover, now: int, verdict: Verdict = "closed") -> VideoRecord | None:
     """Asks the provider of the job's pending attempt for the job (again, after a crash: the attempt's
     own idempotency key makes it the same upstream job). The record as it is after: moved (the new
     upstream id and route recorded, an attempt left running abandoned), or the attempt refused and
     refunded; None when another moved or ended the job first."""
     attempt = moving.attempts[-1]
     entry = mover.catalog().entry(moving.model, attempt.route)
+    started = time.perf_counter()
     try:
         if entry is None:
             raise ApiError(f"Route {attempt.route} is no longer deployed.")
@@ -202,6 +216,11 @@ def submit(moving: VideoRecord, mover: Mover) -> VideoRecord | None:
         )
     except (ApiError, UpstreamNotFoundError) as e:
         logger.warning("route %s refused %s: %s", attempt.route, moving.video_id, e)
+        if entry is not None and mover.breakers is not None:
+            if refused_by_provider(e):
+                mover.breakers.failed(entry, verdict, "refused", now)
+            else:
+                mover.breakers.answered(entry, verdict, now)
         refused = attempt.model_copy(update={"outcome": "refused", "reason": _reason(e), "charged": False})
         record_attempt(moving.model, refused)
         holder = moving.holder
@@ -212,6 +231,9 @@ def submit(moving: VideoRecord, mover: Mover) -> VideoRecord | None:
             }
         )
         return after if mover.attempts.switch(moving, after, -attempt.cost) else None
+    record_accepted(entry, time.perf_counter() - started)
+    if mover.breakers is not None:
+        mover.breakers.accepted(entry, verdict, now)
     attempts = [
         a.model_copy(update={"outcome": "abandoned"}) if a.outcome == "running" and a is not attempt else a
         for a in moving.attempts[:-1]

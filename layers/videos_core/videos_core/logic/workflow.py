@@ -18,8 +18,17 @@ from typing import IO
 from videos_core.backoff import informed_wait_seconds
 from videos_core.catalog import Catalog, Entry
 from videos_core.errors import UpstreamFileUnusable, UpstreamRateLimited, UpstreamRetryableError
+from videos_core.logic.breaker import Breakers, Failure
 from videos_core.logic.ending import Ender, end_job, failed, publish, publish_pending
-from videos_core.logic.failover import Mover, cancel_abandoned, fail_over, overdue, pending, submit
+from videos_core.logic.failover import (
+    CONTENT_FAILURES,
+    Mover,
+    cancel_abandoned,
+    fail_over,
+    overdue,
+    pending,
+    submit,
+)
 from videos_core.logic.history import budget_spent, floor_wait_seconds
 from videos_core.models.api import Variant, VideoError
 from videos_core.models.record import AssetRecord, VideoRecord
@@ -79,10 +88,13 @@ class Finisher:
     # Where a route's provider calls back (the API's domain a job was made on, the route, the job).
     callback_url: Callable[[str | None, Entry, str], str | None]
     time_limit: float = math.inf
+    breakers: Breakers | None = None
 
     @property
     def mover(self) -> Mover:
-        return Mover(self.settings, self.catalog, self.upstream, self.attempts, self.callback_url)
+        return Mover(
+            self.settings, self.catalog, self.upstream, self.attempts, self.callback_url, self.breakers
+        )
 
     def lease_until(self, now: int) -> int:
         return now + int(max(1, min(FINALISE_LEASE_SECONDS, self.time_limit - time.monotonic())))
@@ -149,7 +161,7 @@ def _look(record: VideoRecord, ports: Finisher, now: int) -> tuple[VideoRecord, 
     past its route's deadline, is first moved to its next route where one takes it."""
     if pending(record):
         # A move to another route that a crash cut short: its provider is asked again, with the same key.
-        record = submit(record, ports.mover) or record
+        record = submit(record, ports.mover, now) or record
     try:
         job = ports.upstream.via(record.route).retrieve(record.model, record.upstream_id)
     except UpstreamRateLimited as e:
@@ -157,13 +169,28 @@ def _look(record: VideoRecord, ports: Finisher, now: int) -> tuple[VideoRecord, 
     except UpstreamNotFoundError:
         job = UpstreamJob(record.upstream_id, "failed", record.progress, LOST)
     if job.status == "failed":
+        _count_failure(record, failure_of(job), "failed", ports, now)
         moved = _moved(record, failure_of(job), ports, now)
     elif job.status != "completed" and (late := overdue(record, ports.mover, now)) is not None:
         # Past its route's deadline: moved if another route takes it, else it goes on where it is.
+        _count_failure(record, late, "timed_out", ports, now)
         moved = _moved(record, late, ports, now)
     else:
         moved = None
     return (record, job) if moved is None else (moved, UpstreamJob(moved.upstream_id, moved.status, 0))
+
+
+def _count_failure(
+    record: VideoRecord, error: VideoError, reason: Failure, ports: Finisher, now: int
+) -> None:
+    """Counts a failure that is the route's (not the prompt's) against its breaker, for a model with
+    routes to choose from."""
+    if ports.breakers is None or error.code in CONTENT_FAILURES:
+        return
+    catalog = ports.catalog()
+    entry = catalog.entry(record.model, record.route)
+    if entry is not None and len(catalog.routes(record.model)) > 1:
+        ports.breakers.failed(entry, "closed", reason, now)
 
 
 def _moved(record: VideoRecord, error: VideoError, ports: Finisher, now: int) -> VideoRecord | None:
