@@ -17,7 +17,7 @@ from videos_core.errors import ServiceUnavailable
 from videos_core.logic.ending import Ender
 from videos_core.logic.workflow import Finisher
 from videos_core.models.record import VideoRecord
-from videos_core.ports import JobEnd, PendingEvent
+from videos_core.ports import JobEnd, PendingEvent, RouteState
 from videos_core.settings import load_settings
 
 RECORD = VideoRecord.model_validate(
@@ -236,3 +236,68 @@ def finisher(
         store,
         lambda _domain, _entry, _video_id: None,
     )
+
+
+class RouteHealthStore:
+    """The routes' breakers in memory, with the adapter's rules (route_health.py)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, int]] = {}
+
+    def _state(self, item: dict[str, int], window: int) -> RouteState:
+        return RouteState(
+            open_until=item.get("open_until"),
+            probe_until=item.get("probe_until"),
+            streak=item.get("streak", 0),
+            attempts=item.get(f"a_{window}", 0) + item.get(f"a_{window - 1}", 0),
+            failures=item.get(f"f_{window}", 0) + item.get(f"f_{window - 1}", 0),
+        )
+
+    def state(self, model: str, route: str, window: int, now: int) -> RouteState:
+        item = self.items.get(f"{model}/{route}", {})
+        return self._state(item if item.get("ttl", now + 1) > now else {}, window)
+
+    def count(self, model: str, route: str, failed: bool, window: int, keep_until: int) -> RouteState:
+        item = self.items.setdefault(f"{model}/{route}", {})
+        item["streak"] = item.get("streak", 0) + 1 if failed else 0
+        item["ttl"] = keep_until
+        item[f"a_{window}"] = item.get(f"a_{window}", 0) + 1
+        item[f"f_{window}"] = item.get(f"f_{window}", 0) + int(failed)
+        for kind in ("a", "f"):
+            item.pop(f"{kind}_{window - 2}", None)
+        return self._state(item, window)
+
+    def trip(self, model: str, route: str, until: int) -> bool:
+        item = self.items.setdefault(f"{model}/{route}", {})
+        if "open_until" in item:
+            return False
+        item["open_until"] = until
+        item.pop("probe_until", None)
+        return True
+
+    def claim_probe(self, model: str, route: str, now: int, until: int) -> bool:
+        item = self.items.get(f"{model}/{route}", {})
+        if item.get("open_until", now + 1) > now or item.get("probe_until", 0) > now:
+            return False
+        item["probe_until"] = until
+        return True
+
+    def reopen(self, model: str, route: str, until: int) -> None:
+        item = self.items.get(f"{model}/{route}", {})
+        if "open_until" in item:
+            item["open_until"] = until
+            item.pop("probe_until", None)
+
+    def close(self, model: str, route: str, window: int) -> None:
+        item = self.items.get(f"{model}/{route}", {})
+        if "open_until" in item:
+            for name in (
+                "open_until",
+                "probe_until",
+                f"a_{window}",
+                f"f_{window}",
+                f"a_{window - 1}",
+                f"f_{window - 1}",
+            ):
+                item.pop(name, None)
+            item["streak"] = 0
