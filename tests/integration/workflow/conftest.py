@@ -20,13 +20,21 @@ ROUTES = {
         VEO | {"name": "second", "profile": "veo-3.1-generate"},
     ],
 }
+BREAKER_COOLDOWN_SECONDS = 3
 
 
 @pytest.fixture(scope="session")
 def local_stack(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     routes = tmp_path_factory.mktemp("workflow-routes") / "routes.json"
     routes.write_text(json.dumps(ROUTES))
-    with running_stack(engine_url, tmp_path_factory.mktemp("workflow-logs"), routes) as stack:
+    # A route's breaker opens after 3 refusals in a row (no failure share: the other tests' failures on
+    # `two-routes` never open it) and cools down in 3 s.
+    breaker = {
+        "RouteBreakerFailures": "3",
+        "RouteBreakerMinimumAttempts": "100000",
+        "RouteBreakerCooldownSeconds": str(BREAKER_COOLDOWN_SECONDS),
+    }
+    with running_stack(engine_url, tmp_path_factory.mktemp("workflow-logs"), routes, **breaker) as stack:
         yield stack
 
 

@@ -6,6 +6,7 @@ spend equal to what the attempts left charged, the slot freed, one event."""
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,8 @@ import jsonschema
 
 from tests.integration.workflow.harness import Workflow
 from tests.support import ROOT
+from videos_core.adapters.dynamodb import from_item
+from videos_core.adapters.route_health import route_key
 
 EVENT_SCHEMA = json.loads((ROOT / "events" / "video-event.schema.json").read_text())
 
@@ -100,3 +103,38 @@ def test_a_job_every_route_fails_ends_failed_with_nothing_spent(workflow: Workfl
     assert record["status"] == "failed"
     assert outcomes(record) == [("first", "failed", False), ("second", "failed", False)]
     assert workflow.spent() == 0
+
+
+def breaker(workflow: Workflow, route: str) -> dict[str, Any]:
+    table = workflow.stack.application.tables["RouteHealthTable"]
+    item = workflow.client("dynamodb").get_item(
+        TableName=table, Key=route_key(MODEL, route), ConsistentRead=True
+    )
+    return from_item(item.get("Item", {}))
+
+
+def test_a_burst_of_refusals_opens_a_routes_breaker_and_an_accepted_probe_closes_it(
+    workflow: Workflow,
+) -> None:
+    # Accepted, the first route starts the burst with no failure in a row (the tests before left some).
+    assert routes(create(workflow, "A lighthouse before the storm")) == [("first", "running")]
+    workflow.arm_upstream(kind="status", method="POST", path="/v1/videos", status=503, times=3)
+    burst = [create(workflow, f"A lighthouse in a storm, wave {n}") for n in range(3)]
+    assert [routes(video) for video in burst] == [[("first", "refused"), ("second", "running")]] * 3
+    opened = breaker(workflow, "first")
+    assert opened["streak"] == 3
+    assert "open_until" in opened
+
+    skipped = create(workflow, "A lighthouse in a storm, the first route skipped")
+
+    assert routes(skipped) == [("second", "running")]
+    time.sleep(max(0.0, int(opened["open_until"]) - time.time() + 1))
+    probe = create(workflow, "A lighthouse in a storm, the probe")
+    assert routes(probe) == [("first", "running")]
+    assert "open_until" not in breaker(workflow, "first")
+    after = create(workflow, "A lighthouse in a calm")
+    assert routes(after) == [("first", "running")]
+
+
+def routes(video: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(a["route"], a["outcome"]) for a in video["attempts"]]
