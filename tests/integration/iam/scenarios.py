@@ -236,6 +236,18 @@ class Lab:
         )
         return len(from_item(item["Item"]).get("video_ids", ())) if "Item" in item else 0
 
+    def route_counts(self, model: str) -> dict[str, tuple[int, int]]:
+        """Each of the model's routes' breaker counts, attempts and failures, over every window kept."""
+        items = self.flow.client("dynamodb").scan(TableName=self.table("RouteHealthTable"))["Items"]
+        counts = {}
+        for item in map(from_item, items):
+            model_of, _, route = str(item["route"]).partition("/")
+            if model_of == model:
+                attempts = sum(int(v) for k, v in item.items() if k.startswith("a_"))
+                failures = sum(int(v) for k, v in item.items() if k.startswith("f_"))
+                counts[route] = (attempts, failures)
+        return counts
+
     def create(self, prompt: str = PROMPT, **fields: str) -> str:
         body = {"prompt": prompt, **fields}
         status, body = self.api("CreateFunction", "POST", "/v1/videos", "/v1/videos", body=body)
@@ -579,10 +591,20 @@ def bedrock_job_completes(lab: Lab) -> None:
     lab.no_task_failed(video_id)
 
 
+def create_on_two_routes(lab: Lab) -> None:
+    """A create of a model with several routes counts the attempt on its route's breaker."""
+    before = lab.route_counts(FAILOVER_MODEL).get("luma", (0, 0))
+    assert lab.flow.record(lab.create(**FAILOVER_JOB)) is not None
+    after = lab.route_counts(FAILOVER_MODEL).get("luma", (0, 0))
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 0)
+
+
 def job_fails_over(lab: Lab) -> None:
     """A job its first provider fails is moved to the next route by CheckStatus: the next attempt
     charged to the owner's spend and the failed one refunded, the job created on Amazon Bedrock with
-    CheckStatus's own grants, then completed there."""
+    CheckStatus's own grants, then completed there. Each route's breaker counts what it did: Luma's
+    acceptance by Create, its failure and Bedrock's acceptance by CheckStatus."""
+    before = lab.route_counts(FAILOVER_MODEL)
     video_id = lab.create("[fail:ray-2] " + PROMPT, **FAILOVER_JOB)
     record = lab.wait_job(video_id)
     assert record["status"] == "completed", record
@@ -591,6 +613,15 @@ def job_fails_over(lab: Lab) -> None:
         ("bedrock", "completed"),
     ]
     lab.no_task_failed(video_id)
+    after = lab.route_counts(FAILOVER_MODEL)
+    counted = {
+        route: (
+            after[route][0] - before.get(route, (0, 0))[0],
+            after[route][1] - before.get(route, (0, 0))[1],
+        )
+        for route in after
+    }
+    assert counted == {"luma": (2, 1), "bedrock": (1, 0)}, counted
 
 
 def job_fails(lab: Lab) -> None:
@@ -715,6 +746,8 @@ SCENARIOS: dict[str, Scenario] = {
     "CheckStatusFunctionRole.ReadBedrockInvocationsPolicy": bedrock_job_completes,
     "CheckStatusFunctionRole.ChargeAttempts": job_fails_over,
     "CheckStatusFunctionRole.StartBedrockInvocationsPolicy": job_fails_over,
+    "CheckStatusFunctionRole.RouteBreakers": job_fails_over,
+    "CreateFunctionRole.RouteBreakers": create_on_two_routes,
     "EndFailedFunctionRole": job_fails,
     "JobStateMachineRole.InvokeTasks": job_completes,
     "JobStateMachineRole.ForcedCheck": forced_failure,
