@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from videos_core.adapters.dynamodb import from_item, store_error, to_item
+from videos_core.adapters.dynamodb import from_item, store_error, to_item, transact
+from videos_core.errors import ServiceUnavailable
 from videos_core.ports import ConditionFailedError, StoredEndpoint
 
 if TYPE_CHECKING:
@@ -90,16 +91,7 @@ class DynamoEndpointStore:
                 "ConditionExpression": "attribute_not_exists(endpoint_id)",
             }
         }
-        try:
-            self._client.transact_write_items(TransactItems=[register, put])  # type: ignore[list-item]
-        except ClientError as e:
-            reasons = [r.get("Code") for r in e.response.get("CancellationReasons", [])]
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                return False
-            raise store_error(e) from e
-        except BotoCoreError as e:
-            raise store_error(e) from e
-        return True
+        return _written(transact(self._client, [register, put]))
 
     def get(self, owner: str, endpoint_id: str) -> StoredEndpoint | None:
         try:
@@ -157,13 +149,13 @@ class DynamoEndpointStore:
                 "ExpressionAttributeValues": {":id": {"SS": [endpoint_id]}},
             }
         }
-        try:
-            self._client.transact_write_items(TransactItems=[delete, free])  # type: ignore[list-item]
-        except ClientError as e:
-            reasons = [r.get("Code") for r in e.response.get("CancellationReasons", [])]
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                return False
-            raise store_error(e) from e
-        except BotoCoreError as e:
-            raise store_error(e) from e
-        return True
+        return _written(transact(self._client, [delete, free]))
+
+
+def _written(reasons: list[str | None]) -> bool:
+    """Whether a transaction was written; False when its first item's condition did not hold."""
+    if reasons[:1] == ["ConditionalCheckFailed"]:
+        return False
+    if reasons:
+        raise ServiceUnavailable(f"The webhook endpoints were not written ({reasons}); retry.", retry_after=1)
+    return True
