@@ -29,7 +29,7 @@ def record_ended(record: VideoRecord, bill_failed_jobs: bool) -> None:
             if holder is not None:
                 # From the route's own start (a job moved there started on it later than it was made).
                 seconds = record.completed_at - holder.started_at
-                _route_metric(
+                route_metric(
                     "RouteGenerationSeconds", MetricUnit.Seconds, seconds, record.model, holder.route
                 )
         return
@@ -49,13 +49,18 @@ def spent(record: VideoRecord, bill_failed_jobs: bool) -> Decimal:
 
 def record_accepted(entry: Entry, seconds: float) -> None:
     """How long the route's provider took to accept a job (p50/p95 from CloudWatch's statistics)."""
-    _route_metric("RouteAcceptSeconds", MetricUnit.Seconds, seconds, entry.model, entry.route)
+    route_metric("RouteAcceptSeconds", MetricUnit.Seconds, seconds, entry.model, entry.route)
 
 
-def _route_metric(name: str, unit: MetricUnit, value: float, model: str, route: str) -> None:
+def route_metric(
+    name: str, unit: MetricUnit, value: float, model: str, route: str, **dimensions: str
+) -> None:
+    """One figure of a model's route, in a metric of its own (its dimensions are not the invocation's)."""
     with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
         metric.add_dimension("model", model)
         metric.add_dimension("route", route)
+        for key, value_of in dimensions.items():
+            metric.add_dimension(key, value_of)
 
 
 def record_attempt(model: str, attempt: AttemptRecord) -> None:
@@ -65,8 +70,6 @@ def record_attempt(model: str, attempt: AttemptRecord) -> None:
     if attempt.charged:
         figures.append(("RouteCostUSD", MetricUnit.NoUnit, float(attempt.cost)))
     for name, unit, value in figures:
-        with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
-            metric.add_dimension("model", model)
-            metric.add_dimension("route", attempt.route)
-            metric.add_dimension("provider", attempt.provider)
-            metric.add_dimension("outcome", attempt.outcome)
+        route_metric(
+            name, unit, value, model, attempt.route, provider=attempt.provider, outcome=attempt.outcome
+        )

@@ -26,6 +26,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from videos_core.catalog import Entry
 from videos_core.errors import ApiError
 from videos_core.observability import logger, metrics
+from videos_core.outcomes import route_metric
 from videos_core.ports import RouteHealth, RouteState
 from videos_core.settings import Settings
 
@@ -152,11 +153,7 @@ def _advice(read: Callable[[], T], otherwise: T) -> T:
 
 
 def _emit(name: str, entry: Entry, **dimensions: str) -> None:
-    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
-        metric.add_dimension("model", entry.model)
-        metric.add_dimension("route", entry.route)
-        for key, value in dimensions.items():
-            metric.add_dimension(key, value)
+    route_metric(name, MetricUnit.Count, 1, entry.model, entry.route, **dimensions)
     if name == "RouteBreakerOpened":
         # The same, across routes, for the alarm (an alarm watches one set of dimensions).
         with single_metric(

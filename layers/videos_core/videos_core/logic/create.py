@@ -35,7 +35,7 @@ from videos_core.images import data_url_image
 from videos_core.logic.breaker import Breakers, Verdict
 from videos_core.logic.characters import upstream_ids
 from videos_core.logic.ending import Ender, persist
-from videos_core.logic.failover import attempt_on, refused_attempt, refused_by_provider
+from videos_core.logic.failover import attempt_on, count_refusal, refused_attempt, refused_by_provider
 from videos_core.logic.lookup import find_video
 from videos_core.models.api import (
     DEFAULT_MODEL,
@@ -375,7 +375,9 @@ def _start(
     seconds = job.billed_seconds or int(job.seconds)
     video_id = new_video_id()
     key = upstream_key(job.owner, job.client_key, video_id)
-    plan = _admitted(job.routes[: ports.settings.max_attempts_per_job], ports.breakers, now)
+    # A model's one route has no breaker to consult: no other route could be asked instead.
+    breakers = ports.breakers if job.routes[1:] else None
+    plan = _admitted(job.routes[: ports.settings.max_attempts_per_job], breakers, now)
     attempts: list[AttemptRecord] = []
     following: tuple[Entry, Verdict] | None = next(plan)
     while following is not None:
@@ -387,13 +389,8 @@ def _start(
             upstream_job = call_upstream(key, video_id, entry)
         except BaseException as e:
             _give_back(job.owner, video_id, cost, now, ports)
-            providers = refused_by_provider(e)
-            if ports.breakers is not None and job.routes[1:]:
-                if providers:
-                    ports.breakers.failed(entry, verdict, "refused", now)
-                elif isinstance(e, ApiError):
-                    ports.breakers.answered(entry, verdict, now)
-            following = next(plan, None) if providers and deadline.seconds_left() > 1 else None
+            count_refusal(breakers, entry, verdict, e, now)
+            following = next(plan, None) if refused_by_provider(e) and deadline.seconds_left() > 1 else None
             if following is not None:
                 logger.warning("route %s of %s refused %s: %s", entry.route, job.model, video_id, e)
                 attempts.append(refused_attempt(entry, cost, e, now))
@@ -404,8 +401,8 @@ def _start(
             raise answer from e
         ended = time.perf_counter()
         record_accepted(entry, ended - started)
-        if ports.breakers is not None and job.routes[1:]:
-            ports.breakers.accepted(entry, verdict, now)
+        if breakers is not None:
+            breakers.accepted(entry, verdict, now)
         attempts.append(attempt_on(entry, upstream_job.id, cost, now))
         record = _new_record(job, video_id, upstream_job, cost, now, attempts, ports.domain)
         log_upstream_interaction(

@@ -49,6 +49,19 @@ def refused_by_provider(error: BaseException) -> bool:
     return error.status >= 500
 
 
+def count_refusal(
+    breakers: Breakers | None, entry: Entry, verdict: Verdict, error: BaseException, now: int
+) -> None:
+    """A refused create on its route's breaker: against the route when the refusal is its provider's,
+    for it when it is the request's (the provider answered)."""
+    if breakers is None:
+        return
+    if refused_by_provider(error):
+        breakers.failed(entry, verdict, "refused", now)
+    elif isinstance(error, ApiError):
+        breakers.answered(entry, verdict, now)
+
+
 def attempt_on(entry: Entry, upstream_id: str | None, cost: Decimal, now: int) -> AttemptRecord:
     """An attempt running on `entry` (its upstream id None until its provider accepted it)."""
     return AttemptRecord(
@@ -216,11 +229,8 @@ def submit(moving: VideoRecord, mover: Mover, now: int, verdict: Verdict = "clos
         )
     except (ApiError, UpstreamNotFoundError) as e:
         logger.warning("route %s refused %s: %s", attempt.route, moving.video_id, e)
-        if entry is not None and mover.breakers is not None:
-            if refused_by_provider(e):
-                mover.breakers.failed(entry, verdict, "refused", now)
-            else:
-                mover.breakers.answered(entry, verdict, now)
+        if entry is not None:
+            count_refusal(mover.breakers, entry, verdict, e, now)
         refused = attempt.model_copy(update={"outcome": "refused", "reason": _reason(e), "charged": False})
         record_attempt(moving.model, refused)
         holder = moving.holder
