@@ -59,8 +59,8 @@ def callback(provider: str, token: str) -> Response:
         (dict(app.current_event.headers), _body()),
         secret=wiring.webhook_secret(),
         signing_keys=wiring.signing_keys(),
-        deliveries=wiring.deliveries(),
-        ports=_finisher(),
+        deliveries=wiring.deliveries,
+        ports=_finisher,
         now=int(time.time()),
     )
     return _answer(received)

@@ -91,6 +91,9 @@ def test_a_registered_providers_challenge_is_echoed_once_the_token_holds(registe
     video_id = new_video_id()
     untouched: Any = _Untouched()
 
+    def unmade() -> Any:
+        raise AssertionError("a challenge's answer made the ports of a callback")
+
     def call(secret: str) -> dict[str, str] | None:
         delivery: tuple[dict[str, str], bytes] = ({}, b'{"challenge": "c-42"}')
         token = token_for(secret, video_id)
@@ -100,8 +103,8 @@ def test_a_registered_providers_challenge_is_echoed_once_the_token_holds(registe
             delivery,
             secret="whsec_one",
             signing_keys=untouched,
-            deliveries=untouched,
-            ports=untouched,
+            deliveries=unmade,
+            ports=unmade,
             now=0,
         )
         return received.answer

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,8 +83,8 @@ def receive_callback(
     *,
     secret: str,
     signing_keys: SigningKeys,
-    deliveries: DeliveryLog,
-    ports: Finisher,
+    deliveries: Callable[[], DeliveryLog],
+    ports: Callable[[], Finisher],
     now: int,
 ) -> Received:
     """Applies a provider's callback (`delivery`: its headers, lower-cased, and body) once: its URL's
@@ -109,16 +110,18 @@ def receive_callback(
     upstream_id = event.get(field) if isinstance(event, dict) else None
     if not isinstance(upstream_id, str):
         raise InvalidRequest(f"The callback names no job ({field}).", param="body")
-    found = ports.videos.find_by_upstream_id(upstream_id)
+    # Made only now: a challenge is answered within the provider's few seconds, even from a cold start.
+    finisher = ports()
+    found = finisher.videos.find_by_upstream_id(upstream_id)
     if found is not None and found[1] != video_id:
         raise Unauthorized("The callback's token is another job's.")
     # Read once: the route's keys are the record's model's, and applying the call starts from it.
-    record = ports.videos.get(*found) if found is not None else None
-    entry = ports.catalog().entry(record.model, record.route) if record is not None else None
+    record = finisher.videos.get(*found) if found is not None else None
+    entry = finisher.catalog().entry(record.model, record.route) if record is not None else None
     if entry is not None:
         verify_signature(entry, delivery, signing_keys, now)
     delivery_id = f"{provider}:{upstream_id}"
-    return _once(delivery_id, f"{provider}.callback", found, deliveries, ports, now, record)
+    return _once(delivery_id, f"{provider}.callback", found, deliveries(), finisher, now, record)
 
 
 def _challenge(field: str | None, event: object) -> dict[str, str] | None:
