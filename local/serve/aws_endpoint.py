@@ -74,7 +74,7 @@ def _endpoint_main(
     from local.serve.aws_state import AwsState
     from local.serve.keep_alive import KeepAliveRequestHandler
     from local.serve.kms_keys import DeclaredKeys
-    from local.serve.moto_fidelity import make_dynamodb_writes_atomic
+    from local.serve.moto_fidelity import make_dynamodb_atomic
     from local.serve.moto_speedups import speed_up_moto
     from local.serve.presigned_urls import PresignedUrlChecks
     from local.serve.state_keeper import StateKeeper
@@ -86,7 +86,7 @@ def _endpoint_main(
     os.environ["MOTO_PORT"] = str(port)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     speed_up_moto(lambda made: guard_client(made, role), per_request=fast_path)
-    make_dynamodb_writes_atomic()
+    make_dynamodb_atomic()
     functions = client(
         "lambda",
         lambda_url,

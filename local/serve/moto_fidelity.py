@@ -2,8 +2,11 @@
 transaction is isolated from other writes. moto checks a condition and then writes, with no lock in
 between, and restores a failed transaction's tables from a copy taken before it; on its threaded
 server two racing writers can therefore both pass one condition, or a restore can undo another
-request's write. The service relies on those guarantees (a job is finalised once, a quota slot is
-taken once), so the local endpoint gives its DynamoDB writes one lock."""
+request's write. An update also sets its attributes one by one, so a read in the middle saw half of it
+(a job `failed` with no `error` yet), where DynamoDB's reads see an item whole. The service relies on
+those guarantees (a job is finalised once, a quota slot is taken once, a terminal record has its
+error), so the local endpoint runs its DynamoDB writes, and the reads with their answers' rendering,
+under one lock."""
 
 from __future__ import annotations
 
@@ -14,24 +17,31 @@ from collections.abc import Iterator
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
 
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
+# Handlers, not the backend's methods: an answer is rendered from the live items after the backend
+# returns them.
+_READS = ("get_item", "batch_get_item", "query", "scan", "transact_get_items")
 
 
-def make_dynamodb_writes_atomic() -> None:
+def make_dynamodb_atomic() -> None:
     if getattr(DynamoDBBackend, "_atomic_writes", False):
         return
     lock = _WriteLock()
-    for name in _WRITES:
-        write = getattr(DynamoDBBackend, name)
-
-        @functools.wraps(write)
-        def atomic(self: DynamoDBBackend, *args: Any, _write: Any = write, **kwargs: Any) -> Any:
-            with lock.held():
-                return _write(self, *args, **kwargs)
-
-        setattr(DynamoDBBackend, name, atomic)
+    for owner, names in ((DynamoDBBackend, _WRITES), (DynamoHandler, _READS)):
+        for name in names:
+            setattr(owner, name, _under(lock, getattr(owner, name)))
     DynamoDBBackend._atomic_writes = True  # type: ignore[attr-defined]
+
+
+def _under(lock: _WriteLock, method: Any) -> Any:
+    @functools.wraps(method)
+    def atomic(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock.held():
+            return method(self, *args, **kwargs)
+
+    return atomic
 
 
 class _WriteLock:
