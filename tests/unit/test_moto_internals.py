@@ -4,18 +4,22 @@ moves one fails here, by name, rather than as a slower or less faithful endpoint
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import WSGIRequestHandler
 
-from local.serve.moto_fidelity import _WRITES
+from local.serve.moto_fidelity import _READS, _WRITES
 from local.serve.moto_speedups import patched_internals
 
 PATCHED = [
     *patched_internals(),
     *((DynamoDBBackend, name) for name in _WRITES),
+    *((DynamoHandler, name) for name in _READS),
     # local.serve.keep_alive overrides these of werkzeug's handler.
     (MotoRequestHandler, "run_wsgi"),
     (MotoRequestHandler, "send_header"),
@@ -25,6 +29,16 @@ PATCHED = [
 @pytest.mark.parametrize(("owner", "name"), PATCHED, ids=lambda value: getattr(value, "__name__", value))
 def test_each_patched_internal_exists(owner: object, name: str) -> None:
     assert callable(getattr(owner, name, None)), f"{getattr(owner, '__name__', owner)}.{name} is gone"
+
+
+def test_the_endpoints_moto_leaves_ec2_unimported_and_still_reaches_batch() -> None:
+    # local.serve.moto_imports registers moto.batch without its __init__, which only imports the models.
+    probe = (
+        "import sys, local.serve.moto_speedups; from moto.backends import get_backend;"
+        "print('moto.ec2' in sys.modules, type(get_backend('batch')).__name__)"
+    )
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert answer.stdout.split() == ["False", "BackendDict"]
 
 
 def test_werkzeugs_drain_still_makes_its_selector_from_the_module() -> None:
