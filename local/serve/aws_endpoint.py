@@ -61,6 +61,9 @@ def _endpoint_main(
     at `/_faults` apply to every call it serves and to the state machine's Lambda invocations; a presigned
     URL is checked as S3 checks it. With a `state_dir`, what its resources hold is kept there
     (local.serve.state_keeper)."""
+    from local.serve.moto_imports import defer_unserved_models
+
+    defer_unserved_models()  # before moto's packages are imported
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,

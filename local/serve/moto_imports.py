@@ -1,31 +1,63 @@
-"""moto's Step Functions parser imports `moto.batch` for one enum, and that package's `__init__` imports
-its models, which import EC2's (its AMIs and its regions, read from botocore's JSON): a second of
-every local AWS endpoint's start, for a service the endpoint never serves. The package is registered
-without running its `__init__`, and its models are imported when something asks the package for them
-(moto's backend registry does so by name), so Batch itself behaves as before."""
+"""Two of moto's packages cost every local AWS endpoint a second at its start, for services it never
+serves. `moto.ec2`'s `__init__` imports its models (its AMIs and its regions, read from botocore's
+JSON); SSM's models import `ec2_backends` from it, for parameters of the `aws:ec2:image` type, and
+moto's Step Functions parser imports `moto.batch`, whose `__init__` imports Batch's models and, with
+them, EC2's. Each package is registered without running its `__init__`; its backends are a stand-in
+that imports the models when first used, and any other name imports them at once, so both services
+behave as before."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import sys
+from collections.abc import Iterator
 from typing import Any
 
-_PACKAGE = "moto.batch"
+# Each package deferred, with the one name its `__init__` takes from its models.
+_DEFERRED = {"moto.batch": "batch_backends", "moto.ec2": "ec2_backends"}
 
 
-def defer_batch_models() -> None:
-    if _PACKAGE in sys.modules:
-        return
-    spec = importlib.util.find_spec(_PACKAGE)
-    if spec is None:
-        return
-    package = importlib.util.module_from_spec(spec)
+class _DeferredBackends:
+    """A package's backends, imported from its models on first use."""
 
-    def models_attribute(name: str) -> Any:
-        return getattr(importlib.import_module(f"{_PACKAGE}.models"), name)
+    def __init__(self, models: str, name: str) -> None:
+        self._models, self._name = models, name
 
-    package.__getattr__ = models_attribute  # type: ignore[method-assign]
-    sys.modules[_PACKAGE] = package
-    parent, _, child = _PACKAGE.rpartition(".")
-    setattr(importlib.import_module(parent), child, package)
+    def _backends(self) -> Any:
+        return getattr(importlib.import_module(self._models), self._name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backends(), name)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._backends()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._backends()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._backends())
+
+    def __len__(self) -> int:
+        return len(self._backends())
+
+
+def defer_unserved_models() -> None:
+    for package_name, backends in _DEFERRED.items():
+        if package_name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(package_name)
+        if spec is None:
+            continue
+        package = importlib.util.module_from_spec(spec)
+        models = f"{package_name}.models"
+        setattr(package, backends, _DeferredBackends(models, backends))
+
+        def from_models(name: str, _models: str = models) -> Any:
+            return getattr(importlib.import_module(_models), name)
+
+        package.__getattr__ = from_models  # type: ignore[method-assign]
+        sys.modules[package_name] = package
+        parent, _, child = package_name.rpartition(".")
+        setattr(importlib.import_module(parent), child, package)

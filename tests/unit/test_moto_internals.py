@@ -31,14 +31,17 @@ def test_each_patched_internal_exists(owner: object, name: str) -> None:
     assert callable(getattr(owner, name, None)), f"{getattr(owner, '__name__', owner)}.{name} is gone"
 
 
-def test_the_endpoints_moto_leaves_ec2_unimported_and_still_reaches_batch() -> None:
-    # local.serve.moto_imports registers moto.batch without its __init__, which only imports the models.
+def test_the_endpoints_moto_leaves_ec2s_models_unimported_and_still_reaches_them() -> None:
+    # local.serve.moto_imports registers moto.ec2 and moto.batch without their __init__, which only
+    # import their models.
     probe = (
-        "import sys, local.serve.moto_speedups; from moto.backends import get_backend;"
-        "print('moto.ec2' in sys.modules, type(get_backend('batch')).__name__)"
+        "import sys; from local.serve.moto_imports import defer_unserved_models; defer_unserved_models();"
+        "import local.serve.moto_speedups, moto.ssm.models; from moto.backends import get_backend;"
+        "print('moto.ec2.models' in sys.modules,"
+        " *(type(get_backend(name)['123456789012']['us-east-1']).__name__ for name in ('batch', 'ec2')))"
     )
     answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert answer.stdout.split() == ["False", "BackendDict"]
+    assert answer.stdout.split() == ["False", "BatchBackend", "EC2Backend"]
 
 
 def test_werkzeugs_drain_still_makes_its_selector_from_the_module() -> None:
