@@ -77,7 +77,7 @@ def _endpoint_main(
     from local.serve.aws_state import AwsState
     from local.serve.keep_alive import KeepAliveRequestHandler
     from local.serve.kms_keys import DeclaredKeys
-    from local.serve.moto_fidelity import make_dynamodb_atomic
+    from local.serve.moto_fidelity import make_dynamodb_atomic, make_kms_sign_digests
     from local.serve.moto_speedups import speed_up_moto
     from local.serve.presigned_urls import PresignedUrlChecks
     from local.serve.state_keeper import StateKeeper
@@ -90,6 +90,7 @@ def _endpoint_main(
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     speed_up_moto(lambda made: guard_client(made, role), per_request=fast_path)
     make_dynamodb_atomic()
+    make_kms_sign_digests()
     functions = client(
         "lambda",
         lambda_url,
@@ -224,8 +225,14 @@ class LocalAws:
             sfn.create_state_machine(
                 name=machine.name, definition=machine.definition, roleArn=machine.role_arn
             )
-        for key_id in application.kms_keys.values():
-            self._http.put(f"/_kms/keys/{key_id}").raise_for_status()
+        for logical_id, key_id in application.kms_keys.items():
+            properties = application.template["Resources"][logical_id]["Properties"]
+            # The template's KeySpec and KeyUsage (KMS's defaults: a symmetric encryption key).
+            spec = {
+                "spec": properties.get("KeySpec", "SYMMETRIC_DEFAULT"),
+                "usage": properties.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            }
+            self._http.put(f"/_kms/keys/{key_id}", params=spec).raise_for_status()
         kms = self.client("kms")
         for alias, key_id in application.kms_aliases.items():
             kms.create_alias(AliasName=alias, TargetKeyId=key_id)

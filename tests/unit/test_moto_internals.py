@@ -10,16 +10,21 @@ import sys
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
+from moto.kms.responses import KmsResponse
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import WSGIRequestHandler
 
-from local.serve.moto_fidelity import _READS, _WRITES
+from local.serve.moto_fidelity import _READS, _WRITES, KMS_DIGEST_OPERATIONS, KMS_KEY_METHODS
 from local.serve.moto_speedups import patched_internals
 
 PATCHED = [
     *patched_internals(),
     *((DynamoDBBackend, name) for name in _WRITES),
     *((DynamoHandler, name) for name in _READS),
+    # local.serve.moto_fidelity signs a KMS digest as given, with each key class's own hash.
+    *((KmsResponse, name) for name in KMS_DIGEST_OPERATIONS),
+    *KMS_KEY_METHODS,
+    *((owner, method) for owner, _ in KMS_KEY_METHODS for method in ("sign", "verify")),
     # local.serve.keep_alive overrides these of werkzeug's handler.
     (MotoRequestHandler, "run_wsgi"),
     (MotoRequestHandler, "send_header"),
