@@ -20,6 +20,8 @@ class Credentials:
     # Trusted: valid and signed under the anchor; Valid: intact, but its signer is not trusted;
     # Invalid: the file or the manifest was changed, or the signature does not match.
     state: str
+    # The manifest's own label (an ingredient's `manifest` names its manifest by it).
+    label: str
     generator: str
     actions: list[str]
     source_type: str | None
@@ -75,6 +77,7 @@ def _credentials(manifest: dict[str, Any], state: str, results: dict[str, Any]) 
     ]
     return Credentials(
         state=state,
+        label=str(manifest.get("label", "")),
         generator=generator or str(manifest.get("claim_generator", "")),
         actions=[str(a.get("action")) for a in actions],
         source_type=made.get("digitalSourceType"),

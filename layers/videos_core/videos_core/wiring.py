@@ -233,7 +233,7 @@ def finisher(
         callback_url,
         now + time_left,
         breakers(),
-        content_credentials(),
+        content_credentials,
     )
 
 

@@ -91,8 +91,9 @@ class Finisher:
     callback_url: Callable[[str | None, Entry, str], str | None]
     time_limit: float = math.inf
     breakers: Breakers | None = None
-    # What signs each stored file's C2PA manifest; None where the stack's ContentCredentials is off.
-    credentials: ContentCredentials | None = None
+    # What signs each stored file's C2PA manifest (None where the stack's ContentCredentials is off),
+    # made when a step first stores files: only the finalisers are configured for it.
+    credentials: Callable[[], ContentCredentials | None] = lambda: None
 
     @property
     def mover(self) -> Mover:
@@ -338,8 +339,9 @@ def _copy_files(
     so those are asked for first, and the video last. A video the provider wrote into the bucket
     itself is copied there by S3."""
     source = ports.upstream.via(record.route).stored_video(record.model, record.upstream_id)
-    if ports.credentials is not None:
-        _copy_signed(record, source, ports.credentials, ports, claim, stored)
+    credentials = ports.credentials()
+    if credentials is not None:
+        _copy_signed(record, source, credentials, ports, claim, stored)
         claim.keep()
         return
     if source is not None:
