@@ -581,6 +581,20 @@ def job_completes(lab: Lab) -> None:
     lab.no_task_failed(video_id)
 
 
+def remix_completes(lab: Lab) -> None:
+    """A remix through the state machine: StoreAssets reads its source's stored video (here, one stored
+    before signing was on), the parent ingredient of the remix's manifest."""
+    source = lab.seed(upstream_id=lab.finished_upstream_id)
+    video = lab.engine.videos.download_content(lab.finished_upstream_id).content
+    bucket = lab.stack.application.buckets["AssetsBucket"]
+    lab.flow.client("s3").put_object(Bucket=bucket, Key=f"videos/{source}/video", Body=video)
+    path, route = f"/v1/videos/{source}/remix", "/v1/videos/{video_id}/remix"
+    status, remix = lab.api("RemixFunction", "POST", path, route, body={"prompt": "Again"})
+    assert status == 200, remix
+    assert lab.wait_job(remix["id"])["status"] == "completed"
+    lab.no_task_failed(remix["id"])
+
+
 def bedrock_job_completes(lab: Lab) -> None:
     """A job on Amazon Bedrock: its invocation read until Completed, the video Bedrock wrote into the
     bucket read (checked, its stills made) and copied within the bucket by S3."""
@@ -741,6 +755,7 @@ SCENARIOS: dict[str, Scenario] = {
     "ReconcileFunctionRole": reconcile,
     "StoreAssetsFunctionRole": job_completes,
     "StoreAssetsFunctionRole.FindLeftUploads": store_after_a_dead_attempt,
+    "StoreAssetsFunctionRole.ReadSourceVideos": remix_completes,
     "StoreAssetsFunctionRole.ReadBedrockInvocationsPolicy": bedrock_job_completes,
     "StoreAssetsFunctionRole.ReadBedrockOutputs": bedrock_job_completes,
     "CheckStatusFunctionRole.ReadBedrockInvocationsPolicy": bedrock_job_completes,
