@@ -517,7 +517,7 @@ def delete(lab: Lab) -> None:
     assert body["deleted"] is True
     # Stopped by the delete; or ended by a status check that found the job ended first (the delete
     # ends the job before it stops the execution), its stop then too late to change anything.
-    assert lab.flow.wait_execution(running, timeout=10)["status"] in ("ABORTED", "SUCCEEDED")
+    assert lab.flow.wait_execution(running, timeout=5)["status"] in ("ABORTED", "SUCCEEDED")
     assert lab.calls_by("DeleteFunction", "states:StopExecution") == stops + 1
     # The upstream's copy goes too (the delete asks the upstream, with the key it reads from SSM).
     assert HTTP.get(f"{lab.flow.engine_url}/_videos/{record['upstream_id']}").status_code == 404
