@@ -1,5 +1,5 @@
 """Signing a video's Content Credentials beside StoreAssets' copy of it: for MP4s of 10 MiB, 100 MiB
-and 1 GiB, the time and peak memory growth of the service's signing (ContentCredentials.sign_into, file
+and 1 GiB, the time and peak memory growth of the service's signing (ContentCredentials.sign_file, file
 to file on disk, as StoreAssets signs the copy it keeps) and the time of the copy into S3 itself
 (S3AssetStore.put_stream of the same file, moto in a process of its own).
 
@@ -79,8 +79,7 @@ def sign_once(path: str) -> dict[str, float]:
 
     before = rss_mib()
     started = time.perf_counter()
-    with open(path, "rb") as source, open(path + ".signed", "w+b") as into:
-        credentials.sign_into(source, into, "video/mp4", provenance)
+    credentials.sign_file(Path(path), Path(path + ".signed"), "video/mp4", provenance)
     seconds = time.perf_counter() - started
     Path(path + ".signed").unlink()
     return {"seconds": seconds, "growth_mib": rss_mib("VmHWM") - before}

@@ -10,14 +10,19 @@ component of the edit.
 
 The signer never sees the private key: `sign` is handed the bytes C2PA signs and answers ES256 (KMS
 signs it, adapters.kms_signer). c2pa-python comes from the media layer, which only the finalising
-functions carry; it reads and writes files as streams, so a video is signed in bounded memory."""
+functions carry. c2pa-rs reads and writes the files through Python stream callbacks, a few KiB a call:
+the files are opened with a large buffer so those calls cost no system call each. What it is told to
+do (`SDK_SETTINGS`) keeps a video's signing in bounded memory."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import IO, Any
+from functools import cache
+from pathlib import Path
+from typing import IO, Any, Literal
 
 from videos_core import VERSION
 from videos_core.errors import ServiceUnavailable
@@ -28,6 +33,27 @@ TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trai
 # The action parameter naming the job (C2PA allows parameters of one's own, in reverse-domain form).
 JOB_PARAMETER = "org.videos-api.job"
 _SOURCE, _UPSTREAM = "source", "upstream"
+# How c2pa-rs signs (its `Settings`). Its BMFF hash reads each range it hashes in pieces of up to
+# 256 MiB, the next read while the last is hashed (hash_utils.rs, MAX_HASH_BUF): a video's mdat, one
+# range, would be held whole (twice over, past 256 MiB). Hashed as a Merkle tree of fixed 1 MiB
+# leaves instead (C2PA's BMFF hash v3), the mdat is read a leaf at a time; with no proofs kept in the
+# file, no UUID boxes are inserted (the file is not written one more time for them). Its working copy
+# of the file stays in memory up to a few MiB, on disk past that (by default: up to 512 MiB, in
+# memory). The SDK's own thumbnail of each still (a JPEG decoded and encoded again, ~95 ms, the still
+# twice its size) is not made: the stills are previews themselves. Verify-after-sign stays on: it
+# checks the signature KMS made against the certificate before the file is stored (~1 ms).
+SDK_SETTINGS: dict[str, Any] = {
+    "core": {
+        "merkle_tree_chunk_size_in_kb": 1024,
+        "merkle_tree_max_proofs": 0,
+        "backing_store_memory_threshold_in_mb": 8,
+    },
+    "builder": {"thumbnail": {"enabled": False}},
+}
+# Whether the provider's file carries a manifest is all that is asked of it here (the manifest is
+# validated once, as the ingredient is added), so it is not validated then.
+_PROBE_SETTINGS: dict[str, Any] = {"verify": {"verify_after_reading": False}}
+FILE_BUFFER_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,6 +76,19 @@ class ContentCredentials:
     sign: Callable[[bytes], bytes]
     certificate_chain: Callable[[], str]
 
+    def sign_file(
+        self, source: Path, into: Path, content_type: str, provenance: Provenance, parent: Path | None = None
+    ) -> None:
+        """`sign_into` from file to file, each read and written through a large buffer."""
+        with (
+            source.open("rb", buffering=FILE_BUFFER_BYTES) as unsigned,
+            into.open("w+b", buffering=FILE_BUFFER_BYTES) as signed,
+            parent.open("rb", buffering=FILE_BUFFER_BYTES)
+            if parent is not None
+            else nullcontext() as source_video,
+        ):
+            self.sign_into(unsigned, signed, content_type, provenance, source_video)
+
     def sign_into(
         self,
         source: IO[bytes],
@@ -63,7 +102,7 @@ class ContentCredentials:
         import c2pa
 
         upstream = _has_manifest(c2pa, source, content_type)
-        builder = c2pa.Builder(manifest(provenance, parent is not None, upstream))
+        builder = c2pa.Builder(manifest(provenance, parent is not None, upstream), _context("sign"))
         if parent is not None:
             ingredient = {"title": "source video", "relationship": "parentOf", "label": _SOURCE}
             builder.add_ingredient(ingredient, "video/mp4", parent)
@@ -120,11 +159,22 @@ def manifest(provenance: Provenance, derived: bool, upstream: bool) -> dict[str,
     }
 
 
+@cache
+def _context(purpose: Literal["sign", "probe"]) -> Any:
+    """The c2pa Context to sign with, or to probe a file with: made once a process (it holds no signer,
+    so every Builder and Reader shares it)."""
+    import c2pa
+
+    return c2pa.Context(
+        settings=c2pa.Settings.from_dict(SDK_SETTINGS if purpose == "sign" else _PROBE_SETTINGS)
+    )
+
+
 def _has_manifest(c2pa: Any, source: IO[bytes], content_type: str) -> bool:
     """Whether the provider's file carries a C2PA manifest (kept, then, as an ingredient)."""
     source.seek(0)
     try:
-        reader = c2pa.Reader.try_create(content_type, source)
+        reader = c2pa.Reader.try_create(content_type, source, context=_context("probe"))
     except c2pa.C2paError as e:
         # A manifest that cannot be read is not kept: the file is signed as the provider's alone.
         logger.warning("the provider's file has a manifest that cannot be read: %s", e)

@@ -384,13 +384,8 @@ def _copy_signed(
         provenance = _provenance(record)
         for variant, path in files.items():
             signed = path.with_name("signed-" + path.name)
-            with path.open("rb") as unsigned, signed.open("w+b") as into:
-                title = Provenance(**(vars(provenance) | {"title": VARIANTS[variant]}))
-                if parent is None:
-                    credentials.sign_into(unsigned, into, CONTENT_TYPES[variant], title)
-                else:
-                    with parent.open("rb") as source_video:
-                        credentials.sign_into(unsigned, into, CONTENT_TYPES[variant], title, source_video)
+            title = Provenance(**(vars(provenance) | {"title": VARIANTS[variant]}))
+            credentials.sign_file(path, signed, CONTENT_TYPES[variant], title, parent)
             path.unlink()
             with signed.open("rb") as file:
                 stored[variant] = _put(record, variant, _file_chunks(file), ports, claim)
