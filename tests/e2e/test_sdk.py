@@ -107,17 +107,26 @@ def test_remix_makes_a_new_video_from_a_completed_one(served: Served, sdk: OpenA
     assert remix.remixed_from_video_id == source.id
     video = sdk.videos.download_content(remix.id).content
     probe_mp4(video)
-    # Its Content Credentials name the source's manifest as their parent.
+    assert_signed_as_made_from(served, sdk, remix.id, video, source.id)
+
+
+def assert_signed_as_made_from(
+    served: Served, sdk: OpenAI, video_id: str, video: bytes, source_id: str
+) -> None:
+    """The video's Content Credentials are trusted, say the model edited what it opened, and name the
+    source video's manifest as their parent."""
     anchor = (served.data_dir / CREDENTIALS_DIR / CA_FILE).read_text()
     found = read_credentials(io.BytesIO(video), "video/mp4", anchor)
     assert found is not None
-    assert (found.state, found.job, found.actions) == ("Trusted", remix.id, ["c2pa.opened", "c2pa.edited"])
-    parent = read_credentials(io.BytesIO(sdk.videos.download_content(source.id).content), "video/mp4", anchor)
+    assert (found.state, found.job, found.actions) == ("Trusted", video_id, ["c2pa.opened", "c2pa.edited"])
+    parent = read_credentials(io.BytesIO(sdk.videos.download_content(source_id).content), "video/mp4", anchor)
     assert parent is not None
     assert [(i["relationship"], i["manifest"]) for i in found.ingredients] == [("parentOf", parent.label)]
 
 
-def test_edits_and_extensions_of_a_completed_video_are_copied_like_any_other(fresh_sdk: OpenAI) -> None:
+def test_edits_and_extensions_of_a_completed_video_are_copied_like_any_other(
+    served: Served, fresh_sdk: OpenAI
+) -> None:
     """By id in JSON, through the client's `post`: the SDK's `videos.edit` and `videos.extend` send a
     form and take only a file for `video` (an object raises before anything is sent)."""
     sdk = fresh_sdk
@@ -133,7 +142,11 @@ def test_edits_and_extensions_of_a_completed_video_are_copied_like_any_other(fre
 
     assert (edit.status, edit.seconds) == ("completed", "4")
     assert (extension.status, extension.seconds) == ("completed", "12")
-    assert probe_mp4(sdk.videos.download_content(extension.id).content).frames == 12 * 24
+    extended = sdk.videos.download_content(extension.id).content
+    assert probe_mp4(extended).frames == 12 * 24
+    # Each names the source video's manifest as its parent, as a remix does.
+    assert_signed_as_made_from(served, sdk, edit.id, sdk.videos.download_content(edit.id).content, source.id)
+    assert_signed_as_made_from(served, sdk, extension.id, extended, source.id)
     assert [v.id for v in sdk.videos.list(limit=3)] == [extension.id, edit.id, source.id]
 
 

@@ -106,6 +106,8 @@ class _Job:
     billed_seconds: int | None = None
     # Whether another route may take the job over once a provider accepted it (logic.failover).
     portable: bool = False
+    # The completed video an edit or an extension starts from.
+    derived_from: str | None = None
 
 
 def upstream_key(owner: str, client_key: str | None, video_id: str) -> str:
@@ -256,6 +258,7 @@ class _Base:
     size: str
     upstream: str | Reference  # the upstream's id of the video, or the uploaded MP4
     name: str
+    video_id: str | None  # the completed video's, None for an upload
 
 
 def edit_video(
@@ -279,6 +282,7 @@ def edit_video(
         "/v1/videos/edits",
         request.model_dump() | {"video": base.name},
         client_key,
+        derived_from=base.video_id,
     )
     return _start(job, _derive(base, "edit", request.prompt, None, ports), ports, now)
 
@@ -306,6 +310,7 @@ def extend_video(
         request.model_dump() | {"video": base.name},
         client_key,
         billed_seconds=int(request.seconds),
+        derived_from=base.video_id,
     )
     return _start(job, _derive(base, "extension", request.prompt, request.seconds, ports), ports, now)
 
@@ -330,7 +335,13 @@ def _base_of(
         route = route_of(source, ports.catalog)
         route.capabilities.allows(source.model, "edits")
         return _Base(
-            source.model, route, int(source.seconds), source.size, source.upstream_id, source.video_id
+            source.model,
+            route,
+            int(source.seconds),
+            source.size,
+            source.upstream_id,
+            source.video_id,
+            source.video_id,
         )
     assert upload is not None
     # An uploaded video is edited or extended as OpenAI's default model does it, on its first route.
@@ -338,7 +349,7 @@ def _base_of(
     facts = mp4_facts(upload.content)
     size = "1280x720" if facts.width >= facts.height else "720x1280"
     first = ports.catalog.route(DEFAULT_MODEL)
-    return _Base(DEFAULT_MODEL, first, max(1, round(facts.seconds)), size, upload, upload.filename)
+    return _Base(DEFAULT_MODEL, first, max(1, round(facts.seconds)), size, upload, upload.filename, None)
 
 
 def _completed_source(owner: str, video_id: str, ports: Launcher, now: int, done_to: str) -> VideoRecord:
@@ -485,6 +496,7 @@ def _new_record(
             "prompt": job.prompt,
             "created_at": now,
             "remixed_from_video_id": job.remixed_from,
+            "derived_from_video_id": job.derived_from,
             "cost_estimate": cost,
             "route": attempts[-1].route,
             "attempts": attempts,

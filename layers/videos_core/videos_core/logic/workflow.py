@@ -418,14 +418,16 @@ def _kept_files(
 
 
 def _source_video(record: VideoRecord, ports: Finisher, claim: _Claim, scratch: Path) -> Path | None:
-    """The stored video a remix was made from, whose manifest is its parent; None when the job has no
-    source, or its source's files are gone (expired or deleted: the remix is signed without its parent)."""
-    if record.remixed_from_video_id is None:
+    """The stored video a remix, edit or extension was made from, whose manifest is its parent; None when
+    the job has no source, or its source's files are gone (expired or deleted: the job's video is signed
+    without its parent)."""
+    source_id = record.source_video_id
+    if source_id is None:
         return None
-    source = ports.videos.get(record.owner, record.remixed_from_video_id)
+    source = ports.videos.get(record.owner, source_id)
     stored = source.assets.get("video") if source is not None else None
     if stored is None:
-        logger.warning("%s: its source %s is gone", record.video_id, record.remixed_from_video_id)
+        logger.warning("%s: its source %s is gone", record.video_id, source_id)
         return None
     path = scratch / "source.mp4"
     _write(ports.assets.read(stored.key), path, claim)

@@ -70,6 +70,8 @@ class VideoRecord(BaseModel):
     completed_at: int | None = None
     expires_at: int | None = None
     remixed_from_video_id: str | None = None
+    # The completed video an edit or an extension was made from (None for one of an uploaded MP4).
+    derived_from_video_id: str | None = None
     error: VideoError | None = None
     # The running attempt's price: what the daily budget gets back if the job fails (unless billed).
     cost_estimate: Decimal
@@ -96,6 +98,12 @@ class VideoRecord(BaseModel):
 
     # Which attempt has the job is its upstream id's; `cost_estimate` stands for it, or for the attempt
     # a move has charged before its provider was asked (logic.failover).
+    @property
+    def source_video_id(self) -> str | None:
+        """The stored video this one was made from (a remix's, an edit's or an extension's): its
+        manifest is the parent ingredient of this one's."""
+        return self.remixed_from_video_id or self.derived_from_video_id
+
     @property
     def holder(self) -> AttemptRecord | None:
         """The attempt whose upstream job this is."""
