@@ -10,6 +10,10 @@ trip not counted here). Each measure runs in a fresh interpreter; its growth is 
 RSS just before. Targets: signing adds at most 10 % to StoreAssets' time for 100 MiB, and grows memory
 by less than 64 MiB.
 
+The copy here is into a local S3 (moto) from a local file: deployed, StoreAssets first downloads the
+file from the provider too. The last column sets signing beside the copy and such a download, at
+DOWNLOAD_MIB_PER_SECOND (a provider's CDN into Lambda; slower downloads make signing's share smaller).
+
     uv run python -m bench.content_credentials [--sizes 10 100 1024]
 """
 
@@ -30,6 +34,7 @@ from tests.support import free_port, wait_until_serving
 MAX_SHARE = 0.10
 MAX_GROWTH_MIB = 64
 TARGET_MIB = 100
+DOWNLOAD_MIB_PER_SECOND = 100
 
 
 def make_mp4(path: Path, mib: int) -> None:
@@ -125,8 +130,17 @@ def main() -> None:
     )
     table = Table(
         "Content Credentials: signing an MP4 beside StoreAssets' copy of it into S3 (moto on its own)",
-        ["MP4", "copy s", "signing s", "signing / copy", "signing RSS growth MiB", "target"],
+        [
+            "MP4",
+            "copy s",
+            "signing s",
+            "signing / copy",
+            "signing RSS growth MiB",
+            "target",
+            f"signing / (copy + {DOWNLOAD_MIB_PER_SECOND} MiB/s download)",
+        ],
     )
+    slow = False
     try:
         wait_until_serving(f"{endpoint}/moto-api/", server)
         s3_client(endpoint).create_bucket(Bucket=BUCKET)  # type: ignore[attr-defined]
@@ -136,8 +150,10 @@ def main() -> None:
                 make_mp4(path, mib)
                 copy, sign = measure("copy", path, endpoint), measure("sign", path, endpoint)
                 share = sign["seconds"] / copy["seconds"]
+                download = path.stat().st_size / 2**20 / DOWNLOAD_MIB_PER_SECOND
                 target = ""
                 if mib == TARGET_MIB:
+                    slow = share > MAX_SHARE
                     met = share <= MAX_SHARE and sign["growth_mib"] < MAX_GROWTH_MIB
                     verdict = "met" if met else "MISSED"
                     target = f"<= {MAX_SHARE:.0%} of the copy, < {MAX_GROWTH_MIB} MiB: {verdict}"
@@ -150,11 +166,18 @@ def main() -> None:
                     f"{share:.0%}",
                     f"{sign['growth_mib']:.0f}",
                     target,
+                    f"{sign['seconds'] / (copy['seconds'] + download):.0%}",
                 )
                 path.unlink()
     finally:
         server.terminate()
         server.wait(timeout=10)
+    if slow:
+        table.notes.append(
+            "Signing costs more than a tenth of a local copy: c2pa-python hands c2pa-rs each file through"
+            " Python stream callbacks a few KiB at a time, and c2pa-rs writes the whole file once more, into"
+            " a working copy, before it writes the signed file (docs/architecture.md, Content Credentials)."
+        )
     publish("content_credentials", table)
 
 
