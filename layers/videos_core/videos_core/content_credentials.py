@@ -36,12 +36,12 @@ _SOURCE, _UPSTREAM = "source", "upstream"
 # How c2pa-rs signs (its `Settings`). Its BMFF hash reads each range it hashes in pieces of up to
 # 256 MiB, the next read while the last is hashed (hash_utils.rs, MAX_HASH_BUF): a video's mdat, one
 # range, would be held whole (twice over, past 256 MiB). Hashed as a Merkle tree of fixed 1 MiB
-# leaves instead (C2PA's BMFF hash v3), the mdat is read a leaf at a time; with no proofs kept in the
-# file, no UUID boxes are inserted (the file is not written one more time for them). Its working copy
-# of the file stays in memory up to a few MiB, on disk past that (by default: up to 512 MiB, in
-# memory). The SDK's own thumbnail of each still (a JPEG decoded and encoded again, ~95 ms, the still
-# twice its size) is not made: the stills are previews themselves. Verify-after-sign stays on: it
-# checks the signature KMS made against the certificate before the file is stored (~1 ms).
+# leaves instead (the BMFF hash assertion's Merkle map), the mdat is read a leaf at a time; with no
+# proofs kept in the file, no UUID boxes are inserted (the file is not written one more time for them).
+# Its working copy of the file stays in memory up to 8 MiB, on disk past that (by default: up to
+# 512 MiB, in memory). The SDK's own thumbnail of each still (a JPEG decoded and encoded again,
+# ~95 ms, the still twice its size) is not made: the stills are previews themselves. Verify-after-sign
+# stays on: it checks the signature KMS made against the certificate before the file is stored (~1 ms).
 SDK_SETTINGS: dict[str, Any] = {
     "core": {
         "merkle_tree_chunk_size_in_kb": 1024,
