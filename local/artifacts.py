@@ -34,16 +34,21 @@ class Artifact:
     logical_id: str
     path: Path
     unzipped: int
-    zipped: int
+    zipped: int | None
 
 
-def measure(logical_id: str, path: Path) -> Artifact:
+def measure(logical_id: str, path: Path, *, zipped: bool = True) -> Artifact:
+    """The artifact's sizes; its zip's only when `zipped` (a layer's takes seconds of CPU to make, and
+    only the unzipped size has a quota when the template deploys through S3)."""
     files = [file for file in sorted(path.rglob("*")) if file.is_file()]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in files:
-            archive.write(file, file.relative_to(path))
-    return Artifact(logical_id, path, sum(file.stat().st_size for file in files), buffer.tell())
+    size = None
+    if zipped:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in files:
+                archive.write(file, file.relative_to(path))
+        size = buffer.tell()
+    return Artifact(logical_id, path, sum(file.stat().st_size for file in files), size)
 
 
 def _host_twin(layer: Path, requirements: Path, into: Path) -> Path:
@@ -96,13 +101,14 @@ def check(build_dir: Path) -> list[str]:
     template = application_template()
     application = load_application(template, {"UpstreamBaseUrl": "https://videos.example.com/v1"}, {})
     layers = {
-        logical_id: measure(logical_id, build_dir / logical_id)
+        logical_id: measure(logical_id, build_dir / logical_id, zipped=False)
         for logical_id in resources_of_type(template, "AWS::Serverless::LayerVersion")
     }
     functions = [measure(logical_id, build_dir / logical_id) for logical_id in sorted(application.functions)]
     print(f"{'artifact':<24}{'unzipped bytes':>16}{'zipped bytes':>14}")
     for artifact in [*layers.values(), *functions]:
-        print(f"{artifact.logical_id:<24}{artifact.unzipped:>16,}{artifact.zipped:>14,}")
+        zipped = "" if artifact.zipped is None else f"{artifact.zipped:,}"
+        print(f"{artifact.logical_id:<24}{artifact.unzipped:>16,}{zipped:>14}")
     problems = []
     for function in functions:
         unzipped = function.unzipped + sum(
