@@ -253,6 +253,14 @@ def _cloudwatch(operation: str, params: Mapping[str, Any], _account: Account) ->
     return [Authorization("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": params["Namespace"]})]
 
 
+def _sqs(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
+    """A call on one queue, authorized on its ARN: the queue named by the last part of its URL."""
+    url = params.get("QueueUrl")
+    if url is None:
+        return None
+    return [Authorization(f"sqs:{operation}", account.arn("sqs", str(url).rstrip("/").rsplit("/", 1)[-1]))]
+
+
 # ---- KMS -----------------------------------------------------------------------------------------
 
 _KMS_KEY_OPERATIONS = frozenset({"Encrypt", "Decrypt", "GenerateDataKey", "ReEncrypt", "DescribeKey"})
@@ -315,6 +323,7 @@ _MAPPERS = {
     "appconfig": _appconfig,
     "bedrock": _bedrock,
     "kms": _kms,
+    "sqs": _sqs,
 }
 
 

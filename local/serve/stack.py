@@ -15,8 +15,10 @@ from local.keys import keep_key
 from local.routes_store import RESOURCES, RoutesStore, deploy
 from local.serve.application import LOCAL_ACCOUNT, LocalApplication, LocalFunction, load_application
 from local.serve.aws_endpoint import LocalAws
+from local.serve.aws_endpoint import client as aws_client
 from local.serve.lambda_endpoint import LambdaEndpoint
 from local.serve.metrics import put_emf_metrics
+from local.serve.sqs_sources import SqsPoller
 from local.serve.workers import Functions, Invocation, lambda_environment
 from local.template import application_template
 
@@ -103,10 +105,11 @@ class LocalStack:
         return invocation
 
     def run_schedules(self, *, catch_up: bool = False) -> threading.Event:
-        """Invokes each scheduled function at its rate, as EventBridge would, until the event is set.
+        """Invokes each scheduled function at its rate, as EventBridge would, and each function an SQS
+        queue feeds with its messages, as Lambda's event source mapping would, until the event is set.
         `catch_up`: once at once too, for the invocations the schedule would have made while the stack
         was stopped (the reconciler then ends the jobs whose executions stopped with it)."""
-        stop = threading.Event()
+        stop = self.run_queue_sources()
         for function in self.application.functions.values():
             if function.schedule_seconds is not None:
                 threading.Thread(
@@ -115,6 +118,15 @@ class LocalStack:
                     name=f"schedule-{function.logical_id}",
                     daemon=True,
                 ).start()
+        return stop
+
+    def run_queue_sources(self) -> threading.Event:
+        """Polls each SQS event source mapping's queue for its function until the event is set."""
+        stop = threading.Event()
+        for source in self.application.sqs_sources:
+            role = self.application.function_named(source.function).logical_id
+            poller = SqsPoller(source, aws_client("sqs", self.aws.endpoint, access_key=role), self.invoke)
+            threading.Thread(target=poller.run, args=(stop,), name=f"sqs-{source.queue}", daemon=True).start()
         return stop
 
     def _every(self, function: LocalFunction, seconds: int, stop: threading.Event, now: bool) -> None:

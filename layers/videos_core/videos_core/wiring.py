@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from videos_core.catalog import Catalog, Entry
     from videos_core.logic.breaker import Breakers
     from videos_core.logic.create import Launcher
+    from videos_core.logic.deliveries import Deliverer
     from videos_core.logic.ending import Ender
     from videos_core.logic.webhook_endpoints import Endpoints
     from videos_core.logic.workflow import Finisher
@@ -314,6 +315,27 @@ def endpoints() -> Endpoints:
     )
 
 
+@cache
+def deliverer() -> Deliverer:
+    """Deliveries to the endpoints: the endpoints' store and key, the attempts' log, the safe POST."""
+    from functools import partial
+
+    from videos_core.adapters import webhook_http
+    from videos_core.adapters.delivery_attempts import DynamoAttemptLog
+    from videos_core.logic.deliveries import Deliverer
+
+    settings = get_settings()
+    managed = endpoints()
+    return Deliverer(
+        store=managed.store,
+        box=managed.box,
+        log=DynamoAttemptLog(
+            aws.dynamodb(), _needs(settings.webhook_attempts_table, "WEBHOOK_ATTEMPTS_TABLE")
+        ),
+        post=partial(webhook_http.post, allow_loopback=managed.allow_loopback),
+    )
+
+
 def reset(*, aws_clients: bool = True) -> None:
     """Forget every cached adapter, client and the settings (tests change the environment). Tests whose
     every case sets the same AWS environment keep its clients (`aws_clients=False`): one costs ~20 ms."""
@@ -332,6 +354,7 @@ def reset(*, aws_clients: bool = True) -> None:
         outbox,
         job_ends,
         endpoints,
+        deliverer,
     ):
         factory.cache_clear()
     for made in _UPSTREAMS.values():
