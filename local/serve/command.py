@@ -67,6 +67,8 @@ class ServeOptions:
     render_cache: Path | None = None
     # A routes document (local.serve.routes_file).
     routes: Path | None = None
+    # Tenants' webhook endpoints may be http URLs on this machine (local receivers); otherwise https only.
+    allow_loopback_webhooks: bool = False
 
     @property
     def api_url(self) -> str:
@@ -163,6 +165,7 @@ def run_serve(options: ServeOptions) -> None:
         parameters=parameters,
         secrets=routes.keys if routes else {},
         state_dir=data.aws,
+        allow_loopback_webhooks=options.allow_loopback_webhooks,
     )
     try:
         if routes is not None:
@@ -204,6 +207,11 @@ def run_serve(options: ServeOptions) -> None:
     print(f"  data          {options.data_dir}   ({kept}; --reset starts empty)", flush=True)
     print(f"  logs          {data.logs}", flush=True)
     print(f"  API key       {api_key}   (owner '{DEV_OWNER}')", flush=True)
+    if options.allow_loopback_webhooks:
+        print(
+            "  webhooks      endpoints may be http URLs on this machine (--allow-loopback-webhooks)",
+            flush=True,
+        )
     schedules = stack.run_schedules(catch_up=stack.aws.restored)
 
     def stop_stack() -> None:

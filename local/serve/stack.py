@@ -64,10 +64,12 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         secrets: dict[str, str] | None = None,
         state_dir: Path | None = None,
+        allow_loopback_webhooks: bool = False,
     ) -> None:
         """`secrets`: SecureString parameters to store (the routes' own keys), by name. `state_dir`: where
         the resources' data is kept across starts, and found again (None: nothing is kept, as the
-        tests' stacks want)."""
+        tests' stacks want). `allow_loopback_webhooks`: tenants' webhook endpoints may be http URLs on this
+        machine (`serve --allow-loopback-webhooks`), for receivers running beside the stack."""
         self.aws = LocalAws(host, aws_port, state_dir)
         self._closing = threading.Lock()
         self._closed = False
@@ -75,7 +77,8 @@ class LocalStack:
         self.application: LocalApplication = load_application(
             application_template(),
             {"UpstreamBaseUrl": upstream_url} | (parameters or {}),
-            lambda_environment(self.aws.endpoint),
+            lambda_environment(self.aws.endpoint)
+            | ({"ALLOW_LOOPBACK_WEBHOOKS": "true"} if allow_loopback_webhooks else {}),
         )
         self.functions = Functions(self.application.functions, [str(d) for d in self.application.layer_dirs])
         self.lambda_endpoint = LambdaEndpoint(host, self.invoke)

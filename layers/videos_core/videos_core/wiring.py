@@ -317,11 +317,12 @@ def endpoints() -> Endpoints:
 
 @cache
 def deliverer() -> Deliverer:
-    """Deliveries to the endpoints: the endpoints' store and key, the attempts' log, the safe POST."""
+    """Deliveries to the endpoints: the endpoints' store and key, the deliveries' log, the endpoints'
+    health, the safe POST, and the scale of the retries' waits."""
     from functools import partial
 
     from videos_core.adapters import webhook_http
-    from videos_core.adapters.delivery_attempts import DynamoAttemptLog
+    from videos_core.adapters.endpoint_deliveries import DynamoDeliveryLog, DynamoEndpointHealth
     from videos_core.logic.deliveries import Deliverer
 
     settings = get_settings()
@@ -329,10 +330,14 @@ def deliverer() -> Deliverer:
     return Deliverer(
         store=managed.store,
         box=managed.box,
-        log=DynamoAttemptLog(
-            aws.dynamodb(), _needs(settings.webhook_attempts_table, "WEBHOOK_ATTEMPTS_TABLE")
+        log=DynamoDeliveryLog(
+            aws.dynamodb(), _needs(settings.endpoint_deliveries_table, "ENDPOINT_DELIVERIES_TABLE")
+        ),
+        health=DynamoEndpointHealth(
+            aws.dynamodb(), _needs(settings.webhook_endpoints_table, "WEBHOOK_ENDPOINTS_TABLE")
         ),
         post=partial(webhook_http.post, allow_loopback=managed.allow_loopback),
+        scale=settings.webhook_retry_scale,
     )
 
 

@@ -2,8 +2,13 @@
 `video.failed`): for each enabled endpoint subscribed to the event's type, one POST of OpenAI's event
 shape, signed under the endpoint's live secrets (Standard Webhooks), through the SSRF-safe client. The
 `webhook-id` is derived from the event and the endpoint, so every attempt of one delivery carries the
-same one and a receiver can drop repeats. Each attempt is recorded; a delivery that went through is not
-sent again when its message comes back for another endpoint's sake."""
+same one and a receiver can drop repeats. Each attempt is logged under its delivery; a delivery that
+went through is not sent again when its message comes back for another endpoint's sake.
+
+A failed delivery is tried again with exponential backoff and jitter until RETRY_WINDOW_SECONDS after
+its job's end reached the queue (OpenAI's 72 hours), then given up: its message goes to the dead-letter
+queue. An endpoint whose deliveries have failed for DISABLE_AFTER_SECONDS without one going through is
+disabled, and says why. A scale (the stack's WebhookRetryScale) shortens every one of these waits."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import math
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from videos_core import signing
 from videos_core.adapters.webhook_http import Attempt
@@ -29,12 +34,16 @@ EVENT_TYPES = {COMPLETED: "video.completed", FAILED: "video.failed"}
 # timeout (12 hours). Jitter spreads the retries of many deliveries that failed together.
 RETRY_FIRST_SECONDS = 30.0
 RETRY_CAP_SECONDS = 43_200
-# How long each attempt's record is kept (DynamoDB's TTL removes it after).
+# How long a delivery is tried (OpenAI's window), and how long an endpoint may fail before it is disabled.
+RETRY_WINDOW_SECONDS = 72 * 3600
+DISABLE_AFTER_SECONDS = 3 * 86_400
+# How long a delivery's record is kept after its last attempt (DynamoDB's TTL removes it after).
 ATTEMPT_KEEP_SECONDS = 7 * 86_400
 # Endpoints read per page while finding those subscribed to an event.
 _PAGE = 100
 
 Post = Callable[[str, bytes, dict[str, str]], Attempt]
+DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
 @dataclass(frozen=True)
@@ -53,16 +62,31 @@ class VideoEvent:
 
 
 @dataclass(frozen=True)
-class DeliveryAttempt:
-    """One attempt of a delivery, as it is recorded."""
+class Delivery:
+    """One event on its way to one endpoint."""
 
     webhook_id: str
     owner: str
     endpoint_id: str
     event: VideoEvent
-    number: int
-    attempt: Attempt
-    at: int
+
+
+@dataclass(frozen=True)
+class LoggedAttempt:
+    attempted_at: int
+    status_code: int | None
+    duration_ms: int
+    failure: str | None
+
+
+@dataclass(frozen=True)
+class LoggedDelivery:
+    """A delivery as its log keeps it: its status and every attempt, oldest first."""
+
+    delivery: Delivery
+    status: DeliveryStatus
+    created_at: int
+    attempts: tuple[LoggedAttempt, ...]
 
 
 class DeliveryLog(Protocol):
@@ -70,18 +94,41 @@ class DeliveryLog(Protocol):
         """Whether an attempt of this delivery went through."""
         ...
 
-    def record(self, attempt: DeliveryAttempt, keep_until: int) -> None: ...
+    def record(
+        self, delivery: Delivery, attempt: LoggedAttempt, status: DeliveryStatus, keep_until: int
+    ) -> None:
+        """Adds an attempt to the delivery's record (made on its first) and sets its status."""
+        ...
+
+    def get(self, webhook_id: str) -> LoggedDelivery | None: ...
+
+    def list(self, endpoint_id: str, limit: int, after: str | None) -> tuple[list[LoggedDelivery], bool]:
+        """The endpoint's deliveries, newest first, after the delivery `after`; and whether more follow."""
+        ...
+
+
+class EndpointHealth(Protocol):
+    def failing(self, owner: str, endpoint_id: str, now: int) -> int:
+        """Marks the endpoint failing from `now` unless it already is; since when it is."""
+        ...
+
+    def recovered(self, owner: str, endpoint_id: str) -> None: ...
+
+    def disable(self, owner: str, endpoint_id: str, reason: str) -> None: ...
 
 
 @dataclass(frozen=True)
 class Deliverer:
-    """What delivering needs: the endpoints, the key their secrets are sealed with, the attempts' log and
-    the POST (`webhook_http.post` with the stack's loopback rule)."""
+    """What delivering needs: the endpoints, the key their secrets are sealed with, the deliveries' log,
+    the endpoints' health, the POST (`webhook_http.post` with the stack's loopback rule), and the scale of
+    every wait."""
 
     store: EndpointStore
     box: SecretBox
     log: DeliveryLog
+    health: EndpointHealth
     post: Post
+    scale: float = 1.0
 
 
 def event_of(bus_event: dict[str, Any]) -> VideoEvent:
@@ -118,80 +165,115 @@ def subscribed(owner: str, event_type: str, store: EndpointStore) -> Iterator[St
         after = page[-1].id
 
 
-def send(
-    owner: str, endpoint: StoredEndpoint, event: VideoEvent, deliverer: Deliverer, now: int
-) -> tuple[str, Attempt]:
-    """One signed POST of `event` to `endpoint`; its `webhook-id` and how it went."""
-    message_id = webhook_id(event.event_id, endpoint.id)
+def send(endpoint: StoredEndpoint, delivery: Delivery, box: SecretBox, post: Post, now: int) -> Attempt:
+    """One signed POST of the delivery's event to `endpoint`."""
+    event = delivery.event
     body = signing.event_body(event.event_id, event.event_type, event.video_id, event.created_at)
-    secrets_ = signing_secrets(owner, endpoint, deliverer.box, now)
-    return message_id, deliverer.post(
-        endpoint.url, body, signing.delivery_headers(secrets_, message_id, now, body)
+    secrets_ = signing_secrets(delivery.owner, endpoint, box, now)
+    return post(endpoint.url, body, signing.delivery_headers(secrets_, delivery.webhook_id, now, body))
+
+
+def attempt(
+    endpoint: StoredEndpoint, delivery: Delivery, deliverer: Deliverer, now: int, *, failed: DeliveryStatus
+) -> Attempt:
+    """Sends the delivery once and logs it, as `failed` if it fails (`pending`: tried again). The
+    endpoint's health follows: one that went through ends a failing streak, one that failed starts or
+    continues it, and a streak of DISABLE_AFTER_SECONDS disables the endpoint."""
+    made = send(endpoint, delivery, deliverer.box, deliverer.post, now)
+    status: DeliveryStatus = "delivered" if made.delivered else failed
+    logged = LoggedAttempt(now, made.status, round(made.seconds * 1000), made.failure)
+    deliverer.log.record(delivery, logged, status, now + ATTEMPT_KEEP_SECONDS)
+    logger.info(
+        "webhook attempt",
+        extra={
+            "webhook_id": delivery.webhook_id,
+            "endpoint_id": endpoint.id,
+            "video_id": delivery.event.video_id,
+            "status_code": made.status,
+            "failure": made.failure,
+        },
     )
-
-
-def deliver(event: VideoEvent, deliverer: Deliverer, attempt_number: int, now: int) -> list[DeliveryAttempt]:
-    """Sends `event` to each endpoint subscribed to it that has not had it yet; the attempts made (an
-    attempt that failed is to be made again)."""
-    made = []
-    for endpoint in subscribed(event.owner, event.event_type, deliverer.store):
-        if deliverer.log.delivered(webhook_id(event.event_id, endpoint.id)):
-            continue
-        message_id, attempt = send(event.owner, endpoint, event, deliverer, now)
-        tried = DeliveryAttempt(message_id, event.owner, endpoint.id, event, attempt_number, attempt, now)
-        deliverer.log.record(tried, now + ATTEMPT_KEEP_SECONDS)
-        made.append(tried)
+    owner = delivery.owner
+    if made.delivered:
+        if endpoint.failing_since is not None:
+            deliverer.health.recovered(owner, endpoint.id)
+        return made
+    since = deliverer.health.failing(owner, endpoint.id, now)
+    if now - since >= DISABLE_AFTER_SECONDS * deliverer.scale:
+        reason = f"Every delivery failed for {_duration(now - since)}; the last: {made.failure}"
+        deliverer.health.disable(owner, endpoint.id, reason)
     return made
+
+
+def deliver(event: VideoEvent, deliverer: Deliverer, now: int, *, last: bool) -> bool:
+    """Sends `event` to each endpoint subscribed to it that has not had it yet; whether each went
+    through."""
+    through = True
+    for endpoint in subscribed(event.owner, event.event_type, deliverer.store):
+        delivery = Delivery(webhook_id(event.event_id, endpoint.id), event.owner, endpoint.id, event)
+        if deliverer.log.delivered(delivery.webhook_id):
+            continue
+        made = attempt(endpoint, delivery, deliverer, now, failed="failed" if last else "pending")
+        through = made.delivered and through
+    return through
 
 
 def retry_after_seconds(receives: int, scale: float = 1.0, draw: Callable[[], float] = random.random) -> int:
     """How long a message whose delivery failed on its `receives`-th receive stays hidden before it is
-    tried again: exponential, with "equal jitter" (half the wait fixed, half drawn), scaled."""
+    tried again: exponential, with "equal jitter" (half the wait fixed, half drawn), scaled; at least a
+    second (SQS counts visibility in whole seconds)."""
     wait: float = min(RETRY_FIRST_SECONDS * 2.0 ** max(receives - 1, 0), RETRY_CAP_SECONDS)
-    return min(math.ceil(wait * scale * (0.5 + 0.5 * float(draw()))), RETRY_CAP_SECONDS)
+    return max(1, min(math.ceil(wait * scale * (0.5 + 0.5 * float(draw()))), RETRY_CAP_SECONDS))
 
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
-def deliver_batch(
-    records: list[dict[str, Any]],
-    deliverer: Deliverer,
-    hide: Callable[[str, int], None],
-    scale: float,
-    now: int,
-) -> list[str]:
+def _duration(seconds: int) -> str:
+    if seconds >= 86_400:
+        return f"{seconds / 86_400:.1f} days"
+    return f"{seconds} s"
+
+
+@dataclass(frozen=True)
+class Queue:
+    """What the delivery function does with a message beyond reading it: hide it for its backoff
+    (`hide(receipt handle, seconds)`), or give it up to the dead-letter queue (`give_up(body)`)."""
+
+    hide: Callable[[str, int], None]
+    give_up: Callable[[str], None]
+
+
+def deliver_batch(records: list[dict[str, Any]], deliverer: Deliverer, queue: Queue, now: int) -> list[str]:
     """Delivers each SQS record of a Lambda batch; the ids of the messages to be received again (Lambda's
-    `batchItemFailures`), each hidden first for its backoff (`hide(receipt handle, seconds)`). A message
-    that is not a job's end is dropped: no retry could deliver it."""
+    `batchItemFailures`), each hidden first for its backoff, never past the retry window. A message whose
+    window has passed is tried a last time, then given up to the dead-letter queue. A message that is
+    not a job's end is dropped: no retry could deliver it."""
     again = []
+    window = RETRY_WINDOW_SECONDS * deliverer.scale
     for record in records:
         try:
             event = parse_message(record["body"])
         except (ValueError, KeyError, TypeError):
             logger.error("not a job's end; dropped", extra={"message_id": record.get("messageId")})
             continue
-        receives = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        attributes = record.get("attributes", {})
+        receives = int(attributes.get("ApproximateReceiveCount", "1"))
+        ends = int(attributes.get("SentTimestamp", now * 1000)) / 1000 + window
+        last = now >= ends
         try:
-            attempts = deliver(event, deliverer, receives, now)
+            through = deliver(event, deliverer, now, last=last)
         except ServiceUnavailable:
             logger.exception("delivery interrupted", extra={"video_id": event.video_id})
-            attempts = None
-        failed = attempts is None or not all(a.attempt.delivered for a in attempts)
-        for made in attempts or []:
-            logger.info(
-                "webhook attempt",
-                extra={
-                    "webhook_id": made.webhook_id,
-                    "endpoint_id": made.endpoint_id,
-                    "video_id": event.video_id,
-                    "attempt": made.number,
-                    "status_code": made.attempt.status,
-                    "failure": made.attempt.failure,
-                },
-            )
-        if failed:
-            hide(record["receiptHandle"], retry_after_seconds(receives, scale))
-            again.append(record["messageId"])
+            through, last = False, False
+        if through:
+            continue
+        if last:
+            logger.warning("delivery given up", extra={"video_id": event.video_id})
+            queue.give_up(record["body"])
+            continue
+        wait = min(retry_after_seconds(receives, deliverer.scale), max(1, math.ceil(ends - now)))
+        queue.hide(record["receiptHandle"], wait)
+        again.append(record["messageId"])
     return again
