@@ -322,7 +322,7 @@ def deliverer() -> Deliverer:
     from functools import partial
 
     from videos_core.adapters import webhook_http
-    from videos_core.adapters.endpoint_deliveries import DynamoDeliveryLog, DynamoEndpointHealth
+    from videos_core.adapters.endpoint_deliveries import DynamoEndpointDeliveryLog, DynamoEndpointHealth
     from videos_core.logic.deliveries import Deliverer
 
     settings = get_settings()
@@ -330,7 +330,7 @@ def deliverer() -> Deliverer:
     return Deliverer(
         store=managed.store,
         box=managed.box,
-        log=DynamoDeliveryLog(
+        log=DynamoEndpointDeliveryLog(
             aws.dynamodb(), _needs(settings.endpoint_deliveries_table, "ENDPOINT_DELIVERIES_TABLE")
         ),
         health=DynamoEndpointHealth(

@@ -46,7 +46,7 @@ def _logged(item: dict[str, Any]) -> LoggedDelivery:
     return LoggedDelivery(delivery, values["status"], int(values["created_at"]), attempts)
 
 
-class DynamoDeliveryLog:
+class DynamoEndpointDeliveryLog:
     def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table

@@ -89,7 +89,7 @@ class LoggedDelivery:
     attempts: tuple[LoggedAttempt, ...]
 
 
-class DeliveryLog(Protocol):
+class EndpointDeliveryLog(Protocol):
     def delivered(self, webhook_id: str) -> bool:
         """Whether an attempt of this delivery went through."""
         ...
@@ -125,7 +125,7 @@ class Deliverer:
 
     store: EndpointStore
     box: SecretBox
-    log: DeliveryLog
+    log: EndpointDeliveryLog
     health: EndpointHealth
     post: Post
     scale: float = 1.0
