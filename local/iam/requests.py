@@ -254,11 +254,17 @@ def _cloudwatch(operation: str, params: Mapping[str, Any], _account: Account) ->
 
 
 def _sqs(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
-    """A call on one queue, authorized on its ARN: the queue named by the last part of its URL."""
+    """A call on one queue, authorized on its ARN: the queue named by the last part of its URL. A batch
+    action has no permission of its own: SQS authorizes it as its single action (SendMessageBatch as
+    SendMessage, DeleteMessageBatch as DeleteMessage, ChangeMessageVisibilityBatch likewise)."""
     url = params.get("QueueUrl")
     if url is None:
         return None
-    return [Authorization(f"sqs:{operation}", account.arn("sqs", str(url).rstrip("/").rsplit("/", 1)[-1]))]
+    action = operation.removesuffix("Batch") if operation in _SQS_BATCH_ACTIONS else operation
+    return [Authorization(f"sqs:{action}", account.arn("sqs", str(url).rstrip("/").rsplit("/", 1)[-1]))]
+
+
+_SQS_BATCH_ACTIONS = frozenset({"SendMessageBatch", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"})
 
 
 # ---- KMS -----------------------------------------------------------------------------------------

@@ -5,15 +5,22 @@ puts the gateway and the engine in front of it; the workflow tests drive it dire
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
 
-from local.iam.enforce import Role, revocations_from_environment
+from local.iam.enforce import Role, guard_client, revocations_from_environment
 from local.keys import keep_key
 from local.routes_store import RESOURCES, RoutesStore, deploy
-from local.serve.application import LOCAL_ACCOUNT, LocalApplication, LocalFunction, load_application
+from local.serve.application import (
+    LOCAL_ACCOUNT,
+    LocalApplication,
+    LocalFunction,
+    SqsSource,
+    load_application,
+)
 from local.serve.aws_endpoint import LocalAws
 from local.serve.aws_endpoint import client as aws_client
 from local.serve.lambda_endpoint import LambdaEndpoint
@@ -127,10 +134,17 @@ class LocalStack:
         """Polls each SQS event source mapping's queue for its function until the event is set."""
         stop = threading.Event()
         for source in self.application.sqs_sources:
-            role = self.application.function_named(source.function).logical_id
-            poller = SqsPoller(source, aws_client("sqs", self.aws.endpoint, access_key=role), self.invoke)
+            poller = self.queue_poller(source, self.invoke)
             threading.Thread(target=poller.run, args=(stop,), name=f"sqs-{source.queue}", daemon=True).start()
         return stop
+
+    def queue_poller(self, source: SqsSource, invoke: Callable[[str, Any], Invocation]) -> SqsPoller:
+        """Lambda's poller of `source`'s queue: it receives and deletes as the function's role, under its
+        policy (the execution role must allow them, as AWS's event source mapping needs)."""
+        function = self.application.function_named(source.function)
+        role = Role(function.name, function.policy, LOCAL_ACCOUNT, revocations_from_environment())
+        sqs = aws_client("sqs", self.aws.endpoint, access_key=function.logical_id)
+        return SqsPoller(source, guard_client(sqs, role), invoke)
 
     def _every(self, function: LocalFunction, seconds: int, stop: threading.Event, now: bool) -> None:
         event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from botocore.exceptions import ClientError
 from openai import OpenAI
 
-from local.serve.aws_endpoint import client as aws_client
 from local.serve.sqs_sources import SqsPoller, sqs_event
+from local.serve.workers import Invocation
 from tests.apigw import http_event, multipart
 from tests.integration.workflow.harness import Workflow
 from tests.media import png_bytes
@@ -274,13 +275,11 @@ class Lab:
         events = self.flow.events_for(video_id, settle=2.0)
         assert [event["detail-type"] for event in events] == [detail_type], events
 
-    def delivery_poller(self) -> SqsPoller:
+    def delivery_poller(self, invoke: Callable[[str, Any], Invocation]) -> SqsPoller:
         """Lambda's poller of the delivery queue for the Deliver function, acting as its role."""
         (source,) = self.stack.application.sqs_sources
-        role = self.stack.application.function_named(source.function).logical_id
-        return SqsPoller(
-            source, aws_client("sqs", self.stack.aws.endpoint, access_key=role), self.stack.invoke
-        )
+        poller: SqsPoller = self.stack.queue_poller(source, invoke)
+        return poller
 
     def dead_letter(self, video_id: str) -> bool:
         """Whether a message about `video_id` is on the deliveries' dead-letter queue."""
@@ -515,11 +514,27 @@ def webhook_deliveries(lab: Lab) -> None:
                 }
             ]
         )
-        poller = lab.delivery_poller()
+
+        def invoke(name: str, event: Any) -> Invocation:
+            """The Deliver function's invocation: one that fails, or gives the message back unsent, fails
+            the scenario at once (the message would come back after the queue's visibility timeout)."""
+            invocation: Invocation = lab.stack.invoke(name, event)
+            mine = {r["messageId"] for r in event["Records"] if video_id in r["body"]}
+            if mine:
+                failures = (invocation.result or {}).get("batchItemFailures", [])
+                unsent = not any(video_id.encode() in d.body for d in receiver.deliveries)
+                assert invocation.error is None, invocation.output
+                assert not (unsent and mine & {f["itemIdentifier"] for f in failures}), invocation.output
+            return invocation
+
+        poller = lab.delivery_poller(invoke)
         deadline = time.monotonic() + 20
         while not any(d.answered == 200 and video_id.encode() in d.body for d in receiver.deliveries):
             assert time.monotonic() < deadline, receiver.deliveries
-            poller.poll_once()
+            try:
+                poller.poll_once()
+            except ClientError as e:  # Lambda's poller, refused, leaves the message on the queue
+                raise AssertionError(f"the poller was refused: {e}") from e
         status, page = lab.api("WebhookEndpointsFunction", "GET", f"{path}/deliveries", f"{one}/deliveries")
         assert status == 200, page
         [delivered] = page["data"]
