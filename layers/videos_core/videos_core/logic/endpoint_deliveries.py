@@ -4,6 +4,8 @@ answer, lists its deliveries with their attempts, and replays one (sent again no
 
 from __future__ import annotations
 
+import re
+
 from videos_core.errors import WebhookDeliveryNotFound, WebhookTestFailed
 from videos_core.ids import new_video_id
 from videos_core.logic.deliveries import (
@@ -24,6 +26,9 @@ from videos_core.models.webhook_endpoints import (
     WebhookEndpointListQuery,
     WebhookEndpointTestResult,
 )
+
+# What `deliveries.webhook_id` makes.
+DELIVERY_ID = re.compile(r"msg_[0-9a-f]{32}")
 
 
 def test_endpoint(
@@ -63,7 +68,7 @@ def replay_delivery(
     """Sends a delivery again now, to the endpoint as it is now (disabled or not: its owner asks), and
     logs the attempt; its status stays what it was unless this one goes through."""
     endpoint = find_endpoint(owner, endpoint_id, deliverer.store)
-    logged = deliverer.log.get(delivery_id) if delivery_id.startswith("msg_") else None
+    logged = deliverer.log.get(delivery_id) if DELIVERY_ID.fullmatch(delivery_id) else None
     if logged is None or (logged.delivery.owner, logged.delivery.endpoint_id) != (owner, endpoint.id):
         raise WebhookDeliveryNotFound(f"No delivery with id '{delivery_id}'.", param="delivery_id")
     attempt(endpoint, logged.delivery, deliverer, now, failed=logged.status)
