@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from videos_core import signing
+from videos_core import outcomes, signing
 from videos_core.adapters.webhook_http import Attempt
 from videos_core.errors import ServiceUnavailable
 from videos_core.logic.ending import COMPLETED, FAILED
@@ -180,6 +180,8 @@ def attempt(
     endpoint's health follows: one that went through ends a failing streak, one that failed starts or
     continues it, and a streak of DISABLE_AFTER_SECONDS disables the endpoint."""
     made = send(endpoint, delivery, deliverer.box, deliverer.post, now)
+    outcome = "delivered" if made.delivered else made.reason or "failed"
+    outcomes.record_webhook_attempt(delivery.event.event_type, outcome, made.seconds)
     status: DeliveryStatus = "delivered" if made.delivered else failed
     logged = LoggedAttempt(now, made.status, round(made.seconds * 1000), made.failure)
     deliverer.log.record(delivery, logged, status, now + ATTEMPT_KEEP_SECONDS)
