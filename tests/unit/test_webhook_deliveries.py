@@ -146,7 +146,7 @@ class Receiver:
     def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> Attempt:
         self.came.append((url, headers))
         status = self.answers.pop(0) if self.answers else 200
-        return Attempt(status, 0.01, None if status < 300 else f"Answered {status}.")
+        return Attempt(status, 0.01, *((None, None) if status < 300 else (f"Answered {status}.", "status")))
 
 
 SECRET = signing.new_secret()
@@ -241,12 +241,15 @@ def test_a_disabled_endpoint_or_one_of_other_types_gets_nothing() -> None:
     assert receiver.came == []
 
 
-def test_the_delivery_verifies_with_the_endpoint_s_secret() -> None:
-    from openai import OpenAI
+def test_each_attempt_is_counted_and_timed_by_event_type_and_outcome(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    deliverer = _deliverer([_endpoint("we_a"), _endpoint("we_b")], Receiver([503]))
 
-    receiver = Receiver()
-    deliver_batch([_record(0)], _deliverer([_endpoint("we_a")], receiver), Messages().queue(), now=0)
-    [(_, headers)] = receiver.came
-    body = signing.event_body(event_of(BUS_EVENT).event_id, "video.completed", "vid_1", 20)
-    with OpenAI(api_key="x", base_url="http://127.0.0.1:9", webhook_secret=SECRET) as client:
-        client.webhooks.verify_signature(body, headers, tolerance=10**10)
+    deliver_batch([_record(0)], deliverer, Messages().queue(), now=0)
+
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    counted = [(b["event_type"], b["outcome"]) for b in blobs if "WebhookAttempts" in b]
+    assert counted == [("video.completed", "status"), ("video.completed", "delivered")]
+    timed = [b["WebhookAttemptSeconds"] for b in blobs if "WebhookAttemptSeconds" in b]
+    assert timed == [[0.01], [0.01]], timed  # EMF keeps a metric's values as a list
