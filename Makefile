@@ -77,7 +77,7 @@ unit: setup
 	$(UV) run pytest tests/unit
 
 ## Every benchmark (one failing does not stop the others), then their tables into README.md.
-BENCHES = engine cold_start upstream_calls aws_calls aws_endpoint completion_latency failover store_assets cost iam_judge load
+BENCHES = engine cold_start upstream_calls aws_calls aws_endpoint completion_latency failover store_assets content_credentials cost iam_judge load
 bench: setup
 	@for bench in $(BENCHES); do $(UV) run python -m bench.$$bench || echo "bench.$$bench: target missed or failed"; done
 	$(UV) run python -m bench.readme
@@ -101,9 +101,12 @@ build-CoreLayer:
 		--python-platform $(LAMBDA_PLATFORM) --only-binary :all: --no-deps --require-hashes -r requirements.txt
 	tar --exclude=__pycache__ -cf - videos_core | tar -xf - -C "$(ARTIFACTS_DIR)/python"
 
+## c2pa-python's wheel carries the Rust static library its shared one was linked from (~30 MB), which
+## nothing loads: left out, the finalisers' layers stay well within Lambda's 250 MB.
 build-MediaLayer:
 	$(UV) pip install --quiet --target "$(ARTIFACTS_DIR)/python" --python-version $(LAMBDA_PYTHON) \
 		--python-platform $(LAMBDA_PLATFORM) --only-binary :all: --no-deps --require-hashes -r requirements.txt
+	rm -f "$(ARTIFACTS_DIR)"/python/c2pa/libs/*.rlib "$(ARTIFACTS_DIR)"/python/c2pa/libs/*.d
 
 build-%Function:
 	cp *.py "$(ARTIFACTS_DIR)/"

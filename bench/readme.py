@@ -15,6 +15,7 @@ ORDER = (
     "aws_endpoint",
     "completion_latency",
     "store_assets",
+    "content_credentials",
     "cost",
     "iam_judge",
     "load",

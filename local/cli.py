@@ -219,5 +219,55 @@ keys_app.register(app)
 routes_commands.register(app)
 
 
+@app.command()
+def verify(
+    file: Annotated[Path, typer.Argument(help="An MP4 or JPEG, as downloaded.", exists=True, dir_okay=False)],
+    trust_anchor: Annotated[
+        Path,
+        typer.Option(
+            help="The CA certificate (PEM) the signer must chain to (default: serve's development CA).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = Path(".videos-api") / "content-credentials" / "ca.pem",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Print a file's Content Credentials (C2PA manifest) and whether they validate against a trust
+    anchor; exits 1 unless they are trusted."""
+    from local.credentials_check import as_json as json_of
+    from local.credentials_check import content_type, read_credentials
+
+    try:
+        kind = content_type(file)
+    except ValueError as e:
+        raise fail(str(e)) from e
+    with file.open("rb") as stream:
+        found = read_credentials(stream, kind, trust_anchor.read_text())
+    if found is None:
+        raise command_line.fail(f"{file}: no Content Credentials (C2PA manifest)")
+    if as_json:
+        typer.echo(json_of(found))
+    else:
+        rows = [
+            ("status", found.state),
+            ("generator", found.generator),
+            ("actions", ", ".join(found.actions)),
+            ("source type", found.source_type or "-"),
+            ("model", f"{found.model or '-'} ({found.provider or '-'})"),
+            ("job", found.job or "-"),
+            ("signer", f"{found.signer or '-'} (issued by {found.issuer or '-'})"),
+            ("time", found.time or "-"),
+            *(
+                ("ingredient", f"{i['relationship']}: {i['title']} {i['manifest']}".strip())
+                for i in found.ingredients
+            ),
+            *(("failure", failure) for failure in found.failures),
+        ]
+        for name, value in rows:
+            typer.echo(f"{name:<12}{value}")
+    if found.state != "Trusted":
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()

@@ -269,7 +269,11 @@ _SQS_BATCH_ACTIONS = frozenset({"SendMessageBatch", "DeleteMessageBatch", "Chang
 
 # ---- KMS -----------------------------------------------------------------------------------------
 
-_KMS_KEY_OPERATIONS = frozenset({"Encrypt", "Decrypt", "GenerateDataKey", "ReEncrypt", "DescribeKey"})
+_KMS_KEY_OPERATIONS = frozenset(
+    {"Encrypt", "Decrypt", "GenerateDataKey", "ReEncrypt", "DescribeKey", "Sign", "Verify", "GetPublicKey"}
+)
+# Sign's and Verify's parameters that are condition keys of their own (kms:SigningAlgorithm, kms:MessageType).
+_KMS_SIGNING_KEYS = {"SigningAlgorithm": "kms:SigningAlgorithm", "MessageType": "kms:MessageType"}
 
 
 def _kms(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
@@ -290,6 +294,9 @@ def _kms(operation: str, params: Mapping[str, Any], account: Account) -> list[Au
     }
     if encryption:
         context["kms:EncryptionContextKeys"] = sorted(encryption)
+    for parameter, condition_key in _KMS_SIGNING_KEYS.items():
+        if parameter in params:
+            context[condition_key] = str(params[parameter])
     return [Authorization(f"kms:{operation}", resource, context)]
 
 

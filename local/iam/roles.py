@@ -18,6 +18,9 @@ from local.serve.intrinsics import Resolver
 
 _AWS_POLICIES = "arn:aws:iam::aws:policy/"
 CACHE_DIR = Path(__file__).resolve().parents[2] / ".videos-api" / "cache"
+# The template's parameters whose values SAM writes into what it makes (the HTTP API's CORS origins);
+# it keeps a reference to every other (tests/template/test_template.py fails when one is missing).
+SAM_RESOLVED_PARAMETERS = ("CorsAllowOrigins",)
 # The managed policies SAM attaches by itself (logs for every function, X-Ray where tracing is on), as
 # AWS publishes them. Nothing offline calls these services through boto3, but they are the role's.
 MANAGED_POLICIES: dict[str, dict[str, Any]] = {
@@ -69,10 +72,13 @@ def packaged(template: Mapping[str, Any]) -> dict[str, Any]:
 
 def transformed(template: Mapping[str, Any], parameters: Mapping[str, str], region: str) -> dict[str, Any]:
     """The CloudFormation template SAM makes of `template`, kept by what it was made of: samtranslator
-    takes ~1.3 s to import, and every local stack would pay it again for the same answer."""
+    takes ~1.3 s to import and ~0.8 s to transform, and every local stack would pay it again for the
+    same answer. Of the parameters, only those SAM resolves into its output are part of it (every stack
+    passes values of its own to the others, which SAM copies as references)."""
     from importlib.metadata import version
 
-    made_of = json.dumps([template, parameters, region, version("aws-sam-translator")], sort_keys=True)
+    resolved = {name: parameters.get(name) for name in SAM_RESOLVED_PARAMETERS}
+    made_of = json.dumps([template, resolved, region, version("aws-sam-translator")], sort_keys=True)
     cached = CACHE_DIR / f"sam-{hashlib.sha256(made_of.encode()).hexdigest()[:32]}.json"
     with contextlib.suppress(OSError, ValueError):
         output: dict[str, Any] = json.loads(cached.read_text())

@@ -61,6 +61,9 @@ def _endpoint_main(
     at `/_faults` apply to every call it serves and to the state machine's Lambda invocations; a presigned
     URL is checked as S3 checks it. With a `state_dir`, what its resources hold is kept there
     (local.serve.state_keeper)."""
+    from local.serve.moto_imports import defer_unserved_models
+
+    defer_unserved_models()  # before moto's packages are imported
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -74,7 +77,7 @@ def _endpoint_main(
     from local.serve.aws_state import AwsState
     from local.serve.keep_alive import KeepAliveRequestHandler
     from local.serve.kms_keys import DeclaredKeys
-    from local.serve.moto_fidelity import make_dynamodb_writes_atomic
+    from local.serve.moto_fidelity import make_dynamodb_atomic, make_kms_sign_digests
     from local.serve.moto_speedups import speed_up_moto
     from local.serve.presigned_urls import PresignedUrlChecks
     from local.serve.state_keeper import StateKeeper
@@ -86,7 +89,8 @@ def _endpoint_main(
     os.environ["MOTO_PORT"] = str(port)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     speed_up_moto(lambda made: guard_client(made, role), per_request=fast_path)
-    make_dynamodb_writes_atomic()
+    make_dynamodb_atomic()
+    make_kms_sign_digests()
     functions = client(
         "lambda",
         lambda_url,
@@ -228,8 +232,14 @@ class LocalAws:
             events.put_rule(Name=rule.name, EventBusName=rule.bus, EventPattern=rule.pattern)
             targets = [{"Id": target_id, "Arn": arn} for target_id, arn in rule.targets]
             events.put_targets(Rule=rule.name, EventBusName=rule.bus, Targets=targets)
-        for key_id in application.kms_keys.values():
-            self._http.put(f"/_kms/keys/{key_id}").raise_for_status()
+        for logical_id, key_id in application.kms_keys.items():
+            properties = application.template["Resources"][logical_id]["Properties"]
+            # The template's KeySpec and KeyUsage (KMS's defaults: a symmetric encryption key).
+            spec = {
+                "spec": properties.get("KeySpec", "SYMMETRIC_DEFAULT"),
+                "usage": properties.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            }
+            self._http.put(f"/_kms/keys/{key_id}", params=spec).raise_for_status()
         kms = self.client("kms")
         for alias, key_id in application.kms_aliases.items():
             kms.create_alias(AliasName=alias, TargetKeyId=key_id)

@@ -148,14 +148,38 @@ def _put_back_parameters(data: Any) -> None:
             kept.setdefault(name, versions)
 
 
+def _key_material(key: Any) -> tuple[bytes, bytes | None]:
+    """A key's symmetric material, and its private key (an asymmetric key's, as PKCS #8 DER: the
+    certificate issued for its public key stays valid only while the key stays the same)."""
+    from cryptography.hazmat.primitives import serialization
+
+    private = getattr(getattr(key, "private_key", None), "private_key", None)
+    der = (
+        None
+        if private is None
+        else private.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return key.key_material, der
+
+
 def _put_back_key_material(data: Any) -> None:
     """Each kept key's material into the key of its id that this start made (the template's keys are
     made under ids derived from the stack, so the same key is made again)."""
+    from cryptography.hazmat.primitives import serialization
+
     kms = _regional("kms")
     for where, materials in data.items():
-        for key_id, material in materials.items():
-            if where in kms and key_id in kms[where].keys:
-                kms[where].keys[key_id].key_material = material
+        for key_id, kept in materials.items():
+            if where not in kms or key_id not in kms[where].keys:
+                continue
+            key = kms[where].keys[key_id]
+            # A snapshot from before asymmetric keys were kept holds the material alone.
+            material, private = kept if isinstance(kept, tuple) else (kept, None)
+            key.key_material = material
+            if private is not None:
+                key.private_key.private_key = serialization.load_der_private_key(private, password=None)
 
 
 @dataclass(frozen=True)
@@ -193,7 +217,7 @@ _SERVICES = {
     ),
     "kms": _Service(
         lambda _: {
-            where: {key_id: key.key_material for key_id, key in backend.keys.items()}
+            where: {key_id: _key_material(key) for key_id, key in backend.keys.items()}
             for where, backend in _regional("kms").items()
         },
         lambda data, _: _put_back_key_material(data),

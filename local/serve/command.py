@@ -25,6 +25,7 @@ from local.engine.webhooks import new_secret
 from local.playground.site import Playground, playground_config
 from local.serve.application import STACK
 from local.serve.data_dir import DataDirectory
+from local.serve.development_certificate import CA_FILE
 from local.serve.gateway import Gateway
 from local.serve.routes_file import read_routes, stack_defaults
 from local.serve.stack import ENGINE_KEY, LocalStack
@@ -166,6 +167,7 @@ def run_serve(options: ServeOptions) -> None:
         secrets=routes.keys if routes else {},
         state_dir=data.aws,
         allow_loopback_webhooks=options.allow_loopback_webhooks,
+        credentials_dir=data.content_credentials,
     )
     try:
         if routes is not None:
@@ -206,6 +208,12 @@ def run_serve(options: ServeOptions) -> None:
     kept = "found again" if stack.aws.restored else "kept across restarts"
     print(f"  data          {options.data_dir}   ({kept}; --reset starts empty)", flush=True)
     print(f"  logs          {data.logs}", flush=True)
+    if stack.signs_content_credentials:
+        print(
+            f"  credentials   videos are signed with a development certificate (C2PA); its CA: "
+            f"{data.content_credentials / CA_FILE}",
+            flush=True,
+        )
     print(f"  API key       {api_key}   (owner '{DEV_OWNER}')", flush=True)
     if options.allow_loopback_webhooks:
         print(

@@ -3,6 +3,8 @@
 - `aws/` — what the local AWS endpoint's resources hold (local.serve.aws_state): DynamoDB's items
   (videos, keys, quotas, the outbox…), S3's objects (videos' files, uploads, characters' videos), SSM's
   parameters and AppConfig's routes;
+- `content-credentials/` — the development CA (`ca.pem`) and the signing certificate it issued for the
+  stack's KMS key (local.serve.development_certificate), kept so that files signed before stay valid;
 - `api-key` — the development key serve made on its first start, so that it stays the same (the
   playground keeps it);
 - `engine/` — the built-in engine's own (its characters; `renders/`, a cache of renders by content);
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from local.engine.stored_files import write_whole
 from local.keys import new_key
+from local.serve.development_certificate import CREDENTIALS_DIR
 
 # What `--reset` leaves: renders are a cache by content, and make the next start no different.
 _CACHE = "renders"
@@ -33,6 +36,10 @@ class DataDirectory:
     @property
     def engine(self) -> Path:
         return self.root / "engine"
+
+    @property
+    def content_credentials(self) -> Path:
+        return self.root / CREDENTIALS_DIR
 
     @property
     def logs(self) -> Path:

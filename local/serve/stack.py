@@ -23,6 +23,7 @@ from local.serve.application import (
 )
 from local.serve.aws_endpoint import LocalAws
 from local.serve.aws_endpoint import client as aws_client
+from local.serve.development_certificate import CREDENTIALS_DIR, install
 from local.serve.lambda_endpoint import LambdaEndpoint
 from local.serve.metrics import put_emf_metrics
 from local.serve.sqs_sources import SqsPoller
@@ -72,12 +73,16 @@ class LocalStack:
         secrets: dict[str, str] | None = None,
         state_dir: Path | None = None,
         allow_loopback_webhooks: bool = False,
+        credentials_dir: Path | None = None,
     ) -> None:
         """`secrets`: SecureString parameters to store (the routes' own keys), by name. `state_dir`: where
         the resources' data is kept across starts, and found again (None: nothing is kept, as the
         tests' stacks want). `allow_loopback_webhooks`: tenants' webhook endpoints may be http URLs on this
-        machine (`serve --allow-loopback-webhooks`), for receivers running beside the stack."""
+        machine (`serve --allow-loopback-webhooks`), for receivers running beside the stack.
+        `credentials_dir`: where the development CA that certifies the stack's signing key is kept
+        (local.serve.development_certificate; beside the logs unless given)."""
         self.aws = LocalAws(host, aws_port, state_dir)
+        self.credentials_dir = credentials_dir or log_dir.parent / CREDENTIALS_DIR
         self._closing = threading.Lock()
         self._closed = False
         # load_application refuses a parameter the template does not declare.
@@ -104,9 +109,28 @@ class LocalStack:
             stored = {self.application.parameters["WebhookSecretParameter"]: webhook_secret} | (secrets or {})
             for name, value in stored.items():
                 ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+            self._certify_signing_key()
         except BaseException:
             self.close()
             raise
+
+    @property
+    def signs_content_credentials(self) -> bool:
+        return self.application.parameters.get("ContentCredentials") == "sign"
+
+    def _certify_signing_key(self) -> None:
+        """The template's signing key certified by the development CA (a key the operator names comes
+        with its certificate chain)."""
+        parameters = self.application.parameters
+        if not self.signs_content_credentials or parameters.get("ContentCredentialsKeyArn"):
+            return
+        install(
+            self.aws.client("kms"),
+            self.aws.client("ssm"),
+            self.application.kms_keys["ContentCredentialsKey"],
+            parameters["ContentCredentialsCertificateParameter"],
+            self.credentials_dir,
+        )
 
     def invoke(self, name_or_arn: str, event: Any) -> Invocation:
         function = self.application.function_named(name_or_arn)

@@ -145,9 +145,14 @@ def made(sdk: OpenAI, started: dict[tuple[str, str], str], kind: str, provider: 
 
 
 def engine_calls(routed: Served) -> dict[str, int]:
-    """The engine's calls by route, but reads: the module's jobs are polled meanwhile."""
+    """The engine's calls by route, but reads: the module's jobs are polled meanwhile (Vertex's polls are
+    POSTs, each after a token of its own)."""
     routes: dict[str, int] = HTTP.get(f"{routed.engine}/_stats").json()["routes"]
-    return {route: count for route, count in routes.items() if not route.startswith("GET ")}
+    return {
+        route: count
+        for route, count in routes.items()
+        if not route.startswith("GET ") and not route.endswith((":fetchPredictOperation", "/vertex/token"))
+    }
 
 
 def callbacks_applied(routed: Served) -> dict[str, dict[str, object]]:

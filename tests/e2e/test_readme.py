@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from openai import OpenAI
 
+from local.serve.development_certificate import CA_FILE, CREDENTIALS_DIR
 from tests.conftest import DEV_KEY
 from tests.media import jpeg_size, png_bytes, probe_mp4
 from tests.support import ROOT, Served
@@ -84,6 +85,10 @@ def reader(served: Served, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     routes = next(b for b in re.findall(r"```json\n(.*?)```", README, re.DOTALL) if '"house-video"' in b)
     (here / "routes.json").write_text(routes)
     (here / "frame.png").write_bytes(png_bytes())
+    # serve's development CA where the reader's own serve keeps it, in the clone's .videos-api/.
+    anchor = here / ".videos-api" / CREDENTIALS_DIR
+    anchor.mkdir(parents=True)
+    (anchor / CA_FILE).write_bytes((served.data_dir / CREDENTIALS_DIR / CA_FILE).read_bytes())
     assert character.id is not None
     return here, {"vid": video.id, "char": character.id}
 

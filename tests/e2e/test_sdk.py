@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,15 +14,18 @@ import pytest
 from openai import AsyncOpenAI, OpenAI
 from openai.types import Video
 
+from local.credentials_check import read_credentials
 from local.serve.aws_endpoint import client as aws_client
+from local.serve.development_certificate import CA_FILE, CREDENTIALS_DIR
 from tests.conftest import DEV_KEY
 from tests.media import jpeg_size, png_bytes, probe_mp4
 from tests.support import Served
 
 POLL_MS = 200
+KINDS: dict[Any, str] = {"video": "video/mp4", "thumbnail": "image/jpeg", "spritesheet": "image/jpeg"}
 
 
-def test_create_and_poll_then_download_every_variant(sdk: OpenAI) -> None:
+def test_create_and_poll_then_download_every_variant(served: Served, sdk: OpenAI) -> None:
     video = sdk.videos.create_and_poll(
         prompt="A glass of water on a windowsill", seconds="4", size="1280x720", poll_interval_ms=POLL_MS
     )
@@ -29,11 +33,29 @@ def test_create_and_poll_then_download_every_variant(sdk: OpenAI) -> None:
     assert video.status == "completed"
     assert video.progress == 100
     assert video.expires_at is not None
-    facts = probe_mp4(sdk.videos.download_content(video.id).content)
+    files = {variant: sdk.videos.download_content(video.id, variant=variant).content for variant in KINDS}
+    facts = probe_mp4(files["video"])
     assert (facts.video_codec, facts.audio_codec, facts.width, facts.height) == ("h264", "aac", 1280, 720)
     assert facts.duration == pytest.approx(4.0, abs=0.1)
-    assert jpeg_size(sdk.videos.download_content(video.id, variant="thumbnail").content) == (1280, 720)
-    assert jpeg_size(sdk.videos.download_content(video.id, variant="spritesheet").content) == (1280, 720)
+    assert jpeg_size(files["thumbnail"]) == (1280, 720)
+    assert jpeg_size(files["spritesheet"]) == (1280, 720)
+    # Each carries Content Credentials that serve's development CA trusts, and a changed byte breaks.
+    anchor = (served.data_dir / CREDENTIALS_DIR / CA_FILE).read_text()
+    for variant, content in files.items():
+        found = read_credentials(io.BytesIO(content), KINDS[variant], anchor)
+        assert found is not None, variant
+        assert (found.state, found.actions, found.job, found.model) == (
+            "Trusted",
+            ["c2pa.created"],
+            video.id,
+            video.model,
+        ), found.failures
+        # A byte of the picture (a JPEG's manifest is in its first segments, an MP4's ahead of its media).
+        changed = bytearray(content)
+        changed[-100] ^= 0x01
+        changed_found = read_credentials(io.BytesIO(bytes(changed)), KINDS[variant], anchor)
+        assert changed_found is not None
+        assert changed_found.state == "Invalid", variant
 
 
 def test_create_with_an_input_reference(sdk: OpenAI) -> None:
@@ -75,7 +97,7 @@ def test_delete_removes_the_video(sdk: OpenAI) -> None:
         sdk.videos.retrieve(video.id)
 
 
-def test_remix_makes_a_new_video_from_a_completed_one(sdk: OpenAI) -> None:
+def test_remix_makes_a_new_video_from_a_completed_one(served: Served, sdk: OpenAI) -> None:
     source = sdk.videos.create_and_poll(prompt="A lighthouse by day", poll_interval_ms=POLL_MS)
 
     remix = sdk.videos.remix(source.id, prompt="The lighthouse by night")
@@ -83,7 +105,16 @@ def test_remix_makes_a_new_video_from_a_completed_one(sdk: OpenAI) -> None:
 
     assert remix.status == "completed"
     assert remix.remixed_from_video_id == source.id
-    probe_mp4(sdk.videos.download_content(remix.id).content)
+    video = sdk.videos.download_content(remix.id).content
+    probe_mp4(video)
+    # Its Content Credentials name the source's manifest as their parent.
+    anchor = (served.data_dir / CREDENTIALS_DIR / CA_FILE).read_text()
+    found = read_credentials(io.BytesIO(video), "video/mp4", anchor)
+    assert found is not None
+    assert (found.state, found.job, found.actions) == ("Trusted", remix.id, ["c2pa.opened", "c2pa.edited"])
+    parent = read_credentials(io.BytesIO(sdk.videos.download_content(source.id).content), "video/mp4", anchor)
+    assert parent is not None
+    assert [(i["relationship"], i["manifest"]) for i in found.ingredients] == [("parentOf", parent.label)]
 
 
 def test_edits_and_extensions_of_a_completed_video_are_copied_like_any_other(fresh_sdk: OpenAI) -> None:

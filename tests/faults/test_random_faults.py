@@ -40,7 +40,7 @@ from videos_core.adapters.dynamodb import from_item, to_item
 from videos_core.adapters.quotas import spend_period
 
 SEED = int(os.environ.get("FAULT_SEED") or secrets.randbelow(2**32))
-MIN_FAULTS = int(os.environ.get("FAULT_MIN", "80"))
+MIN_FAULTS = int(os.environ.get("FAULT_MIN", "50"))
 MAX_JOBS = 200
 IN_FLIGHT = 24
 JOB_TIMEOUT = 240.0

@@ -81,3 +81,12 @@ def test_the_workers_preload_only_what_the_core_layer_ships() -> None:
     for library in libraries:
         names = {name.lower().replace("_", "-") for name in distributions[library]}
         assert names & shipped, f"{library} is preloaded but not in the core layer"
+
+
+def test_the_layer_states_the_projects_version() -> None:
+    # The version each C2PA manifest's claim generator names is pyproject.toml's.
+    import tomllib
+
+    import videos_core
+
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"] == videos_core.VERSION

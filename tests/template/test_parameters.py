@@ -7,6 +7,8 @@ reverse.
 Not checked here:
 - UpstreamBaseUrl: a URL `Settings` checks as every route's base URL is checked (https, or http to
   this machine), more than the template's pattern can say.
+- ContentCredentialsKeyArn: CONTENT_CREDENTIALS_KEY through a condition (the stack's own key's ARN
+  when empty), which `Settings` checks with the Parameter's pattern.
 - Parameters that reach no `Settings` field, listed in ELSEWHERE with where they go: the state
   machine's own (FirstCheckSeconds, RetryIntervalSeconds, filled into the definition), Powertools'
   (MetricsNamespace, XRaySdkTracing), and the template's own resources (log retention, alarms, the
@@ -31,7 +33,7 @@ from videos_core.settings import ENVIRONMENT, Settings, load_settings
 TEMPLATE = application_template()
 PARAMETERS: dict[str, dict[str, Any]] = TEMPLATE["Parameters"]
 
-CHECKED_BY_SETTINGS_ALONE = {"UpstreamBaseUrl"}
+CHECKED_BY_SETTINGS_ALONE = {"UpstreamBaseUrl", "ContentCredentialsKeyArn"}
 ELSEWHERE = {
     "WebhookDeliveryMaxReceives": "the delivery queue's RedrivePolicy (maxReceiveCount)",
     "MetricsNamespace": "POWERTOOLS_METRICS_NAMESPACE and the state machine's metric, for Powertools",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from local.iam.policy import Statement
-from local.iam.roles import MANAGED_POLICIES, transformed
+from local.iam.roles import MANAGED_POLICIES, SAM_RESOLVED_PARAMETERS, _transform, transformed
 from local.serve.application import declared_application
 from local.template import application_template, resources_of_type
 from tests.apigw import http_event, invoke
@@ -71,6 +71,32 @@ def test_sam_transforms_the_template_offline() -> None:
     }
     assert "X-AMAZON-APIGATEWAY-ANY-METHOD $default" in body_routes
     assert {f"{route.method} {route.path}" for route in ROUTES} <= body_routes
+
+
+def test_sams_output_depends_on_no_parameters_values_but_those_it_resolves() -> None:
+    """But for those SAM resolves: what lets `transformed` keep one output per template and values of
+    those, whatever else a stack's parameters say."""
+    declared = application_template()["Parameters"]
+    others = {
+        name: _another_value(parameter)
+        for name, parameter in declared.items()
+        if name not in SAM_RESOLVED_PARAMETERS
+    }
+
+    assert _transform(application_template(), others, "us-east-1") == _transform(
+        application_template(), {}, "us-east-1"
+    )
+
+
+def _another_value(parameter: dict[str, Any]) -> str:
+    """A value of the parameter's type other than its default."""
+    default = str(parameter.get("Default", ""))
+    if "AllowedValues" in parameter:
+        return str(next(value for value in parameter["AllowedValues"] if str(value) != default))
+    if parameter["Type"] == "Number":
+        low = int(parameter.get("MinValue", 0))
+        return str(low + 1 if default != str(low + 1) else low + 2)
+    return default + "-other" if default else "other"
 
 
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))

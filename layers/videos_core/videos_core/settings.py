@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -63,6 +63,9 @@ ENVIRONMENT = {
     "ROUTE_BREAKER_MINIMUM_ATTEMPTS": "route_breaker_minimum_attempts",
     "ROUTE_BREAKER_WINDOW_SECONDS": "route_breaker_window_seconds",
     "ROUTE_BREAKER_COOLDOWN_SECONDS": "route_breaker_cooldown_seconds",
+    "CONTENT_CREDENTIALS": "content_credentials",
+    "CONTENT_CREDENTIALS_KEY": "content_credentials_key",
+    "CONTENT_CREDENTIALS_CERTIFICATE_PARAMETER": "content_credentials_certificate_parameter",
 }
 # Secrets are read from SSM, never taken from the environment, where every log of it would show them.
 SECRETS_NOT_IN_THE_ENVIRONMENT = {
@@ -153,6 +156,15 @@ class Settings(BaseModel):
     route_breaker_minimum_attempts: int = Field(default=10, ge=1, le=100_000)
     route_breaker_window_seconds: int = Field(default=300, ge=10, le=86_400)
     route_breaker_cooldown_seconds: int = Field(default=60, ge=1, le=3600)
+    # The finalisers sign each stored file's C2PA manifest (sign) with the KMS key named here (its ARN),
+    # under the certificate chain held in the SSM parameter named here; off stores the files unsigned.
+    content_credentials: Literal["sign", "off"] = "sign"
+    content_credentials_key: str | None = Field(
+        default=None, pattern=r"^(arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+)?$"
+    )
+    content_credentials_certificate_parameter: str = Field(
+        default="/videos-api/content-credentials/certificate-chain", pattern=r"^/[A-Za-z0-9_./-]+$"
+    )
 
     @model_validator(mode="after")
     def _routes_located(self) -> Settings:

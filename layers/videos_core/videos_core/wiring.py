@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from videos_core.adapters.upstream_router import RoutedUpstream
     from videos_core.auth import OwnerResolver
     from videos_core.catalog import Catalog, Entry
+    from videos_core.content_credentials import ContentCredentials
     from videos_core.logic.breaker import Breakers
     from videos_core.logic.create import Launcher
     from videos_core.logic.deliveries import Deliverer
@@ -233,7 +234,23 @@ def finisher(
         callback_url,
         now + time_left,
         breakers(),
+        content_credentials,
     )
+
+
+@cache
+def content_credentials() -> ContentCredentials | None:
+    """What signs the stored files' C2PA manifests: the KMS key, and the certificate chain read from SSM
+    as the secrets are (a renewed certificate is in use within their max age). None when signing is off."""
+    from videos_core.adapters.kms_signer import KmsSigner
+    from videos_core.content_credentials import ContentCredentials
+
+    settings = get_settings()
+    if settings.content_credentials == "off":
+        return None
+    signer = KmsSigner(aws.kms(), _needs(settings.content_credentials_key, "CONTENT_CREDENTIALS_KEY"))
+    parameter = settings.content_credentials_certificate_parameter
+    return ContentCredentials(signer.sign, lambda: secrets().read(parameter))
 
 
 @cache
@@ -360,6 +377,7 @@ def reset(*, aws_clients: bool = True) -> None:
         job_ends,
         endpoints,
         deliverer,
+        content_credentials,
     ):
         factory.cache_clear()
     for made in _UPSTREAMS.values():

@@ -645,7 +645,7 @@ def delete(lab: Lab) -> None:
     assert body["deleted"] is True
     # Stopped by the delete; or ended by a status check that found the job ended first (the delete
     # ends the job before it stops the execution), its stop then too late to change anything.
-    assert lab.flow.wait_execution(running, timeout=10)["status"] in ("ABORTED", "SUCCEEDED")
+    assert lab.flow.wait_execution(running, timeout=5)["status"] in ("ABORTED", "SUCCEEDED")
     assert lab.calls_by("DeleteFunction", "states:StopExecution") == stops + 1
     # The upstream's copy goes too (the delete asks the upstream, with the key it reads from SSM).
     assert HTTP.get(f"{lab.flow.engine_url}/_videos/{record['upstream_id']}").status_code == 404
@@ -707,6 +707,20 @@ def job_completes(lab: Lab) -> None:
     lab.one_event(video_id, "Video Completed")
     assert lab.flow.wait_execution(video_id, timeout=JOB_SECONDS)["status"] == "SUCCEEDED"
     lab.no_task_failed(video_id)
+
+
+def remix_completes(lab: Lab) -> None:
+    """A remix through the state machine: StoreAssets reads its source's stored video (here, one stored
+    before signing was on), the parent ingredient of the remix's manifest."""
+    source = lab.seed(upstream_id=lab.finished_upstream_id)
+    video = lab.engine.videos.download_content(lab.finished_upstream_id).content
+    bucket = lab.stack.application.buckets["AssetsBucket"]
+    lab.flow.client("s3").put_object(Bucket=bucket, Key=f"videos/{source}/video", Body=video)
+    path, route = f"/v1/videos/{source}/remix", "/v1/videos/{video_id}/remix"
+    status, remix = lab.api("RemixFunction", "POST", path, route, body={"prompt": "Again"})
+    assert status == 200, remix
+    assert lab.wait_job(remix["id"])["status"] == "completed"
+    lab.no_task_failed(remix["id"])
 
 
 def bedrock_job_completes(lab: Lab) -> None:
@@ -873,6 +887,7 @@ SCENARIOS: dict[str, Scenario] = {
     "ReconcileFunctionRole": reconcile,
     "StoreAssetsFunctionRole": job_completes,
     "StoreAssetsFunctionRole.FindLeftUploads": store_after_a_dead_attempt,
+    "StoreAssetsFunctionRole.ReadSourceVideos": remix_completes,
     "StoreAssetsFunctionRole.ReadBedrockInvocationsPolicy": bedrock_job_completes,
     "StoreAssetsFunctionRole.ReadBedrockOutputs": bedrock_job_completes,
     "CheckStatusFunctionRole.ReadBedrockInvocationsPolicy": bedrock_job_completes,

@@ -73,6 +73,48 @@ def claim(dynamodb: Any, key: str, claimant: str, start: Barrier) -> str:
     return "won"
 
 
+def test_a_read_racing_an_update_sees_the_item_whole(aws: LocalAws) -> None:
+    # Given an item whose forty attributes an update sets together, again and again
+    dynamodb = new_table(aws, "whole", ("id", "S"))
+    names = [f"a{n}" for n in range(40)]
+    key = {"id": {"S": "item"}}
+    dynamodb.put_item(TableName="whole", Item=key | {name: {"N": "0"} for name in names})
+    done = time.monotonic() + 1.5
+
+    def update() -> int:
+        writer, rounds = client("dynamodb", aws.endpoint), 0
+        while time.monotonic() < done:
+            rounds += 1
+            writer.update_item(
+                TableName="whole",
+                Key=key,
+                UpdateExpression="SET " + ", ".join(f"{name} = :n" for name in names),
+                ExpressionAttributeValues={":n": {"N": str(rounds)}},
+            )
+        return rounds
+
+    def read(operation: str) -> set[int]:
+        reader, seen = client("dynamodb", aws.endpoint), set()
+        while time.monotonic() < done:
+            if operation == "get":
+                items = [reader.get_item(TableName="whole", Key=key)["Item"]]
+            else:
+                items = reader.scan(TableName="whole")["Items"]
+            for item in items:
+                values = {item[name]["N"] for name in names}
+                # Then no read sees one update's values beside another's
+                assert len(values) == 1, values
+                seen |= {int(value) for value in values}
+        return seen
+
+    # When readers read it all the while
+    with ThreadPoolExecutor(3) as pool:
+        rounds, *reads = [pool.submit(update), pool.submit(read, "get"), pool.submit(read, "scan")]
+        seen = set().union(*(r.result() for r in reads))
+    assert rounds.result() > 10
+    assert len(seen) > 10
+
+
 def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws: LocalAws) -> None:
     # Given an existing item and a transaction that puts a new one, updates it, and fails a check
     dynamodb = new_table(aws, "ledger", ("id", "S"))

@@ -128,3 +128,19 @@ def test_a_state_this_version_cannot_read_is_refused_with_the_way_out(start: Any
     start()
     with pytest.raises(UnreadableStateError, match="--reset"):
         AwsState(tmp_path).restore(AppConfig())
+
+
+def test_the_signing_key_after_a_restart_is_the_one_its_certificate_names(start: Any, tmp_path: Path) -> None:
+    # The development certificate is issued for the key's public key: a new private key would void it.
+    key_id = kms_key_id("ContentCredentialsKey")
+    signing = ("ECC_NIST_P256", "SIGN_VERIFY")
+    make_key(ACCOUNT, "us-east-1", key_id, "the template's key", signing)
+    kms = boto3.client("kms", region_name="us-east-1")
+    public = kms.get_public_key(KeyId=key_id)["PublicKey"]
+    AwsState(tmp_path).write(AwsState(tmp_path).capture(AppConfig()))
+
+    start()
+    make_key(ACCOUNT, "us-east-1", key_id, "the template's key", signing)
+    assert kms.get_public_key(KeyId=key_id)["PublicKey"] != public  # made anew
+    assert AwsState(tmp_path).restore(AppConfig()) is True
+    assert kms.get_public_key(KeyId=key_id)["PublicKey"] == public

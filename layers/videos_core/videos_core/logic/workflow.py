@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from videos_core.backoff import informed_wait_seconds
 from videos_core.catalog import Catalog, Entry
+from videos_core.content_credentials import ContentCredentials, Provenance
 from videos_core.errors import UpstreamFileUnusable, UpstreamRateLimited, UpstreamRetryableError
 from videos_core.logic.breaker import Breakers, Failure
 from videos_core.logic.ending import Ender, end_job, failed, publish, publish_pending
@@ -89,6 +91,9 @@ class Finisher:
     callback_url: Callable[[str | None, Entry, str], str | None]
     time_limit: float = math.inf
     breakers: Breakers | None = None
+    # What signs each stored file's C2PA manifest (None where the stack's ContentCredentials is off),
+    # made when a step first stores files: only the finalisers are configured for it.
+    credentials: Callable[[], ContentCredentials | None] = lambda: None
 
     @property
     def mover(self) -> Mover:
@@ -334,6 +339,11 @@ def _copy_files(
     so those are asked for first, and the video last. A video the provider wrote into the bucket
     itself is copied there by S3."""
     source = ports.upstream.via(record.route).stored_video(record.model, record.upstream_id)
+    credentials = ports.credentials()
+    if credentials is not None:
+        _copy_signed(record, source, credentials, ports, claim, stored)
+        claim.keep()
+        return
     if source is not None:
         _copy_within_bucket(record, source, ports, claim, stored)
         claim.keep()
@@ -355,6 +365,96 @@ def _copy_files(
         for variant in missing:
             stored[variant] = _put(record, variant, iter([made[variant]]), ports, claim)
     claim.keep()
+
+
+def _copy_signed(
+    record: VideoRecord,
+    source: str | None,
+    credentials: ContentCredentials,
+    ports: Finisher,
+    claim: _Claim,
+    stored: dict[Variant, AssetRecord],
+) -> None:
+    """Every file kept on local disk (the video as `_copy_files` keeps it for its stills), each signed
+    there into a copy carrying its C2PA manifest, and that copy streamed into S3: no file is stored
+    unsigned. A signature that fails raises, and the state machine retries the step as it retries a copy."""
+    with tempfile.TemporaryDirectory() as scratch:
+        files = _kept_files(record, source, ports, claim, Path(scratch))
+        parent = _source_video(record, ports, claim, Path(scratch))
+        provenance = _provenance(record)
+        for variant, path in files.items():
+            signed = path.with_name("signed-" + path.name)
+            with path.open("rb") as unsigned, signed.open("w+b") as into:
+                title = Provenance(**(vars(provenance) | {"title": VARIANTS[variant]}))
+                if parent is None:
+                    credentials.sign_into(unsigned, into, CONTENT_TYPES[variant], title)
+                else:
+                    with parent.open("rb") as source_video:
+                        credentials.sign_into(unsigned, into, CONTENT_TYPES[variant], title, source_video)
+            path.unlink()
+            with signed.open("rb") as file:
+                stored[variant] = _put(record, variant, _file_chunks(file), ports, claim)
+
+
+def _kept_files(
+    record: VideoRecord, source: str | None, ports: Finisher, claim: _Claim, scratch: Path
+) -> dict[Variant, Path]:
+    """The job's files in `scratch`: those the upstream offers, downloaded (or the video the provider
+    wrote into the bucket, read there), and the stills it does not offer, made from the video."""
+    files: dict[Variant, Path] = {variant: scratch / name for variant, name in VARIANTS.items()}
+    missing: list[Variant] = []
+    if source is not None:
+        _write(checked("video", ports.assets.read(source)), files["video"], claim)
+        missing = ["thumbnail", "spritesheet"]
+    else:
+        upstream = ports.upstream.via(record.route)
+        for variant in ("thumbnail", "spritesheet", "video"):
+            try:
+                with upstream.open_content(record.model, record.upstream_id, variant) as content:
+                    _write(checked(variant, content.chunks()), files[variant], claim)
+            except VariantNotOfferedError:
+                missing.append(variant)
+    if missing:
+        stills = make_stills(str(files["video"]))
+        made = {"thumbnail": stills.thumbnail, "spritesheet": stills.spritesheet}
+        for variant in missing:
+            files[variant].write_bytes(made[variant])
+    return files
+
+
+def _source_video(record: VideoRecord, ports: Finisher, claim: _Claim, scratch: Path) -> Path | None:
+    """The stored video a remix was made from, whose manifest is its parent; None when the job has no
+    source, or its source's files are gone (expired or deleted: the remix is signed without its parent)."""
+    if record.remixed_from_video_id is None:
+        return None
+    source = ports.videos.get(record.owner, record.remixed_from_video_id)
+    stored = source.assets.get("video") if source is not None else None
+    if stored is None:
+        logger.warning("%s: its source %s is gone", record.video_id, record.remixed_from_video_id)
+        return None
+    path = scratch / "source.mp4"
+    _write(ports.assets.read(stored.key), path, claim)
+    return path
+
+
+def _provenance(record: VideoRecord) -> Provenance:
+    provider = next(
+        (attempt.provider for attempt in reversed(record.attempts) if attempt.route == record.route),
+        record.route or "unknown",
+    )
+    return Provenance(record.video_id, provider, record.model, VARIANTS["video"], int(time.time()))
+
+
+def _write(chunks: Iterable[bytes], path: Path, claim: _Claim) -> None:
+    with path.open("wb") as file:
+        for chunk in chunks:
+            file.write(chunk)
+            claim.keep()
+
+
+def _file_chunks(file: IO[bytes], size: int = 1024 * 1024) -> Iterator[bytes]:
+    while chunk := file.read(size):
+        yield chunk
 
 
 def _copy_within_bucket(
