@@ -160,6 +160,14 @@ def serve(
             "may hold its api_key, and one without base_url goes to the engine's dialect of its provider.",
         ),
     ] = None,
+    allow_loopback_webhooks: Annotated[
+        bool,
+        typer.Option(
+            "--allow-loopback-webhooks",
+            help="Tenants' webhook endpoints may be http URLs on this machine (127.0.0.1, ::1, localhost), "
+            "for a receiver running beside serve; without, https URLs with public addresses only.",
+        ),
+    ] = False,
     parameter: Annotated[
         list[str] | None,
         typer.Option(
@@ -195,6 +203,7 @@ def serve(
         parameters=parameters,
         render_cache=render_cache.resolve() if render_cache else None,
         routes=routes,
+        allow_loopback_webhooks=allow_loopback_webhooks,
     )
     try:
         run_serve(options)

@@ -38,6 +38,8 @@ def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # The one origin besides its own whose pages may call the shared `serve` (its CorsAllowOrigins).
 CORS_ORIGIN = "http://localhost:5173"
+# The shared `serve`'s deliveries: a retry within a second or two, given up after 26 s (of 72 h).
+WEBHOOK_RETRY_SCALE = "0.0001"
 
 
 @pytest.fixture(scope="session")
@@ -46,12 +48,16 @@ def served(tmp_path_factory: pytest.TempPathFactory, render_cache: Path) -> Iter
     The fuzzer sends requests back to back, faster than the /poll route's throttle takes them (API
     Gateway's own 429 there has its own body, not the contract's): the throttle is raised, as a
     deployment would raise it. Pages of CORS_ORIGIN may call it (the playground, on the API's own
-    origin, needs no CORS)."""
+    origin, needs no CORS). Tenants' webhook endpoints may be receivers on this machine, and a failed
+    delivery is tried again within a second or two (WEBHOOK_RETRY_SCALE)."""
     parameters = (
         "--parameter",
         "PollRequestsPerSecond=100",
         "--parameter",
         f"CorsAllowOrigins={CORS_ORIGIN}",
+        "--parameter",
+        f"WebhookRetryScale={WEBHOOK_RETRY_SCALE}",
+        "--allow-loopback-webhooks",
     )
     with serving(
         DEV_KEY, tmp_path_factory.mktemp("serve"), *parameters, render_cache=render_cache

@@ -253,6 +253,20 @@ def _cloudwatch(operation: str, params: Mapping[str, Any], _account: Account) ->
     return [Authorization("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": params["Namespace"]})]
 
 
+def _sqs(operation: str, params: Mapping[str, Any], account: Account) -> list[Authorization] | None:
+    """A call on one queue, authorized on its ARN: the queue named by the last part of its URL. A batch
+    action has no permission of its own: SQS authorizes it as its single action (SendMessageBatch as
+    SendMessage, DeleteMessageBatch as DeleteMessage, ChangeMessageVisibilityBatch likewise)."""
+    url = params.get("QueueUrl")
+    if url is None:
+        return None
+    action = operation.removesuffix("Batch") if operation in _SQS_BATCH_ACTIONS else operation
+    return [Authorization(f"sqs:{action}", account.arn("sqs", str(url).rstrip("/").rsplit("/", 1)[-1]))]
+
+
+_SQS_BATCH_ACTIONS = frozenset({"SendMessageBatch", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"})
+
+
 # ---- KMS -----------------------------------------------------------------------------------------
 
 _KMS_KEY_OPERATIONS = frozenset(
@@ -322,6 +336,7 @@ _MAPPERS = {
     "appconfig": _appconfig,
     "bedrock": _bedrock,
     "kms": _kms,
+    "sqs": _sqs,
 }
 
 

@@ -75,6 +75,37 @@ class LocalStateMachine:
 
 
 @dataclass(frozen=True)
+class LocalQueue:
+    """An SQS queue as the template declares it: its name and attributes (RedrivePolicy resolved)."""
+
+    logical_id: str
+    name: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class LocalRule:
+    """An EventBridge rule: its bus, pattern and targets' ARNs."""
+
+    logical_id: str
+    name: str
+    bus: str
+    pattern: str
+    targets: tuple[tuple[str, str], ...]  # (target id, ARN)
+
+
+@dataclass(frozen=True)
+class SqsSource:
+    """An SQS event source mapping: which queue feeds which function, and how."""
+
+    function: str  # the function's name
+    queue: str  # the queue's name
+    batch_size: int
+    window_seconds: int
+    report_failures: bool
+
+
+@dataclass(frozen=True)
 class Throttle:
     """An HTTP API route's throttling: a steady rate (requests per second) and a burst (the bucket)."""
 
@@ -103,6 +134,9 @@ class LocalApplication:
     # KMS keys by logical id -> their key ids, and each alias name -> the key id it points to.
     kms_keys: dict[str, str] = field(default_factory=dict)
     kms_aliases: dict[str, str] = field(default_factory=dict)
+    queues: list[LocalQueue] = field(default_factory=list)
+    rules: list[LocalRule] = field(default_factory=list)
+    sqs_sources: list[SqsSource] = field(default_factory=list)
 
     def function_named(self, name_or_arn: str) -> LocalFunction:
         name = name_or_arn.rsplit(":function:", 1)[-1].split(":")[0]
@@ -147,6 +181,11 @@ def _names(template: dict[str, Any]) -> tuple[dict[str, str], dict[tuple[str, st
             # logical id, so that the roles' grants and the key made in the endpoint name the same.
             name = kms_key_id(logical_id)
             attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{name}"
+        elif kind == "AWS::SQS::Queue":
+            attributes[(logical_id, "Arn")] = f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}"
+            attributes[(logical_id, "QueueName")] = name
+            refs[logical_id] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+            continue
         elif kind == "AWS::KMS::Alias" or (
             kind in ("AWS::Events::EventBus", "AWS::Serverless::StateMachine") and "Name" in properties
         ):
@@ -238,7 +277,70 @@ def load_application(
         appconfig=appconfig_resources(template, resolver.resolve),
         kms_keys={k: refs[k] for k in resources_of_type(template, "AWS::KMS::Key")},
         kms_aliases=kms_aliases,
+        queues=_queues(template, resolver),
+        rules=_rules(template, resolver),
+        sqs_sources=_sqs_sources(template, resolver),
     )
+
+
+def _queues(template: dict[str, Any], resolver: Resolver) -> list[LocalQueue]:
+    """The queues, those a redrive policy names first (SQS wants a dead-letter queue to exist)."""
+    queues = []
+    for logical_id, resource in resources_of_type(template, "AWS::SQS::Queue").items():
+        properties = resolver.resolve(resource.get("Properties", {}))
+        attributes = {
+            name: json.dumps(value)
+            if isinstance(value, dict)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+            for name, value in properties.items()
+            if name in _QUEUE_ATTRIBUTES
+        }
+        queues.append(
+            LocalQueue(logical_id, resolver.resolve({"Fn::GetAtt": [logical_id, "QueueName"]}), attributes)
+        )
+    return sorted(queues, key=lambda queue: "RedrivePolicy" in queue.attributes)
+
+
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy", "SqsManagedSseEnabled")
+
+
+def _rules(template: dict[str, Any], resolver: Resolver) -> list[LocalRule]:
+    rules = []
+    for logical_id, resource in resources_of_type(template, "AWS::Events::Rule").items():
+        properties = resolver.resolve(resource["Properties"])
+        targets = tuple((str(t["Id"]), str(t["Arn"])) for t in properties.get("Targets", []))
+        name = f"{STACK}-{logical_id}"
+        rules.append(
+            LocalRule(
+                logical_id,
+                name,
+                str(properties["EventBusName"]),
+                json.dumps(properties["EventPattern"]),
+                targets,
+            )
+        )
+    return rules
+
+
+def _sqs_sources(template: dict[str, Any], resolver: Resolver) -> list[SqsSource]:
+    sources = []
+    for resource in resources_of_type(template, "AWS::Lambda::EventSourceMapping").values():
+        properties = resolver.resolve(resource["Properties"])
+        arn = str(properties["EventSourceArn"])
+        if ":sqs:" not in arn:
+            continue
+        sources.append(
+            SqsSource(
+                function=str(properties["FunctionName"]),
+                queue=arn.rsplit(":", 1)[-1],
+                batch_size=int(properties.get("BatchSize", 10)),
+                window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                report_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
+            )
+        )
+    return sources
 
 
 def _throttles(template: dict[str, Any], resolver: Resolver) -> dict[str, Throttle]:

@@ -210,9 +210,9 @@ class LocalAws:
         self._http.delete("/_calls").raise_for_status()
 
     def provision(self, application: LocalApplication, upstream_key: str) -> None:
-        """Creates what the template declares: tables, buckets, event buses, state machines, KMS keys
-        and aliases, AppConfig's resources, and the upstream key's SSM parameter that an operator
-        creates before deploying."""
+        """Creates what the template declares: tables, buckets, event buses, queues, rules, state
+        machines, KMS keys and aliases, AppConfig's resources, and the upstream key's SSM parameter that
+        an operator creates before deploying."""
         create_tables(self.client("dynamodb"), application.template, STACK)
         s3 = self.client("s3")
         for bucket in application.buckets.values():
@@ -225,6 +225,13 @@ class LocalAws:
             sfn.create_state_machine(
                 name=machine.name, definition=machine.definition, roleArn=machine.role_arn
             )
+        sqs = self.client("sqs")
+        for queue in application.queues:
+            sqs.create_queue(QueueName=queue.name, Attributes=queue.attributes)
+        for rule in application.rules:
+            events.put_rule(Name=rule.name, EventBusName=rule.bus, EventPattern=rule.pattern)
+            targets = [{"Id": target_id, "Arn": arn} for target_id, arn in rule.targets]
+            events.put_targets(Rule=rule.name, EventBusName=rule.bus, Targets=targets)
         for logical_id, key_id in application.kms_keys.items():
             properties = application.template["Resources"][logical_id]["Properties"]
             # The template's KeySpec and KeyUsage (KMS's defaults: a symmetric encryption key).

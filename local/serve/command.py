@@ -68,6 +68,8 @@ class ServeOptions:
     render_cache: Path | None = None
     # A routes document (local.serve.routes_file).
     routes: Path | None = None
+    # Tenants' webhook endpoints may be http URLs on this machine (local receivers); otherwise https only.
+    allow_loopback_webhooks: bool = False
 
     @property
     def api_url(self) -> str:
@@ -164,6 +166,7 @@ def run_serve(options: ServeOptions) -> None:
         parameters=parameters,
         secrets=routes.keys if routes else {},
         state_dir=data.aws,
+        allow_loopback_webhooks=options.allow_loopback_webhooks,
         credentials_dir=data.content_credentials,
     )
     try:
@@ -212,6 +215,11 @@ def run_serve(options: ServeOptions) -> None:
             flush=True,
         )
     print(f"  API key       {api_key}   (owner '{DEV_OWNER}')", flush=True)
+    if options.allow_loopback_webhooks:
+        print(
+            "  webhooks      endpoints may be http URLs on this machine (--allow-loopback-webhooks)",
+            flush=True,
+        )
     schedules = stack.run_schedules(catch_up=stack.aws.restored)
 
     def stop_stack() -> None:

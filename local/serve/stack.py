@@ -5,19 +5,28 @@ puts the gateway and the engine in front of it; the workflow tests drive it dire
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
 
-from local.iam.enforce import Role, revocations_from_environment
+from local.iam.enforce import Role, guard_client, revocations_from_environment
 from local.keys import keep_key
 from local.routes_store import RESOURCES, RoutesStore, deploy
-from local.serve.application import LOCAL_ACCOUNT, LocalApplication, LocalFunction, load_application
+from local.serve.application import (
+    LOCAL_ACCOUNT,
+    LocalApplication,
+    LocalFunction,
+    SqsSource,
+    load_application,
+)
 from local.serve.aws_endpoint import LocalAws
+from local.serve.aws_endpoint import client as aws_client
 from local.serve.development_certificate import CREDENTIALS_DIR, install
 from local.serve.lambda_endpoint import LambdaEndpoint
 from local.serve.metrics import put_emf_metrics
+from local.serve.sqs_sources import SqsPoller
 from local.serve.workers import Functions, Invocation, lambda_environment
 from local.template import application_template
 
@@ -63,12 +72,15 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         secrets: dict[str, str] | None = None,
         state_dir: Path | None = None,
+        allow_loopback_webhooks: bool = False,
         credentials_dir: Path | None = None,
     ) -> None:
         """`secrets`: SecureString parameters to store (the routes' own keys), by name. `state_dir`: where
         the resources' data is kept across starts, and found again (None: nothing is kept, as the
-        tests' stacks want). `credentials_dir`: where the development CA that certifies the stack's
-        signing key is kept (local.serve.development_certificate; beside the logs unless given)."""
+        tests' stacks want). `allow_loopback_webhooks`: tenants' webhook endpoints may be http URLs on this
+        machine (`serve --allow-loopback-webhooks`), for receivers running beside the stack.
+        `credentials_dir`: where the development CA that certifies the stack's signing key is kept
+        (local.serve.development_certificate; beside the logs unless given)."""
         self.aws = LocalAws(host, aws_port, state_dir)
         self.credentials_dir = credentials_dir or log_dir.parent / CREDENTIALS_DIR
         self._closing = threading.Lock()
@@ -77,7 +89,8 @@ class LocalStack:
         self.application: LocalApplication = load_application(
             application_template(),
             {"UpstreamBaseUrl": upstream_url} | (parameters or {}),
-            lambda_environment(self.aws.endpoint),
+            lambda_environment(self.aws.endpoint)
+            | ({"ALLOW_LOOPBACK_WEBHOOKS": "true"} if allow_loopback_webhooks else {}),
         )
         self.functions = Functions(self.application.functions, [str(d) for d in self.application.layer_dirs])
         self.lambda_endpoint = LambdaEndpoint(host, self.invoke)
@@ -126,10 +139,11 @@ class LocalStack:
         return invocation
 
     def run_schedules(self, *, catch_up: bool = False) -> threading.Event:
-        """Invokes each scheduled function at its rate, as EventBridge would, until the event is set.
+        """Invokes each scheduled function at its rate, as EventBridge would, and each function an SQS
+        queue feeds with its messages, as Lambda's event source mapping would, until the event is set.
         `catch_up`: once at once too, for the invocations the schedule would have made while the stack
         was stopped (the reconciler then ends the jobs whose executions stopped with it)."""
-        stop = threading.Event()
+        stop = self.run_queue_sources()
         for function in self.application.functions.values():
             if function.schedule_seconds is not None:
                 threading.Thread(
@@ -139,6 +153,22 @@ class LocalStack:
                     daemon=True,
                 ).start()
         return stop
+
+    def run_queue_sources(self) -> threading.Event:
+        """Polls each SQS event source mapping's queue for its function until the event is set."""
+        stop = threading.Event()
+        for source in self.application.sqs_sources:
+            poller = self.queue_poller(source, self.invoke)
+            threading.Thread(target=poller.run, args=(stop,), name=f"sqs-{source.queue}", daemon=True).start()
+        return stop
+
+    def queue_poller(self, source: SqsSource, invoke: Callable[[str, Any], Invocation]) -> SqsPoller:
+        """Lambda's poller of `source`'s queue: it receives and deletes as the function's role, under its
+        policy (the execution role must allow them, as AWS's event source mapping needs)."""
+        function = self.application.function_named(source.function)
+        role = Role(function.name, function.policy, LOCAL_ACCOUNT, revocations_from_environment())
+        sqs = aws_client("sqs", self.aws.endpoint, access_key=function.logical_id)
+        return SqsPoller(source, guard_client(sqs, role), invoke)
 
     def _every(self, function: LocalFunction, seconds: int, stop: threading.Event, now: bool) -> None:
         event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}

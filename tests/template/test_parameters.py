@@ -35,6 +35,7 @@ PARAMETERS: dict[str, dict[str, Any]] = TEMPLATE["Parameters"]
 
 CHECKED_BY_SETTINGS_ALONE = {"UpstreamBaseUrl", "ContentCredentialsKeyArn"}
 ELSEWHERE = {
+    "WebhookDeliveryMaxReceives": "the delivery queue's RedrivePolicy (maxReceiveCount)",
     "MetricsNamespace": "POWERTOOLS_METRICS_NAMESPACE and the state machine's metric, for Powertools",
     "XRaySdkTracing": "POWERTOOLS_TRACE_DISABLED, through a condition, for Powertools",
     "FirstCheckSeconds": "the state machine's definition",

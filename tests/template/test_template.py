@@ -31,6 +31,11 @@ SCHEDULED_FUNCTIONS = sorted(
     for logical_id, function in FUNCTIONS.items()
     if any(event["Type"] == "Schedule" for event in function["Properties"].get("Events", {}).values())
 )
+# Functions an SQS queue feeds (through an event source mapping of their own).
+QUEUE_FUNCTIONS = sorted(
+    mapping["Properties"]["FunctionName"]["Ref"]
+    for mapping in resources_of_type(application_template(), "AWS::Lambda::EventSourceMapping").values()
+)
 
 
 def function_module(logical_id: str) -> Any:
@@ -129,7 +134,8 @@ def _route_event(method: str, path: str) -> dict[str, Any]:
 
 
 def test_the_tasks_are_the_state_machines_and_have_no_routes() -> None:
-    tasks = set(FUNCTIONS) - set(API_FUNCTIONS) - set(SCHEDULED_FUNCTIONS) - {"ValidateRoutesFunction"}
+    others = {*API_FUNCTIONS, *SCHEDULED_FUNCTIONS, *QUEUE_FUNCTIONS, "ValidateRoutesFunction"}
+    tasks = set(FUNCTIONS) - others
     substitutions = application_template()["Resources"]["JobStateMachine"]["Properties"][
         "DefinitionSubstitutions"
     ]
@@ -204,6 +210,15 @@ def test_function_policies_are_least_privilege(logical_id: str) -> None:
             assert logical_id == "ReconcileFunction", statement
             tables = {APPLICATION.tables["QuotasTable"], APPLICATION.tables["OutboxTable"]}
             assert {r.rsplit("/", 1)[-1] for r in statement.resources} <= tables, statement
+
+
+def test_the_deliveries_are_fed_by_their_queue_reporting_each_failed_message() -> None:
+    """Lambda deletes a batch's messages but those the function names (ReportBatchItemFailures): without
+    it one failed delivery would send the whole batch again."""
+    assert QUEUE_FUNCTIONS == ["DeliverWebhooksFunction"]
+    (mapping,) = resources_of_type(application_template(), "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["WebhookDeliveryQueue", "Arn"]}
 
 
 def test_the_reconciler_runs_on_a_schedule() -> None:

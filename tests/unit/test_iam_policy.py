@@ -186,7 +186,12 @@ def test_calls_name_the_resources_iam_authorizes() -> None:
     assert bus[0].resource == "arn:aws:events:us-east-1:123456789012:event-bus/default"
     assert [(a.action, a.resource) for a in uploads] == [("s3:ListBucketMultipartUploads", "arn:aws:s3:::b")]
     assert [(a.action, a.resource) for a in part] == [("s3:PutObject", "arn:aws:s3:::b/videos/v/video.mp4")]
-    assert authorizations("sqs", "SendMessage", {"QueueUrl": "q"}, ACCOUNT)[0].resource == "*"
+    queue = "https://sqs.us-east-1.amazonaws.com/123456789012/q"
+    batch = authorizations("sqs", "DeleteMessageBatch", {"QueueUrl": queue, "Entries": []}, ACCOUNT)
+    assert [(a.action, a.resource) for a in batch] == [
+        ("sqs:DeleteMessage", "arn:aws:sqs:us-east-1:123456789012:q")
+    ]
+    assert authorizations("sns", "Publish", {"TopicArn": "t"}, ACCOUNT)[0].resource == "*"
 
 
 def test_bedrock_calls_and_a_copy_name_everything_iam_authorizes() -> None:

@@ -57,5 +57,14 @@ def test_loopback_http_is_taken_only_where_it_is_allowed() -> None:
         check_url("http://10.0.0.1/hook", allow_loopback=True)
 
 
+@pytest.mark.parametrize(
+    "url", ["https://127.0.0.1/hook", "https://localhost:8443/hook", "https://[::1]/hook"]
+)
+def test_loopback_is_refused_at_create_unless_allowed(url: str) -> None:
+    with pytest.raises(RefusedUrlError, match="loopback"):
+        check_url(url, allow_loopback=False)
+    assert check_url(url, allow_loopback=True) == url
+
+
 def test_a_host_name_is_left_to_the_delivery_to_resolve() -> None:
     assert check_url("https://hooks.example.com/x", allow_loopback=False) == "https://hooks.example.com/x"

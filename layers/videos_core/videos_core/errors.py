@@ -179,3 +179,21 @@ class WebhookEndpointLimitReached(ApiError):
         "webhook_endpoint_limit_reached",
         "Delete an endpoint you no longer use, or send more event types to one endpoint",
     )
+
+
+class WebhookDeliveryNotFound(ApiError):
+    status, code, default_hint = (
+        404,
+        "webhook_delivery_not_found",
+        "Check the delivery id (GET /v1/webhook_endpoints/{id}/deliveries lists the endpoint's)",
+    )
+
+
+class WebhookTestFailed(ApiError):
+    """A test event that got no answer from the endpoint (refused, unreachable, too slow)."""
+
+    status, code, default_hint = (
+        400,
+        "webhook_test_failed",
+        "Check that the endpoint's URL is reachable from the service and answers within 10 s",
+    )

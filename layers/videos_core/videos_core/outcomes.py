@@ -73,3 +73,16 @@ def record_attempt(model: str, attempt: AttemptRecord) -> None:
         route_metric(
             name, unit, value, model, attempt.route, provider=attempt.provider, outcome=attempt.outcome
         )
+
+
+def record_webhook_attempt(event_type: str, outcome: str, seconds: float) -> None:
+    """A delivery attempt to a tenant's endpoint: its outcome (delivered, or why not) and how long it
+    took, per event type, in metrics of their own."""
+    figures = [
+        ("WebhookAttempts", MetricUnit.Count, 1.0),
+        ("WebhookAttemptSeconds", MetricUnit.Seconds, seconds),
+    ]
+    for name, unit, value in figures:
+        with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
+            metric.add_dimension("event_type", event_type)
+            metric.add_dimension("outcome", outcome)

@@ -52,6 +52,10 @@ ENVIRONMENT = {
     "WEBHOOK_ENDPOINTS_TABLE": "webhook_endpoints_table",
     "WEBHOOK_SECRETS_KEY": "webhook_secrets_key",
     "MAX_WEBHOOK_ENDPOINTS": "max_webhook_endpoints",
+    "ENDPOINT_DELIVERIES_TABLE": "endpoint_deliveries_table",
+    "WEBHOOK_DELIVERY_QUEUE_URL": "webhook_delivery_queue_url",
+    "WEBHOOK_DEAD_LETTER_QUEUE_URL": "webhook_dead_letter_queue_url",
+    "WEBHOOK_RETRY_SCALE": "webhook_retry_scale",
     "ALLOW_LOOPBACK_WEBHOOKS": "allow_loopback_webhooks",
     "ROUTE_HEALTH_TABLE": "route_health_table",
     "ROUTE_BREAKER_FAILURES": "route_breaker_failures",
@@ -136,6 +140,12 @@ class Settings(BaseModel):
     webhook_endpoints_table: str | None = None
     webhook_secrets_key: str | None = Field(default=None, pattern=r"^alias/[A-Za-z0-9/_-]+$")
     max_webhook_endpoints: int = Field(default=10, ge=1, le=100)
+    endpoint_deliveries_table: str | None = None
+    webhook_delivery_queue_url: str | None = None
+    webhook_dead_letter_queue_url: str | None = None
+    # Scales the deliveries' waits: each retry's, the 72 h they are tried, the 3 days an endpoint may fail
+    # before it is disabled (tests shorten them).
+    webhook_retry_scale: float = Field(default=1.0, ge=0.00001, le=1)
     # Offline only (`serve --allow-loopback-webhooks`): http to this machine may receive webhooks.
     allow_loopback_webhooks: bool = False
     # The routes' breakers (logic.breaker): a route opens for the cool-down after this many failures

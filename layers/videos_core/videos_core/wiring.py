@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from videos_core.content_credentials import ContentCredentials
     from videos_core.logic.breaker import Breakers
     from videos_core.logic.create import Launcher
+    from videos_core.logic.deliveries import Deliverer
     from videos_core.logic.ending import Ender
     from videos_core.logic.webhook_endpoints import Endpoints
     from videos_core.logic.workflow import Finisher
@@ -331,6 +332,32 @@ def endpoints() -> Endpoints:
     )
 
 
+@cache
+def deliverer() -> Deliverer:
+    """Deliveries to the endpoints: the endpoints' store and key, the deliveries' log, the endpoints'
+    health, the safe POST, and the scale of the retries' waits."""
+    from functools import partial
+
+    from videos_core.adapters import webhook_http
+    from videos_core.adapters.endpoint_deliveries import DynamoEndpointDeliveryLog, DynamoEndpointHealth
+    from videos_core.logic.deliveries import Deliverer
+
+    settings = get_settings()
+    managed = endpoints()
+    return Deliverer(
+        store=managed.store,
+        box=managed.box,
+        log=DynamoEndpointDeliveryLog(
+            aws.dynamodb(), _needs(settings.endpoint_deliveries_table, "ENDPOINT_DELIVERIES_TABLE")
+        ),
+        health=DynamoEndpointHealth(
+            aws.dynamodb(), _needs(settings.webhook_endpoints_table, "WEBHOOK_ENDPOINTS_TABLE")
+        ),
+        post=partial(webhook_http.post, allow_loopback=managed.allow_loopback),
+        scale=settings.webhook_retry_scale,
+    )
+
+
 def reset(*, aws_clients: bool = True) -> None:
     """Forget every cached adapter, client and the settings (tests change the environment). Tests whose
     every case sets the same AWS environment keep its clients (`aws_clients=False`): one costs ~20 ms."""
@@ -349,6 +376,7 @@ def reset(*, aws_clients: bool = True) -> None:
         outbox,
         job_ends,
         endpoints,
+        deliverer,
         content_credentials,
     ):
         factory.cache_clear()

@@ -90,8 +90,10 @@ def stack(
     file.write_text(json.dumps(routes))
     # The scenarios fail Luma's jobs again and again: its breaker must not open and send them elsewhere.
     never_open = {"RouteBreakerFailures": "1000", "RouteBreakerMinimumAttempts": "100000"}
+    # A refused delivery is tried again within a second, and given up after 26 s (of 72 h).
+    quick_retries = {"WebhookRetryScale": "0.0001"}
     with running_stack(
-        engine_url, tmp_path_factory.mktemp("iam-logs"), file, **(never_open | lab_parameters)
+        engine_url, tmp_path_factory.mktemp("iam-logs"), file, **(never_open | quick_retries | lab_parameters)
     ) as local:
         yield local
 

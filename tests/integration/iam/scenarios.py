@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from botocore.exceptions import ClientError
 from openai import OpenAI
 
+from local.serve.sqs_sources import SqsPoller, sqs_event
+from local.serve.workers import Invocation
 from tests.apigw import http_event, multipart
 from tests.integration.workflow.harness import Workflow
 from tests.media import png_bytes
 from tests.support import HTTP
+from tests.webhook_receiver import WebhookReceiver
 from videos_core.adapters.characters import character_key
 from videos_core.adapters.dynamodb import from_item, to_item
 from videos_core.adapters.stepfunctions import execution_input
@@ -271,6 +275,27 @@ class Lab:
         events = self.flow.events_for(video_id, settle=2.0)
         assert [event["detail-type"] for event in events] == [detail_type], events
 
+    def delivery_poller(self, invoke: Callable[[str, Any], Invocation]) -> SqsPoller:
+        """Lambda's poller of the delivery queue for the Deliver function, acting as its role."""
+        (source,) = self.stack.application.sqs_sources
+        poller: SqsPoller = self.stack.queue_poller(source, invoke)
+        return poller
+
+    def dead_letter(self, video_id: str) -> bool:
+        """Whether a message about `video_id` is on the deliveries' dead-letter queue."""
+        sqs = self.flow.client("sqs")
+        queue = next(
+            q for q in self.stack.application.queues if q.logical_id == "WebhookDeliveryDeadLetterQueue"
+        )
+        url = sqs.get_queue_url(QueueName=queue.name)["QueueUrl"]
+        for _ in range(5):
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+                "Messages", []
+            )
+            if any(video_id in message["Body"] for message in messages):
+                return True
+        return False
+
     def calls_by(self, logical_id: str, operation: str) -> int:
         """How many `service:Operation` calls a function has made that reached AWS (a refused one does
         not: the role's policy stops it before it leaves)."""
@@ -442,6 +467,109 @@ def webhook_endpoints(lab: Lab) -> None:
     assert rotated["signing_secret"] != made["signing_secret"]
     status, deleted = lab.api("WebhookEndpointsFunction", "DELETE", path, one)
     assert (status, deleted.get("deleted")) == (200, True), deleted
+
+
+def _job_end(owner: str, video_id: str, detail_type: str) -> str:
+    """A job's end as the outbox publishes it on the bus (and the rule puts it on the delivery queue)."""
+    video = {"id": video_id, "created_at": int(time.time()), "completed_at": int(time.time())}
+    return json.dumps(
+        {"detail-type": detail_type, "source": "videos-api", "detail": {"owner": owner, "video": video}}
+    )
+
+
+def webhook_deliveries(lab: Lab) -> None:
+    """A job's end reaches an endpoint through the rule, the queue and the Deliver function (its first
+    attempt refused: its message hidden for its backoff, then delivered); the endpoint's owner sends it a
+    test event, lists its deliveries and replays one; a delivery still refused after its retry window is
+    given up to the dead-letter queue, and the endpoint is marked failing."""
+    one = "/v1/webhook_endpoints/{webhook_endpoint_id}"
+    receiver = WebhookReceiver()
+    try:
+        body = {"name": "Lab", "url": receiver.url, "event_types": ["video.completed", "video.failed"]}
+        status, made = lab.api(
+            "WebhookEndpointsFunction", "POST", "/v1/webhook_endpoints", "/v1/webhook_endpoints", body=body
+        )
+        assert status == 200, made
+        path = f"/v1/webhook_endpoints/{made['id']}"
+        status, tested = lab.api(
+            "WebhookEndpointsFunction",
+            "POST",
+            f"{path}/test",
+            f"{one}/test",
+            body={"event_type": "video.completed"},
+        )
+        assert (status, tested.get("status_code")) == (200, 200), tested
+
+        receiver.refuse_next = 1
+        video_id = new_video_id()
+        bus = next(iter(lab.stack.application.event_buses.values()))
+        detail = json.loads(_job_end(lab.flow.owner, video_id, "Video Completed"))
+        lab.flow.client("events").put_events(
+            Entries=[
+                {
+                    "Source": "videos-api",
+                    "DetailType": "Video Completed",
+                    "Detail": json.dumps(detail["detail"]),
+                    "EventBusName": bus,
+                }
+            ]
+        )
+
+        def invoke(name: str, event: Any) -> Invocation:
+            """The Deliver function's invocation: one that fails, or gives the message back unsent, fails
+            the scenario at once (the message would come back after the queue's visibility timeout)."""
+            invocation: Invocation = lab.stack.invoke(name, event)
+            mine = {r["messageId"] for r in event["Records"] if video_id in r["body"]}
+            if mine:
+                failures = (invocation.result or {}).get("batchItemFailures", [])
+                unsent = not any(video_id.encode() in d.body for d in receiver.deliveries)
+                assert invocation.error is None, invocation.output
+                assert not (unsent and mine & {f["itemIdentifier"] for f in failures}), invocation.output
+            return invocation
+
+        poller = lab.delivery_poller(invoke)
+        deadline = time.monotonic() + 20
+        while not any(d.answered == 200 and video_id.encode() in d.body for d in receiver.deliveries):
+            assert time.monotonic() < deadline, receiver.deliveries
+            try:
+                poller.poll_once()
+            except ClientError as e:  # Lambda's poller, refused, leaves the message on the queue
+                raise AssertionError(f"the poller was refused: {e}") from e
+        status, page = lab.api("WebhookEndpointsFunction", "GET", f"{path}/deliveries", f"{one}/deliveries")
+        assert status == 200, page
+        [delivered] = page["data"]
+        assert [a["status_code"] for a in delivered["attempts"]] == [503, 200], delivered
+        replay = f"{path}/deliveries/{delivered['id']}/replay"
+        status, replayed = lab.api(
+            "WebhookEndpointsFunction", "POST", replay, f"{one}/deliveries/{{delivery_id}}/replay"
+        )
+        assert (status, replayed.get("status")) == (200, "delivered"), replayed
+
+        receiver.refuse_next = 1
+        lapsed = new_video_id()
+        message = {
+            "MessageId": f"lab-{lapsed}",
+            "ReceiptHandle": "unused: a delivery given up is not hidden",
+            "Body": _job_end(lab.flow.owner, lapsed, "Video Failed"),
+            "MD5OfBody": "",
+            # Sent longer ago than the retry window: this attempt is its last.
+            "Attributes": {
+                "ApproximateReceiveCount": "30",
+                "SentTimestamp": str((int(time.time()) - 3600) * 1000),
+            },
+        }
+        invocation = lab.stack.invoke(
+            lab.flow.function_name("DeliverWebhooksFunction"), sqs_event([message], "q")
+        )
+        assert (invocation.error, invocation.result) == (None, {"batchItemFailures": []}), invocation.output
+        assert lab.dead_letter(lapsed), "not on the dead-letter queue"
+        endpoint = lab.flow.client("dynamodb").get_item(
+            TableName=lab.table("WebhookEndpointsTable"),
+            Key=to_item({"owner": lab.flow.owner, "endpoint_id": made["id"]}),
+        )["Item"]
+        assert "failing_since" in endpoint, endpoint
+    finally:
+        receiver.close()
 
 
 def create_with_callback(lab: Lab) -> None:
@@ -737,6 +865,10 @@ SCENARIOS: dict[str, Scenario] = {
     "GetCharacterFunctionRole": get_character,
     "ListModelsFunctionRole": list_models,
     "WebhookEndpointsFunctionRole": webhook_endpoints,
+    "WebhookEndpointsFunctionRole.OpenSecrets": webhook_deliveries,
+    "WebhookEndpointsFunctionRole.ReadDeliveries": webhook_deliveries,
+    "WebhookEndpointsFunctionRole.LogReplays": webhook_deliveries,
+    "DeliverWebhooksFunctionRole": webhook_deliveries,
     "UploadsFunctionRole": upload_reference,
     "RemixFunctionRole": remix,
     "EditFunctionRole": edit,

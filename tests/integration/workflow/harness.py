@@ -197,7 +197,8 @@ def running_stack(
 ) -> Iterator[LocalStack]:
     """The application offline (#4's harness): moto with the template's resources, the functions in
     worker processes, the state machine executing with its tasks answered by those workers; `routes`,
-    a routes document as `serve --routes` takes it."""
+    a routes document as `serve --routes` takes it. Tenants' webhook endpoints may be receivers on this
+    machine."""
     read = read_routes(routes, stack_defaults(f"{engine_url}/v1", parameters), engine_url) if routes else None
     stack = LocalStack(
         host="127.0.0.1",
@@ -209,6 +210,7 @@ def running_stack(
         | {"ReconcileAfterSeconds": "1", "RoutesMaxAgeSeconds": str(ROUTES_MAX_AGE_SECONDS)}
         | parameters,
         secrets=read.keys if read else None,
+        allow_loopback_webhooks=True,
     )
     try:
         # The engine's Bedrock writes its outputs into this stack's S3, as Bedrock into the account's.

@@ -119,6 +119,11 @@ def kms() -> Any:
 
 
 @cache
+def sqs() -> Any:
+    return _client("sqs")
+
+
+@cache
 def appconfigdata() -> Any:
     return _client("appconfigdata")
 
@@ -132,7 +137,7 @@ def bedrock_runtime(endpoint_url: str, region: str | None, read_timeout: float) 
 
 def reset_clients() -> None:
     """Close and forget cached clients (tests switch AWS endpoints between cases)."""
-    for factory in (dynamodb, s3, stepfunctions, events, ssm, kms, appconfigdata):
+    for factory in (dynamodb, s3, stepfunctions, events, ssm, kms, sqs, appconfigdata):
         if factory.cache_info().currsize:
             factory().close()
         factory.cache_clear()

@@ -29,6 +29,8 @@ class Attempt:
     status: int | None
     seconds: float
     failure: str | None = None
+    # Why, as a word for metrics: refused (the address), timeout, connection, exchange, redirect, status.
+    reason: str | None = None
 
     @property
     def delivered(self) -> bool:
@@ -52,13 +54,13 @@ def post(
 ) -> Attempt:
     started = time.monotonic()
 
-    def failed(reason: str, status: int | None = None) -> Attempt:
-        return Attempt(status, time.monotonic() - started, reason)
+    def failed(kind: str, reason: str, status: int | None = None) -> Attempt:
+        return Attempt(status, time.monotonic() - started, reason, kind)
 
     try:
         target, extensions = checked_target(url, allow_loopback, resolver)
     except RefusedUrlError as e:
-        return failed(str(e))
+        return failed("refused", str(e))
     sent = {**headers, "host": urlsplit(url).netloc.rsplit("@", 1)[-1]}
     try:
         with (
@@ -67,15 +69,17 @@ def post(
         ):
             _read_some(answer, started + timeout)
     except httpx2.TimeoutException:
-        return failed(f"No answer within {timeout:g} s.")
+        return failed("timeout", f"No answer within {timeout:g} s.")
     except httpx2.ConnectError as e:
-        return failed(f"The connection failed: {e}.")
+        return failed("connection", f"The connection failed: {e}.")
     except httpx2.HTTPError as e:
-        return failed(f"The exchange failed: {type(e).__name__}: {e}.")
+        return failed("exchange", f"The exchange failed: {type(e).__name__}: {e}.")
     if answer.is_redirect:
-        return failed(f"Answered {answer.status_code}, a redirect (not followed).", answer.status_code)
+        return failed(
+            "redirect", f"Answered {answer.status_code}, a redirect (not followed).", answer.status_code
+        )
     if not answer.is_success:
-        return failed(f"Answered {answer.status_code}.", answer.status_code)
+        return failed("status", f"Answered {answer.status_code}.", answer.status_code)
     return Attempt(answer.status_code, time.monotonic() - started)
 
 

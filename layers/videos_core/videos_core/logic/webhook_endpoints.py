@@ -45,7 +45,7 @@ def sealing_context(owner: str, endpoint_id: str) -> dict[str, str]:
 def create_endpoint(
     owner: str, request: CreateWebhookEndpointRequest, endpoints: Endpoints, now: int
 ) -> WebhookEndpointWithSecret:
-    url, event_types = _url(request.url, endpoints), _event_types(request.event_types)
+    url, event_types = _url(request.url, endpoints), checked_event_types(request.event_types)
     endpoint_id, secret = new_webhook_endpoint_id(), signing.new_secret()
     stored = StoredEndpoint(
         id=endpoint_id,
@@ -87,7 +87,7 @@ def update_endpoint(
     stored = find_endpoint(owner, endpoint_id, endpoints.store)
     name = stored.name if request.name is None else request.name
     url = stored.url if request.url is None else _url(request.url, endpoints)
-    types = stored.event_types if request.event_types is None else _event_types(request.event_types)
+    types = stored.event_types if request.event_types is None else checked_event_types(request.event_types)
     changed = (name, url, types) != (stored.name, stored.url, stored.event_types)
     if not changed and stored.status == "enabled":
         return view(stored)
@@ -175,12 +175,12 @@ def _url(url: str, endpoints: Endpoints) -> str:
         raise InvalidRequest(str(e), param="url") from e
 
 
-def _event_types(requested: list[str]) -> tuple[str, ...]:
+def checked_event_types(requested: list[str], param: str = "event_types") -> tuple[str, ...]:
     unknown = [name for name in requested if name not in EVENT_TYPES]
     if unknown:
         raise InvalidRequest(
             f"Unknown event type '{unknown[0]}': an endpoint takes {' and '.join(EVENT_TYPES)}.",
-            param="event_types",
+            param=param,
         )
     return tuple(sorted(set(requested)))
 

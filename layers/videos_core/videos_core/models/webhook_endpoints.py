@@ -81,3 +81,47 @@ class DeletedWebhookEndpoint(_Model):
     id: str
     object: Literal["webhook_endpoint.deleted"] = "webhook_endpoint.deleted"
     deleted: bool = True
+
+
+class TestWebhookEndpointRequest(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Checked by the logic, so that an unknown type is a 400 that names it.
+    event_type: Annotated[str, Field(strict=True, min_length=1, max_length=64)]
+
+
+class WebhookEndpointTestResult(_Model):
+    object: Literal["webhook_endpoint.test"] = "webhook_endpoint.test"
+    webhook_endpoint_id: str
+    event_type: str
+    status_code: int
+    success: Literal[True] = True
+
+
+# Extensions: each delivery to an endpoint, with its attempts.
+class WebhookDeliveryAttempt(_Model):
+    attempted_at: int
+    status_code: int | None
+    duration_ms: int
+    failure: str | None
+
+
+class WebhookDelivery(_Model):
+    id: str  # the delivery's webhook-id
+    object: Literal["webhook_delivery"] = "webhook_delivery"
+    webhook_endpoint_id: str
+    event_id: str
+    event_type: str
+    video_id: str
+    created_at: int
+    # pending: failed so far and tried again; failed: given up after the retry window.
+    status: Literal["pending", "delivered", "failed"]
+    attempts: list[WebhookDeliveryAttempt]
+
+
+class WebhookDeliveryList(_Model):
+    object: Literal["list"] = "list"
+    data: list[WebhookDelivery]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
