@@ -72,4 +72,10 @@ def test_no_other_function_is_granted_the_key(key_arn: str) -> None:
     others = [f for f in granted.functions.values() if not reads_upstream_keys(f)]
 
     assert others
-    assert [s.name for f in others for s in f.policy.statements if "kms:Decrypt" in s.actions] == []
+    # (The webhook endpoints' functions decrypt their own secrets, under a key of the stack's.)
+    assert [
+        s.name
+        for f in others
+        for s in f.policy.statements
+        if "kms:Decrypt" in s.actions and (key_arn in s.resources or "*" in s.resources)
+    ] == []
