@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -326,3 +327,82 @@ def test_the_dashboard_and_the_readme_show_every_alarm_of_the_template() -> None
 
     assert widget["properties"]["alarms"] == [f"${{{alarm}.Arn}}" for alarm in alarms]
     assert sorted(re.findall(r"^\| `(\w+Alarm)` \|", operations, re.MULTILINE)) == sorted(alarms)
+
+
+def _dashboard_metrics() -> list[tuple[str, str, frozenset[str], dict[str, str]]]:
+    """Each metric a widget of the dashboard names: its namespace, name, dimension names and the
+    dimensions' values (a SEARCH names the dimensions only)."""
+    body = json.loads(
+        application_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    )
+    named = []
+    for widget in body["widgets"]:
+        for entry in widget["properties"].get("metrics", []):
+            if isinstance(entry[0], dict):
+                found = re.fullmatch(
+                    r"(?:SUM\()?SEARCH\('\{([^,]+),([\w,]+)\} MetricName=\"(\w+)\"', '\w+', \d+\)\)?",
+                    entry[0]["expression"],
+                )
+                assert found, entry
+                named.append((found[1], found[3], frozenset(found[2].split(",")), {}))
+                continue
+            pairs = [value for value in entry[2:] if isinstance(value, str)]
+            dimensions = dict(zip(pairs[::2], pairs[1::2], strict=True))
+            named.append((entry[0], entry[1], frozenset(dimensions), dimensions))
+    return named
+
+
+def test_the_dashboard_names_only_metrics_the_code_emits_and_queues_the_template_makes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A widget naming a metric nothing emits (or under other dimensions: a SEARCH matches a metric's
+    exact set) stays empty without a word: each of the stack's own metrics is a name the code writes,
+    each delivery metric has the dimensions its recorder gives it, and each SQS metric is of a queue
+    of the template."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from videos_core import outcomes
+    from videos_core.models.record import AttemptRecord
+
+    template = application_template()
+    substitutions = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][1]
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    sources = "\n".join(
+        path.read_text()
+        for folder in ("layers/videos_core/videos_core", "functions", "statemachine")
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in (".py", ".json")
+    )
+    # Each recorder of a metric in its own EMF blob (their dimensions are not the invocation's).
+    outcomes.record_webhook_attempt("video.completed", "delivered", 0.1)
+    attempt = AttemptRecord(
+        route="r", provider="openai", outcome="completed", cost=Decimal(1), charged=True, started_at=0
+    )
+    outcomes.record_attempt("sora-2", attempt)
+    for name in ("RouteAcceptSeconds", "RouteGenerationSeconds", "RouteBreakerOpened", "RouteBreakerClosed"):
+        outcomes.route_metric(name, MetricUnit.Count, 1, "sora-2", "r")
+    outcomes.route_metric("RouteFailures", MetricUnit.Count, 1, "sora-2", "r", reason="status")
+    emitted = {
+        metric["Name"]: frozenset(blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0])
+        for blob in (json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line)
+        for metric in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+    }
+    named = _dashboard_metrics()
+
+    assert {"WebhookAttempts", "WebhookAttemptSeconds"} <= {name for _, name, _, _ in named}
+    queue_metrics = set()
+    for namespace, name, dimensions, values in named:
+        if namespace == "${Namespace}":
+            assert f'"{name}"' in sources, f"nothing emits {name}"
+            assert emitted.get(name, dimensions) == dimensions, (name, dimensions, emitted[name])
+        elif namespace == "AWS/SQS":
+            queue = substitutions[values["QueueName"].removeprefix("${").removesuffix("}")]["Fn::GetAtt"]
+            assert queue[0] in queues, (name, queue)
+            assert queue[1] == "QueueName", (name, queue)
+            queue_metrics.add((name, queue[0]))
+        else:
+            assert namespace in ("AWS/ApiGateway", "AWS/States"), namespace
+    assert queue_metrics == {
+        ("ApproximateAgeOfOldestMessage", "WebhookDeliveryQueue"),
+        ("ApproximateNumberOfMessagesVisible", "WebhookDeliveryDeadLetterQueue"),
+    }
