@@ -77,7 +77,7 @@ unit: setup
 	$(UV) run pytest tests/unit
 
 ## Every benchmark (one failing does not stop the others), then their tables into README.md.
-BENCHES = engine cold_start upstream_calls aws_calls aws_endpoint completion_latency failover store_assets content_credentials cost iam_judge load
+BENCHES = engine cold_start upstream_calls aws_calls aws_endpoint completion_latency webhook_deliveries failover store_assets content_credentials cost iam_judge load
 bench: setup
 	@for bench in $(BENCHES); do $(UV) run python -m bench.$$bench || echo "bench.$$bench: target missed or failed"; done
 	$(UV) run python -m bench.readme

@@ -14,6 +14,7 @@ ORDER = (
     "aws_calls",
     "aws_endpoint",
     "completion_latency",
+    "webhook_deliveries",
     "store_assets",
     "content_credentials",
     "cost",

@@ -335,7 +335,7 @@ def _dashboard_metrics() -> list[tuple[str, str, frozenset[str], dict[str, str]]
     body = json.loads(
         application_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
     )
-    named = []
+    named: list[tuple[str, str, frozenset[str], dict[str, str]]] = []
     for widget in body["widgets"]:
         for entry in widget["properties"].get("metrics", []):
             if isinstance(entry[0], dict):
