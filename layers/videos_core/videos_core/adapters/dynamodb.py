@@ -38,6 +38,19 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
+def query_page(
+    client: Any, query: dict[str, Any], limit: int, start: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of a Query: at most `limit` items, after the item keyed `start` when given, and whether
+    another page follows (one more item than asked is read to tell)."""
+    asked = query | {"Limit": limit + 1} | ({"ExclusiveStartKey": start} if start is not None else {})
+    try:
+        items: list[dict[str, Any]] = client.query(**asked)["Items"]
+    except (ClientError, BotoCoreError) as e:
+        raise store_error(e) from e
+    return items[:limit], len(items) > limit
+
+
 def if_condition_holds(call: Callable[[], T]) -> T | None:
     """`call()`'s result; None when its condition did not hold (another writer got there first)."""
     try:
@@ -106,17 +119,10 @@ class DynamoVideoRepository:
             "ExpressionAttributeNames": {"#owner": "owner"},
             "ExpressionAttributeValues": to_item({":owner": owner}),
             "ScanIndexForward": order == "asc",
-            # One more than asked tells whether another page follows.
-            "Limit": limit + 1,
         }
-        if after is not None:
-            query["ExclusiveStartKey"] = self._key(owner, after)
-        try:
-            items = self._client.query(**query)["Items"]
-        except (ClientError, BotoCoreError) as e:
-            raise store_error(e) from e
-        records = [VideoRecord.model_validate(from_item(item)) for item in items]
-        return Page(records[:limit], len(records) > limit)
+        start = self._key(owner, after) if after is not None else None
+        items, has_more = query_page(self._client, query, limit, start)
+        return Page([VideoRecord.model_validate(from_item(item)) for item in items], has_more)
 
     def delete_ended(self, owner: str, video_id: str) -> None:
         """Deletes the record of a job that has ended (a running one ends through JobEnds)."""

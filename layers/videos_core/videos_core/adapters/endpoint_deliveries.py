@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from videos_core.adapters.dynamodb import from_item, if_condition_holds, store_error, to_item
+from videos_core.adapters.dynamodb import from_item, if_condition_holds, query_page, store_error, to_item
 from videos_core.logic.deliveries import (
     Delivery,
     DeliveryStatus,
@@ -108,20 +108,17 @@ class DynamoEndpointDeliveryLog:
             "KeyConditionExpression": "endpoint_id = :endpoint",
             "ExpressionAttributeValues": to_item({":endpoint": endpoint_id}),
             "ScanIndexForward": False,
-            "Limit": limit + 1,
         }
+        start = None
         if after is not None:
-            start = self.get(after)
-            if start is None or start.delivery.endpoint_id != endpoint_id:
+            last = self.get(after)
+            if last is None or last.delivery.endpoint_id != endpoint_id:
                 return [], False
-            query["ExclusiveStartKey"] = to_item(
-                {"webhook_id": after, "endpoint_id": endpoint_id, "listed": _listed(start.created_at, after)}
+            start = to_item(
+                {"webhook_id": after, "endpoint_id": endpoint_id, "listed": _listed(last.created_at, after)}
             )
-        try:
-            items = self._client.query(**query)["Items"]
-        except (ClientError, BotoCoreError) as e:
-            raise store_error(e) from e
-        return [_logged(item) for item in items[:limit]], len(items) > limit
+        items, has_more = query_page(self._client, query, limit, start)
+        return [_logged(item) for item in items], has_more
 
 
 class DynamoEndpointHealth:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from videos_core.adapters.dynamodb import from_item, store_error, to_item, transact
+from videos_core.adapters.dynamodb import from_item, query_page, store_error, to_item, transact
 from videos_core.errors import ServiceUnavailable
 from videos_core.ports import ConditionFailedError, StoredEndpoint
 
@@ -109,15 +109,10 @@ class DynamoEndpointStore:
             "ExpressionAttributeNames": {"#owner": "owner"},
             "ExpressionAttributeValues": to_item({":owner": owner, ":prefix": ENDPOINT_PREFIX}),
             "ScanIndexForward": False,
-            "Limit": limit + 1,
         }
-        if after is not None:
-            query["ExclusiveStartKey"] = self._key(owner, after)
-        try:
-            items = self._client.query(**query)["Items"]
-        except (ClientError, BotoCoreError) as e:
-            raise store_error(e) from e
-        return [to_stored(item) for item in items[:limit]], len(items) > limit
+        start = self._key(owner, after) if after is not None else None
+        items, has_more = query_page(self._client, query, limit, start)
+        return [to_stored(item) for item in items], has_more
 
     def replace(self, owner: str, endpoint: StoredEndpoint) -> bool:
         try:
