@@ -18,6 +18,7 @@ from videos_core.logic.deliveries import (
     webhook_id,
 )
 from videos_core.logic.webhook_endpoints import checked_event_types, find_endpoint
+from videos_core.models.api import list_page
 from videos_core.models.webhook_endpoints import (
     TestWebhookEndpointRequest,
     WebhookDelivery,
@@ -54,12 +55,7 @@ def list_deliveries(
     endpoint = find_endpoint(owner, endpoint_id, deliverer.store)
     found, has_more = deliverer.log.list(endpoint.id, query.limit, query.after)
     data = [view(logged) for logged in found]
-    return WebhookDeliveryList(
-        data=data,
-        first_id=data[0].id if data else None,
-        last_id=data[-1].id if data else None,
-        has_more=has_more,
-    )
+    return list_page(WebhookDeliveryList, data, has_more)
 
 
 def replay_delivery(

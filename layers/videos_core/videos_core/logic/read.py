@@ -5,7 +5,7 @@ from __future__ import annotations
 from videos_core.errors import InvalidRequest
 from videos_core.ids import is_video_id
 from videos_core.logic.lookup import find_video
-from videos_core.models.api import ListQuery, Video, VideoList
+from videos_core.models.api import ListQuery, Video, VideoList, list_page
 from videos_core.ports import VideoRepository
 
 
@@ -18,9 +18,4 @@ def list_videos(owner: str, query: ListQuery, videos: VideoRepository) -> VideoL
         raise InvalidRequest(f"'after' must be a video id, not '{query.after}'.", param="after")
     page = videos.list(owner, query.limit, query.order, query.after)
     data = [record.to_video() for record in page.records]
-    return VideoList(
-        data=data,
-        first_id=data[0].id if data else None,
-        last_id=data[-1].id if data else None,
-        has_more=page.has_more,
-    )
+    return list_page(VideoList, data, page.has_more)

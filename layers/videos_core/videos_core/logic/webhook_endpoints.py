@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from videos_core import signing
 from videos_core.errors import InvalidRequest, WebhookEndpointLimitReached, WebhookEndpointNotFound
 from videos_core.ids import new_webhook_endpoint_id
+from videos_core.models.api import list_page
 from videos_core.models.webhook_endpoints import (
     EVENT_TYPES,
     CreateWebhookEndpointRequest,
@@ -71,12 +72,7 @@ def get_endpoint(owner: str, endpoint_id: str, store: EndpointStore) -> WebhookE
 def list_endpoints(owner: str, query: WebhookEndpointListQuery, store: EndpointStore) -> WebhookEndpointList:
     found, has_more = store.list(owner, query.limit, query.after)
     data = [view(endpoint) for endpoint in found]
-    return WebhookEndpointList(
-        data=data,
-        first_id=data[0].id if data else None,
-        last_id=data[-1].id if data else None,
-        has_more=has_more,
-    )
+    return list_page(WebhookEndpointList, data, has_more)
 
 
 def update_endpoint(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -321,6 +322,20 @@ class VideoList(_Model):
     first_id: str | None
     last_id: str | None
     has_more: bool
+
+
+P = TypeVar("P")
+
+
+def list_page(model: Callable[..., P], data: Sequence[Any], has_more: bool) -> P:
+    """A page of an OpenAI-style list (`model` one of the *List models): its items, the first's and the
+    last's ids, and whether more follow."""
+    return model(
+        data=data,
+        first_id=data[0].id if data else None,
+        last_id=data[-1].id if data else None,
+        has_more=has_more,
+    )
 
 
 class DeletedVideo(_Model):
