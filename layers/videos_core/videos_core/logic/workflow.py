@@ -12,7 +12,7 @@ import math
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -384,7 +384,7 @@ def _copy_signed(
         provenance = _provenance(record)
         for variant, path in files.items():
             signed = path.with_name("signed-" + path.name)
-            title = Provenance(**(vars(provenance) | {"title": VARIANTS[variant]}))
+            title = replace(provenance, title=VARIANTS[variant])
             credentials.sign_file(path, signed, CONTENT_TYPES[variant], title, parent)
             path.unlink()
             with signed.open("rb") as file:
@@ -435,10 +435,8 @@ def _source_video(record: VideoRecord, ports: Finisher, claim: _Claim, scratch: 
 
 
 def _provenance(record: VideoRecord) -> Provenance:
-    provider = next(
-        (attempt.provider for attempt in reversed(record.attempts) if attempt.route == record.route),
-        record.route or "unknown",
-    )
+    holder = record.holder
+    provider = holder.provider if holder is not None else record.route or "unknown"
     return Provenance(record.video_id, provider, record.model, VARIANTS["video"], int(time.time()))
 
 
